@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface listener: bytes -> frames -> events -> calls."""

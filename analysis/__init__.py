@@ -1,0 +1,1 @@
+"""Compliance analysis of measured calls and ring tests."""

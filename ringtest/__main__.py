@@ -1,0 +1,5 @@
+"""`python -m ringtest` runs the CLI."""
+
+from ringtest.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The `ringtest` command: a thin shell over the library.
+
+Every subcommand calls the same functions the tests call. Domain errors
+(`RingtestError`) are turned into one line on stderr here, in one place:
+``ringtest: <what went wrong and the fix>``, with the error's exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ringtest import __version__
+from ringtest.errors import RingtestError
+
+log = logging.getLogger("ringtest")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ringtest")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="RINGTEST_CONFIG",
+    help="ringtest.toml to read (env RINGTEST_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Audit telephone answering and call-back standards on an Asterisk PBX."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config_path": config_path}
+
+
+def main() -> None:
+    """Console entry point: run the CLI and turn domain errors into one line."""
+    try:
+        cli.main(standalone_mode=False)
+    except RingtestError as error:
+        click.echo(f"ringtest: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("ringtest: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ringtest: interrupted", err=True)
+        sys.exit(130)
