@@ -1,0 +1,42 @@
+# ringtest: two commands on a fresh Debian machine (as root).
+#   make demo   set everything up and run the main job on the lab PBX
+#   make test   set everything up and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint bench install system-deps lab lab-down clean
+
+demo: install system-deps lab
+	$(BIN)/ringtest demo --out demo-out
+
+test: install system-deps lab
+	RINGTEST_TEST_PG_URL="$$(scripts/postgres-up)" $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install system-deps lab
+	$(BIN)/python -m bench
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(INSTALLED)
+
+system-deps:
+	scripts/system-deps
+
+lab: install system-deps
+	$(BIN)/ringtest lab up
+
+lab-down: install
+	$(BIN)/ringtest lab down
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache
