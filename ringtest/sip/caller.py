@@ -1,0 +1,300 @@
+"""Place one mystery ring test and measure it.
+
+`place_ring_test` can be called from any Python thread, several at once: each
+call builds its pjsua2 Call on the endpoint thread and waits on its own future.
+On the endpoint thread, `_RingTestCall` stamps every INVITE transaction event
+with ``time.monotonic()`` inside the pjsua2 callback, hangs up after `max_rings`
+rings without answer (or at `timeout_seconds`), and hangs up `answered_hold_seconds`
+after an answer. When the call is over its `SipTimeline` goes to `measure()`.
+
+Who answered (a person, voicemail, an IVR) needs audio classification, which is
+not built yet: answered tests say `AnsweredBy.UNSURE`, unanswered ones `NONE`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+import pjsua2 as pj
+
+from ringtest.errors import SipError
+from ringtest.records import AnsweredBy, RingTestResult
+from ringtest.sip.endpoint import SipEndpoint, with_transport
+from ringtest.sip.timeline import SipTimeline, measure
+
+logger = logging.getLogger(__name__)
+
+HANGUP_GRACE_SECONDS = 2.0
+"""seconds: how long past timeout_seconds we wait for the far end to confirm the hang-up."""
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
+_SDP_CONTENT_TYPE = re.compile(r"^(content-type|c)\s*:\s*application/sdp", re.IGNORECASE | re.M)
+
+
+class PlacedRingTest(NamedTuple):
+    """A finished ring test: the record every sink reads, and the wire timeline behind it."""
+
+    result: RingTestResult
+    timeline: SipTimeline
+
+
+def place_ring_test(
+    endpoint: SipEndpoint,
+    account_name: str,
+    target_uri: str,
+    *,
+    max_rings: int | None,
+    seconds_per_ring: float,
+    answer_within_rings: int,
+    extra_headers: Mapping[str, str] | None = None,
+    timeout_seconds: float = 120.0,
+    answered_hold_seconds: float = 0.5,
+    department: str = "",
+    campaign: str | None = None,
+    test_id: str | None = None,
+) -> PlacedRingTest:
+    """Call `target_uri` from `account_name`, measure the rings, hang up, return the result.
+
+    max_rings: hang up after this many unanswered rings (None: wait for timeout_seconds).
+    seconds_per_ring: float, ring cadence in seconds. answer_within_rings: the standard.
+    extra_headers: added to the INVITE (e.g. ``{"X-Lab-Answer": "2000"}``).
+    timeout_seconds: float, seconds after which an unfinished call is abandoned.
+    answered_hold_seconds: float, seconds to stay on the line after the 200 OK.
+    """
+    headers = _checked_headers(extra_headers or {})
+    finished: Future[SipTimeline] = Future()
+
+    def start() -> _RingTestCall:
+        if not endpoint.is_sip_uri(target_uri):
+            raise SipError(
+                f"ring test target '{target_uri}' is not a SIP URI: "
+                "write it like sip:2001@127.0.0.1:5060"
+            )
+        account = endpoint.account(account_name)
+        call = _RingTestCall(endpoint, account, finished)
+        call.dial(
+            with_transport(target_uri, account.settings.transport),
+            headers,
+            ring_limit_seconds=None if max_rings is None else max_rings * seconds_per_ring,
+            timeout_seconds=timeout_seconds,
+            answered_hold_seconds=answered_hold_seconds,
+        )
+        return call
+
+    call = endpoint.submit(start).result()
+    try:
+        timeline = finished.result(timeout=timeout_seconds + HANGUP_GRACE_SECONDS)
+    except FutureTimeout:
+        logger.warning(
+            "ring test to %s did not end %g s after hang-up", target_uri, HANGUP_GRACE_SECONDS
+        )
+        timeline = endpoint.submit(call.timeline).result()
+    measurement = measure(
+        timeline,
+        seconds_per_ring=seconds_per_ring,
+        answer_within_rings=answer_within_rings,
+        max_rings=max_rings,
+    )
+    answered = timeline.answered is not None
+    result = RingTestResult(
+        test_id=test_id or uuid.uuid4().hex,
+        target=target_uri,
+        account=account_name,
+        department=department,
+        placed_at=timeline.placed_at,
+        outcome=measurement.outcome,
+        answered_by=AnsweredBy.UNSURE if answered else AnsweredBy.NONE,
+        pdd_seconds=measurement.pdd_seconds,
+        ring_seconds=measurement.ring_seconds,
+        tta_seconds=measurement.tta_seconds,
+        rings=measurement.rings,
+        within_standard=measurement.within_standard,
+        sip_code=timeline.final_code,
+        reason=_reason(timeline),
+        campaign=campaign,
+    )
+    return PlacedRingTest(result, timeline)
+
+
+def _checked_headers(extra_headers: Mapping[str, str]) -> dict[str, str]:
+    for name, value in extra_headers.items():
+        if not _HEADER_NAME.match(name):
+            raise SipError(
+                f"extra SIP header name '{name}' is not valid: use letters, digits and '-'"
+            )
+        if "\r" in value or "\n" in value:
+            raise SipError(f"extra SIP header '{name}' has a line break in its value: remove it")
+    return dict(extra_headers)
+
+
+def _reason(timeline: SipTimeline) -> str:
+    if timeline.final_reason:
+        return timeline.final_reason
+    if timeline.transport_error:
+        return "transport error"
+    return "no response to INVITE"
+
+
+def _carries_sdp(whole_message: str) -> bool:
+    head, _, body = whole_message.partition("\r\n\r\n")
+    return bool(body.strip()) and bool(_SDP_CONTENT_TYPE.search(head))
+
+
+class _RingTestCall(pj.Call):
+    """One outgoing ring-test call; lives on the endpoint thread only."""
+
+    def __init__(self, endpoint: SipEndpoint, account: pj.Account, finished: Future[SipTimeline]):
+        super().__init__(account)
+        self._endpoint = endpoint
+        self._finished = finished
+        self._placed_at = datetime.now(UTC)
+        self._dialled_monotonic = time.monotonic()
+        self._ring_limit_seconds: float | None = None
+        self._answered_hold_seconds = 0.0
+        self._marks: dict[str, float] = {}
+        self._first_183_had_sdp = False
+        self._final_code: int | None = None
+        self._final_reason = ""
+        self._transport_error = False
+
+    def dial(
+        self,
+        target_uri: str,
+        headers: Mapping[str, str],
+        *,
+        ring_limit_seconds: float | None,
+        timeout_seconds: float,
+        answered_hold_seconds: float,
+    ) -> None:
+        """Send the INVITE. ring_limit_seconds: float, seconds of ringing before we hang up."""
+        self._ring_limit_seconds = ring_limit_seconds
+        self._answered_hold_seconds = answered_hold_seconds
+        prm = pj.CallOpParam(True)
+        for name, value in headers.items():
+            header = pj.SipHeader()
+            header.hName = name
+            header.hValue = value
+            prm.txOption.headers.append(header)
+        self._placed_at = datetime.now(UTC)
+        self._dialled_monotonic = time.monotonic()
+        try:
+            self.makeCall(target_uri, prm)
+        except pj.Error as error:
+            raise SipError(
+                f"ring test call to {target_uri} could not be placed: {error.reason}: "
+                "check the target URI and the account"
+            ) from None
+        self._marks.setdefault("invite_sent", time.monotonic())
+        self._endpoint.keep_call(self)
+        self._endpoint.call_later(timeout_seconds, self._give_up)
+
+    def timeline(self) -> SipTimeline:
+        """What happened so far, as a frozen timeline."""
+        invite_sent = self._marks.get("invite_sent", self._dialled_monotonic)
+        placed_at = self._placed_at + timedelta(seconds=invite_sent - self._dialled_monotonic)
+        return SipTimeline(
+            placed_at=placed_at,
+            invite_sent=invite_sent,
+            first_100=self._marks.get("first_100"),
+            first_180=self._marks.get("first_180"),
+            first_183=self._marks.get("first_183"),
+            first_183_had_sdp=self._first_183_had_sdp,
+            first_early_media=self._marks.get("first_early_media"),
+            answered=self._marks.get("answered"),
+            ended=self._marks.get("ended"),
+            final_code=self._final_code,
+            final_reason=self._final_reason,
+            transport_error=self._transport_error,
+        )
+
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:  # noqa: N802 (pjsua2 API)
+        now = time.monotonic()
+        event = prm.e
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx_event = event.body.tsxState
+        tsx = tsx_event.tsx
+        if tsx.method == "BYE" and tsx.role == pj.PJSIP_ROLE_UAS:
+            self._marks.setdefault("ended", now)
+        if tsx.method != "INVITE" or tsx.role != pj.PJSIP_ROLE_UAC:
+            return
+        if tsx_event.type == pj.PJSIP_EVENT_TX_MSG:
+            self._marks.setdefault("invite_sent", now)
+        elif tsx_event.type == pj.PJSIP_EVENT_TRANSPORT_ERROR:
+            self._transport_error = True
+        if tsx.statusCode < 100 or self._final_code is not None:
+            return
+        if tsx.statusCode < 200:
+            self._on_provisional(tsx.statusCode, tsx_event, now)
+        else:
+            self._on_final(tsx.statusCode, tsx.statusText, now)
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802 (pjsua2 API)
+        now = time.monotonic()
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_EARLY and any(
+            media.status == pj.PJSUA_CALL_MEDIA_ACTIVE for media in info.media
+        ):
+            self._mark_ringing("first_early_media", now)
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802 (pjsua2 API)
+        if self.getInfo().state != pj.PJSIP_INV_STATE_DISCONNECTED:
+            return
+        self._marks.setdefault("ended", time.monotonic())
+        if not self._finished.done():
+            self._finished.set_result(self.timeline())
+        self._endpoint.release_call(self)
+
+    def _on_provisional(self, status_code: int, tsx_event: pj.TsxStateEvent, now: float) -> None:
+        mark = {100: "first_100", 180: "first_180", 183: "first_183"}.get(status_code)
+        if mark is None or mark in self._marks:
+            return
+        if status_code == 100:
+            self._marks[mark] = now
+            return
+        if status_code == 183:
+            self._first_183_had_sdp = _carries_sdp(tsx_event.src.rdata.wholeMsg)
+        self._mark_ringing(mark, now)
+
+    def _on_final(self, status_code: int, reason: str, now: float) -> None:
+        self._final_code = status_code
+        self._final_reason = reason
+        if status_code // 100 == 2:
+            self._marks["answered"] = now
+            self._endpoint.call_later(self._answered_hold_seconds, self._hang_up)
+        else:
+            self._marks.setdefault("ended", now)
+
+    def _mark_ringing(self, mark: str, now: float) -> None:
+        already_ringing = any(
+            key in self._marks for key in ("first_180", "first_183", "first_early_media")
+        )
+        self._marks.setdefault(mark, now)
+        if not already_ringing and self._ring_limit_seconds is not None:
+            self._endpoint.call_later(self._ring_limit_seconds, self._hang_up_unanswered)
+
+    def _hang_up_unanswered(self) -> None:
+        if "answered" not in self._marks:
+            self._hang_up()
+
+    def _give_up(self) -> None:
+        if not self._finished.done():
+            logger.info("ring test call gave up after its timeout")
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        if "ended" in self._marks:
+            return
+        self._marks["ended"] = time.monotonic()
+        try:
+            self.hangup(pj.CallOpParam())
+        except pj.Error as error:
+            logger.warning("ring test hang-up failed: %s", error.reason)

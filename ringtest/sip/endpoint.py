@@ -1,0 +1,408 @@
+"""The one pjsua2 SIP user agent of this process, kept on its own thread.
+
+Theory of operation: pjsua2 is a process-wide singleton and is not safe to drive
+from several Python threads, so `SipEndpoint` creates, polls and destroys it on
+one dedicated thread. That thread loops: run queued commands, run due timers,
+then ``libHandleEvents(poll_ms)``, which returns as soon as a packet arrives, so
+SIP callbacks (and the monotonic timestamps taken inside them) run promptly.
+Other threads never touch pjsua2 objects: they `submit()` a callable and wait on
+the `concurrent.futures.Future` it returns. Code already on the endpoint thread
+(callbacks) uses `call_later()` for timers.
+
+Every pjsua2 Call and Account object is owned here and dropped before
+``libDestroy``, as pjsua2 requires. pjsip's own log goes to the
+``ringtest.sip.pjsip`` logger.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import pjsua2 as pj
+
+from ringtest.errors import SipError
+
+logger = logging.getLogger(__name__)
+pjsip_logger = logging.getLogger("ringtest.sip.pjsip")
+
+T = TypeVar("T")
+
+TRANSPORT_KINDS: dict[str, int] = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+}
+"""Our transport names -> pjsip transport types; one transport of each is opened."""
+
+PJSIP_LOG_LEVELS: dict[int, int] = {
+    0: logging.CRITICAL,
+    1: logging.ERROR,
+    2: logging.WARNING,
+    3: logging.INFO,
+}
+"""pjsip log level -> Python logging level; pjsip levels 4 and up are DEBUG."""
+
+REGISTRATION_HINTS: dict[int, str] = {
+    401: "check the user and password",
+    403: "check the password",
+    404: "check the user name",
+    407: "check the user and password",
+    408: "check the registrar address and that the PBX is running",
+    503: "check the registrar address and that the PBX is running",
+}
+"""Final REGISTER status code -> the fix named in the error line."""
+
+SHUTDOWN_GRACE_SECONDS = 2.0
+"""seconds: how long stop() lets calls hang up cleanly before destroying the library."""
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccount:
+    """One SIP identity the test caller can place calls from.
+
+    name: our handle for the account (what campaigns refer to).
+    user / password: digest credentials, also the registration user.
+    domain: the SIP domain in the From URI (``sip:<caller_id>@<domain>``).
+    registrar: registrar URI such as ``sip:127.0.0.1:5060``; None: do not register.
+    transport: "udp" or "tcp".
+    caller_id: the From user; None: use `user`.
+    """
+
+    name: str
+    user: str
+    password: str = ""
+    domain: str = "127.0.0.1"
+    registrar: str | None = None
+    transport: Literal["udp", "tcp"] = "udp"
+    caller_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORT_KINDS:
+            raise SipError(
+                f"SIP account '{self.name}' has transport '{self.transport}': use udp or tcp"
+            )
+
+    @property
+    def registrar_uri(self) -> str | None:
+        """The registrar URI with the account's transport made explicit, None if none."""
+        if self.registrar is None:
+            return None
+        return with_transport(self.registrar, self.transport)
+
+
+def with_transport(uri: str, transport: str) -> str:
+    """`uri` with ``;transport=tcp`` appended when needed (UDP is the SIP default)."""
+    if transport == "udp" or ";transport=" in uri.lower():
+        return uri
+    return f"{uri};transport={transport}"
+
+
+class _LogWriter(pj.LogWriter):
+    """Hands pjsip's log lines to Python logging."""
+
+    def write(self, entry: pj.LogEntry) -> None:
+        level = PJSIP_LOG_LEVELS.get(entry.level, logging.DEBUG)
+        pjsip_logger.log(level, "%s", entry.msg.rstrip())
+
+
+class _Account(pj.Account):
+    """A pjsua2 account that reports its first registration result to a future."""
+
+    def __init__(self, settings: SipAccount, registered: Future[None]) -> None:
+        super().__init__()
+        self.settings = settings
+        self._registered = registered
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:  # noqa: N802 (pjsua2 API)
+        if self._registered.done():
+            logger.info(
+                "SIP account %r registration: %s %s", self.settings.name, prm.code, prm.reason
+            )
+            return
+        if prm.code // 100 == 2:
+            self._registered.set_result(None)
+            return
+        hint = REGISTRATION_HINTS.get(prm.code, "check the registrar settings")
+        self._registered.set_exception(
+            SipError(
+                f"SIP registration of '{self.settings.name}' at {self.settings.registrar_uri} "
+                f"failed: {prm.code} {prm.reason}: {hint}"
+            )
+        )
+
+
+class SipEndpoint:
+    """The pjsua2 Endpoint on a dedicated thread, driven through a command queue.
+
+    bind_address: the IP the SIP and RTP sockets bind to (free ports are chosen).
+    max_calls: simultaneous calls allowed. poll_ms: int, milliseconds each
+    ``libHandleEvents`` may block; the worst-case delay before a queued command runs.
+    """
+
+    _instance_lock = threading.Lock()
+    _running_instance: SipEndpoint | None = None
+
+    def __init__(self, *, bind_address: str = "127.0.0.1", max_calls: int = 32, poll_ms: int = 5):
+        self.bind_address = bind_address
+        self.max_calls = max_calls
+        self.poll_ms = poll_ms
+        self.sip_ports: dict[str, int] = {}
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
+            queue.SimpleQueue()
+        )
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timer_order = itertools.count()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._library: pj.Endpoint | None = None
+        self._log_writer: _LogWriter | None = None
+        self._transport_ids: dict[str, int] = {}
+        self._accounts: dict[str, _Account] = {}
+        self._calls: set[pj.Call] = set()
+
+    def __enter__(self) -> SipEndpoint:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Create the library on a new thread and wait until it is ready."""
+        with SipEndpoint._instance_lock:
+            if SipEndpoint._running_instance is not None:
+                raise SipError(
+                    "a SIP endpoint is already running in this process: reuse it or stop it first"
+                )
+            SipEndpoint._running_instance = self
+        ready: Future[None] = Future()
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="sip-endpoint", daemon=True
+        )
+        self._thread.start()
+        try:
+            ready.result()
+        except BaseException:
+            self._thread.join()
+            self._release_instance()
+            raise
+
+    def stop(self) -> None:
+        """Hang up every call, drop calls and accounts, destroy the library, join the thread."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._thread.join()
+        self._thread = None
+        self._release_instance()
+
+    def submit(self, command: Callable[[], T]) -> Future[T]:
+        """Run `command` on the endpoint thread; its result or exception lands in the future."""
+        if self._thread is None or self._stopping.is_set():
+            raise SipError("the SIP endpoint is not running: start it before placing calls")
+        future: Future[T] = Future()
+        self._commands.put((command, future))
+        return future
+
+    def call_later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
+        """Run `callback` on the endpoint thread after delay_seconds (float, seconds).
+
+        Only callable from the endpoint thread (inside a command or a callback).
+        """
+        self._assert_on_thread()
+        deadline = time.monotonic() + delay_seconds
+        heapq.heappush(self._timers, (deadline, next(self._timer_order), callback))
+
+    def add_account(self, account: SipAccount, *, register_timeout_seconds: float = 5.0) -> None:
+        """Create `account`; when it has a registrar, register and wait for the result.
+
+        register_timeout_seconds: float, seconds to wait for the registrar to answer.
+        Raises SipError with the one-line reason when registration fails.
+        """
+        registered: Future[None] = Future()
+        self.submit(lambda: self._create_account(account, registered)).result()
+        try:
+            registered.result(timeout=register_timeout_seconds)
+        except FutureTimeout:
+            self.submit(lambda: self._drop_account(account.name)).result()
+            raise SipError(
+                f"SIP registration of '{account.name}' at {account.registrar_uri} got no answer "
+                f"within {register_timeout_seconds:g} s: "
+                "check the registrar address and that the PBX is running"
+            ) from None
+        except SipError:
+            self.submit(lambda: self._drop_account(account.name)).result()
+            raise
+
+    def account(self, name: str) -> _Account:
+        """The pjsua2 account called `name` (endpoint thread only)."""
+        self._assert_on_thread()
+        try:
+            return self._accounts[name]
+        except KeyError:
+            raise SipError(
+                f"SIP account '{name}' is not set up: add it under [[sip.accounts]] in the config"
+            ) from None
+
+    def is_sip_uri(self, uri: str) -> bool:
+        """Whether pjsip accepts `uri` as a SIP URI (endpoint thread only)."""
+        self._assert_on_thread()
+        return self._library.utilVerifySipUri(uri) == pj.PJ_SUCCESS
+
+    def keep_call(self, call: pj.Call) -> None:
+        """Own `call` until `release_call`; pjsua2 needs the Python object alive meanwhile."""
+        self._assert_on_thread()
+        self._calls.add(call)
+
+    def release_call(self, call: pj.Call) -> None:
+        """Drop a disconnected call on the next loop turn (never inside its own callback)."""
+        self.call_later(0.0, lambda: self._calls.discard(call))
+
+    def _assert_on_thread(self) -> None:
+        if threading.current_thread() is not self._thread:
+            raise RuntimeError("this SipEndpoint method runs on the endpoint thread only")
+
+    def _release_instance(self) -> None:
+        with SipEndpoint._instance_lock:
+            SipEndpoint._running_instance = None
+
+    def _run(self, ready: Future[None]) -> None:
+        try:
+            self._create_library()
+        except pj.Error as error:
+            self._destroy_library()
+            ready.set_exception(
+                SipError(f"SIP endpoint could not start on {self.bind_address}: {error.reason}")
+            )
+            return
+        ready.set_result(None)
+        while not self._stopping.is_set():
+            self._run_commands()
+            self._run_due_timers()
+            self._library.libHandleEvents(self.poll_ms)
+        self._hang_up_all()
+        self._refuse_queued_commands()
+        self._destroy_library()
+
+    def _create_library(self) -> None:
+        self._library = pj.Endpoint()
+        self._library.libCreate()
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0
+        config.uaConfig.mainThreadOnly = True
+        config.uaConfig.maxCalls = self.max_calls
+        config.uaConfig.userAgent = "ringtest"
+        config.medConfig.maxMediaPorts = max(config.medConfig.maxMediaPorts, 2 * self.max_calls + 2)
+        self._log_writer = _LogWriter()
+        config.logConfig.writer = self._log_writer
+        config.logConfig.consoleLevel = 0
+        config.logConfig.decor = 0
+        config.logConfig.level = 5 if pjsip_logger.isEnabledFor(logging.DEBUG) else 3
+        config.logConfig.msgLogging = pjsip_logger.isEnabledFor(logging.DEBUG)
+        self._library.libInit(config)
+        self._library.audDevManager().setNullDev()
+        for kind, transport_type in TRANSPORT_KINDS.items():
+            transport = pj.TransportConfig()
+            transport.boundAddress = self.bind_address
+            transport.port = 0
+            transport_id = self._library.transportCreate(transport_type, transport)
+            self._transport_ids[kind] = transport_id
+            local_name = self._library.transportGetInfo(transport_id).localName
+            self.sip_ports[kind] = int(local_name.rsplit(":", 1)[1])
+        self._library.libStart()
+        logger.info("SIP endpoint listening on %s ports %s", self.bind_address, self.sip_ports)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(command())
+            except BaseException as error:  # noqa: BLE001 (handed to the waiting thread)
+                future.set_exception(error)
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, callback = heapq.heappop(self._timers)
+            try:
+                callback()
+            except Exception:
+                logger.exception("SIP endpoint timer %r failed", callback)
+
+    def _create_account(self, settings: SipAccount, registered: Future[None]) -> None:
+        if settings.name in self._accounts:
+            raise SipError(f"SIP account '{settings.name}' is already set up: give it another name")
+        config = pj.AccountConfig()
+        config.idUri = f"sip:{settings.caller_id or settings.user}@{settings.domain}"
+        config.sipConfig.transportId = self._transport_ids[settings.transport]
+        config.sipConfig.authCreds.append(
+            pj.AuthCredInfo("digest", "*", settings.user, 0, settings.password)
+        )
+        config.mediaConfig.transportConfig.boundAddress = self.bind_address
+        config.mediaConfig.transportConfig.port = 0
+        if settings.registrar_uri is not None:
+            config.regConfig.registrarUri = settings.registrar_uri
+            config.regConfig.registerOnAdd = True
+        else:
+            config.regConfig.registerOnAdd = False
+            registered.set_result(None)
+        account = _Account(settings, registered)
+        try:
+            account.create(config)
+        except pj.Error as error:
+            raise SipError(
+                f"SIP account '{settings.name}' could not be created: {error.reason}: "
+                "check its user, domain and registrar"
+            ) from None
+        self._accounts[settings.name] = account
+
+    def _drop_account(self, name: str) -> None:
+        account = self._accounts.pop(name, None)
+        if account is not None:
+            account.shutdown()
+
+    def _hang_up_all(self) -> None:
+        if not self._calls:
+            return
+        self._library.hangupAllCalls()
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        while self._calls and time.monotonic() < deadline:
+            self._run_due_timers()
+            self._library.libHandleEvents(self.poll_ms)
+        if self._calls:
+            logger.warning("SIP endpoint stopped with %d calls still up", len(self._calls))
+
+    def _refuse_queued_commands(self) -> None:
+        while True:
+            try:
+                _, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            future.set_exception(SipError("the SIP endpoint stopped before running the command"))
+
+    def _destroy_library(self) -> None:
+        self._calls.clear()
+        self._timers.clear()
+        for account in self._accounts.values():
+            account.shutdown()
+        self._accounts.clear()
+        self._transport_ids.clear()
+        if self._library is not None:
+            self._library.libDestroy()
+            self._library = None
+        self._log_writer = None
