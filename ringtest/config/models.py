@@ -1,0 +1,397 @@
+"""The settings, as one declarative pydantic model per `ringtest.toml` section.
+
+Every model rejects unknown keys. Validators raise `problem` errors (see
+`problem`) whose text reads after the setting's path and value, e.g.
+``'XX' is not a known country: use one of ...``; `ringtest.config.messages`
+turns them into the one-line `ConfigError`. Phone numbers are normalised to
+E.164 using the validation context's ``default_region`` (see `loading`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ringtest.calendar import (
+    CLOSED,
+    DEFAULT_OPENING_HOURS,
+    WEEKDAYS,
+    format_opening_hours,
+    parse_opening_hours,
+)
+from ringtest.errors import ConfigError
+from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule, normalise_number
+
+VALUE_PROBLEM = "ringtest_value"
+"""Error type whose message follows the setting's path and value."""
+SETTING_PROBLEM = "ringtest_setting"
+"""Error type whose message follows the setting's path alone."""
+
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def problem(text: str, *, about_value: bool = True) -> PydanticCustomError:
+    """A validation error whose whole text is `text` ("what is wrong: the fix")."""
+    kind = VALUE_PROBLEM if about_value else SETTING_PROBLEM
+    return PydanticCustomError(kind, "{text}", {"text": text})
+
+
+def _read_text(path: Path) -> str:
+    """The stripped UTF-8 text of `path`; `ValueError` saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except OSError as error:
+        raise ValueError(error.strerror or type(error).__name__) from None
+
+
+def _read_secret_file(path: Path, setting: str) -> str:
+    try:
+        return _read_text(path)
+    except ValueError as error:
+        raise ConfigError(
+            f"{setting} '{path}' cannot be read ({error}): check the path and its permissions"
+        ) from None
+
+
+def _check_secret_file(path: Path) -> Path:
+    try:
+        _read_text(path)
+    except ValueError as error:
+        raise problem(f"cannot be read ({error}): check the path and its permissions") from None
+    return path
+
+
+def _e164(number: str, info: ValidationInfo) -> str:
+    region = (info.context or {}).get("default_region", "GB")
+    try:
+        return normalise_number(number, region)
+    except ValueError:
+        raise problem(
+            f"is not a valid phone number for region {region}: "
+            "write it in E.164, e.g. +442079460000"
+        ) from None
+
+
+def _sip_uri(value: str) -> str:
+    if not value.startswith(("sip:", "sips:")):
+        raise problem("is not a SIP URI: write it like sip:pbx.example.org")
+    return value
+
+
+def _opening_hours(text: str) -> str:
+    try:
+        return format_opening_hours(parse_opening_hours(text))
+    except ValueError as error:
+        raise problem(str(error)) from None
+
+
+PhoneNumber = Annotated[str, AfterValidator(_e164)]
+"""A phone number, normalised to E.164 with the context's ``default_region``."""
+SipUri = Annotated[str, AfterValidator(_sip_uri)]
+SecretFile = Annotated[Path, AfterValidator(_check_secret_file)]
+"""A readable file holding one secret (surrounding whitespace is dropped)."""
+OpeningHours = Annotated[str, AfterValidator(_opening_hours)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
+
+
+class AmiSettings(_Section):
+    """`[ami]`: the Asterisk Manager Interface the listener logs in to.
+
+    The secret comes from `secret` (best from env RINGTEST_AMI__SECRET) or, when
+    that is unset, from the file at `secret_file`; it is read when the AMI is used.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    user: str = "ringtest"
+    secret: SecretStr | None = None
+    secret_file: SecretFile | None = None
+    tls: bool = False
+    pbx: str = "pbx"
+    ping_interval_seconds: float = Field(default=10.0, gt=0)
+    pong_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    def secret_value(self) -> str:
+        """The AMI secret; `ConfigError` when neither `secret` nor `secret_file` is set."""
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_file is not None:
+            return _read_secret_file(self.secret_file, "ami.secret_file")
+        raise ConfigError(
+            "ami.secret is not set: put it in RINGTEST_AMI__SECRET or ami.secret_file"
+        )
+
+
+class SipAccount(_Section):
+    """One `[[sip.accounts]]` entry: a SIP identity the ring-test caller uses.
+
+    registrar: SIP URI to register with; None means calls are sent directly.
+    register_: setting `register`, whether to register; defaults to true exactly when
+        a registrar is set. (`register` itself would shadow `BaseModel.register`.)
+    password: from `password`, env RINGTEST_SIP__<NAME>__PASSWORD, or `password_file`.
+    caller_id: the caller ID presented, normalised to E.164.
+    """
+
+    name: str
+    user: str
+    domain: str
+    password: SecretStr | None = None
+    password_file: SecretFile | None = None
+    registrar: SipUri | None = None
+    outbound_proxy: SipUri | None = None
+    transport: Literal["udp", "tcp", "tls"] = "udp"
+    caller_id: PhoneNumber | None = None
+    register_: bool = Field(default=False, alias="register")
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not _ACCOUNT_NAME.match(name):
+            raise problem(
+                "is not a usable account name: use letters, digits, - and _ "
+                "(it becomes part of RINGTEST_SIP__<NAME>__PASSWORD)"
+            )
+        return name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _register_when_registrar(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "register" not in data:
+            return {**data, "register": data.get("registrar") is not None}
+        return data
+
+    @model_validator(mode="after")
+    def _registrar_to_register_with(self) -> SipAccount:
+        if self.register_ and self.registrar is None:
+            raise problem(
+                "has register = true but no registrar: set registrar or register = false",
+                about_value=False,
+            )
+        return self
+
+    @property
+    def env_name(self) -> str:
+        """The `<NAME>` of this account's RINGTEST_SIP__<NAME>__<FIELD> variables."""
+        return self.name.upper().replace("-", "_")
+
+    def password_value(self) -> str | None:
+        """The SIP password, or None when the account is configured without one."""
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file is not None:
+            return _read_secret_file(
+                self.password_file, f"sip.accounts '{self.name}' password_file"
+            )
+        return None
+
+
+class SipSettings(_Section):
+    """`[sip]`: the accounts the SIP ring-test caller may place calls from."""
+
+    accounts: list[SipAccount] = Field(default_factory=list)
+
+    @field_validator("accounts")
+    @classmethod
+    def _distinct_names(cls, accounts: list[SipAccount]) -> list[SipAccount]:
+        seen: set[str] = set()
+        for account in accounts:
+            if account.env_name in seen:
+                raise problem(
+                    f"name {account.name!r} is used by two accounts: give each its own name",
+                    about_value=False,
+                )
+            seen.add(account.env_name)
+        return accounts
+
+
+class Line(_Section):
+    """One `[[lines]]` entry: a monitored line, by exactly one of number, extension or queue.
+
+    number: a DDI the public dials, normalised to E.164.
+    department: who answers it, as reported.
+    """
+
+    number: PhoneNumber | None = None
+    extension: str | None = None
+    queue: str | None = None
+    department: str = Field(min_length=1)
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> Line:
+        given = [key for key in ("number", "extension", "queue") if getattr(self, key) is not None]
+        if len(given) != 1:
+            what = " and ".join(given) if given else "none of number, extension or queue"
+            verb = "sets both" if given else "sets"
+            raise problem(
+                f"{verb} {what}: give exactly one of number, extension or queue",
+                about_value=False,
+            )
+        return self
+
+    @property
+    def target(self) -> str:
+        """The number, extension or queue this line is."""
+        return self.number or self.extension or self.queue or ""
+
+
+class StandardsSettings(_Section):
+    """`[standards]`: the answering and callback standards audited.
+
+    ring_cadence: country whose ringing cadence callers hear (a key of
+        `RING_CADENCE_SECONDS`); seconds_per_ring, when set, overrides it.
+    test_caller_ids: caller IDs of our own ring tests, normalised to E.164.
+    """
+
+    answer_within_rings: int = Field(default=7, ge=1)
+    ring_cadence: str = "GB"
+    seconds_per_ring: float | None = Field(default=None, gt=0)
+    callback_within_working_days: int = Field(default=1, ge=1)
+    callback_rule: CallbackRule = CallbackRule.WORKING_HOURS
+    test_caller_ids: list[PhoneNumber] = Field(default_factory=list)
+
+    @field_validator("ring_cadence")
+    @classmethod
+    def _known_cadence(cls, country: str) -> str:
+        if country.upper() not in RING_CADENCE_SECONDS:
+            raise problem(
+                f"is not a known country: use one of {', '.join(sorted(RING_CADENCE_SECONDS))} "
+                "or set standards.seconds_per_ring"
+            )
+        return country.upper()
+
+
+class CalendarSettings(_Section):
+    """`[calendar]`: when the service is open, in its local time.
+
+    mon .. sun: opening hours, ``"09:00-17:00"``, ``"09:00-12:30, 13:30-17:00"`` or ``"closed"``.
+    country, subdivision: whose public holidays close the service (`holidays` package codes).
+    """
+
+    timezone: str = "Europe/London"
+    country: str = "GB"
+    subdivision: str | None = None
+    mon: OpeningHours = DEFAULT_OPENING_HOURS["mon"]
+    tue: OpeningHours = DEFAULT_OPENING_HOURS["tue"]
+    wed: OpeningHours = DEFAULT_OPENING_HOURS["wed"]
+    thu: OpeningHours = DEFAULT_OPENING_HOURS["thu"]
+    fri: OpeningHours = DEFAULT_OPENING_HOURS["fri"]
+    sat: OpeningHours = DEFAULT_OPENING_HOURS["sat"]
+    sun: OpeningHours = DEFAULT_OPENING_HOURS["sun"]
+    extra_closed_dates: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise problem(
+                "is not a known IANA time zone: use a name like Europe/London or America/New_York"
+            ) from None
+        return name
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, country: str) -> str:
+        if country.upper() not in holidays.list_supported_countries():
+            raise problem(
+                "is not a country the holidays package knows: use an ISO 3166 code such as GB"
+            )
+        return country.upper()
+
+    @field_validator("subdivision")
+    @classmethod
+    def _known_subdivision(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if subdivision is None or country is None:
+            return subdivision
+        known = holidays.list_supported_countries()[country]
+        if subdivision.upper() not in known:
+            choices = ", ".join(known) if known else "none: leave it out"
+            raise problem(f"is not a subdivision of {country}: use one of {choices}")
+        return subdivision.upper()
+
+    @model_validator(mode="after")
+    def _open_some_day(self) -> CalendarSettings:
+        if all(text == CLOSED for text in self.opening_hours().values()):
+            raise problem(
+                "is closed every day of the week: "
+                'give at least one day opening hours, e.g. mon = "09:00-17:00"',
+                about_value=False,
+            )
+        return self
+
+    def opening_hours(self) -> dict[str, str]:
+        """Weekday key (``"mon"`` .. ``"sun"``) to its opening hours text."""
+        return {weekday: getattr(self, weekday) for weekday in WEEKDAYS}
+
+
+class StoreSettings(_Section):
+    """`[store]`: where calls are kept. url is an SQLAlchemy URL (secret: it may hold a
+    password); None means the store's embedded SQLite in the platform data directory."""
+
+    url: SecretStr | None = None
+
+
+class PhoneSettings(_Section):
+    """`[phone]`: how phone numbers without a country code are read."""
+
+    default_region: str = "GB"
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise problem("is not a region phonenumbers knows: use an ISO 3166 code such as GB")
+        return region.upper()
+
+
+class Settings(_Section):
+    """All of ringtest's settings; build with `ringtest.config.load_settings`."""
+
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    sip: SipSettings = Field(default_factory=SipSettings)
+    lines: list[Line] = Field(default_factory=list)
+    standards: StandardsSettings = Field(default_factory=StandardsSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    phone: PhoneSettings = Field(default_factory=PhoneSettings)
+
+    def ami_secret(self) -> str:
+        """The AMI secret; `ConfigError` naming where to put it when it is not set."""
+        return self.ami.secret_value()
+
+    def store_url(self) -> str | None:
+        """The store's SQLAlchemy URL, or None for the embedded SQLite default."""
+        return self.store.url.get_secret_value() if self.store.url is not None else None
+
+    def sip_account(self, name: str) -> SipAccount:
+        """The `[[sip.accounts]]` entry called `name`; `ConfigError` when there is none."""
+        for account in self.sip.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(account.name for account in self.sip.accounts) or "none configured"
+        raise ConfigError(f"no SIP account is named {name!r}: use one of sip.accounts ({known})")

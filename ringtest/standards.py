@@ -1,0 +1,190 @@
+"""The telephone standards: how many rings a wait was, and when a callback is due.
+
+This is the one place that answers "was this call answered within the
+standard?", "when must this missed call be returned by?" and "how much working
+time passed?". Everything here is pure: instants are passed in as
+timezone-aware `datetime`s (naive ones are a `ValueError`) and no clock is read.
+
+Rings. A ring is one cycle of the ringing cadence the caller hears, which
+differs by country (`RING_CADENCE_SECONDS`: the UK's double ring repeats every
+3 s, the US ring every 6 s). A wait of `ring_seconds` is
+``ceil(ring_seconds / seconds_per_ring)`` whole rings: the ring in progress when
+someone answered counts. The division is done in integer microseconds so that
+21.0 s of GB ringing is exactly 7 rings, not 7.000000000000001.
+
+Callbacks. A missed call must be returned within `callback_within_working_days`
+working days, by one of two `CallbackRule`s (see there). Working time comes
+from the service's `WorkingCalendar`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import phonenumbers
+
+from ringtest.calendar import WorkingCalendar
+
+if TYPE_CHECKING:
+    from ringtest.config import Settings
+
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
+
+RING_CADENCE_SECONDS: Mapping[str, float] = MappingProxyType(
+    {
+        "DE": 5.0,
+        "ES": 4.5,
+        "FR": 5.0,
+        "GB": 3.0,
+        "US": 6.0,
+    }
+)
+"""float seconds per ring (one full on/off cycle of ringing tone), by country code."""
+
+
+class CallbackRule(StrEnum):
+    """When a missed call's callback is due, counted in working days.
+
+    WORKING_HOURS: after N working days' worth of opening hours from the miss;
+        for a call missed during opening hours, the same local time on the Nth
+        next working day (what councils call "within 24 hours, working days
+        only"); for a call missed outside them, the clock starts at the next
+        opening, so the deadline is the closing time of the Nth working day.
+    END_OF_NEXT_WORKING_DAY: closing time of the Nth working day after the
+        local date of the miss.
+    """
+
+    WORKING_HOURS = "working_hours"
+    END_OF_NEXT_WORKING_DAY = "end_of_next_working_day"
+
+
+def normalise_number(number: str, region: str) -> str:
+    """`number` in E.164 (``+442079460000``), read as a national number of `region` if it
+    has no ``+`` (phonenumbers also spots a country code written without one).
+
+    Checks length, not allocation, so drama and lab ranges (01632 960xxx) pass.
+    Raises `ValueError` when it is not a whole phone number.
+    """
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(str(error)) from error
+    if phonenumbers.is_possible_number_with_reason(parsed) != _POSSIBLE:
+        raise ValueError(f"{number!r} is not a whole phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Standards:
+    """The answering and callback standards of one service.
+
+    answer_within_rings: int, the most rings a caller may hear before a person answers.
+    seconds_per_ring: float, seconds per ring of the caller's ringing cadence.
+    callback_within_working_days: int, working days allowed to return a missed call.
+    callback_rule: how those working days are counted, see `CallbackRule`.
+    calendar: the service's working time; defaults to Mon-Fri 09:00-17:00 in
+        Europe/London with GB bank holidays.
+    test_caller_ids: caller IDs our own ring tests present (any format of
+        `default_region`); calls from them are kept out of live figures.
+    """
+
+    def __init__(
+        self,
+        *,
+        answer_within_rings: int = 7,
+        seconds_per_ring: float = RING_CADENCE_SECONDS["GB"],
+        callback_within_working_days: int = 1,
+        callback_rule: CallbackRule = CallbackRule.WORKING_HOURS,
+        calendar: WorkingCalendar | None = None,
+        test_caller_ids: Iterable[str] = (),
+        default_region: str = "GB",
+    ) -> None:
+        if answer_within_rings < 1 or callback_within_working_days < 1:
+            raise ValueError("answer_within_rings and callback_within_working_days must be >= 1")
+        if not seconds_per_ring > 0:
+            raise ValueError(f"seconds_per_ring must be more than 0, got {seconds_per_ring}")
+        self.answer_within_rings = answer_within_rings
+        self.seconds_per_ring = seconds_per_ring
+        self.callback_within_working_days = callback_within_working_days
+        self.callback_rule = CallbackRule(callback_rule)
+        self.calendar = calendar if calendar is not None else WorkingCalendar()
+        self.default_region = default_region
+        self.test_caller_ids = frozenset(
+            normalise_number(caller, default_region) for caller in test_caller_ids
+        )
+        self._microseconds_per_ring = round(seconds_per_ring * 1_000_000)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Standards:
+        """The standards and working calendar configured in `settings`."""
+        standards = settings.standards
+        calendar = settings.calendar
+        return cls(
+            answer_within_rings=standards.answer_within_rings,
+            seconds_per_ring=(
+                standards.seconds_per_ring
+                if standards.seconds_per_ring is not None
+                else RING_CADENCE_SECONDS[standards.ring_cadence]
+            ),
+            callback_within_working_days=standards.callback_within_working_days,
+            callback_rule=standards.callback_rule,
+            calendar=WorkingCalendar(
+                timezone=calendar.timezone,
+                opening_hours=calendar.opening_hours(),
+                country=calendar.country,
+                subdivision=calendar.subdivision,
+                extra_closed_dates=calendar.extra_closed_dates,
+            ),
+            test_caller_ids=standards.test_caller_ids,
+            default_region=settings.phone.default_region,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Standards(answer_within_rings={self.answer_within_rings}, "
+            f"seconds_per_ring={self.seconds_per_ring}, "
+            f"callback_within_working_days={self.callback_within_working_days}, "
+            f"callback_rule={self.callback_rule.value}, calendar={self.calendar!r})"
+        )
+
+    def rings(self, ring_seconds: float) -> int:
+        """Whole rings heard in `ring_seconds` (float seconds of ringing): 0 for 0, else
+        ``ceil(ring_seconds / seconds_per_ring)`` to the microsecond."""
+        if math.isnan(ring_seconds) or ring_seconds < 0:
+            raise ValueError(f"ring_seconds must be 0 or more, got {ring_seconds}")
+        ring_microseconds = round(ring_seconds * 1_000_000)
+        return -(-ring_microseconds // self._microseconds_per_ring)
+
+    def within_standard(self, ring_seconds: float) -> bool:
+        """True when `ring_seconds` of ringing is at most `answer_within_rings` rings."""
+        return self.rings(ring_seconds) <= self.answer_within_rings
+
+    def callback_deadline(self, missed_at: datetime) -> datetime:
+        """When (UTC) a call missed at `missed_at` must have been returned by."""
+        deadline_by_rule = {
+            CallbackRule.WORKING_HOURS: self.calendar.after_working_days,
+            CallbackRule.END_OF_NEXT_WORKING_DAY: self.calendar.closing_after_working_days,
+        }
+        return deadline_by_rule[self.callback_rule](missed_at, self.callback_within_working_days)
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """float seconds of opening hours on working days from `start` to `end`."""
+        return self.calendar.working_seconds(start, end)
+
+    def is_working_time(self, instant: datetime) -> bool:
+        """True when `instant` is inside opening hours on a working day."""
+        return self.calendar.is_working_time(instant)
+
+    def is_test_caller(self, caller: str) -> bool:
+        """True when `caller` (a caller ID in any format) is one of our ring-test caller IDs.
+
+        A caller ID that is not a phone number (``anonymous``, an extension) is not.
+        """
+        try:
+            return normalise_number(caller, self.default_region) in self.test_caller_ids
+        except ValueError:
+            return False
