@@ -2,7 +2,7 @@
 
 The line is ``<source>: <setting> <value> <what is wrong>: <the fix>``, where
 <source> is the file or variable the value came from, e.g.
-``ringtest.toml: ami.port 'abc' is not a whole number: write it without quotes, e.g. 5038``.
+``ringtest.toml: ami.port 'abc' is not a whole number: write digits without quotes``.
 When validation finds several errors, the first is shown and the rest counted:
 `` (and 2 more)``. Secret values are never echoed.
 """
@@ -23,8 +23,8 @@ SECRET_KEYS = frozenset({"secret", "password", "url"})
 _MAX_VALUE_CHARS = 60
 
 _PROBLEMS: dict[str, str] = {
-    "int_parsing": "is not a whole number: write it without quotes, e.g. 5038",
-    "int_type": "is not a whole number: write it without quotes, e.g. 5038",
+    "int_parsing": "is not a whole number: write digits without quotes",
+    "int_type": "is not a whole number: write digits without quotes",
     "int_from_float": "is not a whole number: leave out the decimals",
     "float_parsing": "is not a number: write it without quotes, e.g. 3.0",
     "float_type": "is not a number: write it without quotes, e.g. 3.0",
