@@ -417,6 +417,11 @@ FILE_ERRORS = [
         id="account-name",
     ),
     pytest.param(
+        '[sip.accounts]\nname = "main"\npassword = "hunter2"\n',
+        "ringtest.toml: sip.accounts is not a list: write it as [ ... ], or as [[...]] tables",
+        id="accounts-not-a-list",
+    ),
+    pytest.param(
         '[phone]\ndefault_region = "UK"\n',
         "ringtest.toml: phone.default_region 'UK' is not a region phonenumbers knows: "
         "use an ISO 3166 code such as GB",

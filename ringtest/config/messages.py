@@ -4,11 +4,12 @@ The line is ``<source>: <setting> <value> <what is wrong>: <the fix>``, where
 <source> is the file or variable the value came from, e.g.
 ``ringtest.toml: ami.port 'abc' is not a whole number: write digits without quotes``.
 When validation finds several errors, the first is shown and the rest counted:
-`` (and 2 more)``. Secret values are never echoed.
+`` (and 2 more)``. Secret values, tables and lists are never echoed.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,8 @@ from ringtest.errors import ConfigError
 SECRET_KEYS = frozenset({"secret", "password", "url"})
 """Keys whose values are never shown in an error (url: a store URL may hold a password)."""
 _MAX_VALUE_CHARS = 60
+_SHOWN_TYPES = (str, int, float, date)
+"""Values shown in errors; tables and lists are not, as they may hold secrets."""
 
 _PROBLEMS: dict[str, str] = {
     "int_parsing": "is not a whole number: write digits without quotes",
@@ -32,7 +35,7 @@ _PROBLEMS: dict[str, str] = {
     "bool_type": "is not true or false: write true or false",
     "string_type": 'is not text: write it in quotes, e.g. "value"',
     "path_type": 'is not a file path: write it in quotes, e.g. "/etc/ringtest/secret"',
-    "list_type": "is not a list: write it in brackets, e.g. [ ... ] (JSON in a variable)",
+    "list_type": "is not a list: write it as [ ... ], or as [[...]] tables",
     "model_type": "is not a table: write it as a [section] (a JSON object in a variable)",
     "dict_type": "is not a table: write it as a [section] (a JSON object in a variable)",
     "date_type": "is not a date: write it as YYYY-MM-DD",
@@ -74,9 +77,10 @@ def _describe(detail: ErrorDetails, origins: Origins, default_label: str) -> str
     else:
         text = _PROBLEMS.get(kind, "is not valid ({msg}): see Configuration in README.md")
         text = text.format(msg=detail["msg"].lower(), **context)
-    if kind == SETTING_PROBLEM or _is_secret(loc):
+    value = detail["input"]
+    if kind == SETTING_PROBLEM or _is_secret(loc) or not isinstance(value, _SHOWN_TYPES):
         return f"{source}: {dotted(loc)} {text}"
-    return f"{source}: {dotted(loc)} {_show(detail['input'])} {text}"
+    return f"{source}: {dotted(loc)} {_show(value)} {text}"
 
 
 def dotted(loc: tuple[Any, ...]) -> str:

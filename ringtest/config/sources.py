@@ -37,23 +37,23 @@ OVERRIDES_LABEL = "command line"
 RELATIVE_TO_FILE = (("ami", "secret_file"), ("sip", "accounts", "*", "password_file"))
 """Paths in the file that name files, read relative to the file's own directory."""
 
-Path_ = tuple[str | int, ...]
+SettingPath = tuple[str | int, ...]
 _TOML_POSITION = re.compile(
     r"^(?P<detail>.*) \(at (?P<where>line \d+, column \d+|end of document)\)$"
 )
 
 
-class Origins(dict[Path_, str]):
+class Origins(dict[SettingPath, str]):
     """Setting path -> label of the source that set it (file name or variable name)."""
 
-    def label_for(self, path: Path_, default: str) -> str:
+    def label_for(self, path: SettingPath, default: str) -> str:
         """The source of `path` or of the nearest table or list above it."""
         for length in range(len(path), 0, -1):
             if path[:length] in self:
                 return self[path[:length]]
         return default
 
-    def record(self, path: Path_, label: str) -> None:
+    def record(self, path: SettingPath, label: str) -> None:
         for known in [known for known in self if known[: len(path)] == path]:
             del self[known]
         self[path] = label
@@ -110,7 +110,11 @@ def merge(merged: dict[str, Any], layer: Mapping[str, Any], label: str, origins:
 
 
 def _merge_at(
-    into: dict[str, Any], layer: Mapping[str, Any], prefix: Path_, label: str, origins: Origins
+    into: dict[str, Any],
+    layer: Mapping[str, Any],
+    prefix: SettingPath,
+    label: str,
+    origins: Origins,
 ) -> None:
     for key, value in layer.items():
         path = (*prefix, key)
@@ -189,11 +193,8 @@ def _is_structured(path: list[str]) -> bool:
         if inner is None:
             break
         model = inner
-    return (
-        get_origin(annotation) is list
-        or isinstance(annotation, type)
-        and (issubclass(annotation, BaseModel))
-    )
+    is_table = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return is_table or get_origin(annotation) is list
 
 
 def model_in(annotation: Any) -> type[BaseModel] | None:
