@@ -1,0 +1,126 @@
+"""The lab council's fixed addresses, accounts and departments, as data.
+
+The Asterisk config in ``docker/asterisk/`` holds the same values (a test checks
+they agree); tests and the demo read them from here, never from literals.
+Everything listens on loopback only, so fixed lab secrets are fine.
+
+Ports (all on 127.0.0.1):
+
+* 5038/tcp   AMI
+* 5060/udp+tcp PJSIP
+* 10000-10999/udp Asterisk RTP
+* 5071-5077/udp  lab staff agents staff1..staff7 (SIP), one sipp UAS each
+* 12010-12070/udp  their RTP ports (staffN uses 12000 + 10 * N)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+LAB_HOST = "127.0.0.1"
+AMI_PORT = 5038
+SIP_PORT = 5060
+RTP_PORT_RANGE = (10000, 10999)
+DEFAULT_ANSWER_MS = 2000
+"""How long a staff agent rings before answering when the caller sends no X-Lab-Answer."""
+
+ANSWER_HEADER = "X-Lab-Answer"
+"""SIP header a lab caller sends to choose how staff answer: milliseconds, `busy` or `never`."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmiUser:
+    """A manager.conf user: `read` and `write` are Asterisk permission classes."""
+
+    username: str
+    secret: str
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccount:
+    """A pjsip.conf endpoint that places calls into the PBX with digest auth."""
+
+    username: str
+    secret: str
+    caller_id: str
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAgent:
+    """A council staff phone: a pjsip.conf endpoint whose AOR has a static contact
+    at 127.0.0.1:`sip_port`, where a lab sipp UAS answers (RTP on `rtp_port`)."""
+
+    username: str
+    secret: str
+    sip_port: int
+    rtp_port: int
+
+    @property
+    def contact(self) -> str:
+        return f"sip:{self.username}@{LAB_HOST}:{self.sip_port}"
+
+
+class LineKind(StrEnum):
+    """How a department's line is answered."""
+
+    PERSON = "person"
+    RING_GROUP = "ring_group"
+    QUEUE = "queue"
+    IVR = "ivr"
+    VOICEMAIL = "voicemail"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A council line: its short extension, public E.164 alias and who answers it."""
+
+    name: str
+    extension: str
+    e164: str
+    kind: LineKind
+    staff: tuple[str, ...]
+
+
+AMI_LISTENER = AmiUser(
+    username="listener",
+    secret="lab-listener-secret",
+    read=("system", "call", "agent", "user", "cdr", "dialplan", "reporting"),
+    write=("reporting",),
+)
+AMI_ADMIN = AmiUser(
+    username="ringtest-admin",
+    secret="lab-admin-secret",
+    read=("all",),
+    write=("system", "call", "agent", "user", "originate", "reporting"),
+)
+AMI_USERS = (AMI_LISTENER, AMI_ADMIN)
+
+INBOUND_CONTEXT = "council-inbound"
+OUTBOUND_CONTEXT = "council-outbound"
+
+CITIZEN = SipAccount("citizen", "lab-citizen-secret", "+441382000100", INBOUND_CONTEXT)
+RINGTESTER = SipAccount("ringtester", "lab-ringtester-secret", "+441382000199", INBOUND_CONTEXT)
+STAFFOUT = SipAccount("staffout", "lab-staffout-secret", "+441382434099", OUTBOUND_CONTEXT)
+CALLERS = (CITIZEN, RINGTESTER, STAFFOUT)
+
+STAFF = tuple(
+    StaffAgent(f"staff{n}", f"lab-staff{n}-secret", sip_port=5070 + n, rtp_port=12000 + 10 * n)
+    for n in range(1, 8)
+)
+
+DEPARTMENTS = (
+    Department("Switchboard", "2000", "+441382434000", LineKind.IVR, ("staff6",)),
+    Department("Council Tax", "2001", "+441382434001", LineKind.PERSON, ("staff1",)),
+    Department("Housing", "2002", "+441382434002", LineKind.RING_GROUP, ("staff2", "staff3")),
+    Department("Benefits", "2003", "+441382434003", LineKind.QUEUE, ("staff4", "staff5")),
+    Department("Planning", "2004", "+441382434004", LineKind.VOICEMAIL, ("staff7",)),
+    Department("Licensing", "2005", "+441382434005", LineKind.BUSY, ()),
+)
+
+VOICEMAIL_RING_SECONDS = 12
+"""Planning (2004) rings staff7 this long before sending the caller to voicemail."""

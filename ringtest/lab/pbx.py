@@ -1,0 +1,220 @@
+"""Run the lab PBX: a real Asterisk 22 in the Debian sid chroot, plus its staff agents.
+
+`lab_up` builds the rootfs if needed, installs the lab config from
+``docker/asterisk/`` (the repo's one copy, shared with the Docker deployment)
+over the chroot's ``/etc/asterisk``, mounts ``/proc`` in the chroot, starts
+``asterisk -f`` detached, waits for AMI's banner on 127.0.0.1:5038 and PJSIP on
+127.0.0.1:5060/udp, then starts the sipp staff agents. It is idempotent: when
+the lab is already up it only restarts missing staff agents. `lab_down` stops
+everything and unmounts. Pid and log files live in the lab dir.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import ringtest
+from ringtest.errors import LabError
+from ringtest.lab.accounts import AMI_PORT, LAB_HOST, SIP_PORT
+from ringtest.lab.build import default_lab_dir, ensure_rootfs, require_root, rootfs_path
+from ringtest.lab.ports import LabPort, check_ports_free, is_listening, read_ami_banner
+from ringtest.lab.processes import running_pid, spawn_detached, stop, wait_until
+from ringtest.lab.staff import (
+    StaffAgentStatus,
+    staff_ports,
+    staff_status,
+    start_staff,
+    stop_staff,
+)
+
+log = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_S = 30.0
+ASTERISK_ARGV = ("asterisk", "-C", "/etc/asterisk/asterisk.conf", "-f", "-n")
+ASTERISK_LOG = "var/log/asterisk/messages.log"
+"""Asterisk's own log, relative to the rootfs (see docker/asterisk/logger.conf)."""
+
+AMI = LabPort(LAB_HOST, AMI_PORT, "tcp", "Asterisk AMI")
+SIP_UDP = LabPort(LAB_HOST, SIP_PORT, "udp", "Asterisk PJSIP")
+SIP_TCP = LabPort(LAB_HOST, SIP_PORT, "tcp", "Asterisk PJSIP")
+
+DEV_NODES = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}
+"""Devices Asterisk opens, made in the chroot's /dev if missing: name -> (major, minor)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabStatus:
+    """What runs in the lab: Asterisk's pid, version and AMI banner, and the staff agents."""
+
+    lab_dir: Path
+    pid: int | None
+    asterisk_version: str | None
+    ami_banner: str | None
+    staff: tuple[StaffAgentStatus, ...]
+
+    @property
+    def up(self) -> bool:
+        return self.pid is not None and self.ami_banner is not None
+
+    def lines(self) -> list[str]:
+        """A short human report, one fact per line."""
+        if not self.up:
+            staff_up = [agent.username for agent in self.staff if agent.up]
+            return ["lab PBX is down"] + (
+                [f"staff agents still running: {', '.join(staff_up)}"] if staff_up else []
+            )
+        return [
+            f"lab PBX up: {self.asterisk_version} (pid {self.pid})",
+            f"AMI {AMI.host}:{AMI.port} ({self.ami_banner})",
+            f"SIP {SIP_UDP.host}:{SIP_UDP.port} udp+tcp",
+            "staff agents: "
+            + ", ".join(
+                f"{agent.username}@{LAB_HOST}:{agent.sip_port}" + ("" if agent.up else " DOWN")
+                for agent in self.staff
+            ),
+            f"lab dir: {self.lab_dir}",
+        ]
+
+
+def asterisk_config_dir() -> Path:
+    """The repo's one copy of the lab's Asterisk config: ``docker/asterisk/``."""
+    config_dir = Path(ringtest.__file__).resolve().parent.parent / "docker" / "asterisk"
+    if not (config_dir / "asterisk.conf").exists():
+        raise LabError(
+            f"lab Asterisk config not found at {config_dir}: "
+            "run the lab from a ringtest source checkout (pip install -e .)"
+        )
+    return config_dir
+
+
+def lab_status(lab_dir: Path | None = None) -> LabStatus:
+    """Whether the lab PBX is up, with pid, Asterisk version, AMI banner and staff agents."""
+    lab_dir = lab_dir or default_lab_dir()
+    pid = running_pid(_pid_file(lab_dir), "asterisk")
+    banner = read_ami_banner(AMI.host, AMI.port) if pid else None
+    version = _running_version(rootfs_path(lab_dir)) if banner else None
+    return LabStatus(lab_dir, pid, version, banner, staff_status(lab_dir))
+
+
+def lab_up(lab_dir: Path | None = None) -> LabStatus:
+    """Bring the lab up (build, configure, start Asterisk and staff) unless it already is."""
+    require_root("up")
+    lab_dir = lab_dir or default_lab_dir()
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    with _lab_lock(lab_dir):
+        if running_pid(_pid_file(lab_dir), "asterisk") is None:
+            _start_asterisk(lab_dir)
+        start_staff(lab_dir)
+        status = lab_status(lab_dir)
+    if not status.up:
+        raise LabError(f"lab PBX stopped right after starting: see {asterisk_log_path(lab_dir)}")
+    return status
+
+
+def lab_down(lab_dir: Path | None = None) -> None:
+    """Stop the staff agents and Asterisk, then unmount the chroot's /proc."""
+    require_root("down")
+    lab_dir = lab_dir or default_lab_dir()
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    with _lab_lock(lab_dir):
+        stop_staff(lab_dir)
+        pid = running_pid(_pid_file(lab_dir), "asterisk")
+        if pid is not None:
+            stop(pid, "asterisk")
+        _pid_file(lab_dir).unlink(missing_ok=True)
+        proc = rootfs_path(lab_dir) / "proc"
+        if os.path.ismount(proc):
+            subprocess.run(["umount", str(proc)], check=True)
+
+
+def asterisk_log_path(lab_dir: Path | None = None) -> Path:
+    """Asterisk's log file (``messages.log``) as seen from outside the chroot."""
+    return rootfs_path(lab_dir or default_lab_dir()) / ASTERISK_LOG
+
+
+def lab_log_tail(lab_dir: Path | None = None, lines: int = 40) -> list[str]:
+    """The last `lines` lines of Asterisk's log."""
+    log_path = asterisk_log_path(lab_dir)
+    if not log_path.exists():
+        raise LabError(f"no Asterisk log at {log_path} yet: start the lab with `ringtest lab up`")
+    return log_path.read_text(errors="replace").splitlines()[-lines:]
+
+
+def install_config(rootfs: Path, config_dir: Path) -> None:
+    """Replace the chroot's /etc/asterisk with exactly the files in `config_dir`."""
+    etc_asterisk = rootfs / "etc" / "asterisk"
+    if etc_asterisk.exists():
+        shutil.rmtree(etc_asterisk)
+    shutil.copytree(config_dir, etc_asterisk)
+
+
+def _start_asterisk(lab_dir: Path) -> None:
+    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_ports()])
+    rootfs = ensure_rootfs(lab_dir)
+    install_config(rootfs, asterisk_config_dir())
+    _prepare_chroot(rootfs)
+    output_file = lab_dir / "asterisk.out"
+    pid = spawn_detached(
+        ["chroot", str(rootfs), *ASTERISK_ARGV], _pid_file(lab_dir), output_file, cwd=lab_dir
+    )
+    log.info("started Asterisk (pid %d), waiting for AMI and SIP", pid)
+    ready = wait_until(
+        lambda: (
+            running_pid(_pid_file(lab_dir), "asterisk") is None
+            or (read_ami_banner(AMI.host, AMI.port) is not None and is_listening(SIP_UDP))
+        ),
+        timeout_s=STARTUP_TIMEOUT_S,
+    )
+    if not ready or running_pid(_pid_file(lab_dir), "asterisk") is None:
+        raise LabError(
+            f"Asterisk did not answer on AMI {AMI.host}:{AMI.port} and SIP "
+            f"{SIP_UDP.host}:{SIP_UDP.port}/udp within {STARTUP_TIMEOUT_S:.0f} s: "
+            f"see {output_file} and {asterisk_log_path(lab_dir)}"
+        )
+
+
+def _prepare_chroot(rootfs: Path) -> None:
+    """Mount /proc in the chroot and make sure the /dev nodes Asterisk opens exist."""
+    proc = rootfs / "proc"
+    if not os.path.ismount(proc):
+        subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
+    for name, (major, minor) in DEV_NODES.items():
+        node = rootfs / "dev" / name
+        if not node.exists():
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+
+
+def _running_version(rootfs: Path) -> str | None:
+    """ "Asterisk 22.x.y" from the running Asterisk's ``core show version``."""
+    try:
+        done = subprocess.run(
+            ["chroot", str(rootfs), "asterisk", "-rx", "core show version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = done.stdout.split()
+    return " ".join(words[:2]) if words[:1] == ["Asterisk"] else None
+
+
+def _pid_file(lab_dir: Path) -> Path:
+    return lab_dir / "asterisk.pid"
+
+
+@contextmanager
+def _lab_lock(lab_dir: Path) -> Iterator[None]:
+    """Serialise up/down between processes sharing a lab dir (e.g. parallel test runs)."""
+    with (lab_dir / "lab.lock").open("w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
