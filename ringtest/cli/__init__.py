@@ -52,3 +52,8 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("ringtest: interrupted", err=True)
         sys.exit(130)
+
+
+from ringtest.cli.lab import lab  # noqa: E402
+
+cli.add_command(lab)
