@@ -151,3 +151,21 @@ class CallbackObligation:
     closing_call_id: str | None = None
     connected: bool | None = None
     working_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialledCall:
+    """A call that was not to a monitored line, e.g. staff calling a citizen back.
+
+    The callback ledger reads these: a call to the number of a missed caller
+    closes that caller's obligation. answered_at: when a person answered (UTC),
+    None if nobody did.
+    """
+
+    call_id: str
+    pbx: str
+    caller: str
+    dialled: str
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None

@@ -1,0 +1,357 @@
+"""AMI events -> measured calls: a pure state machine (no socket, no database, no clock).
+
+Theory of operation
+-------------------
+Asterisk gives every channel a ``Uniqueid`` and every channel of one call the
+same ``Linkedid``: the Uniqueid of the channel that started it (the caller).
+The Linkedid survives queue members, both halves of Local channels and a
+blind-transfer target, so the tracker keys open calls by Linkedid and counts a
+call as finished when its last channel has hung up (Local halves and
+``LocalOptimization*`` never end a call on their own).
+
+What the caller experiences, and which events show it (Asterisk 22):
+
+* ringing began: the first callee channel's ``Newstate Ringing`` (the caller's
+  ``DialState RINGING`` comes ~1 ms later and counts too), or the caller joining
+  a queue (``QueueCallerJoin``): waiting in a queue is waiting to be answered;
+* a person answered: a callee channel that is not a Local channel goes
+  ``Newstate Up`` (the same instant as ``DialEnd ANSWER`` / ``AgentConnect``);
+* the caller's own ``Newstate Up`` is only the PBX answering: it means
+  voicemail when it follows ``Newexten Application: VoiceMail``, an IVR when the
+  caller then hears ``Background``/``Read``/``WaitExten``/``Playback``, and
+  nothing about a person otherwise;
+* busy / failed: ``Busy``/``Congestion`` in the dialplan, ``DialEnd`` with
+  BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause.
+
+Every instant is the event's ``Timestamp:`` header (server time) when present,
+else the receive time the feeder passes in. Records come out when a call ends:
+a `CallRecord` for a call to a monitored line, a `DialledCall` for any other
+call (staff calling a citizen back, say), which the callback ledger reads.
+
+An event that does not fit (a channel of a call that began before we were
+listening, an unknown Linkedid) is counted in `anomalies` and skipped, never
+raised. Open calls are bounded by `max_open_calls`: past it the oldest is
+emitted as ``incomplete`` rather than kept for ever.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ami_listener.lines import LineDirectory, MonitoredLine
+from ami_listener.message import AmiMessage
+from ringtest.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
+from ringtest.standards import Standards, normalise_number
+
+IVR_APPLICATIONS = frozenset({"Background", "BackGround", "Read", "WaitExten", "Playback"})
+"""Dialplan applications that mean a PBX-answered caller is listening to an IVR."""
+
+FAILURE_BY_APPLICATION = {"Busy": CallOutcome.BUSY, "Congestion": CallOutcome.FAILED}
+FAILURE_BY_DIAL_STATUS = {
+    "BUSY": CallOutcome.BUSY,
+    "CONGESTION": CallOutcome.FAILED,
+    "CHANUNAVAIL": CallOutcome.FAILED,
+}
+FAILURE_BY_HANGUP_CAUSE = {
+    "17": CallOutcome.BUSY,
+    "34": CallOutcome.FAILED,
+    "38": CallOutcome.FAILED,
+    "41": CallOutcome.FAILED,
+    "42": CallOutcome.FAILED,
+}
+"""Q.850 causes on the caller's hang-up that mean the call failed (17 user busy, 34 no
+circuit, 38 network out of order, 41 temporary failure, 42 congestion)."""
+
+DEFAULT_MAX_OPEN_CALLS = 100_000
+
+TrackerOutput = CallRecord | DialledCall
+
+
+@dataclass
+class _OpenCall:
+    """What the tracker knows so far about one call (keyed by Linkedid)."""
+
+    call_id: str
+    caller_channel: str
+    caller: str
+    dialled: str
+    started_at: datetime
+    live_channels: set[str] = field(default_factory=set)
+    line: MonitoredLine | None = None
+    ring_started_at: datetime | None = None
+    answered_at: datetime | None = None
+    answered_by: AnsweredBy = AnsweredBy.NONE
+    pbx_answered_at: datetime | None = None
+    voicemail_started: bool = False
+    ivr_started_at: datetime | None = None
+    ivr_ended_at: datetime | None = None
+    failure: CallOutcome | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def person_answered(self) -> bool:
+        return self.answered_by is AnsweredBy.PERSON
+
+    def ringing_began(self, at: datetime) -> None:
+        """A callee (or queue) began ringing: the first one counts; it ends any IVR time."""
+        if self.ring_started_at is None or (
+            self.ivr_started_at is not None and self.ring_started_at < self.ivr_started_at
+        ):
+            self.ring_started_at = at
+        if self.ivr_started_at is not None and self.ivr_ended_at is None:
+            self.ivr_ended_at = at
+
+
+class CallTracker:
+    """Turns a stream of AMI messages into finished call records.
+
+    pbx: label stored with each record. lines: which calls are monitored.
+    standards: ring cadence, the rings standard and the ring-test caller IDs.
+    anomalies: Counter of events that did not fit, by kind.
+    """
+
+    def __init__(
+        self,
+        pbx: str,
+        lines: LineDirectory,
+        standards: Standards,
+        *,
+        max_open_calls: int = DEFAULT_MAX_OPEN_CALLS,
+    ) -> None:
+        self.pbx = pbx
+        self.lines = lines
+        self.standards = standards
+        self.max_open_calls = max_open_calls
+        self.anomalies: Counter[str] = Counter()
+        self._calls: dict[str, _OpenCall] = {}
+        self._handlers: dict[str, Callable[[_OpenCall, AmiMessage, datetime], None]] = {
+            "Newexten": self._on_newexten,
+            "Newstate": self._on_newstate,
+            "DialState": self._on_dial_state,
+            "DialEnd": self._on_dial_end,
+            "QueueCallerJoin": self._on_queue_join,
+        }
+
+    def feed(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
+        """Apply one message; return the records of calls it finished (usually none)."""
+        event = message.event
+        if event == "Newchannel":
+            return self._on_newchannel(message, self._instant(message, received_at))
+        if event == "Hangup":
+            return self._on_hangup(message, self._instant(message, received_at))
+        handler = self._handlers.get(event or "")
+        if handler is None:
+            return []
+        call = self._calls.get(message.get("Linkedid", ""))
+        if call is None:
+            self.anomalies[f"{event} for a call not being tracked"] += 1
+            return []
+        handler(call, message, self._instant(message, received_at))
+        return []
+
+    def open_calls(self) -> list[_OpenCall]:
+        """Calls in progress now, oldest first (live state for metrics)."""
+        return sorted(self._calls.values(), key=lambda call: call.started_at)
+
+    def abandon_all(self, note: str) -> list[TrackerOutput]:
+        """The event stream broke (reconnect): every open call becomes ``incomplete``."""
+        calls, self._calls = list(self._calls.values()), {}
+        return [self._finish(call, incomplete_because=note) for call in calls]
+
+    @staticmethod
+    def _instant(message: AmiMessage, received_at: datetime) -> datetime:
+        return message.server_time() or received_at
+
+    def _on_newchannel(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+        uniqueid = message.get("Uniqueid", "")
+        call_id = message.get("Linkedid", uniqueid)
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.live_channels.add(uniqueid)
+            return []
+        if uniqueid != call_id:
+            self.anomalies["Newchannel of a call that began before we listened"] += 1
+            return []
+        dialled = message.get("Exten", "")
+        call = _OpenCall(
+            call_id=call_id,
+            caller_channel=uniqueid,
+            caller=self._caller_number(message.get("CallerIDNum", "")),
+            dialled=dialled,
+            started_at=at,
+            live_channels={uniqueid},
+            line=self.lines.for_dialled(dialled),
+        )
+        self._calls[call_id] = call
+        return self._evict_oldest_beyond_limit()
+
+    def _on_newexten(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        if message.get("Uniqueid") != call.caller_channel:
+            return
+        if call.line is None:
+            exten = message.get("Extension") or message.get("Exten", "")
+            call.line = self.lines.for_dialled(exten)
+            if call.line is not None:
+                call.dialled = exten
+        application = message.get("Application", "")
+        if application == "VoiceMail":
+            call.voicemail_started = True
+        elif application in FAILURE_BY_APPLICATION and not call.person_answered:
+            call.failure = FAILURE_BY_APPLICATION[application]
+        elif (
+            application in IVR_APPLICATIONS
+            and call.pbx_answered_at is not None
+            and call.answered_by is AnsweredBy.NONE
+            and call.ivr_started_at is None
+        ):
+            call.ivr_started_at = call.pbx_answered_at
+
+    def _on_newstate(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        state = message.get("ChannelStateDesc", "")
+        if message.get("Uniqueid") == call.caller_channel:
+            self._caller_state(call, state, at)
+        elif state == "Ringing":
+            call.ringing_began(at)
+        elif state == "Up" and not message.get("Channel", "").startswith("Local/"):
+            self._person_answered(call, at)
+
+    @staticmethod
+    def _caller_state(call: _OpenCall, state: str, at: datetime) -> None:
+        if state == "Busy" and not call.person_answered:
+            call.failure = CallOutcome.BUSY
+        elif state == "Up" and call.pbx_answered_at is None:
+            call.pbx_answered_at = at
+            if call.voicemail_started and call.answered_by is AnsweredBy.NONE:
+                call.answered_by = AnsweredBy.VOICEMAIL
+                call.answered_at = at
+
+    @staticmethod
+    def _person_answered(call: _OpenCall, at: datetime) -> None:
+        if call.answered_by in (AnsweredBy.NONE, AnsweredBy.IVR):
+            call.answered_by = AnsweredBy.PERSON
+            call.answered_at = at
+            if call.ring_started_at is None:
+                call.ring_started_at = at
+
+    def _on_dial_state(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        if message.get("DialStatus") == "RINGING":
+            call.ringing_began(at)
+
+    def _on_dial_end(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        failure = FAILURE_BY_DIAL_STATUS.get(message.get("DialStatus", ""))
+        if failure is not None and not call.person_answered:
+            call.failure = failure
+
+    def _on_queue_join(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        if call.line is None:
+            call.line = self.lines.for_queue(message.get("Queue", ""))
+        call.ringing_began(at)
+
+    def _on_hangup(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+        call = self._calls.get(message.get("Linkedid", ""))
+        if call is None:
+            self.anomalies["Hangup for a call not being tracked"] += 1
+            return []
+        uniqueid = message.get("Uniqueid", "")
+        call.live_channels.discard(uniqueid)
+        if uniqueid == call.caller_channel:
+            call.ended_at = at
+            cause_failure = FAILURE_BY_HANGUP_CAUSE.get(message.get("Cause", ""))
+            if cause_failure is not None and call.answered_by is AnsweredBy.NONE:
+                call.failure = call.failure or cause_failure
+        if call.live_channels:
+            return []
+        del self._calls[call.call_id]
+        call.ended_at = call.ended_at or at
+        return [self._finish(call)]
+
+    def _evict_oldest_beyond_limit(self) -> list[TrackerOutput]:
+        evicted: list[TrackerOutput] = []
+        while len(self._calls) > self.max_open_calls:
+            oldest = next(iter(self._calls.values()))
+            del self._calls[oldest.call_id]
+            self.anomalies["open call evicted: too many open calls"] += 1
+            evicted.append(self._finish(oldest, incomplete_because="evicted: too many open calls"))
+        return evicted
+
+    def _caller_number(self, raw: str) -> str:
+        try:
+            return normalise_number(raw, self.standards.default_region)
+        except ValueError:
+            return raw
+
+    def _finish(self, call: _OpenCall, incomplete_because: str | None = None) -> TrackerOutput:
+        """Turn a finished (or abandoned) open call into its record."""
+        if call.line is None:
+            return DialledCall(
+                call_id=call.call_id,
+                pbx=self.pbx,
+                caller=call.caller,
+                dialled=call.dialled,
+                started_at=call.started_at,
+                answered_at=call.answered_at if call.person_answered else None,
+                ended_at=call.ended_at,
+            )
+        ring_seconds = self._ring_seconds(call)
+        return CallRecord(
+            call_id=call.call_id,
+            pbx=self.pbx,
+            line=call.line.line,
+            department=call.line.department,
+            caller=call.caller,
+            dialled=call.dialled,
+            started_at=call.started_at,
+            ring_started_at=call.ring_started_at,
+            answered_at=call.answered_at,
+            answered_by=self._answered_by(call),
+            ended_at=call.ended_at,
+            ring_seconds=ring_seconds,
+            rings=None if ring_seconds is None else self.standards.rings(ring_seconds),
+            outcome=CallOutcome.INCOMPLETE if incomplete_because else self._outcome(call),
+            within_standard=(
+                call.person_answered
+                and ring_seconds is not None
+                and self.standards.within_standard(ring_seconds)
+            ),
+            is_test_call=self.standards.is_test_caller(call.caller),
+            ivr_seconds=self._ivr_seconds(call),
+            gap_note=incomplete_because,
+        )
+
+    @staticmethod
+    def _answered_by(call: _OpenCall) -> AnsweredBy:
+        if call.answered_by is AnsweredBy.NONE and call.ivr_started_at is not None:
+            return AnsweredBy.IVR
+        return call.answered_by
+
+    @staticmethod
+    def _outcome(call: _OpenCall) -> CallOutcome:
+        outcome_by_answer = {
+            AnsweredBy.PERSON: CallOutcome.ANSWERED,
+            AnsweredBy.VOICEMAIL: CallOutcome.VOICEMAIL,
+        }
+        if call.answered_by in outcome_by_answer:
+            return outcome_by_answer[call.answered_by]
+        return call.failure or CallOutcome.ABANDONED
+
+    @staticmethod
+    def _ring_seconds(call: _OpenCall) -> float | None:
+        """Seconds the caller heard ringing: to the answer, or to the end if unanswered."""
+        if call.ring_started_at is None:
+            return None
+        stopped_at = call.answered_at or call.ended_at
+        if stopped_at is None:
+            return None
+        return max(0.0, (stopped_at - call.ring_started_at).total_seconds())
+
+    @staticmethod
+    def _ivr_seconds(call: _OpenCall) -> float | None:
+        if call.ivr_started_at is None:
+            return None
+        left_ivr_at = call.ivr_ended_at or call.answered_at or call.ended_at
+        if left_ivr_at is None:
+            return None
+        return (left_ivr_at - call.ivr_started_at).total_seconds()
