@@ -1,7 +1,9 @@
 """Place one mystery ring test and measure it.
 
 `place_ring_test` can be called from any Python thread, several at once: each
-call builds its pjsua2 Call on the endpoint thread and waits on its own future.
+call takes one of the endpoint's call slots (four per process, see
+`endpoint.CALLS_PER_PROCESS`), builds its pjsua2 Call on the endpoint thread and
+waits on its own future.
 On the endpoint thread, `_RingTestCall` stamps every INVITE transaction event
 with ``time.monotonic()`` inside the pjsua2 callback, hangs up after `max_rings`
 rings without answer (or at `timeout_seconds`), and hangs up `answered_hold_seconds`
@@ -17,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
@@ -27,7 +29,7 @@ import pjsua2 as pj
 
 from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestResult
-from ringtest.sip.endpoint import SipEndpoint, with_transport
+from ringtest.sip.endpoint import SipEndpoint, Timer, with_transport
 from ringtest.sip.timeline import SipTimeline, measure
 
 logger = logging.getLogger(__name__)
@@ -35,8 +37,18 @@ logger = logging.getLogger(__name__)
 HANGUP_GRACE_SECONDS = 2.0
 """seconds: how long past timeout_seconds we wait for the far end to confirm the hang-up."""
 
+CALL_SLOT_POLL_SECONDS = 0.05
+"""seconds between attempts to dial while pjsua's call table is full."""
+
+PJ_ETOOMANY = 70010
+"""pjlib status: pjsua's call table is full."""
+
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
 _SDP_CONTENT_TYPE = re.compile(r"^(content-type|c)\s*:\s*application/sdp", re.IGNORECASE | re.M)
+
+
+class _NoFreeCallSlot(Exception):
+    """pjsua's call table is full; try again shortly."""
 
 
 class PlacedRingTest(NamedTuple):
@@ -72,14 +84,14 @@ def place_ring_test(
     headers = _checked_headers(extra_headers or {})
     finished: Future[SipTimeline] = Future()
 
-    def start() -> _RingTestCall:
+    def start() -> _WireLog:
         if not endpoint.is_sip_uri(target_uri):
             raise SipError(
                 f"ring test target '{target_uri}' is not a SIP URI: "
                 "write it like sip:2001@127.0.0.1:5060"
             )
         account = endpoint.account(account_name)
-        call = _RingTestCall(endpoint, account, finished)
+        call = _RingTestCall(endpoint, account, _WireLog(), finished)
         call.dial(
             with_transport(target_uri, account.settings.transport),
             headers,
@@ -87,16 +99,21 @@ def place_ring_test(
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
         )
-        return call
+        return call.wire  # never the Call itself: the endpoint must own its last reference
 
-    call = endpoint.submit(start).result()
+    endpoint.call_slots.acquire()
+    try:
+        wire = _dial_when_pjsua_has_a_slot(endpoint, start, target_uri, timeout_seconds)
+    except BaseException:
+        endpoint.call_slots.release()
+        raise
     try:
         timeline = finished.result(timeout=timeout_seconds + HANGUP_GRACE_SECONDS)
     except FutureTimeout:
         logger.warning(
             "ring test to %s did not end %g s after hang-up", target_uri, HANGUP_GRACE_SECONDS
         )
-        timeline = endpoint.submit(call.timeline).result()
+        timeline = endpoint.submit(wire.timeline).result()
     measurement = measure(
         timeline,
         seconds_per_ring=seconds_per_ring,
@@ -124,6 +141,32 @@ def place_ring_test(
     return PlacedRingTest(result, timeline)
 
 
+def _dial_when_pjsua_has_a_slot(
+    endpoint: SipEndpoint,
+    start: Callable[[], _WireLog],
+    target_uri: str,
+    timeout_seconds: float,
+) -> _WireLog:
+    """Run `start` on the endpoint, retrying while pjsua has no free call slot.
+
+    pjsua reports a call we hung up before any response as disconnected at once but
+    keeps its slot until the INVITE transaction times out (about 32 s), with no
+    callback when that happens; so a full table is polled, not waited on.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            return endpoint.submit(start).result()
+        except _NoFreeCallSlot:
+            if time.monotonic() >= deadline:
+                raise SipError(
+                    f"ring test call to {target_uri} found no free SIP call slot within "
+                    f"{timeout_seconds:g} s: calls that got no response hold their slot "
+                    "until the INVITE times out; retry later"
+                ) from None
+            time.sleep(CALL_SLOT_POLL_SECONDS)
+
+
 def _checked_headers(extra_headers: Mapping[str, str]) -> dict[str, str]:
     for name, value in extra_headers.items():
         if not _HEADER_NAME.match(name):
@@ -140,7 +183,9 @@ def _reason(timeline: SipTimeline) -> str:
         return timeline.final_reason
     if timeline.transport_error:
         return "transport error"
-    return "no response to INVITE"
+    if timeline.caller_hung_up and timeline.ring_started is not None:
+        return "caller hung up while ringing"
+    return "no final response to INVITE"
 
 
 def _carries_sdp(whole_message: str) -> bool:
@@ -148,22 +193,64 @@ def _carries_sdp(whole_message: str) -> bool:
     return bool(body.strip()) and bool(_SDP_CONTENT_TYPE.search(head))
 
 
+class _WireLog:
+    """The monotonic marks of one call's SIP messages, filled in on the endpoint thread."""
+
+    def __init__(self) -> None:
+        self.placed_at = datetime.now(UTC)
+        self.dialled = time.monotonic()
+        self.marks: dict[str, float] = {}
+        self.first_183_had_sdp = False
+        self.final_code: int | None = None
+        self.final_reason = ""
+        self.caller_hung_up = False
+        self.transport_error = False
+
+    def dialling(self) -> None:
+        """Anchor UTC and monotonic time together just before the INVITE goes out."""
+        self.placed_at = datetime.now(UTC)
+        self.dialled = time.monotonic()
+
+    def is_ringing(self) -> bool:
+        return any(key in self.marks for key in ("first_180", "first_183", "first_early_media"))
+
+    def timeline(self) -> SipTimeline:
+        """What happened so far, as a frozen timeline."""
+        invite_sent = self.marks.get("invite_sent", self.dialled)
+        return SipTimeline(
+            placed_at=self.placed_at + timedelta(seconds=invite_sent - self.dialled),
+            invite_sent=invite_sent,
+            first_100=self.marks.get("first_100"),
+            first_180=self.marks.get("first_180"),
+            first_183=self.marks.get("first_183"),
+            first_183_had_sdp=self.first_183_had_sdp,
+            first_early_media=self.marks.get("first_early_media"),
+            answered=self.marks.get("answered"),
+            ended=self.marks.get("ended"),
+            final_code=self.final_code,
+            final_reason=self.final_reason,
+            caller_hung_up=self.caller_hung_up,
+            transport_error=self.transport_error,
+        )
+
+
 class _RingTestCall(pj.Call):
     """One outgoing ring-test call; lives on the endpoint thread only."""
 
-    def __init__(self, endpoint: SipEndpoint, account: pj.Account, finished: Future[SipTimeline]):
+    def __init__(
+        self,
+        endpoint: SipEndpoint,
+        account: pj.Account,
+        wire: _WireLog,
+        finished: Future[SipTimeline],
+    ):
         super().__init__(account)
+        self.wire = wire
         self._endpoint = endpoint
         self._finished = finished
-        self._placed_at = datetime.now(UTC)
-        self._dialled_monotonic = time.monotonic()
+        self._timers: list[Timer] = []
         self._ring_limit_seconds: float | None = None
         self._answered_hold_seconds = 0.0
-        self._marks: dict[str, float] = {}
-        self._first_183_had_sdp = False
-        self._final_code: int | None = None
-        self._final_reason = ""
-        self._transport_error = False
 
     def dial(
         self,
@@ -183,61 +270,24 @@ class _RingTestCall(pj.Call):
             header.hName = name
             header.hValue = value
             prm.txOption.headers.append(header)
-        self._placed_at = datetime.now(UTC)
-        self._dialled_monotonic = time.monotonic()
+        self.wire.dialling()
         try:
             self.makeCall(target_uri, prm)
         except pj.Error as error:
+            if error.status == PJ_ETOOMANY:
+                raise _NoFreeCallSlot from None
             raise SipError(
                 f"ring test call to {target_uri} could not be placed: {error.reason}: "
                 "check the target URI and the account"
             ) from None
-        self._marks.setdefault("invite_sent", time.monotonic())
+        self.wire.marks.setdefault("invite_sent", time.monotonic())
         self._endpoint.keep_call(self)
-        self._endpoint.call_later(timeout_seconds, self._give_up)
+        self._later(timeout_seconds, self._give_up)
 
-    def timeline(self) -> SipTimeline:
-        """What happened so far, as a frozen timeline."""
-        invite_sent = self._marks.get("invite_sent", self._dialled_monotonic)
-        placed_at = self._placed_at + timedelta(seconds=invite_sent - self._dialled_monotonic)
-        return SipTimeline(
-            placed_at=placed_at,
-            invite_sent=invite_sent,
-            first_100=self._marks.get("first_100"),
-            first_180=self._marks.get("first_180"),
-            first_183=self._marks.get("first_183"),
-            first_183_had_sdp=self._first_183_had_sdp,
-            first_early_media=self._marks.get("first_early_media"),
-            answered=self._marks.get("answered"),
-            ended=self._marks.get("ended"),
-            final_code=self._final_code,
-            final_reason=self._final_reason,
-            transport_error=self._transport_error,
-        )
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
+        self._on_sip_event(prm.e, time.monotonic())
 
-    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:  # noqa: N802 (pjsua2 API)
-        now = time.monotonic()
-        event = prm.e
-        if event.type != pj.PJSIP_EVENT_TSX_STATE:
-            return
-        tsx_event = event.body.tsxState
-        tsx = tsx_event.tsx
-        if tsx.method == "BYE" and tsx.role == pj.PJSIP_ROLE_UAS:
-            self._marks.setdefault("ended", now)
-        if tsx.method != "INVITE" or tsx.role != pj.PJSIP_ROLE_UAC:
-            return
-        if tsx_event.type == pj.PJSIP_EVENT_TX_MSG:
-            self._marks.setdefault("invite_sent", now)
-        elif tsx_event.type == pj.PJSIP_EVENT_TRANSPORT_ERROR:
-            self._transport_error = True
-        if tsx.statusCode < 100 or self._final_code is not None:
-            return
-        if tsx.statusCode < 200:
-            self._on_provisional(tsx.statusCode, tsx_event, now)
-        else:
-            self._on_final(tsx.statusCode, tsx.statusText, now)
-
-    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802 (pjsua2 API)
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         now = time.monotonic()
         info = self.getInfo()
         if info.state == pj.PJSIP_INV_STATE_EARLY and any(
@@ -245,55 +295,82 @@ class _RingTestCall(pj.Call):
         ):
             self._mark_ringing("first_early_media", now)
 
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802 (pjsua2 API)
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        now = time.monotonic()
+        self._on_sip_event(prm.e, now)
         if self.getInfo().state != pj.PJSIP_INV_STATE_DISCONNECTED:
             return
-        self._marks.setdefault("ended", time.monotonic())
+        self.wire.marks.setdefault("ended", now)
+        for timer in self._timers:
+            timer.cancel()
         if not self._finished.done():
-            self._finished.set_result(self.timeline())
+            self._finished.set_result(self.wire.timeline())
         self._endpoint.release_call(self)
+
+    def _on_sip_event(self, event: pj.SipEvent, now: float) -> None:
+        """Record a transaction event; pjsua2 reports some only via onCallTsxState and
+        some (the final response that ends the call) only via onCallState."""
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx_event = event.body.tsxState
+        tsx = tsx_event.tsx
+        if tsx.method == "BYE" and tsx.role == pj.PJSIP_ROLE_UAS:
+            self.wire.marks.setdefault("ended", now)
+        if tsx.method != "INVITE" or tsx.role != pj.PJSIP_ROLE_UAC:
+            return
+        if tsx_event.type == pj.PJSIP_EVENT_TX_MSG:
+            self.wire.marks.setdefault("invite_sent", now)
+        elif tsx_event.type == pj.PJSIP_EVENT_TRANSPORT_ERROR:
+            self.wire.transport_error = True
+        if tsx.statusCode < 100 or self.wire.final_code is not None:
+            return
+        if tsx.statusCode < 200:
+            self._on_provisional(tsx.statusCode, tsx_event, now)
+        else:
+            self._on_final(tsx.statusCode, tsx.statusText, now)
 
     def _on_provisional(self, status_code: int, tsx_event: pj.TsxStateEvent, now: float) -> None:
         mark = {100: "first_100", 180: "first_180", 183: "first_183"}.get(status_code)
-        if mark is None or mark in self._marks:
+        if mark is None or mark in self.wire.marks:
             return
         if status_code == 100:
-            self._marks[mark] = now
+            self.wire.marks[mark] = now
             return
         if status_code == 183:
-            self._first_183_had_sdp = _carries_sdp(tsx_event.src.rdata.wholeMsg)
+            self.wire.first_183_had_sdp = _carries_sdp(tsx_event.src.rdata.wholeMsg)
         self._mark_ringing(mark, now)
 
     def _on_final(self, status_code: int, reason: str, now: float) -> None:
-        self._final_code = status_code
-        self._final_reason = reason
+        self.wire.final_code = status_code
+        self.wire.final_reason = reason
         if status_code // 100 == 2:
-            self._marks["answered"] = now
-            self._endpoint.call_later(self._answered_hold_seconds, self._hang_up)
+            self.wire.marks["answered"] = now
+            self._later(self._answered_hold_seconds, self._hang_up)
         else:
-            self._marks.setdefault("ended", now)
+            self.wire.marks.setdefault("ended", now)
 
     def _mark_ringing(self, mark: str, now: float) -> None:
-        already_ringing = any(
-            key in self._marks for key in ("first_180", "first_183", "first_early_media")
-        )
-        self._marks.setdefault(mark, now)
+        already_ringing = self.wire.is_ringing()
+        self.wire.marks.setdefault(mark, now)
         if not already_ringing and self._ring_limit_seconds is not None:
-            self._endpoint.call_later(self._ring_limit_seconds, self._hang_up_unanswered)
+            self._later(self._ring_limit_seconds, self._hang_up_unanswered)
+
+    def _later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
+        self._timers.append(self._endpoint.call_later(delay_seconds, callback))
 
     def _hang_up_unanswered(self) -> None:
-        if "answered" not in self._marks:
+        if "answered" not in self.wire.marks:
             self._hang_up()
 
     def _give_up(self) -> None:
-        if not self._finished.done():
-            logger.info("ring test call gave up after its timeout")
-            self._hang_up()
+        logger.info("ring test call gave up after its timeout")
+        self._hang_up()
 
     def _hang_up(self) -> None:
-        if "ended" in self._marks:
+        if "ended" in self.wire.marks:
             return
-        self._marks["ended"] = time.monotonic()
+        self.wire.marks["ended"] = time.monotonic()
+        self.wire.caller_hung_up = True
         try:
             self.hangup(pj.CallOpParam())
         except pj.Error as error:

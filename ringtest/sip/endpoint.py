@@ -16,6 +16,7 @@ Every pjsua2 Call and Account object is owned here and dropped before
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import logging
@@ -47,9 +48,12 @@ PJSIP_LOG_LEVELS: dict[int, int] = {
     0: logging.CRITICAL,
     1: logging.ERROR,
     2: logging.WARNING,
-    3: logging.INFO,
 }
-"""pjsip log level -> Python logging level; pjsip levels 4 and up are DEBUG."""
+"""pjsip log level -> Python logging level; pjsip levels 3 and up (chatty) are DEBUG."""
+
+CALLS_PER_PROCESS = 4
+"""The pjsua2-python wheel is built with PJSUA_MAX_CALLS=4: libInit silently lowers
+uaConfig.maxCalls to it. Use `ringtest.sip.pool.RingTestPool` for more at once."""
 
 REGISTRATION_HINTS: dict[int, str] = {
     401: "check the user and password",
@@ -106,6 +110,18 @@ def with_transport(uri: str, transport: str) -> str:
     return f"{uri};transport={transport}"
 
 
+class Timer:
+    """A pending `SipEndpoint.call_later` callback; `cancel()` drops it (and what it holds)."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback: Callable[[], None] | None = callback
+
+    def cancel(self) -> None:
+        self.callback = None
+
+
 class _LogWriter(pj.LogWriter):
     """Hands pjsip's log lines to Python logging."""
 
@@ -122,7 +138,7 @@ class _Account(pj.Account):
         self.settings = settings
         self._registered = registered
 
-    def onRegState(self, prm: pj.OnRegStateParam) -> None:  # noqa: N802 (pjsua2 API)
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:
         if self._registered.done():
             logger.info(
                 "SIP account %r registration: %s %s", self.settings.name, prm.code, prm.reason
@@ -144,22 +160,24 @@ class SipEndpoint:
     """The pjsua2 Endpoint on a dedicated thread, driven through a command queue.
 
     bind_address: the IP the SIP and RTP sockets bind to (free ports are chosen).
-    max_calls: simultaneous calls allowed. poll_ms: int, milliseconds each
-    ``libHandleEvents`` may block; the worst-case delay before a queued command runs.
+    poll_ms: int, milliseconds each ``libHandleEvents`` may block; the worst-case
+    delay before a queued command or timer runs (SIP packets wake it at once).
+    `call_slots` counts free pjsua call slots (`CALLS_PER_PROCESS`): callers take one
+    before dialling and it is given back when the call is dropped.
     """
 
     _instance_lock = threading.Lock()
     _running_instance: SipEndpoint | None = None
 
-    def __init__(self, *, bind_address: str = "127.0.0.1", max_calls: int = 32, poll_ms: int = 5):
+    def __init__(self, *, bind_address: str = "127.0.0.1", poll_ms: int = 5):
         self.bind_address = bind_address
-        self.max_calls = max_calls
         self.poll_ms = poll_ms
+        self.call_slots = threading.BoundedSemaphore(CALLS_PER_PROCESS)
         self.sip_ports: dict[str, int] = {}
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
             queue.SimpleQueue()
         )
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timers: list[tuple[float, int, Timer]] = []
         self._timer_order = itertools.count()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -214,14 +232,16 @@ class SipEndpoint:
         self._commands.put((command, future))
         return future
 
-    def call_later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
+    def call_later(self, delay_seconds: float, callback: Callable[[], None]) -> Timer:
         """Run `callback` on the endpoint thread after delay_seconds (float, seconds).
 
         Only callable from the endpoint thread (inside a command or a callback).
         """
         self._assert_on_thread()
+        timer = Timer(callback)
         deadline = time.monotonic() + delay_seconds
-        heapq.heappush(self._timers, (deadline, next(self._timer_order), callback))
+        heapq.heappush(self._timers, (deadline, next(self._timer_order), timer))
+        return timer
 
     def add_account(self, account: SipAccount, *, register_timeout_seconds: float = 5.0) -> None:
         """Create `account`; when it has a registrar, register and wait for the result.
@@ -265,8 +285,19 @@ class SipEndpoint:
         self._calls.add(call)
 
     def release_call(self, call: pj.Call) -> None:
-        """Drop a disconnected call on the next loop turn (never inside its own callback)."""
-        self.call_later(0.0, lambda: self._calls.discard(call))
+        """Drop a disconnected call and free its slot on the next loop turn.
+
+        Not inside its own callback (pjsua frees the slot after the callback returns),
+        and before any queued command can dial: a pjsua2 Call destroyed after its slot
+        was reused would detach, and even hang up, the new call in that slot. So the
+        endpoint must hold the last reference to `call`.
+        """
+
+        def drop() -> None:
+            self._calls.discard(call)
+            self.call_slots.release()
+
+        self.call_later(0.0, drop)
 
     def _assert_on_thread(self) -> None:
         if threading.current_thread() is not self._thread:
@@ -287,8 +318,8 @@ class SipEndpoint:
             return
         ready.set_result(None)
         while not self._stopping.is_set():
+            self._run_due_timers()  # first: calls dropped before a command reuses their slot
             self._run_commands()
-            self._run_due_timers()
             self._library.libHandleEvents(self.poll_ms)
         self._hang_up_all()
         self._refuse_queued_commands()
@@ -300,14 +331,13 @@ class SipEndpoint:
         config = pj.EpConfig()
         config.uaConfig.threadCnt = 0
         config.uaConfig.mainThreadOnly = True
-        config.uaConfig.maxCalls = self.max_calls
+        config.uaConfig.maxCalls = CALLS_PER_PROCESS
         config.uaConfig.userAgent = "ringtest"
-        config.medConfig.maxMediaPorts = max(config.medConfig.maxMediaPorts, 2 * self.max_calls + 2)
         self._log_writer = _LogWriter()
         config.logConfig.writer = self._log_writer
-        config.logConfig.consoleLevel = 0
         config.logConfig.decor = 0
-        config.logConfig.level = 5 if pjsip_logger.isEnabledFor(logging.DEBUG) else 3
+        config.logConfig.level = 5 if pjsip_logger.isEnabledFor(logging.DEBUG) else 2
+        config.logConfig.consoleLevel = config.logConfig.level  # what reaches the writer
         config.logConfig.msgLogging = pjsip_logger.isEnabledFor(logging.DEBUG)
         self._library.libInit(config)
         self._library.audDevManager().setNullDev()
@@ -332,13 +362,16 @@ class SipEndpoint:
                 continue
             try:
                 future.set_result(command())
-            except BaseException as error:  # noqa: BLE001 (handed to the waiting thread)
+            except BaseException as error:  # handed to the waiting thread
                 future.set_exception(error)
 
     def _run_due_timers(self) -> None:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
-            _, _, callback = heapq.heappop(self._timers)
+            _, _, timer = heapq.heappop(self._timers)
+            callback, timer.callback = timer.callback, None
+            if callback is None:
+                continue
             try:
                 callback()
             except Exception:
@@ -398,6 +431,7 @@ class SipEndpoint:
     def _destroy_library(self) -> None:
         self._calls.clear()
         self._timers.clear()
+        gc.collect()  # a pjsua2 Call destroyed after libDestroy aborts the process
         for account in self._accounts.values():
             account.shutdown()
         self._accounts.clear()

@@ -57,7 +57,9 @@ class SipTimeline:
     answered: 200 OK to the INVITE received.
     ended: the call ended: our CANCEL or BYE sent, their BYE received, or a final
         failure response received.
-    final_code / final_reason: the INVITE's final response; None if none came.
+    final_code / final_reason: the INVITE's final response; None if none came before
+        the call ended (pjsua2 ends a call we cancel without waiting for the 487).
+    caller_hung_up: we ended the call (CANCEL or BYE), not the far end.
     transport_error: the transport failed to send or connect.
     """
 
@@ -72,6 +74,7 @@ class SipTimeline:
     ended: float | None = None
     final_code: int | None = None
     final_reason: str = ""
+    caller_hung_up: bool = False
     transport_error: bool = False
 
     @property

@@ -57,6 +57,12 @@ def sip_endpoint() -> Iterator[SipEndpoint]:
 
 
 @pytest.fixture
+def silent_uri() -> str:
+    """A SIP URI on a loopback UDP port where nothing listens."""
+    return f"sip:nobody@127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
 def sipp_uas(tmp_path: Path) -> Iterator[Callable[[str], SippUas]]:
     """Start a sipp UAS running `scenarios/<name>.xml` on free loopback ports."""
     started: list[subprocess.Popen[bytes]] = []
@@ -89,5 +95,5 @@ def sipp_uas(tmp_path: Path) -> Iterator[Callable[[str], SippUas]]:
 
     yield start
     for process in started:
-        process.terminate()
+        process.kill()
         process.wait(timeout=5)
