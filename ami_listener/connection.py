@@ -24,6 +24,7 @@ from ringtest.errors import AmiAuthFailed, PbxUnreachable
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AmiMessage], None]
+BytesHandler = Callable[[bytes], None]
 
 
 @dataclass
@@ -56,6 +57,8 @@ class _AmiProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.connection.bytes_received += len(data)
+        if self.connection.on_bytes is not None:
+            self.connection.on_bytes(data)
         for frame in self.frames.feed(data):
             self.connection.dispatch(parse_frame(frame))
         if self.frames.banner is not None and not self.banner_seen.done():
@@ -71,15 +74,24 @@ class AmiConnection:
     """One logged-in manager session with an Asterisk PBX.
 
     address: ``host:port`` for messages.
+    on_event: called with every event not claimed by an action (the tracker's feed).
+    on_bytes: called with every chunk as read (a recorder), before it is parsed.
     bytes_received: total bytes read, the liveness signal for a keepalive watchdog.
     handler_errors: how many times `on_event` raised (each one logged).
     """
 
-    def __init__(self, host: str, port: int, on_event: EventHandler | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_event: EventHandler | None = None,
+        on_bytes: BytesHandler | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.address = f"{host}:{port}"
         self.on_event = on_event
+        self.on_bytes = on_bytes
         self.bytes_received = 0
         self.handler_errors = 0
         self.banner = ""

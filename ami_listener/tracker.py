@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.message import AmiMessage
@@ -90,6 +90,7 @@ class _OpenCall:
     ivr_ended_at: datetime | None = None
     failure: CallOutcome | None = None
     ended_at: datetime | None = None
+    gap_note: str | None = None
 
     @property
     def person_answered(self) -> bool:
@@ -155,6 +156,31 @@ class CallTracker:
     def open_calls(self) -> list[_OpenCall]:
         """Calls in progress now, oldest first (live state for metrics)."""
         return sorted(self._calls.values(), key=lambda call: call.started_at)
+
+    def adopt_in_flight(self, channel: AmiMessage, at: datetime, note: str) -> None:
+        """Track a channel already up when we connected (a ``CoreShowChannel`` event).
+
+        Its call was not seen from the start, so it will be stored as
+        ``incomplete`` with `note`; its start is estimated from ``Duration``.
+        """
+        call_id = channel.get("Linkedid", "")
+        uniqueid = channel.get("Uniqueid", "")
+        call = self._calls.get(call_id)
+        if call is None:
+            call = _OpenCall(
+                call_id=call_id,
+                caller_channel=call_id,
+                caller="",
+                dialled="",
+                started_at=at - _duration(channel.get("Duration", "")),
+                gap_note=note,
+            )
+            self._calls[call_id] = call
+        call.live_channels.add(uniqueid)
+        if uniqueid == call_id:
+            call.caller = self._caller_number(channel.get("CallerIDNum", ""))
+            call.dialled = channel.get("Exten", "")
+            call.line = call.line or self.lines.for_dialled(call.dialled)
 
     def abandon_all(self, note: str) -> list[TrackerOutput]:
         """The event stream broke (reconnect): every open call becomes ``incomplete``."""
@@ -285,6 +311,7 @@ class CallTracker:
 
     def _finish(self, call: _OpenCall, incomplete_because: str | None = None) -> TrackerOutput:
         """Turn a finished (or abandoned) open call into its record."""
+        incomplete_because = incomplete_because or call.gap_note
         if call.line is None:
             return DialledCall(
                 call_id=call.call_id,
@@ -355,3 +382,12 @@ class CallTracker:
         if left_ivr_at is None:
             return None
         return (left_ivr_at - call.ivr_started_at).total_seconds()
+
+
+def _duration(text: str) -> timedelta:
+    """``HH:MM:SS`` (CoreShowChannel's Duration) as a timedelta; zero when unreadable."""
+    try:
+        hours, minutes, seconds = (int(part) for part in text.split(":"))
+    except ValueError:
+        return timedelta()
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)

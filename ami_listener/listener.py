@@ -1,0 +1,225 @@
+"""The live listener daemon: keep one AMI session up and feed it to the call pipeline.
+
+* Connects and logs in with the (read-only) listener user. A failure on the
+  very first attempt is raised as a one-line error: a wrong secret or address
+  will not fix itself, and the operator is watching. After that, any drop is
+  retried for ever with capped exponential backoff.
+* Keepalive: any byte received counts as the PBX being alive. When nothing
+  arrived for `ping_interval_seconds` the listener sends ``Ping``; no answer
+  within `pong_timeout_seconds` closes the link (a half-open TCP connection
+  otherwise looks healthy for many minutes). There is no read timeout.
+* After a drop every call in progress is stored as ``incomplete`` with the gap
+  noted. After every (re)connect ``CoreShowChannels`` lists the calls already
+  in progress; they are tracked to their end and stored as ``incomplete``
+  (their start was not seen), upserted so that no call is counted twice.
+* Finished calls go through a `BackpressureSink`: a bounded queue drained by
+  one writer thread. When the store falls behind, the reader waits (TCP
+  backpressure towards Asterisk) rather than dropping records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ami_listener.connection import AmiConnection
+from ami_listener.message import AmiMessage
+from ami_listener.pipeline import Batch, CallPipeline, Sink
+from ami_listener.recording import Recorder
+from ringtest.errors import AmiAuthFailed, PbxUnreachable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ListenerSettings:
+    """Where and how to listen. Times in seconds."""
+
+    host: str
+    port: int
+    user: str
+    secret: str
+    ping_interval_seconds: float = 10.0
+    pong_timeout_seconds: float = 5.0
+    first_backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+    overdue_check_seconds: float = 30.0
+
+
+class BackpressureSink:
+    """A bounded queue in front of a slow sink, drained by one writer thread.
+
+    Overflow policy: `write` blocks the caller (the AMI reader) until there is
+    room, so records are never dropped; the wait is logged. A failing write
+    (database down, disk full) is retried with backoff, holding its batch, so
+    the queue fills and the reader waits; at `close` a batch that still cannot
+    be written is logged with its count.
+    """
+
+    def __init__(self, sink: Sink, max_batches: int = 1000, retry_seconds: float = 1.0) -> None:
+        self.sink = sink
+        self.retry_seconds = retry_seconds
+        self.write_errors = 0
+        self._closing = threading.Event()
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max_batches)
+        self._thread = threading.Thread(target=self._drain, name="ringtest-store-writer")
+        self._thread.start()
+
+    def write(self, batch: Batch) -> None:
+        if not batch:
+            return
+        try:
+            self._queue.put_nowait(batch)
+        except queue.Full:
+            log.warning("store is falling behind: pausing the AMI reader until it catches up")
+            self._queue.put(batch)
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        self._closing.set()
+        self._queue.put(None)
+        self._thread.join()
+
+    def _drain(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            self._write_with_retry(batch)
+
+    def _write_with_retry(self, batch: Batch) -> None:
+        delay = self.retry_seconds
+        while True:
+            try:
+                self.sink.write(batch)
+                return
+            except Exception as error:
+                self.write_errors += 1
+                if self._closing.is_set():
+                    log.error("shutting down with %d calls unstored: %s", len(batch.calls), error)
+                    return
+                log.error("could not store %d calls (%s); retrying", len(batch.calls), error)
+                self._closing.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+
+class Listener:
+    """Runs one PBX link until `stop` is set."""
+
+    def __init__(
+        self,
+        settings: ListenerSettings,
+        pipeline: CallPipeline,
+        sink: Sink,
+        recorder: Recorder | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.sink = sink
+        self.recorder = recorder
+        self.clock = clock
+        self.connects = 0
+        self.address = f"{settings.host}:{settings.port}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen until `stop` is set; reconnect after any drop."""
+        backoff = self.settings.first_backoff_seconds
+        lost_at: datetime | None = None
+        while not stop.is_set():
+            connection = AmiConnection(
+                self.settings.host, self.settings.port, self._on_event, self._on_bytes
+            )
+            try:
+                await self._open(connection)
+            except (PbxUnreachable, AmiAuthFailed) as error:
+                if self.connects == 0:
+                    raise
+                log.warning("%s; retrying in %.0f s", error, backoff)
+                await _wait(stop, backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff_seconds)
+                continue
+            self.connects += 1
+            backoff = self.settings.first_backoff_seconds
+            if lost_at is not None:
+                log.warning("AMI link to %s restored (down since %s)", self.address, lost_at)
+            await self._resync(connection)
+            await self._serve(connection, stop)
+            connection.close()
+            if not stop.is_set():
+                lost_at = self.clock()
+                note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
+                log.warning("%s: calls in progress will be stored as incomplete", note)
+                self.sink.write(self.pipeline.link_lost(note))
+
+    async def _open(self, connection: AmiConnection) -> None:
+        await connection.connect()
+        await connection.login(self.settings.user, self.settings.secret)
+        log.info("listening to %s (%s)", self.address, connection.banner)
+
+    async def _resync(self, connection: AmiConnection) -> None:
+        """Adopt the calls already in progress, so their ends are not anomalies."""
+        reply = await connection.action("CoreShowChannels", timeout_seconds=10.0)
+        now = self.clock()
+        for channel in reply.events:
+            self.pipeline.tracker.adopt_in_flight(
+                channel, now, note=f"in progress when the listener connected at {now.isoformat()}"
+            )
+
+    async def _serve(self, connection: AmiConnection, stop: asyncio.Event) -> None:
+        """Run until the link is lost or `stop` is set, pinging when the link is quiet."""
+        keepalive = asyncio.create_task(self._keepalive(connection))
+        overdue = asyncio.create_task(self._check_overdue())
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait(
+                {keepalive, stopped, connection.lost, overdue},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for task in (keepalive, overdue, stopped):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if keepalive.done() and not keepalive.cancelled() and keepalive.exception():
+                log.warning("%s", keepalive.exception())
+
+    async def _keepalive(self, connection: AmiConnection) -> None:
+        """Return (closing the link) when a Ping goes unanswered after a quiet spell."""
+        seen = connection.bytes_received
+        while True:
+            await asyncio.sleep(self.settings.ping_interval_seconds)
+            if connection.bytes_received != seen:
+                seen = connection.bytes_received
+                continue
+            try:
+                await connection.action("Ping", timeout_seconds=self.settings.pong_timeout_seconds)
+            except PbxUnreachable:
+                log.warning(
+                    "AMI at %s did not answer Ping within %g s: reconnecting",
+                    self.address,
+                    self.settings.pong_timeout_seconds,
+                )
+                connection.close()
+                return
+            seen = connection.bytes_received
+
+    async def _check_overdue(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.overdue_check_seconds)
+            self.sink.write(self.pipeline.tick(self.clock()))
+
+    def _on_event(self, message: AmiMessage) -> None:
+        self.sink.write(self.pipeline.feed_message(message, self.clock()))
+
+    def _on_bytes(self, chunk: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.write(self.clock(), chunk)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
