@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ class AmiConnection:
             self.banner = await asyncio.wait_for(self._protocol.banner_seen, timeout_seconds)
         except (TimeoutError, OSError) as error:
             self.close()
-            reason = "timed out" if isinstance(error, TimeoutError) else error.strerror or error
+            reason = _connect_failure(error)
             raise PbxUnreachable(
                 f"AMI at {self.address} is not answering ({reason}): check that Asterisk is "
                 "running and manager.conf has enabled = yes on this address and port"
@@ -199,3 +200,12 @@ class AmiConnection:
         """Close the socket (idempotent)."""
         if self._transport is not None:
             self._transport.close()
+
+
+def _connect_failure(error: OSError) -> str:
+    """A short reason for a failed connect: ``connection refused``, ``timed out``..."""
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if error.errno is not None:
+        return os.strerror(error.errno).lower()
+    return str(error)

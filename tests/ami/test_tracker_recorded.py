@@ -1,0 +1,174 @@
+"""Calls recorded byte-exact from the lab Asterisk, replayed through the tracker.
+
+Each fixture is the raw AMI stream (CRLF intact) captured while the lab's
+`ringtester` account (+441382000199) placed one call with a chosen staff answer
+delay; other lab traffic in the same streams is left in, as on a real PBX.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ami_listener.callbacks import CallbackLedger
+from ami_listener.lines import LineDirectory, MonitoredLine
+from ami_listener.pipeline import Batch, CallPipeline, replay_file
+from ami_listener.tracker import CallTracker
+from ringtest.records import AnsweredBy, CallOutcome
+from ringtest.standards import Standards
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
+RINGTESTER = "+441382000199"
+LINES = LineDirectory(
+    {
+        "2000": MonitoredLine("2000", "Switchboard"),
+        "2001": MonitoredLine("2001", "Council Tax"),
+        "2002": MonitoredLine("2002", "Housing"),
+        "2004": MonitoredLine("2004", "Planning"),
+        "2005": MonitoredLine("2005", "Licensing"),
+    },
+    {"benefits": MonitoredLine("benefits", "Benefits")},
+)
+GB = Standards()
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.batch = Batch()
+
+    def write(self, batch: Batch) -> None:
+        self.batch.extend(batch)
+
+
+def new_pipeline() -> CallPipeline:
+    return CallPipeline(CallTracker("lab", LINES, GB), CallbackLedger(GB))
+
+
+def ringtester_call(name: str):
+    sink = ListSink()
+    replay_file(FIXTURES / f"{name}.ami", new_pipeline(), sink)
+    [call] = [call for call in sink.batch.calls if call.caller == RINGTESTER]
+    return call, sink.batch
+
+
+def test_person_answering_after_1500_ms_rings_1_5_seconds_one_gb_ring():
+    call, _ = ringtester_call("person_answers_after_1500ms")
+    assert (call.outcome, call.answered_by, call.line) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "2001",
+    )
+    assert call.ring_seconds == pytest.approx(1.5, abs=0.05)
+    assert call.rings == 1
+    assert call.within_standard
+
+
+def test_ring_group_answered_by_either_member_is_a_person_answer():
+    call, _ = ringtester_call("ring_group_answers_after_1200ms")
+    assert (call.outcome, call.answered_by, call.department) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "Housing",
+    )
+    assert call.ring_seconds == pytest.approx(1.2, abs=0.05)
+
+
+def test_busy_line_is_busy_and_never_rang():
+    call, batch = ringtester_call("busy_line")
+    assert (call.outcome, call.answered_by, call.ring_seconds) == (
+        CallOutcome.BUSY,
+        AnsweredBy.NONE,
+        None,
+    )
+    assert not call.within_standard
+
+
+def test_caller_hanging_up_after_two_seconds_of_ringing_abandoned():
+    call, batch = ringtester_call("caller_abandons_after_2_rings")
+    assert call.outcome is CallOutcome.ABANDONED
+    assert call.ring_seconds == pytest.approx(2.0, abs=0.05)
+    assert call.answered_at is None
+
+
+def test_queue_caller_abandoning_is_abandoned_on_the_queue_line():
+    call, _ = ringtester_call("caller_abandons_queue_after_2s")
+    assert (call.outcome, call.line, call.department) == (
+        CallOutcome.ABANDONED,
+        "benefits",
+        "Benefits",
+    )
+    assert call.ring_seconds == pytest.approx(2.0, abs=0.05)
+
+
+def test_ivr_answering_is_not_a_person_answering():
+    call, _ = ringtester_call("caller_abandons_in_ivr")
+    assert (call.outcome, call.answered_by) == (CallOutcome.ABANDONED, AnsweredBy.IVR)
+    assert call.ivr_seconds == pytest.approx(1.0, abs=0.05)
+    assert not call.within_standard
+
+
+def test_voicemail_just_after_twelve_seconds_is_a_missed_call_in_the_fifth_gb_ring():
+    call, batch = ringtester_call("voicemail_after_12s")
+    assert (call.outcome, call.answered_by) == (CallOutcome.VOICEMAIL, AnsweredBy.VOICEMAIL)
+    assert call.ring_seconds == pytest.approx(12.0, abs=0.05)
+    assert call.rings == 5
+    assert not call.within_standard
+    [obligation] = [ob for ob in batch.obligations if ob.call_id == call.call_id]
+    assert obligation.caller == RINGTESTER
+
+
+def test_events_are_timed_by_the_pbx_not_by_the_replay():
+    call, _ = ringtester_call("person_answers_after_1500ms")
+    assert call.started_at.year == 2026
+    assert call.started_at < datetime.now(UTC)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=1, max_value=4096), min_size=1, max_size=400))
+def test_stream_cut_into_any_chunks_gives_the_same_calls(chunk_sizes):
+    stream = (FIXTURES / "ring_group_answers_after_1200ms.ami").read_bytes()
+    whole = new_pipeline().feed_bytes(stream, datetime.now(UTC)).calls
+    pipeline, calls, start = new_pipeline(), [], 0
+    sizes = iter(chunk_sizes * (len(stream) // sum(chunk_sizes) + 1))
+    while start < len(stream):
+        end = start + next(sizes)
+        calls += pipeline.feed_bytes(stream[start:end], datetime.now(UTC)).calls
+        start = end
+    assert calls == whole
+
+
+def test_stream_fed_one_byte_at_a_time_gives_the_same_calls():
+    stream = (FIXTURES / "busy_line.ami").read_bytes()
+    whole = new_pipeline().feed_bytes(stream, datetime.now(UTC)).calls
+    pipeline = new_pipeline()
+    calls = [
+        c
+        for i in range(len(stream))
+        for c in pipeline.feed_bytes(stream[i : i + 1], datetime.now(UTC)).calls
+    ]
+    assert calls == whole
+
+
+GARBAGE = st.one_of(
+    st.binary(max_size=300).map(lambda junk: junk.replace(b"\r\n\r\n", b"") + b"\r\n\r\n"),
+    st.just(b"Event: Newstate\r\nno colon here\r\nLinkedid: 1.2\r\n\r\n"),
+    st.just(b"Event: Hangup\r\nLinkedid: nonexistent\r\n\r\n"),
+    st.just(b"Event: UnknownEvent\r\nX: " + b"\xff\xfe" * 50 + b"\r\n\r\n"),
+    st.just(b"Event: UserEvent\r\nData: " + b"x" * 1_000_000 + b"\r\n\r\n"),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(GARBAGE, max_size=5), st.data())
+def test_malformed_frames_between_events_lose_no_call(garbage_frames, data):
+    stream = (FIXTURES / "person_answers_after_1500ms.ami").read_bytes()
+    frame_ends = [i + 4 for i in range(len(stream)) if stream.startswith(b"\r\n\r\n", i)]
+    polluted = stream
+    for junk in garbage_frames:
+        cut = data.draw(st.sampled_from(frame_ends))
+        polluted = polluted[:cut] + junk + polluted[cut:]
+        frame_ends = [end + len(junk) if end > cut else end for end in frame_ends]
+    clean = new_pipeline().feed_bytes(stream, datetime.now(UTC)).calls
+    assert new_pipeline().feed_bytes(polluted, datetime.now(UTC)).calls == clean
