@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 

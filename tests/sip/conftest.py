@@ -49,6 +49,15 @@ class SippUas:
 
 
 @pytest.fixture(scope="session")
+def lab():
+    """The lab PBX, up (temporary copy of tests/lab/conftest.py's fixture until it moves
+    to tests/conftest.py; delete this one then)."""
+    from ringtest.lab.pbx import lab_up
+
+    return lab_up()
+
+
+@pytest.fixture(scope="session")
 def sip_endpoint() -> Iterator[SipEndpoint]:
     """The process's one SIP endpoint, with account 'tester' (no registration)."""
     with SipEndpoint() as endpoint:
