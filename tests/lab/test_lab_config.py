@@ -1,0 +1,107 @@
+"""The repo's one copy of the lab's Asterisk config agrees with `ringtest.lab.accounts`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from ringtest.lab.accounts import (
+    AMI_USERS,
+    CALLERS,
+    DEPARTMENTS,
+    RTP_PORT_RANGE,
+    STAFF,
+    VOICEMAIL_RING_SECONDS,
+)
+from ringtest.lab.pbx import asterisk_config_dir
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = asterisk_config_dir()
+
+
+def sections(conf_file: str) -> list[tuple[str, dict[str, str]]]:
+    """(section name, its key = value pairs) in file order; templates included."""
+    parsed: list[tuple[str, dict[str, str]]] = []
+    for raw in (CONFIG / conf_file).read_text().splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if header := re.match(r"\[([^\]]+)\]", line):
+            parsed.append((header.group(1), {}))
+        elif "=" in line and parsed:
+            key, value = line.split("=", 1)
+            parsed[-1][1][key.strip().rstrip(">")] = value.strip().lstrip(">").strip()
+    return parsed
+
+
+def pjsip_objects(object_type: str) -> dict[str, dict[str, str]]:
+    return {
+        name: values
+        for name, values in sections("pjsip.conf")
+        if values.get("type") == object_type or (object_type == "auth" and "password" in values)
+    }
+
+
+def test_manager_users_match_accounts() -> None:
+    users = dict(sections("manager.conf"))
+    for user in AMI_USERS:
+        assert users[user.username]["secret"] == user.secret
+        assert users[user.username]["read"] == ",".join(user.read)
+        assert users[user.username]["write"] == ",".join(user.write)
+    assert users["general"]["bindaddr"] == "127.0.0.1"
+    assert users["general"]["timestampevents"] == "yes"
+
+
+def test_caller_accounts_match_pjsip() -> None:
+    auths = pjsip_objects("auth")
+    endpoints = {name: values for name, values in sections("pjsip.conf") if "context" in values}
+    for account in CALLERS:
+        assert auths[account.username]["password"] == account.secret
+        assert endpoints[account.username]["context"] == account.context
+        assert endpoints[account.username]["callerid"].endswith(f"<{account.caller_id}>")
+
+
+def test_staff_contacts_and_secrets_match_pjsip() -> None:
+    auths = pjsip_objects("auth")
+    aors = pjsip_objects("aor")
+    for agent in STAFF:
+        assert aors[agent.username]["contact"] == agent.contact
+        assert auths[agent.username]["password"] == agent.secret
+
+
+def test_every_department_and_alias_is_in_the_dialplan() -> None:
+    dialplan = (CONFIG / "extensions.conf").read_text()
+    for dept in DEPARTMENTS:
+        assert f"exten => {dept.extension},1," in dialplan
+        assert f"exten => {dept.e164},1,Goto({dept.extension},1)" in dialplan
+        for staff in dept.staff:
+            assert f"PJSIP/{staff}" in dialplan + (CONFIG / "queues.conf").read_text()
+    assert f"Dial(PJSIP/staff7,{VOICEMAIL_RING_SECONDS}," in dialplan
+
+
+def test_rtp_range_matches() -> None:
+    rtp = dict(sections("rtp.conf"))["general"]
+    assert (int(rtp["rtpstart"]), int(rtp["rtpend"])) == RTP_PORT_RANGE
+
+
+def test_no_asterisk_config_file_name_exists_twice_in_the_repo() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    names = Counter(Path(path).name for path in tracked)
+    duplicated = [name for name in sorted(p.name for p in CONFIG.iterdir()) if names[name] > 1]
+    assert duplicated == []
+
+
+def test_docker_files_use_the_one_config_copy() -> None:
+    compose = (REPO / "docker" / "compose.yaml").read_text()
+    dockerfile = (REPO / "docker" / "Dockerfile.asterisk").read_text()
+    assert "dockerfile: docker/Dockerfile.asterisk" in compose
+    assert "dockerfile: docker/Dockerfile\n" in compose
+    assert compose.count("network_mode: host") == 2
+    assert "COPY docker/asterisk/ /etc/asterisk/" in dockerfile
+    assert dockerfile.count("apt-get -o Acquire::Check-Valid-Until=false") == 2
