@@ -1,0 +1,257 @@
+"""Opening a database: which URL, which engine settings per backend, and what errors mean.
+
+The URL comes from the caller, else the `RINGTEST_DB` environment variable, else
+an SQLite file in the user's data directory. Two backends are supported and they
+differ only in the small table `BACKENDS`: SQLite gets WAL mode, a busy timeout
+and foreign keys on every connection; PostgreSQL gets a connect timeout and a
+liveness check before a pooled connection is reused.
+
+Every database failure leaves here as one `StoreError` line naming the database
+(password hidden), what went wrong and the fix; `database_errors` does that, from
+the table `FAILURES` of driver messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, StatementError
+
+from ringtest.errors import SchemaVersionMismatch, StoreError
+from ringtest.store import schema
+
+logger = logging.getLogger(__name__)
+
+URL_ENV_VAR = "RINGTEST_DB"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+
+_FIX_URL = (
+    f"set {URL_ENV_VAR} to a sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB URL"
+)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; NORMAL sync is durable enough in WAL mode."""
+    for pragma in (
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
+        f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys = ON",
+    ):
+        dbapi_connection.execute(pragma)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What differs between the supported databases."""
+
+    default_driver: str
+    insert: Callable[..., Any]
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    on_connect: Callable[[Any, Any], None] | None = None
+
+
+BACKENDS: dict[str, Backend] = {
+    "sqlite": Backend(
+        default_driver="sqlite",
+        insert=sqlite.insert,
+        on_connect=_set_sqlite_pragmas,
+    ),
+    "postgresql": Backend(
+        default_driver="postgresql+psycopg",
+        insert=postgresql.insert,
+        engine_options={
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        },
+    ),
+}
+
+# (pattern in the driver's message, what went wrong, the fix); first match wins.
+FAILURES: tuple[tuple[str, str, str], ...] = (
+    (
+        r"connection refused",
+        "nothing accepts connections there",
+        f"start PostgreSQL (as root: scripts/postgres-up) or set {URL_ENV_VAR} to a running server",
+    ),
+    (
+        r"password authentication failed|no password supplied",
+        "the server refused the user or password",
+        f"fix the user and password in {URL_ENV_VAR}",
+    ),
+    (
+        r'database ".*" does not exist',
+        "that database does not exist on the server",
+        f"create it (createdb) or fix the database name in {URL_ENV_VAR}",
+    ),
+    (
+        r"could not translate host name|name or service not known",
+        "the host name does not resolve",
+        f"fix the host in {URL_ENV_VAR}",
+    ),
+    (
+        r"timeout expired",
+        "the server did not answer in time",
+        f"check the host, the port and any firewall on the way to it in {URL_ENV_VAR}",
+    ),
+    (
+        r"unable to open database file",
+        "the file cannot be created or opened",
+        f"make its directory writable or set {URL_ENV_VAR} to a writable path",
+    ),
+    (
+        r"readonly database",
+        "the file is read-only",
+        f"make the file and its directory writable or set {URL_ENV_VAR} to a writable path",
+    ),
+    (
+        r"database or disk is full|no space left on device",
+        "the disk is full",
+        "free space on its disk (rows stored before this write are intact)",
+    ),
+    (
+        r"database is locked",
+        "another process held the write lock too long",
+        "stop the other process writing to it, then retry",
+    ),
+    (
+        r"file is not a database",
+        "the file is not an SQLite database",
+        f"set {URL_ENV_VAR} to a ringtest database file",
+    ),
+    (
+        r"foreign key",
+        "a campaign run names a campaign that is not stored",
+        "save the campaign before planning its runs",
+    ),
+)
+
+
+def resolve_url(url: str | None) -> URL:
+    """The URL to open: `url`, else $RINGTEST_DB, else SQLite in the user data directory."""
+    text = url or os.environ.get(URL_ENV_VAR) or _default_sqlite_url()
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise StoreError(f"database URL {text!r} is not a URL: {_FIX_URL}") from None
+    backend = BACKENDS.get(parsed.get_backend_name())
+    if backend is None:
+        raise StoreError(
+            f"database {parsed.render_as_string(hide_password=True)} uses "
+            f"{parsed.get_backend_name()}, which ringtest does not support: {_FIX_URL}"
+        )
+    if "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=backend.default_driver)
+    return parsed
+
+
+def _default_sqlite_url() -> str:
+    return f"sqlite:///{Path(platformdirs.user_data_dir('ringtest')) / 'ringtest.db'}"
+
+
+def display(url: URL) -> str:
+    """The URL as shown to people: the password replaced by ***."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_store_engine(url: URL) -> Engine:
+    """An engine for `url` with its backend's settings; SQLite's directory is created."""
+    backend = BACKENDS[url.get_backend_name()]
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _make_parent_directory(url)
+    try:
+        engine = create_engine(url, **backend.engine_options)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        raise StoreError(f"opening database {display(url)} failed: {error}: {_FIX_URL}") from None
+    if backend.on_connect is not None:
+        event.listen(engine, "connect", backend.on_connect)
+    return engine
+
+
+def _make_parent_directory(url: URL) -> None:
+    directory = Path(url.database or "").parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"opening database {display(url)} failed: cannot create directory {directory} "
+            f"({error.strerror}): make it writable or set {URL_ENV_VAR} to a writable path"
+        ) from None
+
+
+@contextmanager
+def database_errors(action: str, url_display: str) -> Iterator[None]:
+    """Turn driver errors inside the block into one StoreError line for `action`.
+
+    A ValueError raised while binding parameters (a naive datetime) is a bug in
+    the caller, not in the database, and is re-raised as that ValueError.
+    """
+    try:
+        yield
+    except DBAPIError as error:
+        raise StoreError(failure_message(action, url_display, error.orig)) from error
+    except StatementError as error:
+        if isinstance(error.orig, ValueError):
+            raise error.orig from None
+        raise
+
+
+def failure_message(action: str, url_display: str, driver_error: BaseException) -> str:
+    """`{action} {database} failed: {what went wrong}: {fix}` from the FAILURES table."""
+    text = str(driver_error)
+    for pattern, what, fix in FAILURES:
+        if re.search(pattern, text, re.IGNORECASE):
+            return f"{action} {url_display} failed: {what}: {fix}"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(driver_error).__name__
+    return (
+        f"{action} {url_display} failed: {first_line}: "
+        f"check that {URL_ENV_VAR} names a working ringtest database"
+    )
+
+
+def ensure_schema(engine: Engine, url_display: str) -> None:
+    """Create every table in an empty database; refuse one with another schema version.
+
+    A database without a `schema_version` table is taken as empty (other tables,
+    e.g. a scheduler's, may share it). A missing version row reads as version 0.
+    """
+    with database_errors("opening database", url_display), engine.begin() as connection:
+        if not inspect(connection).has_table(schema.schema_version.name):
+            schema.metadata.create_all(connection)
+            connection.execute(
+                schema.schema_version.insert().values(id=1, version=schema.SCHEMA_VERSION)
+            )
+            logger.info(
+                "created ringtest schema version %d in %s", schema.SCHEMA_VERSION, url_display
+            )
+            return
+        found = connection.execute(select(schema.schema_version.c.version)).scalar() or 0
+    if found != schema.SCHEMA_VERSION:
+        raise SchemaVersionMismatch(version_mismatch_message(url_display, found))
+
+
+def version_mismatch_message(url_display: str, found: int) -> str:
+    """One line naming the database, both schema versions and the way out."""
+    current = schema.SCHEMA_VERSION
+    if found > current:
+        return (
+            f"database {url_display} has schema version {found}, newer than this ringtest's "
+            f"{current}: upgrade ringtest, or set {URL_ENV_VAR} to another database"
+        )
+    return (
+        f"database {url_display} has schema version {found}, older than this ringtest's "
+        f"{current}: set {URL_ENV_VAR} to a new database (no upgrade from version {found} "
+        "exists yet)"
+    )

@@ -1,0 +1,185 @@
+"""The database schema: every table ringtest stores, as plain SQLAlchemy Core columns.
+
+Each record table has one column per field of its frozen record, with the same
+name, so a row converts to its record with `Record(**row)` and back field by
+field. Instants are `UtcDateTime` (aware UTC in, aware UTC out, on SQLite and
+PostgreSQL alike); enums are stored as their string values.
+
+`SCHEMA_VERSION` is written into the single row of `schema_version` when the
+tables are created. Change it whenever a table here changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    TypeDecorator,
+)
+
+from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, RingTestOutcome
+from ringtest.store.campaign_records import RunStatus
+
+SCHEMA_VERSION = 1
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend; naive datetimes are refused.
+
+    SQLite has no time zones: it keeps the UTC wall time as text and returns it
+    naive, so it is marked UTC on the way out. PostgreSQL keeps a `timestamptz`
+    and returns it in the session's zone, so it is converted to UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} cannot be stored: "
+                "pass a timezone-aware datetime (UTC)"
+            )
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(enum_class: type[StrEnum]) -> Enum:
+    """A column of `enum_class` stored as its string values in a plain VARCHAR."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=64,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="schema_version_single_row"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", String, nullable=False),
+    Column("pbx", String, nullable=False),
+    Column("line", String, nullable=False),
+    Column("department", String, nullable=False),
+    Column("caller", String, nullable=False),
+    Column("dialled", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ring_started_at", UtcDateTime),
+    Column("answered_at", UtcDateTime),
+    Column("answered_by", _enum(AnsweredBy), nullable=False),
+    Column("ended_at", UtcDateTime),
+    Column("ring_seconds", Float),
+    Column("rings", Integer),
+    Column("outcome", _enum(CallOutcome), nullable=False),
+    Column("within_standard", Boolean, nullable=False),
+    Column("is_test_call", Boolean, nullable=False),
+    Column("ivr_seconds", Float),
+    Column("gap_note", String),
+    PrimaryKeyConstraint("pbx", "call_id"),
+    Index("ix_calls_started_at", "started_at"),
+    Index("ix_calls_line_started_at", "line", "started_at"),
+    Index("ix_calls_department_started_at", "department", "started_at"),
+)
+
+ring_tests = Table(
+    "ring_tests",
+    metadata,
+    Column("test_id", String, primary_key=True),
+    Column("target", String, nullable=False),
+    Column("account", String, nullable=False),
+    Column("department", String, nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("outcome", _enum(RingTestOutcome), nullable=False),
+    Column("answered_by", _enum(AnsweredBy), nullable=False),
+    Column("pdd_seconds", Float),
+    Column("ring_seconds", Float),
+    Column("tta_seconds", Float),
+    Column("rings", Integer),
+    Column("within_standard", Boolean, nullable=False),
+    Column("sip_code", Integer),
+    Column("reason", String, nullable=False),
+    Column("campaign", String),
+    Column("callback_requested", Boolean, nullable=False),
+    Column("evidence_path", String),
+    Index("ix_ring_tests_placed_at", "placed_at"),
+    Index("ix_ring_tests_department_placed_at", "department", "placed_at"),
+    Index("ix_ring_tests_campaign_placed_at", "campaign", "placed_at"),
+)
+
+callback_obligations = Table(
+    "callback_obligations",
+    metadata,
+    Column("call_id", String, nullable=False),
+    Column("pbx", String, nullable=False),
+    Column("caller", String, nullable=False),
+    Column("line", String, nullable=False),
+    Column("department", String, nullable=False),
+    Column("missed_at", UtcDateTime, nullable=False),
+    Column("deadline_at", UtcDateTime, nullable=False),
+    Column("status", _enum(CallbackStatus), nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("closing_call_id", String),
+    Column("connected", Boolean),
+    Column("working_seconds", Float),
+    PrimaryKeyConstraint("pbx", "call_id"),
+    Index("ix_callback_obligations_status", "status"),
+    Index("ix_callback_obligations_deadline_at", "deadline_at"),
+    Index("ix_callback_obligations_pbx_caller", "pbx", "caller"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("source_path", String, nullable=False),
+    Column("source_sha256", String, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+campaign_runs = Table(
+    "campaign_runs",
+    metadata,
+    Column("campaign", String, ForeignKey("campaigns.name"), nullable=False),
+    Column("target", String, nullable=False),
+    Column("planned_at", UtcDateTime, nullable=False),
+    Column("status", _enum(RunStatus), nullable=False),
+    Column("test_id", String),
+    Column("reason", String, nullable=False),
+    PrimaryKeyConstraint("campaign", "target", "planned_at"),
+    Index("ix_campaign_runs_status_planned_at", "status", "planned_at"),
+)
