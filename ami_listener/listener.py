@@ -154,6 +154,8 @@ class Listener:
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
                 log.warning("%s: calls in progress will be stored as incomplete", note)
                 self.sink.write(self.pipeline.link_lost(note))
+        stopped_at = self.clock().isoformat()
+        self.sink.write(self.pipeline.link_lost(f"listener stopped at {stopped_at}"))
 
     async def _open(self, connection: AmiConnection) -> None:
         await connection.connect()

@@ -13,6 +13,8 @@ import sys
 import click
 
 from ringtest import __version__
+from ringtest.cli.calls import callbacks, calls, listen, replay
+from ringtest.cli.lab import lab
 from ringtest.errors import RingtestError
 
 log = logging.getLogger("ringtest")
@@ -54,6 +56,5 @@ def main() -> None:
         sys.exit(130)
 
 
-from ringtest.cli.lab import lab  # noqa: E402
-
-cli.add_command(lab)
+for command in (lab, listen, replay, calls, callbacks):
+    cli.add_command(command)

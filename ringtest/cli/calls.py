@@ -1,0 +1,110 @@
+"""`ringtest listen | replay | calls | callbacks`: live calls measured from the PBX's AMI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ringtest.cli.common import (
+    instant_option,
+    local_zone,
+    open_store,
+    parse_local_instant,
+    settings_of,
+)
+from ringtest.cli.output import format_option, render
+from ringtest.listening import listen as run_listener
+from ringtest.listening import replay as replay_recording
+from ringtest.records import CallbackStatus
+
+CALL_COLUMNS = (
+    "started_at",
+    "department",
+    "line",
+    "caller",
+    "outcome",
+    "answered_by",
+    "ring_seconds",
+    "rings",
+    "within_standard",
+)
+CALLBACK_COLUMNS = (
+    "missed_at",
+    "department",
+    "caller",
+    "status",
+    "deadline_at",
+    "closed_at",
+    "connected",
+    "working_seconds",
+)
+
+
+@click.command()
+@click.option(
+    "--record",
+    "record_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the raw AMI byte stream, with receive times, to this file.",
+)
+@click.pass_context
+def listen(ctx: click.Context, record_to: Path | None) -> None:
+    """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        click.echo(
+            f"listening to {settings.ami.host}:{settings.ami.port} "
+            f"as '{settings.ami.user}'; storing in {store.url_for_display}",
+            err=True,
+        )
+        run_listener(settings, store, record_to)
+
+
+@click.command()
+@click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def replay(ctx: click.Context, recording: Path) -> None:
+    """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        summary = replay_recording(settings, recording, store)
+    click.echo(
+        f"replayed {summary.messages} AMI messages from {recording}: "
+        f"stored {summary.calls} calls and {summary.obligations} callback changes"
+        + (f"; {summary.anomalies} events did not fit a call" if summary.anomalies else "")
+    )
+
+
+@click.command()
+@instant_option("--since", "Calls that started at or after this local date/time.")
+@instant_option("--until", "Calls that started before this local date/time.")
+@click.option("--line", help="Only this line (number, extension or queue).")
+@click.option("--department", help="Only this department.")
+@format_option
+@click.pass_context
+def calls(ctx, since, until, line, department, output_format) -> None:
+    """Export measured calls, with the field names of the export schema."""
+    settings = settings_of(ctx)
+    zone = local_zone(settings)
+    with open_store(settings) as store:
+        records = store.calls(
+            since=parse_local_instant(since, zone, "--since"),
+            until=parse_local_instant(until, zone, "--until"),
+            line=line,
+            department=department,
+        )
+    click.echo(render(records, output_format, CALL_COLUMNS, zone))
+
+
+@click.command()
+@click.option("--open", "only", flag_value=CallbackStatus.OPEN, help="Only callbacks still open.")
+@click.option("--overdue", "only", flag_value=CallbackStatus.OVERDUE, help="Only overdue ones.")
+@format_option
+@click.pass_context
+def callbacks(ctx, only, output_format) -> None:
+    """Export callback obligations: who is owed a call back, and when it was returned."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        records = store.obligations(CallbackStatus(only) if only else None)
+    click.echo(render(records, output_format, CALLBACK_COLUMNS, local_zone(settings)))

@@ -1,0 +1,47 @@
+"""What every subcommand needs: the settings, the store, and local times from the user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from ringtest.config import Settings, load_settings
+from ringtest.store import Store
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """Settings from --config / RINGTEST_CONFIG, the environment and defaults."""
+    return load_settings(ctx.find_root().obj["config_path"])
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store (RINGTEST_DB / store.url, else the embedded SQLite)."""
+    return Store.open(settings.store_url())
+
+
+def local_zone(settings: Settings) -> ZoneInfo:
+    """The service's time zone, for showing times and reading the user's dates."""
+    return ZoneInfo(settings.calendar.timezone)
+
+
+def instant_option(name: str, help_text: str):
+    """A --since/--until option: an ISO date or date-time in the service's local time."""
+    return click.option(name, type=str, default=None, help=help_text)
+
+
+def parse_local_instant(text: str | None, zone: ZoneInfo, option: str) -> datetime | None:
+    """`2026-11-23` or `2026-11-23T09:30` in `zone` as an aware UTC instant."""
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}' is not a date: write it like 2026-11-23 or 2026-11-23T09:30",
+            param_hint=option,
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
