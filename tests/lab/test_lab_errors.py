@@ -113,3 +113,22 @@ def test_no_mirror_in_apt_sources_says_where_it_looked(tmp_path: Path) -> None:
         f"no Debian mirror found in {tmp_path}/*.sources or {tmp_path}/sources.list: "
         "add a `deb` entry for your Debian mirror to apt's sources"
     )
+
+
+def test_half_built_rootfs_is_removed_before_rebuilding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    half_built = tmp_path / "rootfs"
+    (half_built / "etc").mkdir(parents=True)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    with pytest.raises(LabError, match="^debootstrap not found on PATH"):
+        build.ensure_rootfs(tmp_path)
+    assert not half_built.exists()
+    assert not build.stamp_path(tmp_path).exists()
+
+
+@pytest.mark.lab
+def test_finished_rootfs_without_stamp_is_adopted(lab: pbx.LabStatus, tmp_path: Path) -> None:
+    (tmp_path / "rootfs").symlink_to(build.rootfs_path(lab.lab_dir))
+    assert build.ensure_rootfs(tmp_path) == tmp_path / "rootfs"
+    assert build.stamp_path(tmp_path).read_text().startswith("Asterisk 22.")
