@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.lines import LineDirectory
 from ami_listener.listener import BackpressureSink, Listener, ListenerSettings
-from ami_listener.pipeline import Batch, CallPipeline, replay_file
+from ami_listener.pipeline import Batch, CallPipeline, Sink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
+from ringtest.errors import PbxUnreachable
 from ringtest.records import CallbackStatus
 from ringtest.standards import Standards
 from ringtest.store import Store
@@ -80,8 +83,10 @@ def replay(settings: Settings, recording: Path, store: Store) -> ReplaySummary:
     )
 
 
-def listen(settings: Settings, store: Store, record_to: Path | None = None) -> None:
-    """Run the live listener until SIGINT or SIGTERM; store every call as it ends."""
+def make_listener(
+    settings: Settings, store: Store, sink: Sink, recorder: Recorder | None = None
+) -> Listener:
+    """A listener for the configured AMI, feeding a pipeline restored from `store` into `sink`."""
     ami = settings.ami
     listener_settings = ListenerSettings(
         host=ami.host,
@@ -91,11 +96,15 @@ def listen(settings: Settings, store: Store, record_to: Path | None = None) -> N
         ping_interval_seconds=ami.ping_interval_seconds,
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
+    return Listener(listener_settings, build_pipeline(settings, store), sink, recorder)
+
+
+def listen(settings: Settings, store: Store, record_to: Path | None = None) -> None:
+    """Run the live listener until SIGINT or SIGTERM; store every call as it ends."""
     sink = BackpressureSink(StoreSink(store))
     recorder = Recorder(record_to) if record_to is not None else None
-    listener = Listener(listener_settings, build_pipeline(settings, store), sink, recorder)
     try:
-        asyncio.run(_run_until_signalled(listener))
+        asyncio.run(_run_until_signalled(make_listener(settings, store, sink, recorder)))
     finally:
         sink.close()
         if recorder is not None:
@@ -109,3 +118,45 @@ async def _run_until_signalled(listener: Listener) -> None:
         loop.add_signal_handler(signal_number, stop.set)
     await listener.run(stop)
     log.info("listener stopped")
+
+
+class BackgroundListener:
+    """A live listener on its own thread and event loop (for the demo and lab tests).
+
+    `start` returns once the first AMI login succeeded, or raises its one-line error.
+    """
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ringtest-listener", daemon=True)
+
+    def start(self, timeout_seconds: float = 10.0) -> BackgroundListener:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_seconds
+        while self.listener.connects == 0 and self._error is None:
+            if time.monotonic() > deadline:
+                raise PbxUnreachable(
+                    f"AMI at {self.listener.address} did not accept the listener within "
+                    f"{timeout_seconds:g} s: check the PBX is up"
+                )
+            time.sleep(0.01)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; calls still open are stored as incomplete."""
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.listener.run(self._stop))
+        except BaseException as error:
+            self._error = error
+        finally:
+            self._loop.close()
