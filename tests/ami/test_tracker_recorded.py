@@ -172,3 +172,25 @@ def test_malformed_frames_between_events_lose_no_call(garbage_frames, data):
         frame_ends = [end + len(junk) if end > cut else end for end in frame_ends]
     clean = new_pipeline().feed_bytes(stream, datetime.now(UTC)).calls
     assert new_pipeline().feed_bytes(polluted, datetime.now(UTC)).calls == clean
+
+
+def test_queue_member_answering_is_a_person_on_the_queue_line_timed_from_joining():
+    call, _ = ringtester_call("queue_answers_after_1500ms")
+    assert (call.outcome, call.answered_by, call.line) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "benefits",
+    )
+    assert call.ring_seconds == pytest.approx(1.5, abs=0.05)
+
+
+def test_ivr_time_is_kept_apart_from_the_ringing_before_a_person_answers():
+    call, _ = ringtester_call("ivr_then_person_after_1000ms")
+    assert (call.outcome, call.answered_by, call.line) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "2000",
+    )
+    assert call.ring_seconds == pytest.approx(1.0, abs=0.05)
+    assert call.ivr_seconds == pytest.approx(5.9, abs=0.2)
+    assert call.within_standard
