@@ -194,9 +194,16 @@ class Store:
         A slot is identified by (campaign, target, planned_at); an existing slot
         keeps its status, so planning the same schedule again changes nothing.
         """
-        insert = self._backend.insert(schema.campaign_runs).on_conflict_do_nothing()
+        insert = (
+            self._backend.insert(schema.campaign_runs)
+            .on_conflict_do_nothing()
+            .execution_options(preserve_rowcount=True)
+        )
+        rows = [_row(slot) for slot in slots]
+        if not rows:
+            return 0
         with self._writing() as connection:
-            return sum(connection.execute(insert, _row(slot)).rowcount for slot in slots)
+            return connection.execute(insert, rows).rowcount
 
     def set_run_status(
         self,

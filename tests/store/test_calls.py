@@ -91,6 +91,11 @@ def test_save_calls_counts_records_across_batches(store: Store):
     assert store.calls() == records
 
 
+def test_saving_no_calls_saves_nothing(store: Store):
+    assert store.save_calls([]) == 0
+    assert store.calls() == []
+
+
 def test_calls_come_back_ordered_by_start_whatever_the_saving_order(store: Store):
     late = call_record(call_id="late", started_at=MONDAY_9AM + timedelta(hours=2))
     early = call_record(call_id="early", started_at=MONDAY_9AM)
