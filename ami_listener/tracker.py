@@ -21,7 +21,9 @@ What the caller experiences, and which events show it (Asterisk 22):
   caller then hears ``Background``/``Read``/``WaitExten``/``Playback``, and
   nothing about a person otherwise;
 * busy / failed: ``Busy``/``Congestion`` in the dialplan, ``DialEnd`` with
-  BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause.
+  BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause;
+* the caller's number is the caller channel's ``CallerIDNum``, updated by
+  ``NewCallerid`` when the dialplan rewrites it.
 
 Every instant is the event's ``Timestamp:`` header (server time) when present,
 else the receive time the feeder passes in. Records come out when a call ends:
@@ -134,6 +136,7 @@ class CallTracker:
             "DialState": self._on_dial_state,
             "DialEnd": self._on_dial_end,
             "QueueCallerJoin": self._on_queue_join,
+            "NewCallerid": self._on_new_caller_id,
         }
 
     def feed(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
@@ -275,6 +278,11 @@ class CallTracker:
         if call.line is None:
             call.line = self.lines.for_queue(message.get("Queue", ""))
         call.ringing_began(at)
+
+    def _on_new_caller_id(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        """The dialplan rewrote the caller's number (e.g. normalised a prefix)."""
+        if message.get("Uniqueid") == call.caller_channel:
+            call.caller = self._caller_number(message.get("CallerIDNum", ""))
 
     def _on_hangup(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
         call = self._calls.get(message.get("Linkedid", ""))

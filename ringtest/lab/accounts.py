@@ -28,6 +28,10 @@ DEFAULT_ANSWER_MS = 2000
 ANSWER_HEADER = "X-Lab-Answer"
 """SIP header a lab caller sends to choose how staff answer: milliseconds, `busy` or `never`."""
 
+CALLER_HEADER = "X-Lab-Caller"
+"""SIP header a lab caller sends to present another citizen number (+4413820001XX): the
+lab's many citizens share the one `citizen` phone, which every such number rings back."""
+
 
 @dataclass(frozen=True, slots=True)
 class AmiUser:
