@@ -249,7 +249,7 @@ class Store:
             RunSlot, query.order_by(table.c.planned_at, table.c.campaign, table.c.target)
         )
 
-    # The two code paths every method above goes through.
+    # The write and read paths every method above goes through.
 
     def _upsert(
         self, table: Table, records: Iterable[Any], keep_on_conflict: tuple[str, ...] = ()
@@ -269,7 +269,7 @@ class Store:
         records_left = iter(records)
         with self._writing() as connection:
             while batch := list(islice(records_left, SAVE_BATCH_ROWS)):
-                rows_by_key = {}
+                rows_by_key = {}  # one row per key: a statement may not upsert a row twice
                 for record in batch:
                     row = _row(record)
                     rows_by_key[tuple(row[name] for name in key_names)] = row
