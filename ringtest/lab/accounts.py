@@ -10,7 +10,8 @@ Ports (all on 127.0.0.1):
 * 5060/udp+tcp PJSIP
 * 10000-10999/udp Asterisk RTP
 * 5071-5077/udp  lab staff agents staff1..staff7 (SIP), one sipp UAS each
-* 12010-12070/udp  their RTP ports (staffN uses 12000 + 10 * N)
+* 5080/udp  the lab citizens' phone (citizenphone), a sipp UAS like the staff agents
+* 12010-12080/udp  their RTP ports (staffN uses 12000 + 10 * N, citizenphone 12080)
 """
 
 from __future__ import annotations
@@ -116,6 +117,11 @@ STAFF = tuple(
     StaffAgent(f"staff{n}", f"lab-staff{n}-secret", sip_port=5070 + n, rtp_port=12000 + 10 * n)
     for n in range(1, 8)
 )
+CITIZEN_PHONE = StaffAgent("citizenphone", "lab-citizenphone-secret", sip_port=5080, rtp_port=12080)
+"""The lab citizens' home phone: staff call-backs to +4413820001XX ring it, and it
+answers like a staff agent (after X-Lab-Answer ms, default 2000)."""
+ANSWERING_AGENTS = (*STAFF, CITIZEN_PHONE)
+"""Every lab phone answered by a sipp agent that `lab up` starts."""
 
 DEPARTMENTS = (
     Department("Switchboard", "2000", "+441382434000", LineKind.IVR, ("staff6",)),

@@ -55,12 +55,15 @@ def lab_call(
     hold_ms: int = 500,
     give_up_ms: int = 0,
     timeout_s: float = 60.0,
+    caller: str | None = None,
 ) -> LabCallResult:
     """Call `target` (e.g. "2001" or "+441382434001") as `account` and wait for the end.
 
     answer: X-Lab-Answer for the staff agents ("1500", "busy", "never"), None for
         their default. hold_ms: how long to stay on an answered call before BYE.
     give_up_ms: CANCEL when no further response comes for this long (0: never).
+    caller: present this citizen number (X-Lab-Caller, +4413820001XX) instead of the
+        account's own.
     """
     with tempfile.TemporaryDirectory(prefix="ringtest-lab-call-") as work:
         work_dir = Path(work)
@@ -75,6 +78,7 @@ def lab_call(
             "-i", LAB_HOST, "-p", str(sip_port), "-mp", str(_free_media_port()),
             "-s", target, "-au", account.username, "-ap", account.secret,
             "-key", "account", account.username, "-key", "lab_answer", answer or "",
+            "-key", "lab_caller", caller or "",
             "-m", "1", "-d", str(hold_ms),
             "-trace_logs", "-log_file", str(log_file),
             "-trace_err", "-error_file", str(error_file),

@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ringtest.errors import LabError
-from ringtest.lab.accounts import DEFAULT_ANSWER_MS, LAB_HOST, STAFF, StaffAgent
+from ringtest.lab.accounts import ANSWERING_AGENTS, DEFAULT_ANSWER_MS, LAB_HOST, StaffAgent
 from ringtest.lab.ports import LabPort, is_listening
 from ringtest.lab.processes import running_pid, stop, wait_until
 
@@ -42,7 +42,7 @@ class StaffAgentStatus:
 
 def staff_ports() -> list[LabPort]:
     """The UDP ports the staff agents listen on."""
-    return [_sip_port(agent) for agent in STAFF]
+    return [_sip_port(agent) for agent in ANSWERING_AGENTS]
 
 
 def staff_status(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
@@ -51,7 +51,7 @@ def staff_status(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         StaffAgentStatus(
             agent.username, agent.sip_port, running_pid(_pid_file(lab_dir, agent), "sipp")
         )
-        for agent in STAFF
+        for agent in ANSWERING_AGENTS
     )
 
 
@@ -66,7 +66,7 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
     work_dir.mkdir(parents=True, exist_ok=True)
     scenario = work_dir / SCENARIO
     scenario.write_bytes(files("ringtest.lab").joinpath("scenarios", SCENARIO).read_bytes())
-    for agent, status in zip(STAFF, staff_status(lab_dir), strict=True):
+    for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
         if not status.up:
             _start_agent(agent, scenario, work_dir)
     return staff_status(lab_dir)
@@ -74,7 +74,7 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
 
 def stop_staff(lab_dir: Path) -> None:
     """Stop every running staff agent."""
-    for agent, status in zip(STAFF, staff_status(lab_dir), strict=True):
+    for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
         if status.pid is not None:
             stop(status.pid, "sipp")
         _pid_file(lab_dir, agent).unlink(missing_ok=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ringtest.lab.accounts import (
     AMI_USERS,
+    ANSWERING_AGENTS,
     CALLERS,
     DEPARTMENTS,
     RTP_PORT_RANGE,
-    STAFF,
     VOICEMAIL_RING_SECONDS,
 )
 from ringtest.lab.pbx import asterisk_config_dir
@@ -64,7 +64,7 @@ def test_caller_accounts_match_pjsip() -> None:
 def test_staff_contacts_and_secrets_match_pjsip() -> None:
     auths = pjsip_objects("auth")
     aors = pjsip_objects("aor")
-    for agent in STAFF:
+    for agent in ANSWERING_AGENTS:
         assert aors[agent.username]["contact"] == agent.contact
         assert auths[agent.username]["password"] == agent.secret
 

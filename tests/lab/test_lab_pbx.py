@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from ringtest.lab.accounts import AMI_ADMIN, AMI_LISTENER, AMI_PORT, LAB_HOST, STAFF, AmiUser
+from ringtest.lab.accounts import (
+    AMI_ADMIN,
+    AMI_LISTENER,
+    AMI_PORT,
+    ANSWERING_AGENTS,
+    LAB_HOST,
+    AmiUser,
+)
 from ringtest.lab.pbx import LabStatus, lab_log_tail, lab_status, lab_up
 
 pytestmark = pytest.mark.lab
@@ -60,7 +67,9 @@ def test_lab_comes_up_with_asterisk_22_and_ami_banner(lab: LabStatus) -> None:
     assert lab.asterisk_version.startswith("Asterisk 22.")
     assert lab.ami_banner is not None
     assert lab.ami_banner.startswith("Asterisk Call Manager/")
-    assert [agent.username for agent in lab.staff if agent.up] == [a.username for a in STAFF]
+    assert [agent.username for agent in lab.staff if agent.up] == [
+        a.username for a in ANSWERING_AGENTS
+    ]
 
 
 def test_lab_up_again_is_fast_and_keeps_the_same_asterisk(lab: LabStatus) -> None:
