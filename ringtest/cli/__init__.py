@@ -14,6 +14,7 @@ import click
 
 from ringtest import __version__
 from ringtest.cli.calls import callbacks, calls, listen, replay
+from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
 from ringtest.errors import RingtestError
 
@@ -56,5 +57,5 @@ def main() -> None:
         sys.exit(130)
 
 
-for command in (lab, listen, replay, calls, callbacks):
+for command in (lab, listen, replay, calls, callbacks, demo):
     cli.add_command(command)
