@@ -29,7 +29,8 @@ import pjsua2 as pj
 
 from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestResult
-from ringtest.sip.endpoint import SipEndpoint, Timer, with_transport
+from ringtest.sip.accounts import with_transport
+from ringtest.sip.endpoint import SipEndpoint, Timer
 from ringtest.sip.timeline import SipTimeline, measure
 
 logger = logging.getLogger(__name__)

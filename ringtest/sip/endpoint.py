@@ -26,23 +26,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pjsua2 as pj
 
 from ringtest.errors import SipError
+from ringtest.sip.accounts import TRANSPORT_KINDS, PjsuaAccount, SipAccount
 
 logger = logging.getLogger(__name__)
 pjsip_logger = logging.getLogger("ringtest.sip.pjsip")
 
 T = TypeVar("T")
-
-TRANSPORT_KINDS: dict[str, int] = {
-    "udp": pj.PJSIP_TRANSPORT_UDP,
-    "tcp": pj.PJSIP_TRANSPORT_TCP,
-}
-"""Our transport names -> pjsip transport types; one transport of each is opened."""
 
 PJSIP_LOG_LEVELS: dict[int, int] = {
     0: logging.CRITICAL,
@@ -55,59 +49,8 @@ CALLS_PER_PROCESS = 4
 """The pjsua2-python wheel is built with PJSUA_MAX_CALLS=4: libInit silently lowers
 uaConfig.maxCalls to it. Use `ringtest.sip.pool.RingTestPool` for more at once."""
 
-REGISTRATION_HINTS: dict[int, str] = {
-    401: "check the user and password",
-    403: "check the password",
-    404: "check the user name",
-    407: "check the user and password",
-    408: "check the registrar address and that the PBX is running",
-    503: "check the registrar address and that the PBX is running",
-}
-"""Final REGISTER status code -> the fix named in the error line."""
-
 SHUTDOWN_GRACE_SECONDS = 2.0
 """seconds: how long stop() lets calls hang up cleanly before destroying the library."""
-
-
-@dataclass(frozen=True, slots=True)
-class SipAccount:
-    """One SIP identity the test caller can place calls from.
-
-    name: our handle for the account (what campaigns refer to).
-    user / password: digest credentials, also the registration user.
-    domain: the SIP domain in the From URI (``sip:<caller_id>@<domain>``).
-    registrar: registrar URI such as ``sip:127.0.0.1:5060``; None: do not register.
-    transport: "udp" or "tcp".
-    caller_id: the From user; None: use `user`.
-    """
-
-    name: str
-    user: str
-    password: str = ""
-    domain: str = "127.0.0.1"
-    registrar: str | None = None
-    transport: Literal["udp", "tcp"] = "udp"
-    caller_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.transport not in TRANSPORT_KINDS:
-            raise SipError(
-                f"SIP account '{self.name}' has transport '{self.transport}': use udp or tcp"
-            )
-
-    @property
-    def registrar_uri(self) -> str | None:
-        """The registrar URI with the account's transport made explicit, None if none."""
-        if self.registrar is None:
-            return None
-        return with_transport(self.registrar, self.transport)
-
-
-def with_transport(uri: str, transport: str) -> str:
-    """`uri` with ``;transport=tcp`` appended when needed (UDP is the SIP default)."""
-    if transport == "udp" or ";transport=" in uri.lower():
-        return uri
-    return f"{uri};transport={transport}"
 
 
 class Timer:
@@ -128,32 +71,6 @@ class _LogWriter(pj.LogWriter):
     def write(self, entry: pj.LogEntry) -> None:
         level = PJSIP_LOG_LEVELS.get(entry.level, logging.DEBUG)
         pjsip_logger.log(level, "%s", entry.msg.rstrip())
-
-
-class _Account(pj.Account):
-    """A pjsua2 account that reports its first registration result to a future."""
-
-    def __init__(self, settings: SipAccount, registered: Future[None]) -> None:
-        super().__init__()
-        self.settings = settings
-        self._registered = registered
-
-    def onRegState(self, prm: pj.OnRegStateParam) -> None:
-        if self._registered.done():
-            logger.info(
-                "SIP account %r registration: %s %s", self.settings.name, prm.code, prm.reason
-            )
-            return
-        if prm.code // 100 == 2:
-            self._registered.set_result(None)
-            return
-        hint = REGISTRATION_HINTS.get(prm.code, "check the registrar settings")
-        self._registered.set_exception(
-            SipError(
-                f"SIP registration of '{self.settings.name}' at {self.settings.registrar_uri} "
-                f"failed: {prm.code} {prm.reason}: {hint}"
-            )
-        )
 
 
 class SipEndpoint:
@@ -184,7 +101,7 @@ class SipEndpoint:
         self._library: pj.Endpoint | None = None
         self._log_writer: _LogWriter | None = None
         self._transport_ids: dict[str, int] = {}
-        self._accounts: dict[str, _Account] = {}
+        self._accounts: dict[str, PjsuaAccount] = {}
         self._calls: set[pj.Call] = set()
 
     def __enter__(self) -> SipEndpoint:
@@ -264,7 +181,7 @@ class SipEndpoint:
             self.submit(lambda: self._drop_account(account.name)).result()
             raise
 
-    def account(self, name: str) -> _Account:
+    def account(self, name: str) -> PjsuaAccount:
         """The pjsua2 account called `name` (endpoint thread only)."""
         self._assert_on_thread()
         try:
@@ -310,10 +227,14 @@ class SipEndpoint:
     def _run(self, ready: Future[None]) -> None:
         try:
             self._create_library()
-        except pj.Error as error:
+        except Exception as error:  # handed to start(), which would otherwise wait forever
             self._destroy_library()
+            reason = error.reason if isinstance(error, pj.Error) else str(error)
             ready.set_exception(
-                SipError(f"SIP endpoint could not start on {self.bind_address}: {error.reason}")
+                SipError(
+                    f"SIP endpoint could not start on {self.bind_address}: {reason}: "
+                    "check the bind address"
+                )
             )
             return
         ready.set_result(None)
@@ -394,7 +315,7 @@ class SipEndpoint:
         else:
             config.regConfig.registerOnAdd = False
             registered.set_result(None)
-        account = _Account(settings, registered)
+        account = PjsuaAccount(settings, registered)
         try:
             account.create(config)
         except pj.Error as error:

@@ -22,8 +22,9 @@ from concurrent.futures import Future
 from typing import Any
 
 from ringtest.errors import SipError
+from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import PlacedRingTest, place_ring_test
-from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipAccount, SipEndpoint
+from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.sip.endpoint import SipAccount, SipEndpoint
+from ringtest.sip.accounts import SipAccount
+from ringtest.sip.endpoint import SipEndpoint
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SIPP_START_SECONDS = 10.0

@@ -10,8 +10,8 @@ import pytest
 
 from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome
+from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
-from ringtest.sip.endpoint import SipAccount
 from ringtest.sip.pool import RingTestPool
 
 TOLERANCE_SECONDS = 0.050

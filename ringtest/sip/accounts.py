@@ -1,0 +1,101 @@
+"""SIP accounts: the plain settings (`SipAccount`) and the pjsua2 account behind each.
+
+`SipAccount` is what configuration converts into; `PjsuaAccount` lives on the endpoint
+thread and reports the first registration result to a future as a one-line error.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Literal
+
+import pjsua2 as pj
+
+from ringtest.errors import SipError
+
+logger = logging.getLogger(__name__)
+
+TRANSPORT_KINDS: dict[str, int] = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+}
+"""Our transport names -> pjsip transport types; one transport of each is opened."""
+
+REGISTRATION_HINTS: dict[int, str] = {
+    401: "check the user and password",
+    403: "check the password",
+    404: "check the user name",
+    407: "check the user and password",
+    408: "check the registrar address and that the PBX is running",
+    503: "check the registrar address and that the PBX is running",
+}
+"""Final REGISTER status code -> the fix named in the error line."""
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccount:
+    """One SIP identity the test caller can place calls from.
+
+    name: our handle for the account (what campaigns refer to).
+    user / password: digest credentials, also the registration user.
+    domain: the SIP domain in the From URI (``sip:<caller_id>@<domain>``).
+    registrar: registrar URI such as ``sip:127.0.0.1:5060``; None: do not register.
+    transport: "udp" or "tcp".
+    caller_id: the From user; None: use `user`.
+    """
+
+    name: str
+    user: str
+    password: str = ""
+    domain: str = "127.0.0.1"
+    registrar: str | None = None
+    transport: Literal["udp", "tcp"] = "udp"
+    caller_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORT_KINDS:
+            raise SipError(
+                f"SIP account '{self.name}' has transport '{self.transport}': use udp or tcp"
+            )
+
+    @property
+    def registrar_uri(self) -> str | None:
+        """The registrar URI with the account's transport made explicit, None if none."""
+        if self.registrar is None:
+            return None
+        return with_transport(self.registrar, self.transport)
+
+
+def with_transport(uri: str, transport: str) -> str:
+    """`uri` with ``;transport=tcp`` appended when needed (UDP is the SIP default)."""
+    if transport == "udp" or ";transport=" in uri.lower():
+        return uri
+    return f"{uri};transport={transport}"
+
+
+class PjsuaAccount(pj.Account):
+    """A pjsua2 account that reports its first registration result to a future."""
+
+    def __init__(self, settings: SipAccount, registered: Future[None]) -> None:
+        super().__init__()
+        self.settings = settings
+        self._registered = registered
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:
+        if self._registered.done():
+            logger.info(
+                "SIP account %r registration: %s %s", self.settings.name, prm.code, prm.reason
+            )
+            return
+        if prm.code // 100 == 2:
+            self._registered.set_result(None)
+            return
+        hint = REGISTRATION_HINTS.get(prm.code, "check the registrar settings")
+        self._registered.set_exception(
+            SipError(
+                f"SIP registration of '{self.settings.name}' at {self.settings.registrar_uri} "
+                f"failed: {prm.code} {prm.reason}: {hint}"
+            )
+        )

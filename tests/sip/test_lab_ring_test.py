@@ -1,0 +1,45 @@
+"""A ring test through the lab PBX: citizen dials 2001, staff1 answers after X-Lab-Answer ms.
+
+Asterisk sends the 180 when staff1 starts ringing and the 200 when staff1 answers,
+so the SIP ring time the caller measures should match the lab's answer delay.
+"""
+
+import pytest
+
+from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
+from ringtest.records import RingTestOutcome
+from ringtest.sip.accounts import SipAccount
+from ringtest.sip.caller import place_ring_test
+
+pytestmark = pytest.mark.lab
+
+TOLERANCE_SECONDS = 0.050
+
+
+@pytest.fixture(scope="module")
+def citizen(sip_endpoint, lab) -> str:
+    """The lab's citizen caller, set up on the session's endpoint (digest auth, no REGISTER)."""
+    sip_endpoint.add_account(
+        SipAccount(
+            name="lab-citizen", user=CITIZEN.username, password=CITIZEN.secret, domain=LAB_HOST
+        )
+    )
+    return "lab-citizen"
+
+
+def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
+    sip_endpoint, citizen
+):
+    result, timeline = place_ring_test(
+        sip_endpoint,
+        citizen,
+        f"sip:2001@{LAB_HOST}:{SIP_PORT}",
+        max_rings=10,
+        seconds_per_ring=3.0,
+        answer_within_rings=7,
+        extra_headers={ANSWER_HEADER: "2000"},
+        timeout_seconds=20,
+    )
+    assert result.outcome is RingTestOutcome.ANSWERED, result.reason
+    assert result.ring_seconds == pytest.approx(2.0, abs=TOLERANCE_SECONDS)
+    assert result.within_standard
