@@ -29,8 +29,9 @@ from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import RingTestResult
+from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
-from ringtest.sip.endpoint import SipAccount, SipEndpoint
+from ringtest.sip.endpoint import SipEndpoint
 from ringtest.standards import Standards
 from ringtest.store import Store
 

@@ -16,14 +16,17 @@ Every pjsua2 Call and Account object is owned here and dropped before
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import heapq
 import itertools
 import logging
+import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -248,7 +251,8 @@ class SipEndpoint:
 
     def _create_library(self) -> None:
         self._library = pj.Endpoint()
-        self._library.libCreate()
+        with _process_stdout_silenced():
+            self._library.libCreate()
         config = pj.EpConfig()
         config.uaConfig.threadCnt = 0
         config.uaConfig.mainThreadOnly = True
@@ -361,3 +365,21 @@ class SipEndpoint:
             self._library.libDestroy()
             self._library = None
         self._log_writer = None
+
+
+@contextlib.contextmanager
+def _process_stdout_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for a moment.
+
+    pjlib prints its start-up banner straight to stdout inside `libCreate`,
+    before any log writer can be installed; this keeps the CLI's output clean.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

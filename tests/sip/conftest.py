@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.sip.accounts import SipAccount
-from ringtest.sip.endpoint import SipEndpoint
-
 SCENARIOS = Path(__file__).parent / "scenarios"
 SIPP_START_SECONDS = 10.0
 """seconds: how long a sipp UAS may take to bind its port."""
@@ -47,23 +44,6 @@ class SippUas:
 
     def uri(self, user: str = "service") -> str:
         return f"sip:{user}@127.0.0.1:{self.port}"
-
-
-@pytest.fixture(scope="session")
-def lab():
-    """The lab PBX, up (temporary copy of tests/lab/conftest.py's fixture until it moves
-    to tests/conftest.py; delete this one then)."""
-    from ringtest.lab.pbx import lab_up
-
-    return lab_up()
-
-
-@pytest.fixture(scope="session")
-def sip_endpoint() -> Iterator[SipEndpoint]:
-    """The process's one SIP endpoint, with account 'tester' (no registration)."""
-    with SipEndpoint() as endpoint:
-        endpoint.add_account(SipAccount(name="tester", user="tester"))
-        yield endpoint
 
 
 @pytest.fixture

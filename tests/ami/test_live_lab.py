@@ -1,0 +1,160 @@
+"""Live calls through the real lab Asterisk, measured by the listener from its AMI.
+
+Real SIP agents: pjsua2 places each call from the lab's `ringtester` account;
+the lab's sipp staff agents answer after the delay the call asks for
+(X-Lab-Answer), so every ring time has a known truth. All scenarios run at once
+while one listener stores what it sees; each is then checked against the truth
+and against the ring time the caller itself measured on the wire.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ringtest.config import load_settings
+from ringtest.lab.accounts import ANSWER_HEADER, LAB_HOST, RINGTESTER, SIP_PORT
+from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.records import AnsweredBy, CallOutcome
+from ringtest.sip.accounts import SipAccount
+from ringtest.sip.caller import place_ring_test
+from ringtest.store import Store
+
+pytestmark = pytest.mark.lab
+
+LAB_CONFIG = Path(__file__).parents[2] / "examples" / "lab.toml"
+TOLERANCE_SECONDS = 0.050
+SECONDS_PER_RING = 5.0
+"""The tests use the German cadence (DE, 5.0 s) so no truth sits on a ring boundary."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One lab call: where, how staff answer, and what the listener must store."""
+
+    line: str
+    answer: str
+    outcome: CallOutcome
+    answered_by: AnsweredBy
+    ring_seconds: float | None
+    rings: int | None
+    caller_max_rings: int | None = None
+    caller_hold_seconds: float = 0.5
+
+
+SCENARIOS = {
+    "person": Scenario("2001", "1000", CallOutcome.ANSWERED, AnsweredBy.PERSON, 1.0, 1),
+    "ring group": Scenario("2002", "1500", CallOutcome.ANSWERED, AnsweredBy.PERSON, 1.5, 1),
+    "queue": Scenario("benefits", "2500", CallOutcome.ANSWERED, AnsweredBy.PERSON, 2.5, 1),
+    "ivr then person": Scenario(
+        "2000", "1200", CallOutcome.ANSWERED, AnsweredBy.PERSON, 1.2, 1, caller_hold_seconds=9.0
+    ),
+    "voicemail": Scenario(
+        "2004",
+        "never",
+        CallOutcome.VOICEMAIL,
+        AnsweredBy.VOICEMAIL,
+        12.0,
+        3,
+        caller_hold_seconds=2.0,
+    ),
+    "busy": Scenario("2005", "", CallOutcome.BUSY, AnsweredBy.NONE, None, None),
+    "abandoned": Scenario(
+        "2001", "never", CallOutcome.ABANDONED, AnsweredBy.NONE, 3.0, 1, caller_max_rings=3
+    ),
+}
+DIAL = {"benefits": "2003"}
+
+
+@pytest.fixture(scope="module")
+def measured(lab, sip_endpoint, tmp_path_factory):
+    """Run every scenario at once with the listener attached; return stored calls by name."""
+    database = tmp_path_factory.mktemp("live") / "ringtest.db"
+    settings = load_settings(
+        LAB_CONFIG,
+        overrides={"store.url": f"sqlite:///{database}", "standards.ring_cadence": "DE"},
+    )
+    sip_endpoint.add_account(
+        SipAccount(
+            name="live-ringtester",
+            user=RINGTESTER.username,
+            password=RINGTESTER.secret,
+            domain=LAB_HOST,
+        )
+    )
+    with Store.open(settings.store_url()) as store:
+        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+        try:
+            with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
+                placed = dict(
+                    zip(
+                        SCENARIOS,
+                        pool.map(place, SCENARIOS.values(), [sip_endpoint] * len(SCENARIOS)),
+                        strict=True,
+                    )
+                )
+            stored = wait_for_calls(store, len(SCENARIOS))
+        finally:
+            listener.stop()
+    return {name: (find(stored, scenario), placed[name]) for name, scenario in SCENARIOS.items()}
+
+
+def place(scenario: Scenario, endpoint):
+    headers = {ANSWER_HEADER: scenario.answer} if scenario.answer else {}
+    return place_ring_test(
+        endpoint,
+        "live-ringtester",
+        f"sip:{DIAL.get(scenario.line, scenario.line)}@{LAB_HOST}:{SIP_PORT}",
+        max_rings=scenario.caller_max_rings,
+        seconds_per_ring=1.0,
+        answer_within_rings=7,
+        extra_headers=headers,
+        timeout_seconds=40,
+        answered_hold_seconds=scenario.caller_hold_seconds,
+    ).result
+
+
+def wait_for_calls(store: Store, count: int, seconds: float = 20.0):
+    deadline = time.monotonic() + seconds
+    while len(calls := [c for c in store.calls() if c.caller == RINGTESTER.caller_id]) < count:
+        assert time.monotonic() < deadline, f"only {len(calls)} of {count} calls stored"
+        time.sleep(0.05)
+    return calls
+
+
+def find(stored, scenario: Scenario):
+    matches = [c for c in stored if c.line == scenario.line and c.outcome is scenario.outcome]
+    assert len(matches) == 1, f"{scenario}: {matches}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_listener_measures_the_lab_call_exactly(measured, name):
+    scenario = SCENARIOS[name]
+    call, _ = measured[name]
+    assert (call.outcome, call.answered_by, call.rings) == (
+        scenario.outcome,
+        scenario.answered_by,
+        scenario.rings,
+    )
+    if scenario.ring_seconds is None:
+        assert call.ring_seconds is None
+    else:
+        assert call.ring_seconds == pytest.approx(scenario.ring_seconds, abs=TOLERANCE_SECONDS)
+    assert call.is_test_call
+
+
+@pytest.mark.parametrize("name", ["person", "ring group", "queue", "voicemail", "abandoned"])
+def test_listener_and_caller_agree_on_ring_time(measured, name):
+    call, placed = measured[name]
+    assert placed.ring_seconds == pytest.approx(call.ring_seconds, abs=TOLERANCE_SECONDS)
+
+
+def test_time_in_the_ivr_is_recorded_apart_from_ringing(measured):
+    call, _ = measured["ivr then person"]
+    assert call.ivr_seconds > 3.0
+    assert call.ring_started_at > call.started_at
