@@ -113,6 +113,8 @@ def lab_up(lab_dir: Path | None = None) -> LabStatus:
     with _lab_lock(lab_dir):
         if running_pid(_pid_file(lab_dir), "asterisk") is None:
             _start_asterisk(lab_dir)
+        else:
+            _reload_if_config_changed(rootfs_path(lab_dir))
         start_staff(lab_dir)
         status = lab_status(lab_dir)
     if not status.up:
@@ -180,6 +182,30 @@ def _start_asterisk(lab_dir: Path) -> None:
             f"{SIP_UDP.host}:{SIP_UDP.port}/udp within {STARTUP_TIMEOUT_S:.0f} s: "
             f"see {output_file} and {asterisk_log_path(lab_dir)}"
         )
+
+
+def _reload_if_config_changed(rootfs: Path) -> None:
+    """A running lab whose docker/asterisk/ files changed gets them and a ``core reload``
+    (dialplan, PJSIP, queues, voicemail, manager; calls in progress carry on)."""
+    config_dir = asterisk_config_dir()
+    installed = rootfs / "etc" / "asterisk"
+    if _config_files(config_dir) == _config_files(installed):
+        return
+    install_config(rootfs, config_dir)
+    subprocess.run(
+        ["chroot", str(rootfs), "asterisk", "-rx", "core reload"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    log.warning("lab config changed: installed %s and reloaded Asterisk", config_dir)
+
+
+def _config_files(directory: Path) -> dict[str, bytes]:
+    """Each config file's name and bytes (empty when the directory is missing)."""
+    if not directory.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir()) if path.is_file()}
 
 
 def _prepare_chroot(rootfs: Path) -> None:
