@@ -13,6 +13,7 @@ import sys
 import click
 
 from ringtest import __version__
+from ringtest.cli.call import call
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
@@ -42,7 +43,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 def main() -> None:
     """Console entry point: run the CLI and turn domain errors into one line."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, prog_name="ringtest")
     except RingtestError as error:
         click.echo(f"ringtest: {error}", err=True)
         sys.exit(error.exit_code)
@@ -50,12 +51,13 @@ def main() -> None:
         click.echo("ringtest: aborted", err=True)
         sys.exit(130)
     except click.ClickException as error:
-        error.show()
+        hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+        click.echo(f"ringtest: {error.format_message()}{hint}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("ringtest: interrupted", err=True)
         sys.exit(130)
 
 
-for command in (lab, listen, replay, calls, callbacks, demo):
+for command in (lab, listen, replay, calls, callbacks, demo, call):
     cli.add_command(command)

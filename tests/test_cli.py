@@ -1,0 +1,158 @@
+"""The `ringtest` command as a person meets it: one line for every mistake, clean shutdown.
+
+Run as real subprocesses (`python -m ringtest`), so what is checked is exactly
+what lands on the terminal and the exit code a service manager sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ringtest.lab.calls import lab_call
+from ringtest.records import CallOutcome
+from ringtest.store import Store
+
+ROOT = Path(__file__).parents[1]
+LAB_CONFIG = ROOT / "examples" / "lab.toml"
+FIXTURE = ROOT / "tests" / "fixtures" / "ami" / "person_answers_after_1500ms.ami"
+
+
+def ringtest(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ringtest", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unknown_setting_is_one_line_naming_file_key_and_fix(tmp_path):
+    config = tmp_path / "ringtest.toml"
+    config.write_text('[ami]\nhots = "pbx"\n')
+    done = ringtest("--config", str(config), "calls")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"ringtest: {config}: unknown setting 'ami.hots': check the spelling "
+        "(known: host, port, user, secret, secret_file, tls, pbx, ping_interval_seconds, "
+        "pong_timeout_seconds)"
+    ]
+
+
+def test_bad_date_is_one_line_with_the_format_to_use(tmp_path):
+    done = ringtest(
+        "calls", "--since", "23/11/2026", env={"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db"}
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "ringtest: Invalid value for --since: '23/11/2026' is not a date: write it like "
+        "2026-11-23 or 2026-11-23T09:30 (see `ringtest calls --help`)"
+    ]
+
+
+def test_replayed_recording_is_stored_and_exported_as_json(tmp_path):
+    env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/ringtest.db"}
+    replayed = ringtest("--config", str(LAB_CONFIG), "replay", str(FIXTURE), env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.startswith("replayed 202 AMI messages")
+    exported = ringtest(
+        "--config", str(LAB_CONFIG), "calls", "--line", "2001", "--format", "json", env=env
+    )
+    calls = json.loads(exported.stdout)
+    mystery = [c for c in calls if c["caller"] == "+441382000199"]
+    assert [c["outcome"] for c in mystery] == ["answered"]
+    assert mystery[0]["ring_seconds"] == pytest.approx(1.5, abs=0.05)
+
+
+@pytest.mark.lab
+def test_wrong_ami_secret_is_one_line_naming_user_and_fix(lab, tmp_path):
+    env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db", "RINGTEST_AMI__SECRET": "wrong"}
+    done = ringtest("--config", str(LAB_CONFIG), "listen", env=env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "ringtest: AMI login to 127.0.0.1:5038 refused for user 'listener': "
+        "check the user and secret in manager.conf"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_unreachable_pbx_is_one_line_naming_the_address(tmp_path):
+    port = free_tcp_port()
+    env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db", "RINGTEST_AMI__PORT": str(port)}
+    done = ringtest("--config", str(LAB_CONFIG), "listen", env=env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"ringtest: AMI at 127.0.0.1:{port} is not answering (connection refused): check that "
+        "Asterisk is running and manager.conf has enabled = yes on this address and port"
+    )
+
+
+@pytest.mark.lab
+def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomplete(lab, tmp_path):
+    database = f"sqlite:///{tmp_path}/ringtest.db"
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "listen"],
+        cwd=ROOT, env={**os.environ, "RINGTEST_DB": database},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert daemon.stderr.readline().startswith("listening to 127.0.0.1:5038")
+        wait_for_listener_login()
+        lab_call("2001", answer="500", caller="+441382000151")
+        ringing = threading.Thread(
+            target=lab_call, kwargs=dict(target="2002", answer="never", give_up_ms=6000,
+                                         caller="+441382000152"),
+        )  # fmt: skip
+        ringing.start()
+        with Store.open(database) as store:
+            wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()))
+        time.sleep(1.0)  # let the second call start ringing before the stop
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+        ringing.join()
+    finally:
+        daemon.kill()
+    with Store.open(database) as store:
+        by_caller = {c.caller: c for c in store.calls()}
+    assert by_caller["+441382000151"].outcome is CallOutcome.ANSWERED
+    stopped = by_caller["+441382000152"]
+    assert stopped.outcome is CallOutcome.INCOMPLETE
+    assert stopped.gap_note.startswith("listener stopped at ")
+
+
+def wait_for_listener_login(seconds: float = 10.0) -> None:
+    """The daemon logs in right after its first line; give Asterisk's AMI a moment to list it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done = subprocess.run(
+            ["chroot", str(Path.home() / ".cache/ringtest/lab/rootfs"), "asterisk", "-rx",
+             "manager show connected"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if "listener" in done.stdout:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the listener never logged in")
+
+
+def wait_until(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not stored in time"
+        time.sleep(0.05)
