@@ -43,7 +43,10 @@ class SipAccount:
     domain: the SIP domain in the From URI (``sip:<caller_id>@<domain>``).
     registrar: registrar URI such as ``sip:127.0.0.1:5060``; None: do not register.
     transport: "udp" or "tcp".
-    caller_id: the From user; None: use `user`.
+    caller_id: the number presented: the From display name and, on each INVITE,
+        ``P-Preferred-Identity`` (RFC 3325). The From user stays `user`, the identity
+        registrars and PBXs authenticate. None: present `user` alone.
+    outbound_proxy: SIP URI every request is routed through; None: none.
     """
 
     name: str
@@ -53,12 +56,26 @@ class SipAccount:
     registrar: str | None = None
     transport: Literal["udp", "tcp"] = "udp"
     caller_id: str | None = None
+    outbound_proxy: str | None = None
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORT_KINDS:
             raise SipError(
                 f"SIP account '{self.name}' has transport '{self.transport}': use udp or tcp"
             )
+
+    @property
+    def id_uri(self) -> str:
+        """The From (and registration) URI: ``"<caller_id>" <sip:<user>@<domain>>``."""
+        address = f"sip:{self.user}@{self.domain}"
+        return f'"{self.caller_id}" <{address}>' if self.caller_id else address
+
+    @property
+    def preferred_identity(self) -> str | None:
+        """``P-Preferred-Identity`` value presenting `caller_id`, None without one."""
+        if self.caller_id is None:
+            return None
+        return f"<sip:{self.caller_id}@{self.domain}>"
 
     @property
     def registrar_uri(self) -> str | None:

@@ -93,9 +93,10 @@ def place_ring_test(
             )
         account = endpoint.account(account_name)
         call = _RingTestCall(endpoint, account, _WireLog(), finished)
+        identity = account.settings.preferred_identity
         call.dial(
             with_transport(target_uri, account.settings.transport),
-            headers,
+            headers if identity is None else {"P-Preferred-Identity": identity, **headers},
             ring_limit_seconds=None if max_rings is None else max_rings * seconds_per_ring,
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,

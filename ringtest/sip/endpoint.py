@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import pjsua2 as pj
 
 from ringtest.errors import SipError
-from ringtest.sip.accounts import TRANSPORT_KINDS, PjsuaAccount, SipAccount
+from ringtest.sip.accounts import TRANSPORT_KINDS, PjsuaAccount, SipAccount, with_transport
 
 logger = logging.getLogger(__name__)
 pjsip_logger = logging.getLogger("ringtest.sip.pjsip")
@@ -143,6 +143,16 @@ class SipEndpoint:
         self._thread.join()
         self._thread = None
         self._release_instance()
+
+    @classmethod
+    def running(cls) -> SipEndpoint | None:
+        """This process's started endpoint, None when none is running."""
+        with cls._instance_lock:
+            return cls._running_instance
+
+    def has_account(self, name: str) -> bool:
+        """Whether an account called `name` is set up (any thread)."""
+        return self.submit(lambda: name in self._accounts).result()
 
     def submit(self, command: Callable[[], T]) -> Future[T]:
         """Run `command` on the endpoint thread; its result or exception lands in the future."""
@@ -306,11 +316,15 @@ class SipEndpoint:
         if settings.name in self._accounts:
             raise SipError(f"SIP account '{settings.name}' is already set up: give it another name")
         config = pj.AccountConfig()
-        config.idUri = f"sip:{settings.caller_id or settings.user}@{settings.domain}"
+        config.idUri = settings.id_uri
         config.sipConfig.transportId = self._transport_ids[settings.transport]
         config.sipConfig.authCreds.append(
             pj.AuthCredInfo("digest", "*", settings.user, 0, settings.password)
         )
+        if settings.outbound_proxy is not None:
+            config.sipConfig.proxies.append(
+                with_transport(settings.outbound_proxy, settings.transport)
+            )
         config.mediaConfig.transportConfig.boundAddress = self.bind_address
         config.mediaConfig.transportConfig.port = 0
         if settings.registrar_uri is not None:

@@ -1,0 +1,60 @@
+"""`ringtest call NUMBER`: place one mystery ring test now and print its result."""
+
+from __future__ import annotations
+
+import click
+
+from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.output import render
+from ringtest.ring_tests import RingTestRequest, run_ring_tests
+
+RING_TEST_COLUMNS = (
+    "placed_at",
+    "target",
+    "outcome",
+    "answered_by",
+    "pdd_seconds",
+    "ring_seconds",
+    "rings",
+    "within_standard",
+    "sip_code",
+    "reason",
+)
+
+
+@click.command()
+@click.argument("number")
+@click.option("--max-rings", type=click.IntRange(min=1), help="Hang up after N unanswered rings.")
+@click.option("--callback", is_flag=True, help="Leave a callback request if no person answers.")
+@click.option("--account", help="The [[sip.accounts]] name to call from (default: the first).")
+@click.option("--department", default="", help="The department the number belongs to.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="table for people; json for tools (every field).",
+)
+@click.pass_context
+def call(
+    ctx: click.Context,
+    number: str,
+    max_rings: int | None,
+    callback: bool,
+    account: str | None,
+    department: str,
+    output_format: str,
+) -> None:
+    """Ring NUMBER (E.164, extension or sip: URI) as a citizen would and measure it."""
+    settings = settings_of(ctx)
+    request = RingTestRequest(
+        target=number,
+        department=department,
+        account=account,
+        max_rings=max_rings,
+        callback=callback,
+    )
+    with open_store(settings) as store:
+        results = run_ring_tests(settings, store, [request])
+    click.echo(render(results, output_format, RING_TEST_COLUMNS, local_zone(settings)))

@@ -1,0 +1,267 @@
+"""Place ring tests from the configured SIP accounts, store each result as it ends.
+
+`run_ring_tests` is the one way in: `ringtest call` and campaigns both use it.
+For each `RingTestRequest` it picks the `[[sip.accounts]]` entry (the first one by
+default), turns the target into a SIP URI (a number or extension is dialled as
+``sip:<number>@<registrar host, else domain>``), takes the ring cadence and the
+rings standard from `Standards.from_settings`, and places the calls: on this
+process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
+once, across a `RingTestPool` of worker processes beyond that. Every result is
+saved with `Store.save_ring_test` the moment its call ends.
+
+Everything that can be checked before dialling (the account exists, the target
+reads as a number or URI, registration succeeds) is checked first and raised as
+one-line `SipError`s, so a bad request places no calls at all. A call that then
+cannot be placed is stored as `not_placed` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from ringtest.config import Settings
+from ringtest.config.models import SipAccount as SipAccountSettings
+from ringtest.errors import SipError
+from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
+from ringtest.sip.accounts import SipAccount
+from ringtest.sip.caller import PlacedRingTest, place_ring_test
+from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint
+from ringtest.sip.pool import RingTestPool
+from ringtest.standards import Standards, normalise_number
+from ringtest.store import Store
+
+logger = logging.getLogger(__name__)
+
+EXTRA_RINGS_BEYOND_STANDARD = 3
+"""rings: a test without max_rings waits this many rings past the standard, so a breach
+is measured as one, not cut off at the limit."""
+
+SETUP_SECONDS = 32.0
+"""seconds: time for the INVITE to reach a final or ringing state (SIP timer B)
+on top of the longest ringing allowed; after it an unfinished call is abandoned."""
+
+MAX_POOL_WORKERS = 5
+"""Worker processes at most (5 x 4 calls = 20 ring tests at once); more tests queue."""
+
+_DIAL_STRING = re.compile(r"^\+?[0-9*#]+$")
+_NUMBER_PUNCTUATION = re.compile(r"[\s().-]")
+
+
+@dataclass(frozen=True)
+class RingTestRequest:
+    """One ring test to place.
+
+    target: an E.164 number (``+441382434001``), a national number or extension
+        (``2001``), or a SIP URI (``sip:2001@pbx.example.org``).
+    account: the `[[sip.accounts]]` name to call from; None: the first configured.
+    max_rings: hang up after this many unanswered rings; None: the standard's
+        `answer_within_rings` + `EXTRA_RINGS_BEYOND_STANDARD`.
+    callback: leave a callback request when no person answers.
+    extra_headers: SIP headers added to the INVITE (e.g. the lab's ``X-Lab-Answer``).
+    """
+
+    target: str
+    department: str = ""
+    account: str | None = None
+    max_rings: int | None = None
+    callback: bool = False
+    campaign: str | None = None
+    test_id: str | None = None
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A checked request: who calls, which URI, and `place_ring_test`'s options."""
+
+    request: RingTestRequest
+    account: SipAccount
+    target_uri: str
+    options: dict[str, Any]
+
+
+def run_ring_tests(
+    settings: Settings,
+    store: Store,
+    requests: Sequence[RingTestRequest],
+    *,
+    on_result: Callable[[RingTestResult], None] | None = None,
+) -> list[RingTestResult]:
+    """Place `requests` (all at once, up to 20 in parallel), store each result as it
+    ends and hand it to `on_result`; return the results in request order."""
+    standards = Standards.from_settings(settings)
+    plans = [_plan(settings, standards, request) for request in requests]
+    if not plans:
+        return []
+    accounts = list({plan.account.name: plan.account for plan in plans}.values())
+    results: list[RingTestResult | None] = [None] * len(plans)
+
+    def finished(index: int, placed: Future[PlacedRingTest]) -> None:
+        result = _result_of(plans[index], placed)
+        store.save_ring_test(result)
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    if len(plans) <= CALLS_PER_PROCESS:
+        with _endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:
+            futures = {
+                threads.submit(
+                    place_ring_test, endpoint, plan.account.name, plan.target_uri, **plan.options
+                ): index
+                for index, plan in enumerate(plans)
+            }
+            for future in as_completed(futures):
+                finished(futures[future], future)
+    else:
+        workers = min(MAX_POOL_WORKERS, math.ceil(len(plans) / CALLS_PER_PROCESS))
+        with RingTestPool(accounts, workers=workers) as pool:
+            futures = {
+                pool.submit_ring_test(plan.account.name, plan.target_uri, **plan.options): index
+                for index, plan in enumerate(plans)
+            }
+            for future in as_completed(futures):
+                finished(futures[future], future)
+    return [result for result in results if result is not None]
+
+
+def sip_account(settings: SipAccountSettings) -> SipAccount:
+    """The caller's `SipAccount` for one `[[sip.accounts]]` entry (its password read now)."""
+    return SipAccount(
+        name=settings.name,
+        user=settings.user,
+        password=settings.password_value() or "",
+        domain=settings.domain,
+        registrar=settings.registrar if settings.register_ else None,
+        transport=settings.transport,
+        caller_id=settings.caller_id,
+        outbound_proxy=settings.outbound_proxy,
+    )
+
+
+def target_uri(target: str, account: SipAccountSettings, default_region: str) -> str:
+    """The SIP URI that rings `target` through `account`'s registrar (else its domain).
+
+    A number with a country code, or a national number of `default_region`, is
+    dialled in E.164; digits that are no whole number (an extension) as written.
+    """
+    cleaned = target.strip()
+    if cleaned.startswith(("sip:", "sips:")):
+        return cleaned
+    dial = _NUMBER_PUNCTUATION.sub("", cleaned)
+    if not _DIAL_STRING.match(dial):
+        raise SipError(
+            f"ring test target '{target}' is neither a phone number nor a SIP URI: "
+            "write it like +441382434001, 2001 or sip:2001@pbx.example.org"
+        )
+    try:
+        dial = normalise_number(dial, default_region)
+    except ValueError:
+        if dial.startswith("+"):
+            raise SipError(
+                f"ring test target '{target}' is not a whole phone number: "
+                "write it in E.164, e.g. +441382434001"
+            ) from None
+    return f"sip:{dial}@{_host_of(account)}"
+
+
+def _host_of(account: SipAccountSettings) -> str:
+    """host[:port] of the account's registrar URI, else its domain."""
+    if account.registrar is None:
+        return account.domain
+    address = account.registrar.split(":", 1)[1].split(";", 1)[0]
+    return address.rsplit("@", 1)[-1]
+
+
+def _plan(settings: Settings, standards: Standards, request: RingTestRequest) -> _Plan:
+    account_settings = _account_settings(settings, request.account)
+    max_rings = (
+        request.max_rings
+        if request.max_rings is not None
+        else standards.answer_within_rings + EXTRA_RINGS_BEYOND_STANDARD
+    )
+    if max_rings < 1:
+        raise SipError(f"max rings {max_rings} for '{request.target}' is too few: use 1 or more")
+    return _Plan(
+        request=request,
+        account=sip_account(account_settings),
+        target_uri=target_uri(request.target, account_settings, settings.phone.default_region),
+        options={
+            "max_rings": max_rings,
+            "seconds_per_ring": standards.seconds_per_ring,
+            "answer_within_rings": standards.answer_within_rings,
+            "extra_headers": dict(request.extra_headers),
+            "timeout_seconds": max_rings * standards.seconds_per_ring + SETUP_SECONDS,
+            "department": request.department,
+            "campaign": request.campaign,
+            "test_id": request.test_id or uuid.uuid4().hex,
+        },
+    )
+
+
+def _account_settings(settings: Settings, name: str | None) -> SipAccountSettings:
+    accounts = settings.sip.accounts
+    if not accounts:
+        raise SipError(
+            "no SIP account is configured to place ring tests from: add one under [[sip.accounts]]"
+        )
+    if name is None:
+        return accounts[0]
+    for account in accounts:
+        if account.name == name:
+            return account
+    known = ", ".join(account.name for account in accounts)
+    raise SipError(f"no SIP account is named '{name}': use one of sip.accounts ({known})")
+
+
+def _result_of(plan: _Plan, placed: Future[PlacedRingTest]) -> RingTestResult:
+    request = plan.request
+    try:
+        result = placed.result().result
+    except SipError as error:
+        logger.warning("ring test to %s was not placed: %s", request.target, error)
+        return RingTestResult(
+            test_id=plan.options["test_id"],
+            target=request.target,
+            account=plan.account.name,
+            department=request.department,
+            placed_at=datetime.now(UTC),
+            outcome=RingTestOutcome.NOT_PLACED,
+            answered_by=AnsweredBy.NONE,
+            pdd_seconds=None,
+            ring_seconds=None,
+            tta_seconds=None,
+            rings=None,
+            within_standard=False,
+            sip_code=None,
+            reason=str(error),
+            campaign=request.campaign,
+            callback_requested=request.callback,
+        )
+    return replace(result, target=request.target, callback_requested=request.callback)
+
+
+@contextmanager
+def _endpoint_with(accounts: Sequence[SipAccount]) -> Iterator[SipEndpoint]:
+    """This process's running endpoint (or a new one, stopped afterwards), with `accounts`."""
+    running = SipEndpoint.running()
+    endpoint = running if running is not None else SipEndpoint()
+    if running is None:
+        endpoint.start()
+    try:
+        for account in accounts:
+            if not endpoint.has_account(account.name):
+                endpoint.add_account(account)
+        yield endpoint
+    finally:
+        if running is None:
+            endpoint.stop()
