@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
 from ringtest.records import CallOutcome
 from ringtest.store import Store
@@ -122,7 +123,7 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
         ringing.start()
         with Store.open(database) as store:
             wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()))
-        time.sleep(1.0)  # let the second call start ringing before the stop
+        wait_until(lambda: "PJSIP/staff2" in asterisk("core show channels concise"))
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
         ringing.join()
@@ -136,19 +137,18 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
     assert stopped.gap_note.startswith("listener stopped at ")
 
 
-def wait_for_listener_login(seconds: float = 10.0) -> None:
-    """The daemon logs in right after its first line; give Asterisk's AMI a moment to list it."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        done = subprocess.run(
-            ["chroot", str(Path.home() / ".cache/ringtest/lab/rootfs"), "asterisk", "-rx",
-             "manager show connected"],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if "listener" in done.stdout:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the listener never logged in")
+def asterisk(command: str) -> str:
+    """Output of an Asterisk CLI command on the running lab PBX."""
+    rootfs = rootfs_path(default_lab_dir())
+    done = subprocess.run(
+        ["chroot", str(rootfs), "asterisk", "-rx", command], capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def wait_for_listener_login() -> None:
+    """The daemon logs in right after its first line; wait until Asterisk lists it."""
+    wait_until(lambda: "listener" in asterisk("manager show connected"))
 
 
 def wait_until(condition, seconds: float = 20.0) -> None:
