@@ -41,3 +41,18 @@ class SchemaVersionMismatch(StoreError):
 
 class SipError(RingtestError):
     """The SIP user agent could not register or place a call."""
+
+
+class CampaignError(RingtestError):
+    """A campaign file is wrong, or a campaign cannot be planned, found or run.
+
+    `problems` holds every problem found, one line each (``FILE:LINE: what: fix``);
+    `str(error)` is the first of them, plus how many more there are.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        more = len(self.problems) - 1
+        super().__init__(self.problems[0] + (f" (and {more} more)" if more else ""))

@@ -29,6 +29,8 @@ class Campaign:
 
     source_sha256: hex SHA-256 of the definition file's bytes when last loaded.
     created_at / updated_at: UTC instants of the first and the latest save.
+    definition: the validated campaign as JSON (`ringtest.campaigns.model`), with
+        its windows and calendar resolved: everything its plan depends on.
     """
 
     name: str
@@ -37,6 +39,7 @@ class Campaign:
     paused: bool
     created_at: datetime
     updated_at: datetime
+    definition: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class RunSlot:
 
     test_id: the `RingTestResult.test_id` once the test was placed.
     reason: why the slot was not placed or failed; empty otherwise.
+    callback: the test asks for a call back when no person answers.
+    started_at: when (UTC) the slot was claimed to place its test; None until then.
     """
 
     campaign: str
@@ -53,3 +58,5 @@ class RunSlot:
     status: RunStatus = RunStatus.PLANNED
     test_id: str | None = None
     reason: str = ""
+    callback: bool = False
+    started_at: datetime | None = None

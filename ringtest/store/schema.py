@@ -29,13 +29,14 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 
 from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, RingTestOutcome
 from ringtest.store.campaign_records import RunStatus
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -169,6 +170,7 @@ campaigns = Table(
     Column("paused", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("definition", Text, nullable=False),
 )
 
 campaign_runs = Table(
@@ -180,6 +182,8 @@ campaign_runs = Table(
     Column("status", _enum(RunStatus), nullable=False),
     Column("test_id", String),
     Column("reason", String, nullable=False),
+    Column("callback", Boolean, nullable=False),
+    Column("started_at", UtcDateTime),
     PrimaryKeyConstraint("campaign", "target", "planned_at"),
     Index("ix_campaign_runs_status_planned_at", "status", "planned_at"),
 )

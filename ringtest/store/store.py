@@ -234,6 +234,86 @@ class Store:
                     "plan the run before recording its status"
                 )
 
+    def claim_run(
+        self, campaign: str, target: str, planned_at: datetime, *, test_id: str, at: datetime
+    ) -> bool:
+        """Move the slot from PLANNED to PLACED, stamping `test_id` and `started_at` = `at`.
+
+        Returns False (changing nothing) when the slot is not PLANNED: someone
+        already claimed or settled it. Only one of several racing claims wins.
+        """
+        table = schema.campaign_runs
+        update = (
+            table.update()
+            .where(
+                table.c.campaign == campaign,
+                table.c.target == target,
+                table.c.planned_at == planned_at,
+                table.c.status == RunStatus.PLANNED,
+            )
+            .values(status=RunStatus.PLACED, test_id=test_id, started_at=at)
+        )
+        with self._writing() as connection:
+            return connection.execute(update).rowcount == 1
+
+    def skip_run(self, campaign: str, target: str, planned_at: datetime, reason: str) -> bool:
+        """Record a PLANNED slot as NOT_PLACED with `reason`; False when it was not PLANNED."""
+        table = schema.campaign_runs
+        update = (
+            table.update()
+            .where(
+                table.c.campaign == campaign,
+                table.c.target == target,
+                table.c.planned_at == planned_at,
+                table.c.status == RunStatus.PLANNED,
+            )
+            .values(status=RunStatus.NOT_PLACED, reason=reason)
+        )
+        with self._writing() as connection:
+            return connection.execute(update).rowcount == 1
+
+    def replan_runs(
+        self, campaign: str, slots: Iterable[RunSlot], *, since: datetime, drop_others: bool
+    ) -> tuple[int, int]:
+        """Store the slots of `campaign` not yet stored; returns (added, dropped).
+
+        With `drop_others`, PLANNED slots of `campaign` at or after `since` that are
+        not among `slots` are deleted first (the campaign's definition changed).
+        Slots that already ran, or are before `since`, are never touched. One transaction.
+        """
+        table = schema.campaign_runs
+        rows = [_row(slot) for slot in slots]
+        keep = {(row["target"], row["planned_at"]) for row in rows}
+        planned = (
+            table.c.campaign == campaign,
+            table.c.status == RunStatus.PLANNED,
+            table.c.planned_at >= since,
+        )
+        insert = (
+            self._backend.insert(table)
+            .on_conflict_do_nothing()
+            .execution_options(preserve_rowcount=True)
+        )
+        dropped = 0
+        with self._writing() as connection:
+            if drop_others:
+                stale = [
+                    (target, planned_at)
+                    for target, planned_at in connection.execute(
+                        select(table.c.target, table.c.planned_at).where(*planned)
+                    )
+                    if (target, planned_at) not in keep
+                ]
+                for target, planned_at in stale:
+                    connection.execute(
+                        table.delete().where(
+                            *planned, table.c.target == target, table.c.planned_at == planned_at
+                        )
+                    )
+                dropped = len(stale)
+            added = connection.execute(insert, rows).rowcount if rows else 0
+        return added, dropped
+
     def runs(
         self,
         campaign: str | None = None,

@@ -1,0 +1,207 @@
+"""The campaign daemon: APScheduler 3.x fires each planned slot at its instant.
+
+The scheduler keeps its jobs in its SQLAlchemy job store, in ringtest's own
+database (table `JOBS_TABLE`), so they survive restarts. A job holds only a
+function reference (`JOB_FUNCTION`), three strings (campaign, target, planned
+instant) and its id (`job_id`); the campaigns and their slots are ordinary rows.
+APScheduler's own misfire check is off (``misfire_grace_time=None``): a job that
+fires late still calls `run_slot`, which decides with the campaign's
+``misfire_grace`` and records the outcome (see `ringtest.campaigns.runs`).
+
+`sync_campaigns` makes the database and the jobs agree with the campaign files,
+and is safe to repeat:
+
+1. each campaign's definition is saved (a stored pause is kept);
+2. its plan from now to `HORIZON` ahead is stored, slot by slot, insert-if-absent;
+   when the definition changed, its PLANNED slots from now on that the new
+   plan lacks are dropped (slots that already ran are kept);
+3. slots left PLACED by a daemon that died mid-call are settled;
+4. every PLANNED slot of the campaigns run, past or future, gets its job (by id,
+   so never twice), and jobs of anything else are removed. A past slot's job
+   fires at once and is run late or recorded NOT_PLACED.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from ringtest.campaigns.model import MAX_CONCURRENT_CALLS, CampaignDefinition
+from ringtest.campaigns.plan import plan_between
+from ringtest.campaigns.runs import Clock, SlotRunner, activate, settle_interrupted, utc_now
+from ringtest.config import Settings
+from ringtest.ring_tests import sip_account
+from ringtest.sip.endpoint import SipEndpoint
+from ringtest.store import Campaign, RunSlot, RunStatus, Store
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNCTION = "ringtest.campaigns.runs:run_slot"
+JOBS_TABLE = "campaign_jobs"
+HORIZON = timedelta(days=14)
+"""How far ahead slots are stored and scheduled; `RESYNC_SECONDS` keeps extending it."""
+RESYNC_SECONDS = 3600.0
+"""seconds between re-syncs of a running daemon (extends the horizon)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one `sync_campaigns` changed: slots added and dropped, interrupted slots
+    settled, jobs added and removed, and how many PLANNED slots have a job."""
+
+    slots_added: int
+    slots_dropped: int
+    interrupted: int
+    jobs_added: int
+    jobs_removed: int
+    jobs_scheduled: int
+
+
+def job_id(slot: RunSlot) -> str:
+    """The scheduler job id of a slot: one job per slot, however often it is synced."""
+    return f"{slot.campaign}|{slot.target}|{slot.planned_at.astimezone(UTC).isoformat()}"
+
+
+def make_scheduler(store: Store) -> BackgroundScheduler:
+    """A scheduler whose jobs live in `store`'s database, running up to
+    `MAX_CONCURRENT_CALLS` slots at once, with APScheduler's own misfire check off."""
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+        executors={"default": ThreadPoolExecutor(MAX_CONCURRENT_CALLS)},
+        job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
+        timezone=UTC,
+    )
+
+
+def sync_campaigns(
+    store: Store,
+    scheduler: BackgroundScheduler,
+    definitions: Sequence[CampaignDefinition],
+    now: datetime,
+) -> SyncReport:
+    """Make the stored campaigns, their slots and the scheduler's jobs match `definitions`."""
+    stored = {campaign.name: campaign for campaign in store.campaigns()}
+    added = dropped = interrupted = 0
+    for definition in definitions:
+        name = definition.campaign.name
+        before = stored.get(name)
+        changed = before is None or before.definition != definition.to_json()
+        store.save_campaign(_campaign_row(definition, before, now))
+        slots = [
+            RunSlot(name, call.target, call.planned_at, callback=call.callback)
+            for call in plan_between(definition, definition.working_calendar(), now, now + HORIZON)
+        ]
+        new, old = store.replan_runs(name, slots, since=now, drop_others=changed)
+        added, dropped = added + new, dropped + old
+        interrupted += settle_interrupted(store, name)
+        if changed or new or old:
+            logger.info("campaign %s: %d slots added, %d dropped", name, new, old)
+    jobs_added, jobs_removed, scheduled = _sync_jobs(store, scheduler, definitions)
+    return SyncReport(added, dropped, interrupted, jobs_added, jobs_removed, scheduled)
+
+
+def _campaign_row(definition: CampaignDefinition, before: Campaign | None, now: datetime):
+    return Campaign(
+        name=definition.campaign.name,
+        source_path=definition.source_path,
+        source_sha256=definition.sha256,
+        paused=before.paused if before is not None else False,
+        created_at=before.created_at if before is not None else now,
+        updated_at=now,
+        definition=definition.to_json(),
+    )
+
+
+def _sync_jobs(
+    store: Store, scheduler: BackgroundScheduler, definitions: Sequence[CampaignDefinition]
+) -> tuple[int, int, int]:
+    names = {definition.campaign.name for definition in definitions}
+    wanted = {
+        job_id(slot): slot
+        for slot in store.runs(status=RunStatus.PLANNED)
+        if slot.campaign in names
+    }
+    existing = {job.id for job in scheduler.get_jobs()}
+    for stale in existing - wanted.keys():
+        scheduler.remove_job(stale)
+    for missing in wanted.keys() - existing:
+        slot = wanted[missing]
+        scheduler.add_job(
+            JOB_FUNCTION,
+            "date",
+            run_date=slot.planned_at,
+            args=[slot.campaign, slot.target, slot.planned_at.astimezone(UTC).isoformat()],
+            id=missing,
+            replace_existing=True,
+        )
+    return len(wanted.keys() - existing), len(existing - wanted.keys()), len(wanted)
+
+
+class CampaignDaemon:
+    """Runs `definitions` until stopped: `start`, then `run_until(stop)` or `stop`.
+
+    clock: the runner's notion of now (misfire decisions); the scheduler fires on the
+    wall clock. runner: how slots are run (default: real SIP via `SlotRunner`).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        definitions: Sequence[CampaignDefinition],
+        *,
+        clock: Clock = utc_now,
+        runner: SlotRunner | None = None,
+    ) -> None:
+        self.store = store
+        self.definitions = list(definitions)
+        self.clock = clock
+        self.runner = runner or SlotRunner(settings, store, clock=clock)
+        self.scheduler = make_scheduler(store)
+
+    def start(self) -> SyncReport:
+        """Sync the campaigns with the scheduler paused, then let it fire."""
+        self.scheduler.start(paused=True)
+        report = sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+        activate(self.runner)
+        self.scheduler.resume()
+        logger.info("campaign daemon started: %s", report)
+        return report
+
+    def resync(self) -> SyncReport:
+        """Extend the plan to the horizon and reschedule (campaign files are not re-read)."""
+        return sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+
+    def run_until(self, stop: threading.Event, resync_seconds: float = RESYNC_SECONDS) -> None:
+        """Resync every `resync_seconds` until `stop` is set, then stop."""
+        try:
+            while not stop.wait(resync_seconds):
+                self.resync()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop firing, wait for calls in progress to end, and release the runner."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        activate(None)
+
+
+@contextmanager
+def sip_endpoint_for(
+    settings: Settings, definitions: Sequence[CampaignDefinition]
+) -> Iterator[None]:
+    """This process's SIP endpoint, running with every account the campaigns call from,
+    for as long as the daemon runs (`run_ring_tests` uses the running endpoint)."""
+    with SipEndpoint() as endpoint:
+        for name in sorted({definition.account for definition in definitions}):
+            endpoint.add_account(sip_account(settings.sip_account(name)))
+        yield

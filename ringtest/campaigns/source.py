@@ -1,0 +1,303 @@
+"""Reading campaign files: YAML in, a validated `CampaignDefinition` out, or one line per mistake.
+
+PyYAML composes the file into nodes that remember their line; the same nodes are
+constructed into plain data for pydantic. Every pydantic error has a location
+(``("targets", 2, "number")``) that is walked down the node tree to the line it
+came from, so each mistake reads ``FILE:LINE: what is wrong: the fix``. A
+location that is missing from the file (a required key) points at the mapping
+that lacks it.
+
+After the schema, `resolve` checks what needs the settings (the SIP account,
+the default windows from the opening hours) and what spans fields (target
+names are unique, windows do not overlap, the frequency fits the windows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from ringtest.campaigns.model import (
+    DAY_NAMES,
+    CampaignDefinition,
+    CampaignFile,
+    Target,
+    Window,
+    campaign_from_file,
+)
+from ringtest.campaigns.plan import fits, gap_seconds, usable_seconds
+from ringtest.config import Settings
+from ringtest.config.models import SETTING_PROBLEM, VALUE_PROBLEM
+from ringtest.errors import CampaignError
+
+Loc = tuple[str | int, ...]
+
+_PROBLEMS: dict[str, str] = {
+    "int_parsing": "is not a whole number: write digits without quotes",
+    "int_type": "is not a whole number: write digits without quotes",
+    "int_from_float": "is not a whole number: leave out the decimals",
+    "float_parsing": "is not a number: write it like 0.2",
+    "float_type": "is not a number: write it like 0.2",
+    "string_type": "is not text: write it in quotes",
+    "list_type": "is not a list: write one '- item' per line below it",
+    "model_type": "is not a mapping: write 'key: value' lines below it",
+    "date_type": "is not a date: write it as YYYY-MM-DD",
+    "date_parsing": "is not a date: write it as YYYY-MM-DD",
+    "date_from_datetime_parsing": "is not a date: write it as YYYY-MM-DD",
+    "greater_than_equal": "is too small: use {ge:g} or more",
+    "less_than_equal": "is too large: use {le:g} or less",
+    "string_too_short": "is empty: write some text",
+    "too_short": "is empty: give at least one",
+}
+_ITEM_LABELS = {"targets": "target", "windows": "window", "tags": "tag", "caller_ids": "caller ID"}
+_MAX_VALUE_CHARS = 60
+
+
+def load_campaign(path: Path, settings: Settings) -> CampaignDefinition:
+    """The validated campaign in `path`, resolved against `settings`.
+
+    Raises `CampaignError` with one ``FILE:LINE: ...`` line per problem found.
+    """
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CampaignError(
+            f"{label}: cannot be read ({error.strerror}): check the path and its permissions"
+        ) from None
+    node, data = _compose(raw, label)
+    problems = [f"{label}:{line}: {text}" for line, text in _duplicate_keys(node)]
+    if problems:
+        raise CampaignError(problems)
+    context = {"default_region": settings.phone.default_region}
+    try:
+        written = CampaignFile.model_validate(data, context=context)
+    except ValidationError as error:
+        raise CampaignError(
+            [f"{label}:{_line_of(node, tuple(d['loc']))}: {_describe(d)}" for d in error.errors()]
+        ) from None
+    definition = campaign_from_file(
+        written, settings, source_path=str(path.resolve()), sha256=hashlib.sha256(raw).hexdigest()
+    )
+    problems = [
+        f"{label}:{_line_of(node, loc)}: {text}" for loc, text in cross_checks(definition, settings)
+    ]
+    if problems:
+        raise CampaignError(problems)
+    return definition
+
+
+def load_campaigns(paths: Iterable[Path], settings: Settings) -> list[CampaignDefinition]:
+    """Every file's campaign; one `CampaignError` listing every file's problems."""
+    definitions, problems = [], []
+    for path in paths:
+        try:
+            definitions.append(load_campaign(path, settings))
+        except CampaignError as error:
+            problems.extend(error.problems)
+    names = [definition.campaign.name for definition in definitions]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        problems.append(f"campaign name '{name}' is used by two files: give each its own name")
+    if problems:
+        raise CampaignError(problems)
+    return definitions
+
+
+def cross_checks(definition: CampaignDefinition, settings: Settings) -> list[tuple[Loc, str]]:
+    """Problems that span fields or need the settings, each with the location to blame."""
+    campaign = definition.campaign
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for index, target in enumerate(campaign.targets):
+        if target.name in seen:
+            problems.append(
+                (
+                    ("targets", index, "name"),
+                    f"target name '{target.name}' is used twice: give each target its own name",
+                )
+            )
+        seen.add(target.name)
+    problems.extend(_overlapping_windows(campaign.windows or ()))
+    accounts = [account.name for account in settings.sip.accounts]
+    if campaign.account is not None and campaign.account not in accounts:
+        problems.append(
+            (
+                ("account",),
+                f"account '{campaign.account}' is not in [[sip.accounts]]: use one "
+                f"of {', '.join(accounts) or 'none configured'}, or add it to ringtest.toml",
+            )
+        )
+    elif not accounts:
+        problems.append(
+            (
+                (),
+                "no SIP account is configured to place ring tests from: add one under "
+                "[[sip.accounts]] in ringtest.toml",
+            )
+        )
+    if not problems:
+        problems.extend(_frequency_fits(definition))
+    return problems
+
+
+def _overlapping_windows(windows: Sequence[Window]) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    for later_index, later in enumerate(windows):
+        for earlier in windows[:later_index]:
+            day = next(
+                (
+                    day
+                    for day in later.days
+                    if day in earlier.days and _ranges_overlap(earlier.ranges, later.ranges)
+                ),
+                None,
+            )
+            if day is not None:
+                problems.append(
+                    (
+                        ("windows", later_index),
+                        f"window '{later.text}' overlaps window "
+                        f"'{earlier.text}' on {DAY_NAMES[day]}: merge them or move one",
+                    )
+                )
+                break
+    return problems
+
+
+def _ranges_overlap(first: Sequence[tuple[int, int]], second: Sequence[tuple[int, int]]) -> bool:
+    return any(a < d and c < b for a, b in first for c, d in second)
+
+
+def _frequency_fits(definition: CampaignDefinition) -> list[tuple[Loc, str]]:
+    """A full week's windows must hold the tests `min_gap` apart (holidays aside)."""
+    campaign = definition.campaign
+    frequency = campaign.frequency
+    gap = gap_seconds(definition)
+    usable_by_day = {day: usable_seconds(definition, day) for day in range(7)}
+    if frequency.per == "week":
+        usable = {"a week": sum(usable_by_day.values())}
+    else:
+        usable = {DAY_NAMES[day]: seconds for day, seconds in usable_by_day.items() if seconds}
+    if not any(usable.values()):
+        return [(("windows",), "windows leave no time to place a test: widen them")]
+    for period, seconds in usable.items():
+        if not fits(frequency.tests, seconds, gap):
+            needed = (frequency.tests - 1) * gap // 60
+            return [
+                (
+                    ("frequency",),
+                    f"frequency '{frequency.tests} per {frequency.per}' does not "
+                    f"fit: {frequency.tests} tests {gap // 60} min apart need {needed} min of "
+                    f"window, {period} has {seconds // 60} min: lower the frequency or min_gap, "
+                    "or widen the windows",
+                )
+            ]
+    return []
+
+
+def _compose(raw: bytes, label: str) -> tuple[yaml.Node | None, Any]:
+    """The file's node tree and its plain data; a YAML syntax error is one line."""
+    loader = yaml.SafeLoader(raw)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise CampaignError(
+            f"{label}:{line}: is not valid YAML ({error.problem}): check the indentation, "
+            "colons and quotes there"
+        ) from None
+    except yaml.YAMLError as error:
+        raise CampaignError(f"{label}:1: is not valid YAML ({error}): save it as UTF-8") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise CampaignError(
+            f"{label}:1: is not a campaign: write 'key: value' lines (name, targets, "
+            "frequency, start, ...), see schedules/README.md"
+        )
+    return node, data
+
+
+def _duplicate_keys(node: yaml.Node | None) -> Iterable[tuple[int, str]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                yield (
+                    key.start_mark.line + 1,
+                    f"key '{key.value}' is given twice: keep one (YAML would silently "
+                    "use the last)",
+                )
+            seen.add(key.value)
+            yield from _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(item)
+
+
+def _line_of(node: yaml.Node | None, loc: Loc) -> int:
+    """1-based line of the node at `loc`; the nearest enclosing node when it is missing."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next((pair for pair in node.value if pair[0].value == part), None)
+            if match is None:
+                break
+            key, node = match
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _describe(detail: ErrorDetails) -> str:
+    loc = tuple(detail["loc"])
+    label = _label(loc)
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        known = ", ".join(_model_at(loc[:-1]).model_fields)
+        return f"unknown key '{loc[-1]}': check the spelling (known: {known})"
+    if kind == "missing":
+        where = f"{_label(loc[:-1])} has" if loc[:-1] else "the campaign has"
+        return f"{where} no '{loc[-1]}': add it, see schedules/README.md"
+    context = detail.get("ctx") or {}
+    if kind in (VALUE_PROBLEM, SETTING_PROBLEM):
+        text = context["text"]
+    else:
+        text = _PROBLEMS.get(kind, "is not valid ({msg}): see schedules/README.md")
+        text = text.format(msg=detail["msg"].lower(), **context)
+    value = detail["input"]
+    if kind == SETTING_PROBLEM or isinstance(value, dict | list) or value is None:
+        return f"{label} {text}"
+    return f"{label} {_show(value)} {text}"
+
+
+def _label(loc: Loc) -> str:
+    """How a location is named in a message: ``window``, ``target 'Housing' number``."""
+    if not loc:
+        return "the campaign"
+    if isinstance(loc[-1], int) and isinstance(loc[-2], str):
+        return _ITEM_LABELS.get(loc[-2], str(loc[-2]))
+    return str(loc[-1]) if isinstance(loc[-1], str) else str(loc[-2])
+
+
+def _model_at(loc: Loc) -> type[BaseModel]:
+    return Target if "targets" in loc else CampaignFile
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 4] + "...'"

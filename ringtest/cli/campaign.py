@@ -1,0 +1,213 @@
+"""`ringtest campaign validate | plan | run | status | pause | resume`: ring-test campaigns.
+
+Thin: each command reads its input, calls `ringtest.campaigns` and prints. The
+clock is read here, at the edge, and passed in as `now`.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+
+from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
+from ringtest.campaigns.model import CampaignDefinition
+from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
+from ringtest.campaigns.source import load_campaign, load_campaigns
+from ringtest.campaigns.status import TargetStatus, campaign_status
+from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.output import render
+from ringtest.config import Settings
+from ringtest.errors import CampaignError
+from ringtest.store import Store
+
+PLAN_COLUMNS = ("planned_at", "target", "dial", "department", "callback")
+STATUS_COLUMNS = (
+    "campaign",
+    "target",
+    "planned",
+    "in_progress",
+    "done",
+    "failed",
+    "skipped",
+    "next_call",
+)
+_FILES = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def campaign() -> None:
+    """Ring-test campaigns: schedules/*.yaml run unattended (see schedules/README.md)."""
+
+
+@campaign.command()
+@click.argument("files", nargs=-1, required=True, type=_FILES)
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Check campaign files; print every mistake as FILE:LINE: what is wrong: the fix."""
+    settings = settings_of(ctx)
+    try:
+        definitions = load_campaigns(files, settings)
+    except CampaignError as error:
+        for problem in error.problems:
+            click.echo(f"ringtest: {problem}", err=True)
+        raise SystemExit(error.exit_code) from None
+    for path, definition in zip(files, definitions, strict=True):
+        campaign = definition.campaign
+        click.echo(
+            f"{path}: campaign '{campaign.name}' is valid: {len(campaign.targets)} targets, "
+            f"{campaign.frequency.tests} per {campaign.frequency.per} each, "
+            f"from account '{definition.account}'"
+        )
+
+
+@campaign.command()
+@click.argument("file", type=_FILES)
+@click.option("--week", help="ISO week to plan, like 2026-W48 (default: this week).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "csv")),
+    default="table",
+    show_default=True,
+    help="table for people, csv for tools (UTC instants).",
+)
+@click.pass_context
+def plan(ctx: click.Context, file: Path, week: str | None, output_format: str) -> None:
+    """Show the exact calls a campaign will place in one week."""
+    settings = settings_of(ctx)
+    definition = load_campaign(file, settings)
+    monday = parse_week(week) if week else monday_of(datetime.now(UTC), definition.timezone)
+    calls = plan_week(definition, definition.working_calendar(), monday)
+    if output_format == "table":
+        click.echo(
+            f"campaign '{definition.campaign.name}', week {week_label(monday)}: "
+            f"{len(calls)} calls (times in {definition.timezone})"
+        )
+    zone = ZoneInfo(definition.timezone)
+    click.echo(render(calls, output_format, PLAN_COLUMNS, zone), nl=False)
+
+
+@campaign.command()
+@click.argument("files", nargs=-1, type=_FILES)
+@click.pass_context
+def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Run campaigns until SIGTERM (default: every stored campaign, its file re-read)."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        definitions = _campaigns_to_run(files, settings, store)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        with sip_endpoint_for(settings, definitions):
+            daemon = CampaignDaemon(settings, store, definitions)
+            report = daemon.start()
+            names = ", ".join(definition.campaign.name for definition in definitions)
+            click.echo(
+                f"running campaigns {names}: {report.jobs_scheduled} slots scheduled "
+                f"({report.slots_added} new, {report.slots_dropped} dropped, "
+                f"{report.interrupted} interrupted settled); storing in {store.url_for_display}",
+                err=True,
+            )
+            daemon.run_until(stop)
+
+
+def _campaigns_to_run(
+    files: tuple[Path, ...], settings: Settings, store: Store
+) -> list[CampaignDefinition]:
+    if files:
+        return load_campaigns(files, settings)
+    stored = store.campaigns()
+    if not stored:
+        raise CampaignError(
+            "no campaigns to run: give campaign files, e.g. "
+            "ringtest campaign run schedules/council.yaml"
+        )
+    return load_campaigns([Path(campaign.source_path) for campaign in stored], settings)
+
+
+@campaign.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "csv", "json")),
+    default="table",
+    show_default=True,
+    help="table for people; csv or json for tools.",
+)
+@click.pass_context
+def status(ctx: click.Context, output_format: str) -> None:
+    """Per campaign and target: planned, done, failed, skipped, and the next call."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        rows = campaign_status(store.campaigns(), store.runs(), datetime.now(UTC))
+    if output_format != "table":
+        click.echo(render(rows, output_format, STATUS_COLUMNS, local_zone(settings)), nl=False)
+        return
+    click.echo(_status_table(rows, settings), nl=False)
+
+
+def _status_table(rows: list[TargetStatus], settings: Settings) -> str:
+    if not rows:
+        return "(no campaigns: run ringtest campaign run FILE)\n"
+    zone = local_zone(settings)
+    table = Table(
+        "campaign",
+        "target",
+        "planned",
+        "done",
+        "failed",
+        "skipped",
+        "next call",
+        "progress",
+        "last problem",
+    )
+    for row in rows:
+        next_call = (
+            row.next_call.astimezone(zone).strftime("%a %d %b %H:%M") if row.next_call else ""
+        )
+        table.add_row(
+            row.campaign + (" (paused)" if row.paused else ""),
+            row.target,
+            str(row.planned + row.in_progress),
+            str(row.done),
+            str(row.failed),
+            str(row.skipped),
+            next_call,
+            ProgressBar(total=max(row.total, 1), completed=row.settled, width=20),
+            row.last_problem,
+        )
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+@campaign.command()
+@click.argument("name")
+@click.pass_context
+def pause(ctx: click.Context, name: str) -> None:
+    """Pause campaign NAME: its slots are recorded not placed until it is resumed."""
+    _set_paused(ctx, name, True)
+
+
+@campaign.command()
+@click.argument("name")
+@click.pass_context
+def resume(ctx: click.Context, name: str) -> None:
+    """Resume campaign NAME: its future slots are placed again."""
+    _set_paused(ctx, name, False)
+
+
+def _set_paused(ctx: click.Context, name: str, paused: bool) -> None:
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        store.set_campaign_paused(name, paused, at=datetime.now(UTC))
+    click.echo(f"campaign '{name}' {'paused' if paused else 'resumed'}")
