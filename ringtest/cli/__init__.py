@@ -14,6 +14,7 @@ import click
 
 from ringtest import __version__
 from ringtest.cli.call import call
+from ringtest.cli.campaign import campaign
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
@@ -59,5 +60,5 @@ def main() -> None:
         sys.exit(130)
 
 
-for command in (lab, listen, replay, calls, callbacks, demo, call):
+for command in (lab, listen, replay, calls, callbacks, demo, call, campaign):
     cli.add_command(command)
