@@ -185,6 +185,7 @@ class Target(_Strict):
 
     department: as reported (default: the target's name).
     caller_ids: the caller IDs the line's staff call out from, for matching call backs.
+    headers: SIP headers added to each test's INVITE (e.g. the lab's ``X-Lab-Answer``).
     """
 
     name: str = Field(min_length=1)
@@ -193,6 +194,7 @@ class Target(_Strict):
     department: str = ""
     tags: list[str] = Field(default_factory=list)
     caller_ids: list[QuotedPhoneNumber] = Field(default_factory=list)
+    headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("uri")
     @classmethod

@@ -175,6 +175,7 @@ class SlotRunner:
             callback=slot.callback,
             campaign=campaign.name,
             test_id=test_id,
+            extra_headers=target.headers,
         )
         try:
             result = self.place(self.settings, self.store, request)
