@@ -57,7 +57,7 @@ def place_with_sip(settings: Settings, store: Store, request: RingTestRequest) -
     return result
 
 
-def test_id_of(campaign: str, target: str, planned_at: datetime) -> str:
+def ring_test_id(campaign: str, target: str, planned_at: datetime) -> str:
     """The ring test id of a slot: the same slot always gets the same id."""
     slug = _SLUG.sub("-", target.lower()).strip("-")
     return f"{campaign}/{slug}/{planned_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
@@ -161,7 +161,7 @@ class SlotRunner:
 
     def _place(self, definition: CampaignDefinition, slot: RunSlot) -> RunStatus:
         campaign = definition.campaign
-        test_id = test_id_of(slot.campaign, slot.target, slot.planned_at)
+        test_id = ring_test_id(slot.campaign, slot.target, slot.planned_at)
         if not self.store.claim_run(
             slot.campaign, slot.target, slot.planned_at, test_id=test_id, at=self.clock()
         ):
