@@ -1,40 +1,82 @@
-"""Compliance with the answering standard: the one function every output reads.
+"""Compliance with the answering and callback standards: the one function every figure comes from.
 
-`answering_compliance` turns measured calls into one row per group (department,
-line, period...). The demo's headline, the weekly report and the live
-dashboard all consume its rows, so they cannot disagree.
+`compliance_rows` turns observations (live calls and ring tests, see
+`analysis.observations`) and callback obligations into one row per source,
+period and group (department, line). The weekly report's tables, charts, PDF,
+HTML and CSV, the public page, the demo's headline and the live dashboard all
+consume its rows, so they cannot disagree.
 
-Definitions (also in the README's "How we measure"):
+It works in two steps so that millions of calls fit in memory: `tally` streams
+observation chunks into day-level sums and a histogram of rings (both add up
+exactly across chunks), and `compliance_rows` re-adds those to the period asked
+for and derives the percentages. Medians and 90th percentiles of rings are
+exact: they are read off the histogram with the same linear interpolation as
+`pandas.Series.quantile`.
 
-* offered: every live call to a monitored line, ring tests excluded;
+Definitions (also in the README's "How we measure"), T being the rings standard:
+
+* offered: every call (live: ring tests left out; ring tests: every test placed);
 * answered_by_person: a person picked up (voicemail and IVRs do not count);
-* within_standard: a person picked up within the rings standard;
-* within_standard_pct: within_standard / offered, with a Wilson 95 % interval
-  (samples are often small);
-* rings: whole rings heard before a person answered (median and 90th percentile
-  over person-answered calls);
-* abandoned, voicemail, busy, failed, incomplete: counts by outcome.
+* within_standard: a person picked up within T rings; its % is of offered,
+  with a Wilson 95 % interval (ring-test samples are small);
+* median_rings, p90_rings: rings heard before a person answered;
+* abandoned, voicemail, busy, failed, incomplete: counts by outcome;
+* service_level_pct (SL): within_standard / answered_by_person;
+* service_level_2_pct (SL2): (within_standard + abandoned within T rings) /
+  (answered_by_person + abandoned);
+* inclusive_rate_pct: within_standard / (offered - short_abandons), a short
+  abandon being a caller who hung up within `short_abandon_seconds` of ringing;
+* missed: abandoned + voicemail + busy + failed;
+* callbacks_owed: obligations opened by the missed calls (callers with a number);
+  called_back_within_standard: called back by the deadline (count and %);
+  caller_got_through, callbacks_open, callbacks_overdue: by status;
+* median/p90_callback_working_hours: working hours from the miss to the call back.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import product
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord
+from analysis.observations import LIVE, calls_frame, live_observations
+from analysis.periods import Period, local_days, period_label, period_starts, starts_between
+from ringtest.records import CallbackStatus, CallOutcome
+
+if TYPE_CHECKING:
+    from ringtest.config import Settings
+
+__all__ = ["answering_compliance", "calls_frame", "compliance_rows", "tally", "wilson_interval"]
 
 Z_95 = 1.959963984540054
-OUTCOME_COUNTS = (
-    CallOutcome.ABANDONED,
-    CallOutcome.VOICEMAIL,
-    CallOutcome.BUSY,
-    CallOutcome.FAILED,
-    CallOutcome.INCOMPLETE,
+TALLY_KEYS = ("source", "day", "department", "line")
+OUTCOME_COUNTS = tuple(
+    outcome.value
+    for outcome in (
+        CallOutcome.ABANDONED,
+        CallOutcome.VOICEMAIL,
+        CallOutcome.BUSY,
+        CallOutcome.FAILED,
+        CallOutcome.INCOMPLETE,
+    )
 )
-COLUMNS = (
+MISSED = ("abandoned", "voicemail", "busy", "failed")
+COUNTED = (
+    "offered",
+    "answered_by_person",
+    "within_standard",
+    *OUTCOME_COUNTS,
+    "abandoned_within_standard",
+    "short_abandons",
+)
+METRICS = (
     "offered",
     "answered_by_person",
     "within_standard",
@@ -43,53 +85,270 @@ COLUMNS = (
     "wilson_high_pct",
     "median_rings",
     "p90_rings",
-    *(outcome.value for outcome in OUTCOME_COUNTS),
+    *OUTCOME_COUNTS,
+    "service_level_pct",
+    "service_level_2_pct",
+    "short_abandons",
+    "inclusive_rate_pct",
+    "missed",
+    "callbacks_owed",
+    "called_back_within_standard",
+    "called_back_within_standard_pct",
+    "caller_got_through",
+    "callbacks_open",
+    "callbacks_overdue",
+    "median_callback_working_hours",
+    "p90_callback_working_hours",
+)
+CALLBACK_COUNTS = (
+    "callbacks_owed",
+    "called_back_within_standard",
+    "caller_got_through",
+    "callbacks_open",
+    "callbacks_overdue",
 )
 
 
-def calls_frame(calls: Iterable[CallRecord]) -> pd.DataFrame:
-    """Calls as a DataFrame with the export schema's columns (empty frame if none)."""
-    rows = [asdict(call) for call in calls]
-    if not rows:
-        return pd.DataFrame(columns=[f for f in CallRecord.__dataclass_fields__])
-    return pd.DataFrame(rows)
+@dataclass(frozen=True)
+class MetricRules:
+    """What the metrics measure against.
+
+    answer_within_rings: int, the rings standard T.
+    short_abandon_seconds: float, ringing after which a caller's hang-up counts
+        against the inclusive rate.
+    timezone: IANA zone whose local days, weeks and months calls belong to.
+    """
+
+    answer_within_rings: int = 7
+    short_abandon_seconds: float = 5.0
+    timezone: str = "Europe/London"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MetricRules:
+        return cls(
+            answer_within_rings=settings.standards.answer_within_rings,
+            short_abandon_seconds=settings.report.short_abandon_seconds,
+            timezone=settings.calendar.timezone,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Day-level sums of observations, which add up exactly across chunks.
+
+    counts: one row per TALLY_KEYS with the COUNTED sums.
+    rings: one row per TALLY_KEYS and `rings` with `calls`, person-answered calls only.
+    """
+
+    counts: pd.DataFrame
+    rings: pd.DataFrame
+
+
+def tally(chunks: Iterable[pd.DataFrame], rules: MetricRules) -> Tally:
+    """Sum observation chunks (OBSERVATION_COLUMNS) into a day-level `Tally`."""
+    counts, rings = [], []
+    for chunk in chunks:
+        if len(chunk):
+            chunk_counts, chunk_rings = _tally_chunk(chunk, rules)
+            counts.append(chunk_counts)
+            rings.append(chunk_rings)
+    keys = list(TALLY_KEYS)
+    if not counts:
+        return Tally(
+            pd.DataFrame(columns=[*keys, *COUNTED]), pd.DataFrame(columns=[*keys, "rings", "calls"])
+        )
+    return Tally(
+        pd.concat(counts).groupby(keys, sort=True).sum().reset_index(),
+        pd.concat(rings).groupby([*keys, "rings"], sort=True).sum().reset_index(),
+    )
+
+
+def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    outcome = chunk["outcome"]
+    abandoned = outcome == CallOutcome.ABANDONED
+    rings_heard = chunk["rings"].fillna(0)
+    flags = pd.DataFrame(
+        {
+            "source": chunk["source"],
+            "day": local_days(chunk["started_at"], rules.zone),
+            "department": chunk["department"],
+            "line": chunk["line"],
+            "offered": 1,
+            "answered_by_person": chunk["person"],
+            "within_standard": chunk["within"] & chunk["person"],
+            **{name: outcome == name for name in OUTCOME_COUNTS},
+            "abandoned_within_standard": abandoned & (rings_heard <= rules.answer_within_rings),
+            "short_abandons": abandoned
+            & (chunk["ring_seconds"].fillna(0) < rules.short_abandon_seconds),
+        }
+    )
+    keys = list(TALLY_KEYS)
+    counts = flags.groupby(keys, sort=False).sum().reset_index()
+    answered = flags.loc[chunk["person"] & chunk["rings"].notna(), keys]
+    answered["rings"] = chunk["rings"]
+    rings = answered.groupby([*keys, "rings"], sort=False).size().rename("calls").reset_index()
+    return counts, rings
+
+
+def compliance_rows(
+    counted: Tally,
+    obligations: pd.DataFrame | None,
+    rules: MetricRules,
+    period: Period = Period.WEEK,
+    by: Sequence[str] = ("department",),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """One row per source, period and `by` group with `METRICS`; the one source of figures.
+
+    With `since` and `until` (the range the data was read for), every period of the
+    range gets a row for every group seen, with zero calls where nothing happened.
+    Columns: source, period (label), period_start (local first day), *by, *METRICS.
+    """
+    keys = ["source", "period_start", *by]
+    counts = _by_period(counted.counts, period, keys, COUNTED)
+    if since is not None and until is not None and period is not Period.ALL:
+        counts = _with_empty_periods(counts, keys, starts_between(since, until, rules.zone, period))
+    rows = counts.merge(_ring_quantiles(counted.rings, period, keys), on=keys, how="left")
+    if obligations is not None and len(obligations):
+        callbacks = _callbacks(obligations, rules, period, keys)
+        rows = rows.merge(callbacks, on=keys, how="outer")
+    for name in COUNTED + CALLBACK_COUNTS:
+        rows[name] = rows[name].fillna(0).astype(int) if name in rows else 0
+    rows = _derived(rows)
+    label = _label_of_range(since, until, rules.zone) if period is Period.ALL else None
+    rows.insert(1, "period", [label or period_label(start, period) for start in rows.period_start])
+    for name in METRICS:
+        if name not in rows:
+            rows[name] = math.nan
+    ordered = rows.sort_values(keys, kind="stable").reset_index(drop=True)
+    return ordered[["source", "period", "period_start", *by, *METRICS]]
+
+
+def answering_compliance(frame: pd.DataFrame, by: Sequence[str] = ("department",)) -> pd.DataFrame:
+    """Live calls (a `calls_frame`) as one row per group of `by` over all time, METRICS only."""
+    rows = compliance_rows(tally([live_observations(frame)], MetricRules()), None,
+                           MetricRules(), Period.ALL, by)  # fmt: skip
+    return rows[[*by, *METRICS]]
 
 
 def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
     """Wilson score 95 % interval for a proportion, as (low, high) fractions; (nan, nan) if 0."""
-    if trials == 0:
-        return (math.nan, math.nan)
-    p = successes / trials
-    denominator = 1 + Z_95**2 / trials
-    centre = (p + Z_95**2 / (2 * trials)) / denominator
-    half = Z_95 * math.sqrt(p * (1 - p) / trials + Z_95**2 / (4 * trials**2)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low, high = _wilson(np.array([successes]), np.array([trials]))
+    return float(low[0]), float(high[0])
 
 
-def answering_compliance(frame: pd.DataFrame, by: Sequence[str] = ("department",)) -> pd.DataFrame:
-    """One row per group of `by` with the COLUMNS above; ring tests are left out."""
-    live = frame[~frame["is_test_call"].astype(bool)] if len(frame) else frame
-    groups = live.groupby(list(by), sort=True, dropna=False) if len(live) else []
-    rows = [_row(key if isinstance(key, tuple) else (key,), group, by) for key, group in groups]
-    return pd.DataFrame(rows, columns=[*by, *COLUMNS])
+def _wilson(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = trials.astype(float)
+        p = successes / n
+        denominator = 1 + Z_95**2 / n
+        centre = (p + Z_95**2 / (2 * n)) / denominator
+        half = Z_95 * np.sqrt(p * (1 - p) / n + Z_95**2 / (4 * n**2)) / denominator
+    return np.clip(centre - half, 0.0, None), np.clip(centre + half, None, 1.0)
 
 
-def _row(key: tuple, group: pd.DataFrame, by: Sequence[str]) -> dict:
-    offered = len(group)
-    person = group["answered_by"] == AnsweredBy.PERSON
-    within = int(group["within_standard"].astype(bool).sum())
-    low, high = wilson_interval(within, offered)
-    rings = group.loc[person, "rings"].dropna().astype(float)
-    outcomes = group["outcome"].value_counts()
-    return {
-        **dict(zip(by, key, strict=True)),
-        "offered": offered,
-        "answered_by_person": int(person.sum()),
-        "within_standard": within,
-        "within_standard_pct": 100.0 * within / offered,
-        "wilson_low_pct": 100.0 * low,
-        "wilson_high_pct": 100.0 * high,
-        "median_rings": rings.median() if len(rings) else math.nan,
-        "p90_rings": rings.quantile(0.9) if len(rings) else math.nan,
-        **{outcome.value: int(outcomes.get(outcome, 0)) for outcome in OUTCOME_COUNTS},
-    }
+def _by_period(
+    frame: pd.DataFrame, period: Period, keys: list[str], values: Sequence[str]
+) -> pd.DataFrame:
+    frame = frame.assign(period_start=period_starts(pd.to_datetime(frame["day"]), period))
+    return frame.groupby(keys, sort=True)[list(values)].sum().reset_index()
+
+
+def _with_empty_periods(counts: pd.DataFrame, keys: list[str], starts: list) -> pd.DataFrame:
+    """Every period of `starts` for every (source, group) already present, zeros where empty."""
+    group_keys = [key for key in keys if key != "period_start"]
+    groups = counts[group_keys].drop_duplicates().itertuples(index=False, name=None)
+    full = [(*group[:1], start, *group[1:]) for group, start in product(groups, starts)]
+    index = pd.MultiIndex.from_tuples(full, names=keys) if full else None
+    if index is None:
+        return counts
+    return counts.set_index(keys).reindex(index, fill_value=0).reset_index()
+
+
+def _ring_quantiles(rings: pd.DataFrame, period: Period, keys: list[str]) -> pd.DataFrame:
+    histogram = _by_period(rings, period, [*keys, "rings"], ["calls"])
+    rows = []
+    for key, group in histogram.groupby(keys, sort=False):
+        values = group["rings"].to_numpy(float)
+        counts = group["calls"].to_numpy(int)
+        rows.append((*key, _quantile(values, counts, 0.5), _quantile(values, counts, 0.9)))
+    quantiles = pd.DataFrame(rows, columns=[*keys, "median_rings", "p90_rings"])
+    return quantiles.astype({"period_start": "datetime64[ns]"})
+
+
+def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """The q-quantile of `values` repeated `counts` times (sorted), interpolated linearly."""
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    cumulative = np.cumsum(counts)
+    position = q * (total - 1)
+    below = int(math.floor(position))
+    low = values[np.searchsorted(cumulative, below, side="right")]
+    high = values[np.searchsorted(cumulative, min(below + 1, total - 1), side="right")]
+    return float(low + (position - below) * (high - low))
+
+
+def _callbacks(
+    obligations: pd.DataFrame, rules: MetricRules, period: Period, keys: list[str]
+) -> pd.DataFrame:
+    status = obligations["status"]
+    called_back = status == CallbackStatus.CALLED_BACK
+    on_time = called_back & (obligations["closed_at"] <= obligations["deadline_at"])
+    frame = pd.DataFrame(
+        {
+            "source": LIVE,
+            "period_start": period_starts(
+                local_days(obligations["started_at"], rules.zone), period
+            ),
+            **{name: obligations[name] for name in keys if name not in ("source", "period_start")},
+            "callbacks_owed": 1,
+            "called_back_within_standard": on_time,
+            "caller_got_through": status == CallbackStatus.CALLER_GOT_THROUGH,
+            "callbacks_open": status == CallbackStatus.OPEN,
+            "callbacks_overdue": status == CallbackStatus.OVERDUE,
+            "hours": obligations["working_seconds"].where(called_back) / 3600.0,
+        }
+    )
+    grouped = frame.groupby(keys, sort=True)
+    sums = grouped[list(CALLBACK_COUNTS)].sum()
+    sums["median_callback_working_hours"] = grouped["hours"].quantile(0.5)
+    sums["p90_callback_working_hours"] = grouped["hours"].quantile(0.9)
+    return sums.reset_index()
+
+
+def _derived(rows: pd.DataFrame) -> pd.DataFrame:
+    def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+        return (100.0 * numerator / denominator.where(denominator > 0)).astype(float)
+
+    low, high = _wilson(rows["within_standard"].to_numpy(), rows["offered"].to_numpy())
+    return rows.assign(
+        within_standard_pct=percent(rows["within_standard"], rows["offered"]),
+        wilson_low_pct=100.0 * low,
+        wilson_high_pct=100.0 * high,
+        service_level_pct=percent(rows["within_standard"], rows["answered_by_person"]),
+        service_level_2_pct=percent(
+            rows["within_standard"] + rows["abandoned_within_standard"],
+            rows["answered_by_person"] + rows["abandoned"],
+        ),
+        inclusive_rate_pct=percent(
+            rows["within_standard"], rows["offered"] - rows["short_abandons"]
+        ),
+        missed=rows[list(MISSED)].sum(axis=1).astype(int),
+        called_back_within_standard_pct=percent(
+            rows["called_back_within_standard"], rows["callbacks_owed"]
+        ),
+    )
+
+
+def _label_of_range(since: datetime | None, until: datetime | None, zone: ZoneInfo) -> str:
+    if since is None or until is None:
+        return "all"
+    first = since.astimezone(zone).date()
+    last = (until.astimezone(zone) - pd.Timedelta(microseconds=1)).date()
+    return f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
