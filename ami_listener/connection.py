@@ -60,8 +60,9 @@ class _AmiProtocol(asyncio.Protocol):
         self.connection.bytes_received += len(data)
         if self.connection.on_bytes is not None:
             self.connection.on_bytes(data)
+        dispatch = self.connection.dispatch
         for frame in self.frames.feed(data):
-            self.connection.dispatch(parse_frame(frame))
+            dispatch(parse_frame(frame))
         if self.frames.banner is not None and not self.banner_seen.done():
             self.banner_seen.set_result(self.frames.banner)
 
@@ -154,9 +155,10 @@ class AmiConnection:
 
     def dispatch(self, message: AmiMessage) -> None:
         """Route one message to the action waiting for it, or to `on_event`."""
-        pending = self._pending.get(message.action_id or "")
-        if pending is not None and self._resolve(pending, message):
-            return
+        if self._pending:
+            pending = self._pending.get(message.action_id or "")
+            if pending is not None and self._resolve(pending, message):
+                return
         if message.event is not None and self.on_event is not None:
             try:
                 self.on_event(message)

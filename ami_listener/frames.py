@@ -35,21 +35,22 @@ class FrameBuffer:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """Add one chunk from the socket; return the frames it completed, in order."""
-        self._pending += chunk
-        if self.banner is None and not self._take_banner():
-            return []
-        frames: list[bytes] = []
-        start = 0
-        pending = self._pending
-        while (end := pending.find(FRAME_END, start)) != -1:
-            if self._skipping:
-                self._skipping = False
-            elif end - start > self.max_frame_bytes:
-                self.oversize_frames += 1
-            elif end > start:
-                frames.append(bytes(pending[start:end]))
-            start = end + len(FRAME_END)
-        del pending[:start]
+        if self.banner is None:
+            self._pending += chunk
+            if not self._take_banner():
+                return []
+            chunk, self._pending = bytes(self._pending), bytearray()
+        if self._pending:
+            chunk = bytes(self._pending) + chunk
+        frames = chunk.split(FRAME_END)
+        self._pending = bytearray(frames.pop())
+        if self._skipping and frames:
+            self._skipping = False
+            del frames[0]
+        limit = self.max_frame_bytes
+        if frames and (min(map(len, frames)) == 0 or max(map(len, frames)) > limit):
+            self.oversize_frames += sum(len(frame) > limit for frame in frames)
+            frames = [frame for frame in frames if 0 < len(frame) <= limit]
         self._bound_unfinished_frame()
         return frames
 

@@ -14,24 +14,69 @@ datetime; the caller falls back to its receive time when it is absent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+_EVENT_LINE = b"Event: "
 
-@dataclass(frozen=True, slots=True)
+
 class AmiMessage:
-    """One decoded AMI frame: an Event, a Response, or anything else the PBX sent."""
+    """One AMI frame: an Event, a Response, or anything else the PBX sent.
 
-    headers: tuple[tuple[str, str], ...]
-    malformed_lines: tuple[str, ...] = field(default=())
+    A message made by `parse_frame` keeps its frame's bytes and is decoded and
+    split into headers only when a header is first asked for; `event` peeks at
+    the first line. About half of a PBX's events are ones the tracker ignores
+    (``VarSet``), and those are never parsed. Immutable once made.
+    """
+
+    __slots__ = ("_frame", "_event", "_headers", "_malformed", "_first_values")
+
+    def __init__(
+        self, headers: tuple[tuple[str, str], ...], malformed_lines: tuple[str, ...] = ()
+    ) -> None:
+        self._frame: bytes | None = None
+        self._event: str | None = None
+        self._headers: tuple[tuple[str, str], ...] | None = tuple(headers)
+        self._malformed: tuple[str, ...] = tuple(malformed_lines)
+        self._first_values: dict[str, str] | None = None
+
+    @classmethod
+    def from_frame(cls, frame: bytes) -> AmiMessage:
+        """A message for one whole frame, parsed on first use."""
+        message = cls.__new__(cls)
+        message._frame = frame
+        message._event = None
+        message._headers = None
+        message._malformed = ()
+        message._first_values = None
+        return message
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """Every ``(name, value)`` in order, repeats kept."""
+        if self._headers is None:
+            self._parse()
+        return self._headers  # type: ignore[return-value]
+
+    @property
+    def malformed_lines(self) -> tuple[str, ...]:
+        """Lines that were not ``Key: Value`` headers, kept rather than dropped."""
+        if self._headers is None:
+            self._parse()
+        return self._malformed
+
+    @property
+    def parsed(self) -> bool:
+        """True once the frame has been split into headers (always, for a built message)."""
+        return self._headers is not None
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The first value of header `key` (case-insensitive), or `default`."""
-        wanted = key.lower()
-        for name, value in self.headers:
-            if name.lower() == wanted:
-                return value
-        return default
+        first_values = self._first_values
+        if first_values is None:
+            first_values = self._first_values = {
+                name.lower(): value for name, value in reversed(self.headers)
+            }
+        return first_values.get(key.lower(), default)
 
     def get_all(self, key: str) -> list[str]:
         """Every value of header `key` (case-insensitive), in order."""
@@ -41,7 +86,15 @@ class AmiMessage:
     @property
     def event(self) -> str | None:
         """The event name (``Newstate``, ``DialEnd``...), None for responses."""
-        return self.get("Event")
+        if self._event is None:
+            frame = self._frame
+            if frame is not None and frame.startswith(_EVENT_LINE):
+                line_end = frame.find(b"\r\n")
+                name = frame[len(_EVENT_LINE) : line_end if line_end != -1 else len(frame)]
+                self._event = name.decode("utf-8", errors="replace")
+            else:
+                self._event = self.get("Event")
+        return self._event
 
     @property
     def response(self) -> str | None:
@@ -63,21 +116,36 @@ class AmiMessage:
         except (ValueError, OverflowError):
             return None
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AmiMessage):
+            return NotImplemented
+        return (self.headers, self.malformed_lines) == (other.headers, other.malformed_lines)
+
+    def __hash__(self) -> int:
+        return hash((self.headers, self.malformed_lines))
+
+    def __repr__(self) -> str:
+        return f"AmiMessage(headers={self.headers!r}, malformed_lines={self.malformed_lines!r})"
+
+    def _parse(self) -> None:
+        assert self._frame is not None
+        headers: list[tuple[str, str]] = []
+        malformed: list[str] = []
+        for line in self._frame.decode("utf-8", errors="replace").split("\r\n"):
+            name, sep, value = line.partition(": ")
+            if sep:
+                headers.append((name, value))
+            elif line.endswith(":"):
+                headers.append((line[:-1], ""))
+            elif line:
+                malformed.append(line)
+        self._headers = tuple(headers)
+        self._malformed = tuple(malformed)
+
 
 def parse_frame(frame: bytes) -> AmiMessage:
-    """Decode one whole frame (UTF-8, bad bytes replaced) into an `AmiMessage`."""
-    text = frame.decode("utf-8", errors="replace")
-    headers: list[tuple[str, str]] = []
-    malformed: list[str] = []
-    for line in text.split("\r\n"):
-        name, sep, value = line.partition(": ")
-        if sep:
-            headers.append((name, value))
-        elif line.endswith(":"):
-            headers.append((line[:-1], ""))
-        elif line:
-            malformed.append(line)
-    return AmiMessage(tuple(headers), tuple(malformed))
+    """Decode one whole frame (UTF-8, bad bytes replaced) into an `AmiMessage` (lazily)."""
+    return AmiMessage.from_frame(frame)
 
 
 def encode_action(action: str, **fields: str) -> bytes:

@@ -18,7 +18,7 @@ from ami_listener.callbacks import CallbackLedger
 from ami_listener.frames import FrameBuffer
 from ami_listener.message import AmiMessage, parse_frame
 from ami_listener.recording import read_chunks
-from ami_listener.tracker import CallTracker
+from ami_listener.tracker import CallTracker, TrackerOutput
 from ringtest.records import CallbackObligation, CallRecord, DialledCall
 
 
@@ -47,7 +47,11 @@ class Sink(Protocol):
 
 @dataclass
 class PipelineCounters:
-    """Running totals for logs, status and benchmarks."""
+    """Running totals for logs, status and benchmarks.
+
+    malformed_lines counts the non-header lines of the messages that were parsed
+    (events the tracker ignores are never split into lines).
+    """
 
     bytes: int = 0
     messages: int = 0
@@ -67,15 +71,23 @@ class CallPipeline:
         """Feed one chunk as read from the socket (any size, any split)."""
         self.counters.bytes += len(chunk)
         batch = Batch()
+        track = self._track
         for frame in self.frames.feed(chunk):
-            batch.extend(self.feed_message(parse_frame(frame), received_at))
+            finished = track(parse_frame(frame), received_at)
+            if finished:
+                batch.extend(self._settle(finished))
         return batch
 
     def feed_message(self, message: AmiMessage, received_at: datetime) -> Batch:
         """Feed one decoded message."""
+        return self._settle(self._track(message, received_at))
+
+    def _track(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
         self.counters.messages += 1
-        self.counters.malformed_lines += len(message.malformed_lines)
-        return self._settle(self.tracker.feed(message, received_at))
+        finished = self.tracker.feed(message, received_at)
+        if message.parsed:
+            self.counters.malformed_lines += len(message.malformed_lines)
+        return finished
 
     def tick(self, now: datetime) -> Batch:
         """Time passed: obligations past their deadline become overdue."""

@@ -1,0 +1,1 @@
+"""ringtest benchmarks: `python -m bench` runs every one and rewrites bench/RESULTS.md."""
