@@ -221,6 +221,8 @@ def compliance_rows(
         rows[name] = rows[name].fillna(0).astype(int) if name in rows else 0
     rows = _derived(rows)
     label = _label_of_range(since, until, rules.zone) if period is Period.ALL else None
+    if period is Period.ALL and since is not None:
+        rows["period_start"] = pd.Timestamp(since.astimezone(rules.zone).date())
     rows.insert(1, "period", [label or period_label(start, period) for start in rows.period_start])
     for name in METRICS:
         if name not in rows:

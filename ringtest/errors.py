@@ -56,3 +56,7 @@ class CampaignError(RingtestError):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         more = len(self.problems) - 1
         super().__init__(self.problems[0] + (f" (and {more} more)" if more else ""))
+
+
+class ReportError(RingtestError):
+    """A report, public page or CDR import could not be read, written or sent."""

@@ -18,6 +18,7 @@ from ringtest.cli.campaign import campaign
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
+from ringtest.cli.report import import_cdr_command, publish, report
 from ringtest.errors import RingtestError
 
 log = logging.getLogger("ringtest")
@@ -60,5 +61,17 @@ def main() -> None:
         sys.exit(130)
 
 
-for command in (lab, listen, replay, calls, callbacks, demo, call, campaign):
+for command in (
+    lab,
+    listen,
+    replay,
+    calls,
+    callbacks,
+    demo,
+    call,
+    campaign,
+    report,
+    publish,
+    import_cdr_command,
+):
     cli.add_command(command)

@@ -1,0 +1,162 @@
+"""The report's four charts, drawn with matplotlib onto axes the caller owns.
+
+Every chart reads rows from `compliance_rows` (or the tally and obligations the
+same rows come from), so a chart and the table beside it cannot disagree. They
+are made for managers and for paper: plain titles and axis labels with units,
+the Okabe-Ito colour-blind-safe palette, and every series also told apart by
+hatching, marker or line style so a black-and-white print still reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from analysis.observations import LIVE, RING_TEST
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
+SOURCE_STYLE = {
+    LIVE: {"color": OKABE_ITO[0], "hatch": "", "label": "Real calls"},
+    RING_TEST: {"color": OKABE_ITO[1], "hatch": "///", "label": "Mystery test calls"},
+}
+LATE_STYLE = {"color": OKABE_ITO[3], "hatch": "xx"}
+TARGET_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2}
+MOST_RINGS_SHOWN = 20
+"""Waits longer than this many rings share the last bar (``20+``)."""
+
+
+def new_figure(width_inches: float = 8.0, height_inches: float = 4.5) -> tuple[Figure, Axes]:
+    """A figure (not registered with pyplot, so nothing leaks) and its one axes."""
+    figure = Figure(figsize=(width_inches, height_inches), dpi=150, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def compliance_bars(
+    ax: Axes, rows: pd.DataFrame, standard_rings: int, target_percent: float, when: str
+) -> None:
+    """Per department, % of calls a person answered within the standard, real vs test calls.
+
+    rows: one row per (source, department) with within_standard_pct, its Wilson
+    interval and offered; error bars show the 95 % interval.
+    """
+    departments = sorted(rows["department"].unique(), reverse=True)
+    positions = np.arange(len(departments))
+    height = 0.38
+    for offset, source in ((height / 2, LIVE), (-height / 2, RING_TEST)):
+        style = SOURCE_STYLE[source]
+        of_source = rows[rows["source"] == source].set_index("department").reindex(departments)
+        value = of_source["within_standard_pct"].fillna(0).to_numpy()
+        low = (value - of_source["wilson_low_pct"].fillna(0).to_numpy()).clip(0)
+        high = (of_source["wilson_high_pct"].fillna(0).to_numpy() - value).clip(0)
+        ax.barh(positions + offset, value, height, xerr=[low, high], color=style["color"],
+                hatch=style["hatch"], edgecolor="black", linewidth=0.6, label=style["label"],
+                error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
+        noun = "test call" if source == RING_TEST else "call"
+        for y, pct, calls in zip(positions + offset, value, of_source["offered"], strict=True):
+            count = 0 if pd.isna(calls) else int(calls)
+            text = f"{pct:.0f}% of {count} {noun}{'s' if count != 1 else ''}"
+            text = text if count else f"no {noun}s"
+            ax.text(2, y, text, va="center", fontsize=7,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
+    ax.axvline(target_percent, **TARGET_STYLE, label=f"Target: {target_percent:.0f}%")
+    ax.set_yticks(positions, departments)
+    ax.set_xlim(0, 100)
+    ax.xaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel(
+        f"Calls answered by a person within {standard_rings} rings (% of calls; "
+        "the thin line is the 95% range)"
+    )
+    ax.set_title(f"Calls answered within {standard_rings} rings, {when}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, framealpha=1)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def rings_histogram(ax: Axes, histogram: pd.DataFrame, standard_rings: int, when: str) -> None:
+    """How many rings callers heard before a person answered (real calls), standard marked.
+
+    histogram: columns rings and calls (person-answered real calls).
+    """
+    capped = histogram.assign(rings=histogram["rings"].clip(upper=MOST_RINGS_SHOWN))
+    calls = capped.groupby("rings")["calls"].sum()
+    rings = np.arange(1, MOST_RINGS_SHOWN + 1)
+    counts = calls.reindex(rings, fill_value=0).to_numpy()
+    within = rings <= standard_rings
+    ax.bar(rings[within], counts[within], 0.8, color=OKABE_ITO[0], edgecolor="black",
+           linewidth=0.6, label=f"Within standard (1-{standard_rings} rings)")  # fmt: skip
+    ax.bar(rings[~within], counts[~within], 0.8, color=LATE_STYLE["color"],
+           hatch=LATE_STYLE["hatch"], edgecolor="black", linewidth=0.6,
+           label=f"Too slow (over {standard_rings} rings)")  # fmt: skip
+    ax.axvline(standard_rings + 0.5, **TARGET_STYLE, label=f"Standard: {standard_rings} rings")
+    labels = [str(ring) for ring in rings[:-1]] + [f"{MOST_RINGS_SHOWN}+"]
+    ax.set_xticks(rings, labels, fontsize=7)
+    ax.set_xlabel("Rings the caller heard before a person answered")
+    ax.set_ylabel("Calls answered")
+    ax.set_title(f"How long callers waited, {when}")
+    if not counts.any():
+        ax.text(0.5, 0.5, "No calls answered by a person", transform=ax.transAxes, ha="center")
+    ax.legend(fontsize=8, framealpha=1)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def callback_ecdf(
+    ax: Axes, hours_by_department: Mapping[str, Sequence[float]], deadline_hours: float,
+    deadline_text: str, when: str,
+) -> None:  # fmt: skip
+    """Share of returned missed calls returned within x working hours, one line per department."""
+    drawn = 0
+    for index, (department, hours) in enumerate(sorted(hours_by_department.items())):
+        values = np.sort(np.asarray(hours, dtype=float))
+        if not len(values):
+            continue
+        share = 100.0 * np.arange(1, len(values) + 1) / len(values)
+        ax.step(np.concatenate([[0], values]), np.concatenate([[0], share]), where="post",
+                color=OKABE_ITO[index % len(OKABE_ITO)],
+                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                marker=MARKERS[index % len(MARKERS)], markevery=max(1, len(values) // 8),
+                markersize=4, label=f"{department} ({len(values)} returned)")  # fmt: skip
+        drawn += 1
+    ax.axvline(deadline_hours, **TARGET_STYLE, label=deadline_text)
+    ax.set_ylim(0, 100)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel("Working hours from the missed call to the call back")
+    ax.set_ylabel("Missed calls returned (%)")
+    ax.set_title(f"How fast missed calls were returned, {when}")
+    if not drawn:
+        ax.text(0.5, 0.5, "No missed calls were returned", transform=ax.transAxes, ha="center")
+    ax.legend(fontsize=7, loc="lower right", framealpha=1)
+    ax.grid(alpha=0.3)
+
+
+def weekly_trend(
+    ax: Axes, weekly_rows: pd.DataFrame, standard_rings: int, target_percent: float
+) -> None:
+    """% of real calls answered within the standard, week by week, one line per department.
+
+    weekly_rows: live rows with period (``2026-W47``) and within_standard_pct; a week
+    with no calls is a gap in its line.
+    """
+    starts = weekly_rows.drop_duplicates("period").set_index("period")["period_start"]
+    weeks = sorted(starts.index)
+    for index, (department, rows) in enumerate(weekly_rows.groupby("department", sort=True)):
+        values = rows.set_index("period")["within_standard_pct"].reindex(weeks)
+        ax.plot(range(len(weeks)), values.to_numpy(float), color=OKABE_ITO[index % 7],
+                linestyle=LINE_STYLES[index % 7], marker=MARKERS[index % 7], markersize=5,
+                label=department)  # fmt: skip
+    ax.axhline(target_percent, **TARGET_STYLE, label=f"Target: {target_percent:.0f}%")
+    labels = [f"{pd.Timestamp(starts[week]):%d %b}\nweek {week[-2:]}" for week in weeks]
+    ax.set_xticks(range(len(weeks)), labels, fontsize=7)
+    ax.set_ylim(0, 105)
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel("Week starting (Monday)")
+    ax.set_ylabel(f"Answered within {standard_rings} rings (%)")
+    ax.set_title(f"Calls answered within {standard_rings} rings, last {len(weeks)} weeks")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
+    ax.grid(alpha=0.3)

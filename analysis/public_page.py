@@ -1,0 +1,93 @@
+"""`ringtest publish`: a static public page of our standards and last month's results.
+
+One self-contained `index.html` (no scripts, no external files) that states the
+published standards and, per department, how last month went: calls, the share
+answered by a person within the standard, and the share of missed calls returned
+in time, with mystery test calls beside them. Only counts and percentages from
+`compliance_rows` are shown: no caller numbers, names or single calls.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from analysis.observations import LIVE, RING_TEST
+from analysis.periods import previous_month
+from analysis.report_data import gather_report
+from analysis.summary_html import STYLE, table_html
+from ringtest.config import Settings
+from ringtest.errors import ReportError
+from ringtest.store import Store
+
+PAGE_NAME = "index.html"
+
+
+def write_public_page(settings: Settings, store: Store, out_dir: Path, now: datetime) -> Path:
+    """Write `index.html` for the last whole month before `now` into `out_dir`."""
+    zone = ZoneInfo(settings.calendar.timezone)
+    since, until = previous_month(now, zone)
+    month = f"{since.astimezone(zone):%B %Y}"
+    data = gather_report(settings, store, since, until, f"Our telephone service, {month}", month)
+    rings = settings.standards.answer_within_rings
+    days = settings.standards.callback_within_working_days
+    day_text = f"{days} working day{'s' if days > 1 else ''}"
+    table = _results(data.rows, rings, day_text)
+    body = table_html(table) if len(table) else "<p>No calls were measured last month.</p>"
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(data.title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(data.title)}</h1>"
+        "<h2>Our standards</h2><ul>"
+        f"<li id='answer-standard'>A person answers your call within {rings} rings.</li>"
+        f"<li id='callback-standard'>If we miss your call, we call you back within "
+        f"{escape(day_text)}.</li>"
+        f"<li>We aim to meet the answering standard for "
+        f"{settings.report.target_percent:.0f}% of calls.</li></ul>"
+        f"<h2>How we did in {escape(month)}</h2>{body}"
+        "<p>We measure every call to these lines automatically, and we also make our own "
+        "mystery test calls. Counts and percentages only: no caller is identified.</p>"
+        "</body></html>"
+    )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / PAGE_NAME
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise ReportError(
+            f"cannot write the public page to '{out_dir}' ({error.strerror or error}): "
+            "choose another --out"
+        ) from None
+    return path
+
+
+def _results(rows: pd.DataFrame, rings: int, day_text: str) -> pd.DataFrame:
+    live = rows[rows["source"] == LIVE].set_index("department")
+    tests = rows[rows["source"] == RING_TEST].set_index("department")
+    table = []
+    for department in sorted(rows["department"].unique()):
+        row = live.loc[department] if department in live.index else None
+        test = tests.loc[department] if department in tests.index else None
+        table.append(
+            {
+                "Department": department,
+                "Calls": "0" if row is None else f"{int(row['offered']):,}",
+                f"Answered within {rings} rings": _percent(row, "within_standard_pct"),
+                f"Missed calls returned within {day_text}": _percent(
+                    row, "called_back_within_standard_pct"
+                ),
+                f"Mystery calls answered within {rings} rings": "none made"
+                if test is None or not test["offered"]
+                else f"{int(test['within_standard'])} of {int(test['offered'])}",
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def _percent(row: pd.Series | None, name: str) -> str:
+    return "-" if row is None or pd.isna(row[name]) else f"{row[name]:.0f}%"

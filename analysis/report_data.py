@@ -1,0 +1,231 @@
+"""Everything one report shows, read in one pass over the store.
+
+`gather_report` streams the stored live calls of the report period and the
+`TREND_WEEKS` weeks ending with it into one day-level tally, reads the ring tests
+and callback obligations of the same span, and asks `compliance_rows` for the
+period's rows (per department, both sources) and the weekly trend rows. The
+headline table, the charts, the PDF, the HTML summary, the CSV and the email
+are all made from the `ReportData` it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from analysis.compliance import MetricRules, Tally, compliance_rows, tally
+from analysis.observations import (
+    LIVE,
+    RING_TEST,
+    ring_test_observations,
+    stored_call_chunks,
+    stored_obligations,
+)
+from analysis.periods import Period, local_days, weeks_back
+from ringtest.calendar import parse_opening_hours
+from ringtest.config import Settings
+from ringtest.records import CallbackStatus
+from ringtest.store import Store
+
+TREND_WEEKS = 12
+STEADY_POINTS = 1.0
+"""A change in % within the standard smaller than this many points reads as steady."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The figures of one report.
+
+    since, until: the period, aware UTC instants of local midnights, until exclusive.
+    timezone: the calendar's zone, whose local days the periods are.
+    rows: `compliance_rows` for the period, one row per source and department.
+    weekly: `compliance_rows` per ISO week for the TREND_WEEKS weeks ending with the period.
+    rings: person-answered calls by source, department and rings heard, in the period.
+    callback_hours: department and working hours to the call back, called-back
+        obligations of calls that started in the period.
+    """
+
+    title: str
+    when: str
+    since: datetime
+    until: datetime
+    timezone: str
+    standard_rings: int
+    callback_days: int
+    working_day_hours: float
+    target_percent: float
+    rows: pd.DataFrame
+    weekly: pd.DataFrame
+    rings: pd.DataFrame
+    callback_hours: pd.DataFrame
+
+    def departments(self) -> list[str]:
+        return sorted(self.rows["department"].unique())
+
+    def of_department(self, department: str) -> ReportData:
+        """The same report narrowed to one department."""
+        return ReportData(
+            **{
+                **self.__dict__,
+                "title": f"{department}: {self.title}",
+                **{
+                    name: frame[frame["department"] == department]
+                    for name in ("rows", "weekly", "rings", "callback_hours")
+                    for frame in [getattr(self, name)]
+                },
+            }
+        )
+
+
+def gather_report(
+    settings: Settings,
+    store: Store,
+    since: datetime,
+    until: datetime,
+    title: str,
+    when: str,
+    department: str | None = None,
+) -> ReportData:
+    """Read [since, until) and the trend weeks before it from `store` into `ReportData`."""
+    rules = MetricRules.from_settings(settings)
+    trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
+    tests = store.ring_tests(since=trend_since, until=until, department=department)
+    counted = tally(
+        [
+            *stored_call_chunks(store, trend_since, until, department),
+            ring_test_observations(tests),
+        ],
+        rules,
+    )
+    owed = stored_obligations(store, trend_since, until, department)
+    in_period = _between(counted, since, until, rules.zone)
+    owed_in_period = owed[(owed["started_at"] >= since) & (owed["started_at"] < until)]
+    rows = compliance_rows(in_period, owed_in_period, rules, Period.ALL, since=since, until=until)
+    weekly = compliance_rows(
+        counted, owed, rules, Period.WEEK, since=weeks_back(until, rules.zone, TREND_WEEKS),
+        until=until,
+    )  # fmt: skip
+    called_back = owed_in_period[owed_in_period["status"] == CallbackStatus.CALLED_BACK]
+    return ReportData(
+        title=title,
+        when=when,
+        since=since,
+        until=until,
+        timezone=settings.calendar.timezone,
+        standard_rings=settings.standards.answer_within_rings,
+        callback_days=settings.standards.callback_within_working_days,
+        working_day_hours=working_day_hours(settings),
+        target_percent=settings.report.target_percent,
+        rows=rows,
+        weekly=weekly,
+        rings=in_period.rings.groupby(["source", "department", "rings"], as_index=False)[
+            "calls"
+        ].sum(),
+        callback_hours=pd.DataFrame(
+            {
+                "department": called_back["department"],
+                "hours": called_back["working_seconds"] / 3600.0,
+            }
+        ),
+    )
+
+
+def headline(data: ReportData) -> pd.DataFrame:
+    """The summary table: one row per department, in words a manager reads.
+
+    Columns are the table's headings; values are display text.
+    """
+    live = data.rows[data.rows["source"] == LIVE].set_index("department")
+    tests = data.rows[data.rows["source"] == RING_TEST].set_index("department")
+    rings = data.standard_rings
+    days = f"{data.callback_days} working day{'s' if data.callback_days > 1 else ''}"
+    table = []
+    for department in data.departments():
+        row = live.loc[department] if department in live.index else None
+        test = tests.loc[department] if department in tests.index else None
+        table.append(
+            {
+                "Department": department,
+                "Calls": _count(row, "offered"),
+                f"Answered within {rings} rings": _percent(row, "within_standard_pct"),
+                "95% range": _range(row),
+                "Median rings": _number(row, "median_rings"),
+                "Missed calls": _count(row, "missed"),
+                f"Returned within {days}": _percent(row, "called_back_within_standard_pct"),
+                "Still owed": _owed(row),
+                "Mystery calls within standard": _of(test),
+                "Compared with earlier weeks": _trend(data, department),
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def working_day_hours(settings: Settings) -> float:
+    """Hours of the longest opening day: what one working day of callback time is."""
+    minutes = [
+        sum(closes - opens for opens, closes in parse_opening_hours(text))
+        for text in settings.calendar.opening_hours().values()
+    ]
+    return max(minutes) / 60.0
+
+
+def _between(counted: Tally, since: datetime, until: datetime, zone: ZoneInfo) -> Tally:
+    first, last = local_days(pd.Series([since, until - timedelta(microseconds=1)]), zone)
+
+    def within(frame: pd.DataFrame) -> pd.DataFrame:
+        days = pd.to_datetime(frame["day"])
+        return frame[(days >= first) & (days <= last)]
+
+    return Tally(within(counted.counts), within(counted.rings))
+
+
+def _count(row: pd.Series | None, name: str) -> str:
+    return "0" if row is None else f"{int(row[name]):,}"
+
+
+def _percent(row: pd.Series | None, name: str) -> str:
+    return "-" if row is None or pd.isna(row[name]) else f"{row[name]:.0f}%"
+
+
+def _number(row: pd.Series | None, name: str) -> str:
+    return "-" if row is None or pd.isna(row[name]) else f"{row[name]:g}"
+
+
+def _range(row: pd.Series | None) -> str:
+    if row is None or pd.isna(row["wilson_low_pct"]):
+        return "-"
+    return f"{row['wilson_low_pct']:.0f}-{row['wilson_high_pct']:.0f}%"
+
+
+def _owed(row: pd.Series | None) -> str:
+    if row is None:
+        return "0"
+    return f"{int(row['callbacks_open']) + int(row['callbacks_overdue'])}"
+
+
+def _of(test: pd.Series | None) -> str:
+    if test is None or not test["offered"]:
+        return "none made"
+    return f"{int(test['within_standard'])} of {int(test['offered'])}"
+
+
+def _trend(data: ReportData, department: str) -> str:
+    weekly = data.weekly[
+        (data.weekly["source"] == LIVE) & (data.weekly["department"] == department)
+    ]
+    earlier = weekly[pd.to_datetime(weekly["period_start"]) < _local_start(data)]
+    current = data.rows[(data.rows["source"] == LIVE) & (data.rows["department"] == department)]
+    if current.empty or not current["offered"].sum() or not earlier["offered"].sum():
+        return "no earlier calls"
+    before = 100.0 * earlier["within_standard"].sum() / earlier["offered"].sum()
+    change = float(current["within_standard_pct"].iloc[0]) - before
+    if abs(change) < STEADY_POINTS:
+        return "steady"
+    return f"{'better' if change > 0 else 'worse'} ({change:+.0f} points)"
+
+
+def _local_start(data: ReportData) -> pd.Timestamp:
+    return pd.Timestamp(data.since.astimezone(ZoneInfo(data.timezone)).date())

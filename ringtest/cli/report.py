@@ -1,0 +1,105 @@
+"""`ringtest report | publish | import-cdr`: the managers' report, the public page, CDR history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from analysis.public_page import write_public_page
+from analysis.report import (
+    days_period,
+    default_output_dir,
+    last_week_period,
+    send_report,
+    week_period,
+    write_report,
+)
+from analysis.report_data import gather_report
+from ringtest.cdr_import import import_cdr
+from ringtest.cli.common import local_zone, open_store, settings_of
+
+MAX_BAD_ROWS_SHOWN = 20
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}' is not a date: write it like 2026-11-23", param_hint=option
+        ) from None
+
+
+@click.command()
+@click.option("--week", help="ISO week to report, e.g. 2026-W47 (default: last whole week).")
+@click.option("--from", "first_day", help="First local day to report, e.g. 2026-11-01.")
+@click.option("--to", "last_day", help="Last local day to report (included).")
+@click.option("--department", help="Only this department.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the files (default: report.output_dir).")  # fmt: skip
+@click.option("--email", is_flag=True, help="Also mail it to report.recipients.")
+@click.pass_context
+def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
+    """Write the compliance report: PNG charts, a PDF, the CSV of the rows, an HTML summary."""
+    settings = settings_of(ctx)
+    zone = local_zone(settings)
+    first, last = _day(first_day, "--from"), _day(last_day, "--to")
+    if week and (first or last):
+        raise click.UsageError("give either --week or --from/--to, not both")
+    if (first is None) != (last is None):
+        raise click.UsageError("give both --from and --to")
+    if week:
+        period = week_period(week, zone)
+    elif first and last:
+        period = days_period(first, last, zone)
+    else:
+        period = last_week_period(datetime.now(UTC), zone)
+    with open_store(settings) as store:
+        data = gather_report(settings, store, period.since, period.until, period.title,
+                             period.when, department)  # fmt: skip
+    target = out_dir or default_output_dir(settings) / period.when.replace(" ", "-")
+    files = write_report(data, target)
+    click.echo(f"wrote {files.pdf}, {files.csv}, {files.html} and "
+               f"{len(files.charts)} charts in {files.directory}")  # fmt: skip
+    if email:
+        send_report(settings, data, files)
+        click.echo(f"mailed the report to {', '.join(settings.report.recipients)}")
+
+
+@click.command()
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the public page (index.html).")  # fmt: skip
+@click.pass_context
+def publish(ctx, out_dir: Path) -> None:
+    """Write the public page: our standards and last month's results, no personal data."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        page = write_public_page(settings, store, out_dir, datetime.now(UTC))
+    click.echo(f"wrote {page}")
+
+
+@click.command("import-cdr")
+@click.argument("cdr_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--local-times", is_flag=True,
+              help="The file's times are local (cdr_csv usegmtime = no), not UTC.")  # fmt: skip
+@click.pass_context
+def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
+    """Load an Asterisk CDR CSV (cdr_csv's Master.csv) as historical calls."""
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        result = import_cdr(cdr_file, settings, store, times_are_local=local_times)
+    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
+        click.echo(f"ringtest: {cdr_file}: {problem}: skipped", err=True)
+    if len(result.bad_rows) > MAX_BAD_ROWS_SHOWN:
+        more = len(result.bad_rows) - MAX_BAD_ROWS_SHOWN
+        click.echo(f"ringtest: {cdr_file}: {more} more bad rows skipped", err=True)
+    click.echo(
+        f"read {result.rows_read} rows from {cdr_file}: imported {result.imported} calls; "
+        f"{result.already_stored} already stored (kept as stored), "
+        f"{result.not_monitored} not to a monitored line, {len(result.bad_rows)} bad rows skipped"
+    )
