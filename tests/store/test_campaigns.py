@@ -157,3 +157,79 @@ def test_slot_of_an_unknown_campaign_is_refused_and_nothing_of_the_plan_is_store
         "that is not stored: save the campaign before planning its runs"
     )
     assert store.runs() == []
+
+
+def test_a_campaign_keeps_its_definition(store: Store):
+    given = campaign(definition='{"campaign": {"name": "spring"}}')
+
+    store.save_campaign(given)
+
+    assert store.campaigns() == [given]
+
+
+def test_a_slot_keeps_whether_it_is_a_callback_test_and_when_it_started(store: Store):
+    store.save_campaign(campaign())
+    store.plan_runs([RunSlot("spring", "a", MONDAY_9AM, callback=True)])
+
+    assert store.claim_run("spring", "a", MONDAY_9AM, test_id="rt-7", at=TUESDAY_9AM)
+
+    assert store.runs() == [
+        RunSlot(
+            "spring",
+            "a",
+            MONDAY_9AM,
+            RunStatus.PLACED,
+            test_id="rt-7",
+            callback=True,
+            started_at=TUESDAY_9AM,
+        )
+    ]
+
+
+def test_only_a_planned_slot_can_be_claimed_or_skipped(store: Store):
+    store.save_campaign(campaign())
+    store.plan_runs([RunSlot("spring", "a", MONDAY_9AM), RunSlot("spring", "b", MONDAY_9AM)])
+
+    assert store.claim_run("spring", "a", MONDAY_9AM, test_id="rt-1", at=MONDAY_9AM)
+    assert not store.claim_run("spring", "a", MONDAY_9AM, test_id="rt-2", at=MONDAY_9AM)
+    assert not store.skip_run("spring", "a", MONDAY_9AM, "missed")
+    assert store.skip_run("spring", "b", MONDAY_9AM, "campaign paused")
+    assert not store.claim_run("spring", "b", MONDAY_9AM, test_id="rt-3", at=MONDAY_9AM)
+
+    assert [(run.status, run.test_id, run.reason) for run in store.runs()] == [
+        (RunStatus.PLACED, "rt-1", ""),
+        (RunStatus.NOT_PLACED, None, "campaign paused"),
+    ]
+
+
+def test_replanning_drops_only_future_planned_slots_missing_from_the_new_plan(store: Store):
+    store.save_campaign(campaign())
+    past = RunSlot("spring", "a", MONDAY_9AM)
+    ran = RunSlot("spring", "a", TUESDAY_9AM)
+    kept = RunSlot("spring", "b", TUESDAY_9AM)
+    dropped = RunSlot("spring", "c", TUESDAY_9AM)
+    store.plan_runs([past, ran, kept, dropped])
+    store.set_run_status("spring", "a", TUESDAY_9AM, RunStatus.DONE, test_id="rt-1")
+    new = RunSlot("spring", "d", TUESDAY_9AM + timedelta(hours=1))
+
+    assert store.replan_runs("spring", [kept, new], since=TUESDAY_9AM, drop_others=True) == (1, 1)
+    assert store.replan_runs("spring", [kept, new], since=TUESDAY_9AM, drop_others=True) == (0, 0)
+
+    assert [(run.target, run.status) for run in store.runs()] == [
+        ("a", RunStatus.PLANNED),
+        ("a", RunStatus.DONE),
+        ("b", RunStatus.PLANNED),
+        ("d", RunStatus.PLANNED),
+    ]
+
+
+def test_replanning_without_dropping_only_adds(store: Store):
+    store.save_campaign(campaign())
+    store.plan_runs([RunSlot("spring", "c", TUESDAY_9AM)])
+
+    added = store.replan_runs(
+        "spring", [RunSlot("spring", "d", TUESDAY_9AM)], since=MONDAY_9AM, drop_others=False
+    )
+
+    assert added == (1, 0)
+    assert [run.target for run in store.runs()] == ["c", "d"]
