@@ -6,6 +6,7 @@ import pytest
 
 from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.errors import CampaignError
+from tests.campaigns.conftest import REPO
 
 VALID = """\
 name: council-weekly
@@ -210,8 +211,6 @@ def test_two_files_with_one_campaign_name_are_refused(write_campaign, lab_settin
 
 
 def test_the_example_council_schedule_is_valid(lab_settings):
-    from tests.campaigns.conftest import REPO
-
     definition = load_campaign(REPO / "schedules" / "council.yaml", lab_settings)
 
     assert {target.department_name for target in definition.campaign.targets} == {
