@@ -108,7 +108,9 @@ def sync_campaigns(
     return SyncReport(added, dropped, interrupted, jobs_added, jobs_removed, scheduled)
 
 
-def _campaign_row(definition: CampaignDefinition, before: Campaign | None, now: datetime):
+def _campaign_row(
+    definition: CampaignDefinition, before: Campaign | None, now: datetime
+) -> Campaign:
     return Campaign(
         name=definition.campaign.name,
         source_path=definition.source_path,

@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 from ringtest.calendar import (
@@ -196,14 +197,12 @@ class Target(_Strict):
     caller_ids: list[QuotedPhoneNumber] = Field(default_factory=list)
     headers: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("uri")
-    @classmethod
-    def _one_address(cls, uri: str | None, info) -> str | None:
-        number = info.data.get("number")
-        if (uri is None) == (number is None):
-            said = "both number and uri" if uri is not None else "neither number nor uri"
+    @model_validator(mode="after")
+    def _one_address(self) -> Target:
+        if (self.uri is None) == (self.number is None):
+            said = "both number and uri" if self.uri is not None else "neither number nor uri"
             raise problem(f"has {said}: give exactly one of them", about_value=False)
-        return uri
+        return self
 
     @property
     def dial(self) -> str:

@@ -31,7 +31,7 @@ import math
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -264,8 +264,6 @@ def _with_callbacks(
     rng = random.Random(f"{seed}|{campaign.name}|callbacks|{monday.isoformat()}")
     chosen = set(rng.sample(range(len(calls)), wanted))
     return [
-        PlannedCall(call.planned_at, call.target, call.campaign, call.dial, call.department, True)
-        if index in chosen
-        else call
+        replace(call, callback=True) if index in chosen else call
         for index, call in enumerate(calls)
     ]

@@ -108,19 +108,27 @@ class SlotRunner:
         self._lines: dict[str, threading.BoundedSemaphore] = {}
         self._lines_lock = threading.Lock()
 
-    def run(self, campaign: str, target: str, planned_at: datetime) -> RunStatus:
-        """Run or settle the slot (campaign, target, planned_at); returns its status."""
+    def run(self, campaign: str, target: str, planned_at: datetime) -> RunStatus | None:
+        """Run or settle the slot (campaign, target, planned_at); returns its status,
+        None when no such slot is stored."""
         slot = self._slot(campaign, target, planned_at)
-        if slot is None or slot.status != RunStatus.PLANNED:
-            status = slot.status if slot is not None else "unknown"
-            logger.info(
-                "campaign %s: slot %s %s is %s; not placing it",
+        if slot is None:
+            logger.warning(
+                "campaign %s: no slot to %s at %s is stored; nothing to place",
                 campaign,
                 target,
                 planned_at.isoformat(),
-                status,
             )
-            return slot.status if slot is not None else RunStatus.NOT_PLACED
+            return None
+        if slot.status != RunStatus.PLANNED:
+            logger.info(
+                "campaign %s: slot to %s at %s is already %s; not placing it again",
+                campaign,
+                target,
+                planned_at.isoformat(),
+                slot.status,
+            )
+            return slot.status
         stored = {row.name: row for row in self.store.campaigns()}[campaign]
         definition = CampaignDefinition.from_json(stored.definition)
         now = self.clock()

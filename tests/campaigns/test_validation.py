@@ -109,7 +109,11 @@ CASES = [
     ),
     (
         mistake(15, "uri: sip:2002@127.0.0.1", 'number: "+441382434002"\n    uri: sip:2002@x'),
-        "16: uri has both number and uri: give exactly one of them",
+        "14: target has both number and uri: give exactly one of them",
+    ),
+    (
+        mistake(15, "uri: sip:2002@127.0.0.1", "tags: [planning]"),
+        "14: target has neither number nor uri: give exactly one of them",
     ),
     (
         mistake(14, "name: Housing", "name: Council Tax"),
