@@ -1,0 +1,88 @@
+"""`ringtest publish`: what a citizen sees in a real headless Chromium, and no caller number."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from analysis.public_page import write_public_page
+from tests.analysis.conftest import CALLER
+
+EARLY_DECEMBER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+"""The page then shows November 2026, the month of the stored calls."""
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+)  # fmt: skip
+
+
+@pytest.fixture
+def served(council, tmp_path: Path) -> Iterator[str]:
+    """The published page served by a local HTTP server on a free port; yields its URL."""
+    settings, store = council
+    page = write_public_page(settings, store, tmp_path / "public", EARLY_DECEMBER)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(page.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{page.name}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    profile = tempfile.mkdtemp(prefix="ringtest-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_a_citizen_sees_the_standards_and_last_months_results(served, browser):
+    browser.get(served)
+    assert browser.title == "Our telephone service, November 2026"
+    assert browser.find_element(By.ID, "answer-standard").text == (
+        "A person answers your call within 7 rings."
+    )
+    assert browser.find_element(By.ID, "callback-standard").text == (
+        "If we miss your call, we call you back within 1 working day."
+    )
+    headers = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert headers[:3] == ["Department", "Calls", "Answered within 7 rings"]
+    rows = [
+        [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+    assert rows == [
+        ["Council Tax", "6", "67%", "100%", "none made"],
+        ["Housing", "2", "50%", "-", "1 of 2"],
+        ["Planning", "1", "0%", "100%", "none made"],
+    ]
+
+
+def test_the_public_page_shows_no_caller_number(served, browser):
+    browser.get(served)
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "Council Tax" in text
+    for shown in (text, browser.page_source):
+        assert CALLER not in shown
+        assert CALLER.removeprefix("+44") not in shown
