@@ -268,7 +268,7 @@ FILE_ERRORS = [
     pytest.param(
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
-        "(known: ami, sip, lines, standards, calendar, store, phone)",
+        "(known: ami, sip, lines, standards, calendar, store, phone, report)",
         id="unknown-section",
     ),
     pytest.param(
@@ -503,3 +503,50 @@ def test_a_bad_override_is_blamed_on_the_command_line() -> None:
         "command line: standards.answer_within_rings 'seven' is not a whole number: "
         "write digits without quotes"
     )
+
+
+# The weekly report
+
+
+def test_the_report_defaults_send_on_monday_at_eight() -> None:
+    report = load_settings(environ=NO_ENVIRONMENT).report
+    assert (report.schedule_day, report.schedule_time) == ("mon", "08:00")
+    assert report.recipients == [] and report.output_dir is None
+    assert (report.smtp.host, report.smtp.port, report.smtp.starttls) == ("localhost", 587, True)
+    assert (report.target_percent, report.short_abandon_seconds) == (90.0, 5.0)
+    assert report.smtp.password_value() is None
+
+
+def test_the_smtp_password_comes_from_the_environment_or_a_file(in_tmp: Path) -> None:
+    environ = {"RINGTEST_REPORT__SMTP__PASSWORD": "smtp-password-1"}
+    settings = load_settings(environ=environ)
+    assert settings.report.smtp.password_value() == "smtp-password-1"
+    assert "smtp-password-1" not in repr(settings) + settings.model_dump_json()
+    (in_tmp / "smtp.secret").write_text("smtp-password-2\n", encoding="utf-8")
+    settings = load_settings(
+        overrides={"report.smtp.password_file": str(in_tmp / "smtp.secret")}, environ={}
+    )
+    assert settings.report.smtp.password_value() == "smtp-password-2"
+
+
+def test_report_recipients_come_from_the_environment_as_json() -> None:
+    environ = {"RINGTEST_REPORT__RECIPIENTS": '["manager@council.example"]'}
+    assert load_settings(environ=environ).report.recipients == ["manager@council.example"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("RINGTEST_REPORT__SCHEDULE_TIME", "8am",
+         "report.schedule_time '8am' is not a time of day: write it as HH:MM, e.g. \"08:00\""),
+        ("RINGTEST_REPORT__RECIPIENTS", '["nobody"]',
+         "report.recipients[0] 'nobody' is not an email address: "
+         "write it like performance@council.example"),
+        ("RINGTEST_REPORT__SMTP__PASSWORD", "", None),
+    ],
+)  # fmt: skip
+def test_a_bad_report_setting_is_one_line(variable: str, value: str, expected: str | None) -> None:
+    if expected is None:
+        assert load_settings(environ={variable: value}).report.smtp.password is None
+    else:
+        assert load_error(environ={variable: value}) == f"{variable}: {expected}"
