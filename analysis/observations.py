@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import Integer, String, func, select, type_coerce
 
 from ringtest.records import (
     AnsweredBy,
@@ -133,9 +133,9 @@ def stored_call_chunks(
         calls.c.department,
         calls.c.line,
         type_coerce(calls.c.started_at, String).label("started_at"),
-        calls.c.outcome,
-        (calls.c.answered_by == AnsweredBy.PERSON.value).label("person"),
-        calls.c.within_standard,
+        type_coerce(calls.c.outcome, String).label("outcome"),
+        type_coerce(calls.c.answered_by == AnsweredBy.PERSON.value, Integer).label("person"),
+        type_coerce(calls.c.within_standard, Integer).label("within"),
         calls.c.rings,
         calls.c.ring_seconds,
     ).where(calls.c.is_test_call.is_(False), *_period(calls.c.started_at, since, until))
@@ -149,7 +149,7 @@ def stored_call_chunks(
     ):
         result = connection.execution_options(yield_per=chunk_rows).execute(query)
         for partition in result.partitions():
-            chunk = pd.DataFrame.from_records(partition, columns=names)
+            chunk = pd.DataFrame.from_records(list(map(tuple, partition)), columns=names)
             yield _observations(LIVE, **{name: chunk[name] for name in names})
 
 
