@@ -68,7 +68,12 @@ SHAPE_WEIGHTS = {
 }
 """How often each recorded shape occurs in a synthetic stream: mostly answered calls."""
 
-ANSWERED_SHAPES = tuple(name for name in SHAPE_WEIGHTS if "answers" in name)
+ANSWERED_SHAPES = (
+    "person_answers_after_1500ms",
+    "ring_group_answers_after_1200ms",
+    "queue_answers_after_1500ms",
+    "ivr_then_person_after_1000ms",
+)
 """The shapes a person answers (no callback owed)."""
 
 _TIMESTAMP = re.compile(rb"\r\nTimestamp: [0-9.]+")

@@ -9,6 +9,7 @@ from ami_listener.callbacks import CallbackLedger
 from ami_listener.pipeline import CallPipeline
 from ami_listener.tracker import CallTracker
 from bench.streams import (
+    ANSWERED_SHAPES,
     BANNER,
     LAB_LINES,
     SHAPE_WEIGHTS,
@@ -39,6 +40,9 @@ def test_every_recorded_shape_is_one_call_with_its_recorded_outcome(shapes):
     assert set(by_name) == set(SHAPE_WEIGHTS)
     assert by_name["busy_line"].outcome == "busy"
     assert by_name["voicemail_after_12s"].rings == 5
+    assert {name for name, truth in by_name.items() if truth.answered_by == "person"} == set(
+        ANSWERED_SHAPES
+    )
     assert by_name["queue_answers_after_1500ms"].ring_seconds == pytest.approx(1.5, abs=0.05)
 
 
