@@ -6,8 +6,9 @@ default), turns the target into a SIP URI (a number or extension is dialled as
 ``sip:<number>@<registrar host, else domain>``), takes the ring cadence and the
 rings standard from `Standards.from_settings`, and places the calls: on this
 process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
-once, across a `RingTestPool` of worker processes beyond that. Every result is
-saved with `Store.save_ring_test` the moment its call ends.
+once, across a `RingTestPool` of worker processes beyond that. What the far end
+says after answering is recorded as evidence (a WAV per test) and decides who
+answered. Every result is saved with `Store.save_ring_test` the moment its call ends.
 
 Everything that can be checked before dialling (the account exists, the target
 reads as a number or URI, registration succeeds) is checked first and raised as
@@ -26,7 +27,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from ringtest.config import Settings
 from ringtest.config.models import SipAccount as SipAccountSettings
@@ -95,11 +99,17 @@ def run_ring_tests(
     requests: Sequence[RingTestRequest],
     *,
     on_result: Callable[[RingTestResult], None] | None = None,
+    evidence_dir: Path | None = None,
 ) -> list[RingTestResult]:
     """Place `requests` (all at once, up to 20 in parallel), store each result as it
-    ends and hand it to `on_result`; return the results in request order."""
+    ends and hand it to `on_result`; return the results in request order.
+
+    evidence_dir: where each answered test's recording goes (``<test_id>.wav``);
+    None: `default_evidence_dir()`.
+    """
     standards = Standards.from_settings(settings)
-    plans = [_plan(settings, standards, request) for request in requests]
+    evidence = evidence_dir if evidence_dir is not None else default_evidence_dir()
+    plans = [_plan(settings, standards, request, evidence) for request in requests]
     if not plans:
         return []
     accounts = list({plan.account.name: plan.account for plan in plans}.values())
@@ -132,6 +142,11 @@ def run_ring_tests(
             for future in as_completed(futures):
                 finished(futures[future], future)
     return [result for result in results if result is not None]
+
+
+def default_evidence_dir() -> Path:
+    """``evidence/`` in the user data directory, next to the default database."""
+    return Path(platformdirs.user_data_dir("ringtest")) / "evidence"
 
 
 def sip_account(settings: SipAccountSettings) -> SipAccount:
@@ -182,7 +197,9 @@ def _host_of(account: SipAccountSettings) -> str:
     return address.rsplit("@", 1)[-1]
 
 
-def _plan(settings: Settings, standards: Standards, request: RingTestRequest) -> _Plan:
+def _plan(
+    settings: Settings, standards: Standards, request: RingTestRequest, evidence_dir: Path
+) -> _Plan:
     account_settings = _account_settings(settings, request.account)
     max_rings = (
         request.max_rings
@@ -191,6 +208,7 @@ def _plan(settings: Settings, standards: Standards, request: RingTestRequest) ->
     )
     if max_rings < 1:
         raise SipError(f"max rings {max_rings} for '{request.target}' is too few: use 1 or more")
+    test_id = request.test_id or uuid.uuid4().hex
     return _Plan(
         request=request,
         account=sip_account(account_settings),
@@ -203,7 +221,8 @@ def _plan(settings: Settings, standards: Standards, request: RingTestRequest) ->
             "timeout_seconds": max_rings * standards.seconds_per_ring + SETUP_SECONDS,
             "department": request.department,
             "campaign": request.campaign,
-            "test_id": request.test_id or uuid.uuid4().hex,
+            "test_id": test_id,
+            "evidence_path": evidence_dir / f"{test_id}.wav",
         },
     )
 

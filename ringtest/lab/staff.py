@@ -3,7 +3,8 @@
 Each agent listens on its static contact (``sip:staffN@127.0.0.1:507N``, see
 `ringtest.lab.accounts`) and runs ``scenarios/staff_uas.xml``: 100 and 180 at
 once, then answer after the caller's ``X-Lab-Answer`` milliseconds (default
-`DEFAULT_ANSWER_MS`), 486 for ``busy``, or ring until cancelled for ``never``.
+`DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for ``busy``, or ring until
+cancelled for ``never``.
 sipp handles many calls in a row and at once. Agents run detached (sipp
 ``-bg``) with pid and error files in ``<lab dir>/staff/``.
 """
@@ -14,15 +15,20 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 
 from ringtest.errors import LabError
 from ringtest.lab.accounts import ANSWERING_AGENTS, DEFAULT_ANSWER_MS, LAB_HOST, StaffAgent
+from ringtest.lab.audio.rtp_pcap import wav_to_rtp_pcap
 from ringtest.lab.ports import LabPort, is_listening
 from ringtest.lab.processes import running_pid, stop, wait_until
 
 SCENARIO = "staff_uas.xml"
+GREETING_WAV = "hello.wav"
+"""What a staff agent says on answering: "Hello?" (espeak-ng, 8 kHz, shipped)."""
+GREETING_PCAP = "hello.pcap"
+"""The scenario's play_pcap_audio file, made from GREETING_WAV in the agents' work dir."""
 RECV_TIMEOUT_MS = 600_000
 """A staff call waiting longer than this (10 min) for its next message is dropped."""
 
@@ -66,6 +72,8 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
     work_dir.mkdir(parents=True, exist_ok=True)
     scenario = work_dir / SCENARIO
     scenario.write_bytes(files("ringtest.lab").joinpath("scenarios", SCENARIO).read_bytes())
+    with as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV)) as greeting:
+        wav_to_rtp_pcap(greeting, work_dir / GREETING_PCAP)
     for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
         if not status.up:
             _start_agent(agent, scenario, work_dir)

@@ -9,8 +9,10 @@ with ``time.monotonic()`` inside the pjsua2 callback, hangs up after `max_rings`
 rings without answer (or at `timeout_seconds`), and hangs up `answered_hold_seconds`
 after an answer. When the call is over its `SipTimeline` goes to `measure()`.
 
-Who answered (a person, voicemail, an IVR) needs audio classification, which is
-not built yet: answered tests say `AnsweredBy.UNSURE`, unanswered ones `NONE`.
+Who answered: with an `evidence_path`, the audio received after the 200 OK is
+recorded to that WAV (`recording`) and classified (`greeting`) as a person,
+voicemail or an IVR, else `unsure`; only a person answering within the standard
+counts as `within_standard`. Unanswered tests say `AnsweredBy.NONE`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import NamedTuple
 
 import pjsua2 as pj
@@ -31,6 +34,12 @@ from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestResult
 from ringtest.sip.accounts import with_transport
 from ringtest.sip.endpoint import SipEndpoint, Timer
+from ringtest.sip.greeting import Greeting, classify_greeting, read_wav
+from ringtest.sip.recording import (
+    GREETING_RECORD_SECONDS,
+    GreetingRecorder,
+    wait_until_written,
+)
 from ringtest.sip.timeline import SipTimeline, measure
 
 logger = logging.getLogger(__name__)
@@ -48,6 +57,10 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
 _SDP_CONTENT_TYPE = re.compile(r"^(content-type|c)\s*:\s*application/sdp", re.IGNORECASE | re.M)
 
 
+_ANSWERED_STATES = (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED)
+"""Invite session states after the 200 OK, in which received audio is the answer."""
+
+
 class _NoFreeCallSlot(Exception):
     """pjsua's call table is full; try again shortly."""
 
@@ -57,6 +70,7 @@ class PlacedRingTest(NamedTuple):
 
     result: RingTestResult
     timeline: SipTimeline
+    greeting: Greeting | None = None
 
 
 def place_ring_test(
@@ -73,6 +87,8 @@ def place_ring_test(
     department: str = "",
     campaign: str | None = None,
     test_id: str | None = None,
+    evidence_path: Path | None = None,
+    record_seconds: float = GREETING_RECORD_SECONDS,
 ) -> PlacedRingTest:
     """Call `target_uri` from `account_name`, measure the rings, hang up, return the result.
 
@@ -81,6 +97,9 @@ def place_ring_test(
     extra_headers: added to the INVITE (e.g. ``{"X-Lab-Answer": "2000"}``).
     timeout_seconds: float, seconds after which an unfinished call is abandoned.
     answered_hold_seconds: float, seconds to stay on the line after the 200 OK.
+    evidence_path: where to record what the far end says after the 200 OK (a WAV),
+        which then decides `answered_by`; None: no recording, an answer is `unsure`.
+    record_seconds: float, seconds of audio recorded (the line is held that long).
     """
     headers = _checked_headers(extra_headers or {})
     finished: Future[SipTimeline] = Future()
@@ -100,6 +119,7 @@ def place_ring_test(
             ring_limit_seconds=None if max_rings is None else max_rings * seconds_per_ring,
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
+            record=None if evidence_path is None else (evidence_path, record_seconds),
         )
         return call.wire  # never the Call itself: the endpoint must own its last reference
 
@@ -122,7 +142,8 @@ def place_ring_test(
         answer_within_rings=answer_within_rings,
         max_rings=max_rings,
     )
-    answered = timeline.answered is not None
+    greeting = _greeting(timeline, evidence_path)
+    answered_by = AnsweredBy.NONE if greeting is None else greeting.answered_by
     result = RingTestResult(
         test_id=test_id or uuid.uuid4().hex,
         target=target_uri,
@@ -130,17 +151,28 @@ def place_ring_test(
         department=department,
         placed_at=timeline.placed_at,
         outcome=measurement.outcome,
-        answered_by=AnsweredBy.UNSURE if answered else AnsweredBy.NONE,
+        answered_by=answered_by,
         pdd_seconds=measurement.pdd_seconds,
         ring_seconds=measurement.ring_seconds,
         tta_seconds=measurement.tta_seconds,
         rings=measurement.rings,
-        within_standard=measurement.within_standard,
+        within_standard=measurement.within_standard and answered_by is AnsweredBy.PERSON,
         sip_code=timeline.final_code,
         reason=_reason(timeline),
         campaign=campaign,
+        evidence_path=None if greeting is None or evidence_path is None else str(evidence_path),
     )
-    return PlacedRingTest(result, timeline)
+    return PlacedRingTest(result, timeline, greeting)
+
+
+def _greeting(timeline: SipTimeline, evidence_path: Path | None) -> Greeting | None:
+    """What the recording says about who answered; None when nobody did."""
+    if timeline.answered is None:
+        return None
+    if evidence_path is None or not wait_until_written(evidence_path):
+        return Greeting.unheard()
+    samples, sample_rate = read_wav(evidence_path)
+    return classify_greeting(samples, sample_rate)
 
 
 def _dial_when_pjsua_has_a_slot(
@@ -253,6 +285,7 @@ class _RingTestCall(pj.Call):
         self._timers: list[Timer] = []
         self._ring_limit_seconds: float | None = None
         self._answered_hold_seconds = 0.0
+        self._recorder: GreetingRecorder | None = None
 
     def dial(
         self,
@@ -262,10 +295,17 @@ class _RingTestCall(pj.Call):
         ring_limit_seconds: float | None,
         timeout_seconds: float,
         answered_hold_seconds: float,
+        record: tuple[Path, float] | None,
     ) -> None:
-        """Send the INVITE. ring_limit_seconds: float, seconds of ringing before we hang up."""
+        """Send the INVITE. ring_limit_seconds: float, seconds of ringing before we hang up.
+
+        record: (WAV path, seconds) of received audio to record after the answer.
+        """
         self._ring_limit_seconds = ring_limit_seconds
         self._answered_hold_seconds = answered_hold_seconds
+        if record is not None:
+            self._recorder = GreetingRecorder(*record)
+            self._answered_hold_seconds = max(answered_hold_seconds, record[1])
         prm = pj.CallOpParam(True)
         for name, value in headers.items():
             header = pj.SipHeader()
@@ -296,6 +336,8 @@ class _RingTestCall(pj.Call):
             media.status == pj.PJSUA_CALL_MEDIA_ACTIVE for media in info.media
         ):
             self._mark_ringing("first_early_media", now)
+        if self._recorder is not None and info.state in _ANSWERED_STATES:
+            self._recorder.start(self, info)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         now = time.monotonic()
@@ -303,6 +345,8 @@ class _RingTestCall(pj.Call):
         if self.getInfo().state != pj.PJSIP_INV_STATE_DISCONNECTED:
             return
         self.wire.marks.setdefault("ended", now)
+        if self._recorder is not None:
+            self._recorder.stop()
         for timer in self._timers:
             timer.cancel()
         if not self._finished.done():
@@ -373,6 +417,8 @@ class _RingTestCall(pj.Call):
             return
         self.wire.marks["ended"] = time.monotonic()
         self.wire.caller_hung_up = True
+        if self._recorder is not None:
+            self._recorder.stop()
         try:
             self.hangup(pj.CallOpParam())
         except pj.Error as error:

@@ -327,6 +327,7 @@ class SipEndpoint:
             )
         config.mediaConfig.transportConfig.boundAddress = self.bind_address
         config.mediaConfig.transportConfig.port = 0
+        config.mediaConfig.lockCodecEnabled = False  # no re-INVITE right after an answer
         if settings.registrar_uri is not None:
             config.regConfig.registrarUri = settings.registrar_uri
             config.regConfig.registerOnAdd = True

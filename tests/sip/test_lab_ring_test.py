@@ -1,13 +1,14 @@
 """A ring test through the lab PBX: citizen dials 2001, staff1 answers after X-Lab-Answer ms.
 
 Asterisk sends the 180 when staff1 starts ringing and the 200 when staff1 answers,
-so the SIP ring time the caller measures should match the lab's answer delay.
+so the SIP ring time the caller measures should match the lab's answer delay; staff1
+then says "Hello?", which the recording classifies as a person.
 """
 
 import pytest
 
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
-from ringtest.records import RingTestOutcome
+from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 
@@ -28,9 +29,9 @@ def citizen(sip_endpoint, lab) -> str:
 
 
 def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
-    sip_endpoint, citizen
+    sip_endpoint, citizen, tmp_path
 ):
-    result, timeline = place_ring_test(
+    result, _, greeting = place_ring_test(
         sip_endpoint,
         citizen,
         f"sip:2001@{LAB_HOST}:{SIP_PORT}",
@@ -38,8 +39,12 @@ def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
         seconds_per_ring=3.0,
         answer_within_rings=7,
         extra_headers={ANSWER_HEADER: "2000"},
-        timeout_seconds=20,
+        timeout_seconds=40,
+        evidence_path=tmp_path / "staff1.wav",
     )
     assert result.outcome is RingTestOutcome.ANSWERED, result.reason
     assert result.ring_seconds == pytest.approx(2.0, abs=TOLERANCE_SECONDS)
+    assert result.answered_by is AnsweredBy.PERSON, greeting
+    assert greeting.words == 1, "staff1 says one word: Hello?"
     assert result.within_standard
+    assert result.evidence_path == str(tmp_path / "staff1.wav")

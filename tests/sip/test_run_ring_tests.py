@@ -14,8 +14,8 @@ import pytest
 
 from ringtest.config import load_settings
 from ringtest.errors import SipError
-from ringtest.lab.accounts import ANSWER_HEADER, DEFAULT_ANSWER_MS
-from ringtest.records import RingTestOutcome
+from ringtest.lab.accounts import ANSWER_HEADER, DEFAULT_ANSWER_MS, VOICEMAIL_RING_SECONDS
+from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.ring_tests import RingTestRequest, run_ring_tests, target_uri
 from ringtest.store import Store
 
@@ -38,7 +38,7 @@ def lab_settings():
 
 
 def ringtest_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RINGTEST_DB": f"sqlite:///{db}"}
+    env = {**os.environ, "RINGTEST_DB": f"sqlite:///{db}", "XDG_DATA_HOME": str(db.parent)}
     env.pop("RINGTEST_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), *args],
@@ -59,6 +59,9 @@ def test_ringtest_call_to_a_lab_extension_prints_and_stores_the_measured_rings(l
     assert printed["outcome"] == "answered"
     assert printed["ring_seconds"] == pytest.approx(DEFAULT_ANSWER_MS / 1000, abs=TOLERANCE_SECONDS)
     assert printed["rings"] == 1
+    assert printed["answered_by"] == "person"
+    assert printed["within_standard"] is True
+    assert Path(printed["evidence_path"]).is_file()
     with Store.open(f"sqlite:///{db}") as store:
         [stored] = store.ring_tests()
     assert stored.test_id == printed["test_id"]
@@ -76,7 +79,7 @@ def test_ringtest_call_from_an_unknown_account_is_one_line(tmp_path):
     )
 
 
-def test_a_line_answered_after_three_rings_is_stored_as_it_ends(lab, lab_settings, store):
+def test_a_line_answered_after_three_rings_is_stored_as_it_ends(lab, lab_settings, store, tmp_path):
     seen = []
     [result] = run_ring_tests(
         lab_settings,
@@ -87,15 +90,18 @@ def test_a_line_answered_after_three_rings_is_stored_as_it_ends(lab, lab_setting
             )
         ],
         on_result=seen.append,
+        evidence_dir=tmp_path,
     )
     assert seen == [result]
     assert result.outcome is RingTestOutcome.ANSWERED
     assert result.ring_seconds == pytest.approx(7.5, abs=TOLERANCE_SECONDS)
     assert result.rings == 3
+    assert result.answered_by is AnsweredBy.PERSON
+    assert result.within_standard
     assert store.ring_tests() == [result]
 
 
-def test_busy_line_and_unanswered_line_in_one_run(lab, lab_settings, store):
+def test_busy_line_and_unanswered_line_in_one_run(lab, lab_settings, store, tmp_path):
     results = run_ring_tests(
         lab_settings,
         store,
@@ -103,29 +109,62 @@ def test_busy_line_and_unanswered_line_in_one_run(lab, lab_settings, store):
             RingTestRequest("2005", department="Licensing"),
             RingTestRequest("2001", max_rings=2, extra_headers={ANSWER_HEADER: "never"}),
         ],
+        evidence_dir=tmp_path,
     )
     assert [r.outcome for r in results] == [
         RingTestOutcome.BUSY,
         RingTestOutcome.NO_ANSWER_WITHIN_MAX_RINGS,
     ]
     assert results[1].rings == 2
+    assert [r.answered_by for r in results] == [AnsweredBy.NONE, AnsweredBy.NONE]
+    assert [r.evidence_path for r in results] == [None, None]
     assert results[1].ring_seconds == pytest.approx(6.0, abs=TOLERANCE_SECONDS)
     assert not any(r.within_standard for r in results)
     assert {r.test_id for r in store.ring_tests()} == {r.test_id for r in results}
 
 
-def test_more_than_four_tests_at_once_go_through_a_pool(lab, lab_settings, store):
+def test_more_than_four_tests_at_once_go_through_a_pool(lab, lab_settings, store, tmp_path):
     answers_ms = [1000, 1300, 1600, 1900, 2200, 2500]
     requests = [
         RingTestRequest("2001", test_id=f"pool-{ms}", extra_headers={ANSWER_HEADER: str(ms)})
         for ms in answers_ms
     ]
-    results = run_ring_tests(lab_settings, store, requests)
+    results = run_ring_tests(lab_settings, store, requests, evidence_dir=tmp_path)
     assert [r.test_id for r in results] == [f"pool-{ms}" for ms in answers_ms]
     assert [r.outcome for r in results] == [RingTestOutcome.ANSWERED] * 6
     errors_ms = [abs(r.ring_seconds * 1000 - ms) for r, ms in zip(results, answers_ms, strict=True)]
     assert max(errors_ms) < TOLERANCE_SECONDS * 1000, errors_ms
+    assert [r.answered_by for r in results] == [AnsweredBy.PERSON] * 6
     assert len(store.ring_tests()) == 6
+
+
+def test_a_person_voicemail_and_an_ivr_are_told_apart_by_what_they_say(
+    lab, lab_settings, store, tmp_path
+):
+    person, voicemail, ivr = run_ring_tests(
+        lab_settings,
+        store,
+        [
+            RingTestRequest(
+                "2001", department="Council Tax", extra_headers={ANSWER_HEADER: "1000"}
+            ),
+            RingTestRequest("2004", department="Planning", extra_headers={ANSWER_HEADER: "never"}),
+            RingTestRequest("2000", department="Switchboard"),
+        ],
+        evidence_dir=tmp_path,
+    )
+    assert [r.outcome for r in (person, voicemail, ivr)] == [RingTestOutcome.ANSWERED] * 3
+    assert person.answered_by is AnsweredBy.PERSON
+    assert person.within_standard
+    assert voicemail.answered_by is AnsweredBy.VOICEMAIL
+    assert voicemail.ring_seconds == pytest.approx(VOICEMAIL_RING_SECONDS, abs=TOLERANCE_SECONDS)
+    assert not voicemail.within_standard, "voicemail within 7 rings is no person answering"
+    assert ivr.answered_by is AnsweredBy.IVR
+    assert not ivr.within_standard
+    assert {Path(r.evidence_path) for r in (person, voicemail, ivr)} == {
+        tmp_path / f"{r.test_id}.wav" for r in (person, voicemail, ivr)
+    }
+    assert all(Path(r.evidence_path).stat().st_size > 100_000 for r in (person, voicemail, ivr))
 
 
 def test_wrong_password_is_one_line_and_places_nothing(lab, tmp_path, store):
