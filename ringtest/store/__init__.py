@@ -6,8 +6,22 @@ written with another `SCHEMA_VERSION`. Records go in and come out as the frozen
 records of `ringtest.records` (and the campaign records defined here).
 """
 
+from ringtest.store.callback_test_records import (
+    CallbackMatch,
+    CallbackTest,
+    CallbackTestStatus,
+)
 from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
 from ringtest.store.schema import SCHEMA_VERSION
 from ringtest.store.store import Store
 
-__all__ = ["SCHEMA_VERSION", "Campaign", "RunSlot", "RunStatus", "Store"]
+__all__ = [
+    "CallbackMatch",
+    "CallbackTest",
+    "CallbackTestStatus",
+    "SCHEMA_VERSION",
+    "Campaign",
+    "RunSlot",
+    "RunStatus",
+    "Store",
+]

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, RingTestOutcome
+from ringtest.store.callback_test_records import CallbackMatch, CallbackTestStatus
 from ringtest.store.campaign_records import RunStatus
 
 SCHEMA_VERSION = 2
@@ -186,4 +187,24 @@ campaign_runs = Table(
     Column("started_at", UtcDateTime),
     PrimaryKeyConstraint("campaign", "target", "planned_at"),
     Index("ix_campaign_runs_status_planned_at", "status", "planned_at"),
+)
+
+callback_tests = Table(
+    "callback_tests",
+    metadata,
+    Column("test_id", String, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("target", String, nullable=False),
+    Column("department", String, nullable=False),
+    Column("callback_number", String, nullable=False),
+    Column("reference", String, nullable=False),
+    Column("left_at", UtcDateTime, nullable=False),
+    Column("deadline_at", UtcDateTime, nullable=False),
+    Column("status", _enum(CallbackTestStatus), nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("caller", String),
+    Column("matched_by", _enum(CallbackMatch)),
+    Column("working_seconds", Float),
+    Column("within_deadline", Boolean),
+    Index("ix_callback_tests_status_left_at", "status", "left_at"),
 )

@@ -24,6 +24,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Engine, Select, Table,
 from ringtest.errors import StoreError
 from ringtest.records import CallbackObligation, CallbackStatus, CallRecord, RingTestResult
 from ringtest.store import database, schema
+from ringtest.store.callback_test_records import CallbackTest, CallbackTestStatus
 from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,20 @@ class Store:
             .order_by(table.c.missed_at, table.c.call_id)
         )
         return self._read(CallbackObligation, query)
+
+    # Callback tests: ring tests that asked to be called back.
+
+    def save_callback_test(self, test: CallbackTest) -> None:
+        """Upsert one callback test by its test_id."""
+        self._upsert(schema.callback_tests, [test])
+
+    def callback_tests(
+        self, status: CallbackTestStatus | None = None, account: str | None = None
+    ) -> list[CallbackTest]:
+        """Callback tests, optionally of one status or account, the oldest message first."""
+        table = schema.callback_tests
+        query = _matching(table, status=status, account=account)
+        return self._read(CallbackTest, query.order_by(table.c.left_at, table.c.test_id))
 
     # Campaigns and their planned run slots.
 
