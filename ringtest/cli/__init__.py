@@ -14,8 +14,8 @@ import click
 
 from ringtest import __version__
 from ringtest.cli.call import call
-from ringtest.cli.campaign import campaign
 from ringtest.cli.calls import callbacks, calls, listen, replay
+from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
 from ringtest.cli.report import import_cdr_command, publish, report

@@ -34,7 +34,12 @@ from ringtest.errors import ConfigError
 ENV_PREFIX = "RINGTEST_"
 STORE_URL_ALIAS = "RINGTEST_DB"
 OVERRIDES_LABEL = "command line"
-RELATIVE_TO_FILE = (("ami", "secret_file"), ("sip", "accounts", "*", "password_file"))
+RELATIVE_TO_FILE = (
+    ("ami", "secret_file"),
+    ("sip", "accounts", "*", "password_file"),
+    ("report", "smtp", "password_file"),
+    ("report", "output_dir"),
+)
 """Paths in the file that name files, read relative to the file's own directory."""
 
 SettingPath = tuple[str | int, ...]
