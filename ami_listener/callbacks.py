@@ -12,7 +12,9 @@ Pure: finished call records and instants in, changed obligations out.
 * A later inbound call from the same caller that a person answers closes them
   as ``caller_got_through``.
 * `on_time(now)` marks obligations past their deadline ``overdue``; an overdue
-  obligation can still be closed, late.
+  obligation can still be closed, late, until `GIVE_UP_AFTER` past its deadline,
+  when it is closed for good as ``not_called_back`` and forgotten (so the ledger
+  of a daemon that runs for years stays bounded).
 
 Latency is `working_seconds` from the miss to the closing call's start, under
 the configured working calendar.
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ringtest.records import (
     AnsweredBy,
@@ -34,6 +36,10 @@ from ringtest.records import (
     DialledCall,
 )
 from ringtest.standards import Standards, normalise_number
+
+GIVE_UP_AFTER = timedelta(days=30)
+"""How long past its deadline an unreturned missed call stays owed before it is closed
+as ``not_called_back``."""
 
 MISSED_OUTCOMES = frozenset(
     {CallOutcome.ABANDONED, CallOutcome.VOICEMAIL, CallOutcome.BUSY, CallOutcome.FAILED}
@@ -70,14 +76,22 @@ class CallbackLedger:
         return []
 
     def on_time(self, now: datetime) -> list[CallbackObligation]:
-        """Mark obligations whose deadline has passed by `now` as overdue; return them."""
+        """Mark obligations past their deadline by `now` overdue, and those past it by
+        `GIVE_UP_AFTER` not called back (forgetting them); return what changed."""
         changed: list[CallbackObligation] = []
-        for caller, obligations in self._owed.items():
-            for index, obligation in enumerate(obligations):
-                if obligation.status is CallbackStatus.OPEN and obligation.deadline_at <= now:
-                    overdue = replace(obligation, status=CallbackStatus.OVERDUE)
-                    self._owed[caller][index] = overdue
-                    changed.append(overdue)
+        for caller in list(self._owed):
+            still_owed = []
+            for obligation in self._owed[caller]:
+                status = _status_at(obligation, now)
+                if status is not obligation.status:
+                    obligation = replace(obligation, status=status)
+                    changed.append(obligation)
+                if status in STILL_OWED:
+                    still_owed.append(obligation)
+            if still_owed:
+                self._owed[caller] = still_owed
+            else:
+                del self._owed[caller]
         return changed
 
     def _open(self, record: CallRecord) -> list[CallbackObligation]:
@@ -136,3 +150,12 @@ class CallbackLedger:
         if closed:
             self._owed[caller] = still_owed
         return closed
+
+
+def _status_at(obligation: CallbackObligation, now: datetime) -> CallbackStatus:
+    """What an owed obligation's status is at `now`, by its deadline."""
+    if now >= obligation.deadline_at + GIVE_UP_AFTER:
+        return CallbackStatus.NOT_CALLED_BACK
+    if now >= obligation.deadline_at:
+        return CallbackStatus.OVERDUE
+    return obligation.status

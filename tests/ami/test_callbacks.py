@@ -146,3 +146,13 @@ def test_ledger_restored_from_stored_obligations_closes_them():
     restarted = CallbackLedger(DUNDEE, owed=[opened])
     [closed] = restarted.on_call(callback(local("2026-11-24 12:00")))
     assert closed.call_id == opened.call_id
+
+
+def test_missed_call_never_returned_is_closed_as_not_called_back_a_month_after_its_deadline():
+    ledger = CallbackLedger(DUNDEE)
+    [opened] = ledger.on_call(inbound(local("2026-11-24 10:00:00"), CallOutcome.ABANDONED))
+    assert ledger.on_time(opened.deadline_at + timedelta(days=29)) != []
+    [given_up] = ledger.on_time(opened.deadline_at + timedelta(days=30))
+    assert given_up.status is CallbackStatus.NOT_CALLED_BACK
+    assert ledger.owed() == []
+    assert ledger.on_call(callback(local("2027-01-05 10:00"))) == []
