@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from ringtest.config.models import ReportSettings
+from ringtest.config.report import ReportSettings
 from ringtest.errors import ReportError
 
 logger = logging.getLogger(__name__)

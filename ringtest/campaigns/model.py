@@ -1,7 +1,7 @@
 """The campaign file schema: one YAML file per campaign, validated with pydantic.
 
 `CampaignFile` is what a file may say (unknown keys refused); `schedules/README.md`
-documents every key. Field validators raise `ringtest.config.models.problem`
+documents every key. Field validators raise `ringtest.config.fields.problem`
 errors whose text reads after the key and its value, e.g. window
 ``'Mon-Fri 17:00-09:00'`` + ``ends before it starts: ...``; `source` turns them
 into ``FILE:LINE: ...`` lines.
@@ -36,7 +36,8 @@ from ringtest.calendar import (
     parse_opening_hours,
 )
 from ringtest.config import Settings
-from ringtest.config.models import CalendarSettings, PhoneNumber, SipUri, problem
+from ringtest.config.fields import PhoneNumber, SipUri, problem
+from ringtest.config.models import CalendarSettings
 from ringtest.standards import Standards
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -33,7 +33,7 @@ from ringtest.campaigns.model import (
 )
 from ringtest.campaigns.plan import fits, gap_seconds, usable_seconds
 from ringtest.config import Settings
-from ringtest.config.models import SETTING_PROBLEM, VALUE_PROBLEM
+from ringtest.config.fields import SETTING_PROBLEM, VALUE_PROBLEM
 from ringtest.errors import CampaignError
 
 Loc = tuple[str | int, ...]

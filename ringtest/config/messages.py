@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ringtest.config.models import SETTING_PROBLEM, VALUE_PROBLEM, Settings
+from ringtest.config.fields import SETTING_PROBLEM, VALUE_PROBLEM
+from ringtest.config.models import Settings
 from ringtest.config.sources import Origins, model_in
 from ringtest.errors import ConfigError
 

@@ -11,112 +11,41 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import phonenumbers
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from ringtest.calendar import (
     CLOSED,
     DEFAULT_OPENING_HOURS,
     WEEKDAYS,
-    format_opening_hours,
-    parse_opening_hours,
 )
+from ringtest.config.fields import (
+    OpeningHours,
+    PhoneNumber,
+    SecretFile,
+    Section,
+    SipUri,
+    problem,
+    read_secret_file,
+)
+from ringtest.config.report import ReportSettings
 from ringtest.errors import ConfigError
-from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule, normalise_number
-
-VALUE_PROBLEM = "ringtest_value"
-"""Error type whose message follows the setting's path and value."""
-SETTING_PROBLEM = "ringtest_setting"
-"""Error type whose message follows the setting's path alone."""
+from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
-def problem(text: str, *, about_value: bool = True) -> PydanticCustomError:
-    """A validation error whose whole text is `text` ("what is wrong: the fix")."""
-    kind = VALUE_PROBLEM if about_value else SETTING_PROBLEM
-    return PydanticCustomError(kind, "{text}", {"text": text})
-
-
-def _read_text(path: Path) -> str:
-    """The stripped UTF-8 text of `path`; `ValueError` saying why it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
-    except OSError as error:
-        raise ValueError(error.strerror or type(error).__name__) from None
-
-
-def _read_secret_file(path: Path, setting: str) -> str:
-    try:
-        return _read_text(path)
-    except ValueError as error:
-        raise ConfigError(
-            f"{setting} '{path}' cannot be read ({error}): check the path and its permissions"
-        ) from None
-
-
-def _check_secret_file(path: Path) -> Path:
-    try:
-        _read_text(path)
-    except ValueError as error:
-        raise problem(f"cannot be read ({error}): check the path and its permissions") from None
-    return path
-
-
-def _e164(number: str, info: ValidationInfo) -> str:
-    region = (info.context or {}).get("default_region", "GB")
-    try:
-        return normalise_number(number, region)
-    except ValueError:
-        raise problem(
-            f"is not a valid phone number for region {region}: "
-            "write it in E.164, e.g. +442079460000"
-        ) from None
-
-
-def _sip_uri(value: str) -> str:
-    if not value.startswith(("sip:", "sips:")):
-        raise problem("is not a SIP URI: write it like sip:pbx.example.org")
-    return value
-
-
-def _opening_hours(text: str) -> str:
-    try:
-        return format_opening_hours(parse_opening_hours(text))
-    except ValueError as error:
-        raise problem(str(error)) from None
-
-
-PhoneNumber = Annotated[str, AfterValidator(_e164)]
-"""A phone number, normalised to E.164 with the context's ``default_region``."""
-SipUri = Annotated[str, AfterValidator(_sip_uri)]
-SecretFile = Annotated[Path, AfterValidator(_check_secret_file)]
-"""A readable file holding one secret (surrounding whitespace is dropped)."""
-OpeningHours = Annotated[str, AfterValidator(_opening_hours)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
-
-
-class AmiSettings(_Section):
+class AmiSettings(Section):
     """`[ami]`: the Asterisk Manager Interface the listener logs in to.
 
     The secret comes from `secret` (best from env RINGTEST_AMI__SECRET) or, when
@@ -138,13 +67,13 @@ class AmiSettings(_Section):
         if self.secret is not None:
             return self.secret.get_secret_value()
         if self.secret_file is not None:
-            return _read_secret_file(self.secret_file, "ami.secret_file")
+            return read_secret_file(self.secret_file, "ami.secret_file")
         raise ConfigError(
             "ami.secret is not set: put it in RINGTEST_AMI__SECRET or ami.secret_file"
         )
 
 
-class SipAccount(_Section):
+class SipAccount(Section):
     """One `[[sip.accounts]]` entry: a SIP identity the ring-test caller uses.
 
     registrar: SIP URI to register with; None means calls are sent directly.
@@ -201,13 +130,11 @@ class SipAccount(_Section):
         if self.password is not None:
             return self.password.get_secret_value()
         if self.password_file is not None:
-            return _read_secret_file(
-                self.password_file, f"sip.accounts '{self.name}' password_file"
-            )
+            return read_secret_file(self.password_file, f"sip.accounts '{self.name}' password_file")
         return None
 
 
-class SipSettings(_Section):
+class SipSettings(Section):
     """`[sip]`: the accounts the SIP ring-test caller may place calls from."""
 
     accounts: list[SipAccount] = Field(default_factory=list)
@@ -226,7 +153,7 @@ class SipSettings(_Section):
         return accounts
 
 
-class Line(_Section):
+class Line(Section):
     """One `[[lines]]` entry: a monitored line, by exactly one of number, extension or queue.
 
     number: a DDI the public dials, normalised to E.164.
@@ -257,7 +184,7 @@ class Line(_Section):
         return self.number or self.extension or self.queue or ""
 
 
-class StandardsSettings(_Section):
+class StandardsSettings(Section):
     """`[standards]`: the answering and callback standards audited.
 
     ring_cadence: country whose ringing cadence callers hear (a key of
@@ -283,7 +210,7 @@ class StandardsSettings(_Section):
         return country.upper()
 
 
-class CalendarSettings(_Section):
+class CalendarSettings(Section):
     """`[calendar]`: when the service is open, in its local time.
 
     mon .. sun: opening hours, ``"09:00-17:00"``, ``"09:00-12:30, 13:30-17:00"`` or ``"closed"``.
@@ -349,14 +276,14 @@ class CalendarSettings(_Section):
         return {weekday: getattr(self, weekday) for weekday in WEEKDAYS}
 
 
-class StoreSettings(_Section):
+class StoreSettings(Section):
     """`[store]`: where calls are kept. url is an SQLAlchemy URL (secret: it may hold a
     password); None means the store's embedded SQLite in the platform data directory."""
 
     url: SecretStr | None = None
 
 
-class PhoneSettings(_Section):
+class PhoneSettings(Section):
     """`[phone]`: how phone numbers without a country code are read."""
 
     default_region: str = "GB"
@@ -369,73 +296,7 @@ class PhoneSettings(_Section):
         return region.upper()
 
 
-_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-
-
-def _clock_time(text: str) -> str:
-    if not _CLOCK_TIME.match(text):
-        raise problem("is not a time of day: write it as HH:MM, e.g. \"08:00\"")
-    return text
-
-
-def _email_address(text: str) -> str:
-    if not _EMAIL.match(text):
-        raise problem("is not an email address: write it like performance@council.example")
-    return text
-
-
-EmailAddress = Annotated[str, AfterValidator(_email_address)]
-
-
-class SmtpSettings(_Section):
-    """`[report.smtp]`: the mail server the weekly report is sent through.
-
-    password: from `password` (best env RINGTEST_REPORT__SMTP__PASSWORD) or, when
-    that is unset, the file at `password_file`; None with no user means no login.
-    """
-
-    host: str = "localhost"
-    port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
-    user: str | None = None
-    password: SecretStr | None = None
-    password_file: SecretFile | None = None
-    timeout_seconds: float = Field(default=30.0, gt=0)
-
-    def password_value(self) -> str | None:
-        """The SMTP password, or None when none is configured."""
-        if self.password is not None:
-            return self.password.get_secret_value()
-        if self.password_file is not None:
-            return _read_secret_file(self.password_file, "report.smtp.password_file")
-        return None
-
-
-class ReportSettings(_Section):
-    """`[report]`: the weekly report managers receive and the figures in it.
-
-    target_percent: float, the share of calls (0-100 %) a department aims to answer
-        within the standard; drawn as the target line on the charts.
-    short_abandon_seconds: float, callers who hang up within this many seconds of
-        ringing are left out of the inclusive rate (they gave up before anyone could answer).
-    schedule_day, schedule_time: when the campaign daemon sends the weekly report,
-        in the calendar's local time (default Monday 08:00).
-    output_dir: where `ringtest report` writes without --out; None means
-        `reports/` in the platform data directory.
-    """
-
-    recipients: list[EmailAddress] = Field(default_factory=list)
-    sender: EmailAddress = "ringtest@localhost"
-    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
-    target_percent: float = Field(default=90.0, ge=0, le=100)
-    short_abandon_seconds: float = Field(default=5.0, ge=0)
-    schedule_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-    schedule_time: Annotated[str, AfterValidator(_clock_time)] = "08:00"
-    output_dir: Path | None = None
-
-
-class Settings(_Section):
+class Settings(Section):
     """All of ringtest's settings; build with `ringtest.config.load_settings`."""
 
     ami: AmiSettings = Field(default_factory=AmiSettings)
