@@ -3,8 +3,10 @@
 From nothing: the lab PBX comes up, the AMI listener attaches, lab citizens
 (real sipp callers, each presenting their own number) ring the departments
 while lab staff answer quickly, late or not at all; staff call some missed
-callers back; mystery ring tests (pjsua2) probe each line; and what ringtest
-measured is printed and written to the output folder.
+callers back; a short ring-test campaign (`schedules/council.yaml`, its slots
+brought forward to now) probes each line with mystery calls (pjsua2); and the
+week's report (charts, PDF, CSV, HTML) is written to the output folder, with
+the headline figures printed.
 
 Every call's truth is chosen here (how long staff take to answer, when the
 caller gives up), so what the listener stores can be read against it.
@@ -15,29 +17,34 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis.compliance import answering_compliance, calls_frame
+from analysis.report import week_period, write_report
+from analysis.report_data import gather_report, headline
+from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
+from ringtest.campaigns.model import CampaignDefinition
+from ringtest.campaigns.source import load_campaign
 from ringtest.cli.output import render
 from ringtest.config import Settings, load_settings
-from ringtest.lab.accounts import ANSWER_HEADER, LAB_HOST, RINGTESTER, SIP_PORT, STAFFOUT
+from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
-from ringtest.records import RingTestResult
-from ringtest.sip.accounts import SipAccount
-from ringtest.sip.caller import place_ring_test
-from ringtest.sip.endpoint import SipEndpoint
-from ringtest.standards import Standards
 from ringtest.store import Store
+from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
 
 LAB_CONFIG = Path(__file__).parent.parent / "examples" / "lab.toml"
 CALL_SETTLE_SECONDS = 10.0
 """seconds to wait for the last calls' hang-up events to reach the store."""
+CAMPAIGN_TIMEOUT_SECONDS = 180.0
+"""seconds the demo waits for its campaign's mystery calls to settle."""
+SETTLED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.NOT_PLACED)
 
 
 @dataclass(frozen=True)
@@ -73,18 +80,13 @@ CITIZEN_CALLS = (
 CALLED_BACK = ("+441382000104", "+441382000108")
 """Missed callers the lab staff ring back during the demo; the others stay owed."""
 
-RING_TESTS = (
-    ("Council Tax", "2001", "2000"),
-    ("Housing", "2002", "25000"),
-    ("Benefits", "2003", "3000"),
-    ("Planning", "2004", "never"),
-    ("Licensing", "2005", ""),
-)
-"""Mystery ring tests: (department, extension, X-Lab-Answer)."""
+CAMPAIGN_FILE = Path(__file__).parent.parent / "schedules" / "council.yaml"
+CAMPAIGN_SLOT_SPACING_SECONDS = 3.0
+"""The demo's campaign places one test per target, this far apart, starting now."""
 
 
 def run_demo(out_dir: Path, console: Console) -> Path:
-    """Run the whole demo; return the path of the SQLite database it wrote."""
+    """Run the whole demo; return the path of the report's PDF."""
     out_dir.mkdir(parents=True, exist_ok=True)
     database = out_dir / "ringtest.db"
     database.unlink(missing_ok=True)
@@ -92,35 +94,72 @@ def run_demo(out_dir: Path, console: Console) -> Path:
     with console.status("bringing up the lab PBX"):
         status = lab_up()
     console.print(f"lab PBX up: {status.asterisk_version}")
+    campaign = load_campaign(CAMPAIGN_FILE, settings)
     with Store.open(settings.store_url()) as store:
         listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
         console.print(f"listener attached to AMI {settings.ami.host}:{settings.ami.port}")
         try:
-            _drive_calls(settings, store, console)
-            _wait_for_settling(store, len(CITIZEN_CALLS) + len(RING_TESTS))
+            _drive_calls(settings, store, campaign, console)
+            _wait_for_settling(store, len(CITIZEN_CALLS) + len(campaign.campaign.targets))
         finally:
             listener.stop()
-        _report(settings, store, out_dir, console)
-    return database
+        return _report(settings, store, out_dir, console)
 
 
-def _drive_calls(settings: Settings, store: Store, console: Console) -> None:
-    total = len(CITIZEN_CALLS) + len(CALLED_BACK) + len(RING_TESTS)
+def _drive_calls(
+    settings: Settings, store: Store, campaign: CampaignDefinition, console: Console
+) -> None:
+    """Citizens' calls and the campaign's mystery calls at once, then the staff call-backs."""
+    slots = _campaign_slots_from_now(store, campaign)
+    total = len(CITIZEN_CALLS) + len(slots) + len(CALLED_BACK)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("calls placed", total=total)
-        with ThreadPoolExecutor(max_workers=len(CITIZEN_CALLS)) as pool:
-            citizens = [pool.submit(_citizen_call, call) for call in CITIZEN_CALLS]
-            results = _ring_tests(settings, lambda: progress.advance(task))
-            for future in citizens:
-                future.result()
+    with (
+        Progress(*columns, console=console) as progress,
+        sip_endpoint_for(settings, [campaign]),
+    ):
+        task = progress.add_task("calls", total=total)
+        daemon = CampaignDaemon(settings, store, [campaign])
+        daemon.start()
+        try:
+            with ThreadPoolExecutor(max_workers=len(CITIZEN_CALLS)) as pool:
+                for future in [pool.submit(_citizen_call, call) for call in CITIZEN_CALLS]:
+                    future.result()
+                    progress.advance(task)
+            for number in CALLED_BACK:
+                lab_call(number, account=STAFFOUT, answer="3000", hold_ms=1500)
                 progress.advance(task)
-        for number in CALLED_BACK:
-            lab_call(number, account=STAFFOUT, answer="3000", hold_ms=1500)
-            progress.advance(task)
-    for result in results:
-        store.save_ring_test(result)
+            _wait_for_slots(store, campaign, progress, task)
+        finally:
+            daemon.stop()
+
+
+def _campaign_slots_from_now(store: Store, campaign: CampaignDefinition) -> list[RunSlot]:
+    """Store the campaign and one slot per target, a few seconds apart from now."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    name = campaign.campaign.name
+    store.save_campaign(
+        Campaign(name, campaign.source_path, campaign.sha256, False, now, now, campaign.to_json())
+    )
+    slots = [
+        RunSlot(name, target.name, now + timedelta(seconds=2 + CAMPAIGN_SLOT_SPACING_SECONDS * i))
+        for i, target in enumerate(campaign.campaign.targets)
+    ]
+    store.plan_runs(slots)
+    return slots
+
+
+def _wait_for_slots(store: Store, campaign: CampaignDefinition, progress, task) -> None:
+    name = campaign.campaign.name
+    counted = 0
+    deadline = time.monotonic() + CAMPAIGN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        settled = [s for s in store.runs(campaign=name) if s.status in SETTLED]
+        progress.advance(task, len(settled) - counted)
+        counted = len(settled)
+        if counted == len(campaign.campaign.targets):
+            return
+        time.sleep(0.2)
 
 
 def _citizen_call(call: CitizenCall) -> None:
@@ -133,70 +172,53 @@ def _citizen_call(call: CitizenCall) -> None:
     )
 
 
-def _ring_tests(settings: Settings, done) -> list[RingTestResult]:
-    """Place the mystery ring tests one after another from the ringtester account."""
-    standards = Standards.from_settings(settings)
-    results = []
-    with SipEndpoint() as endpoint:
-        endpoint.add_account(
-            SipAccount(name="ringtester", user=RINGTESTER.username,
-                       password=RINGTESTER.secret, domain=LAB_HOST)
-        )  # fmt: skip
-        for department, extension, answer in RING_TESTS:
-            placed = place_ring_test(
-                endpoint,
-                "ringtester",
-                f"sip:{extension}@{LAB_HOST}:{SIP_PORT}",
-                max_rings=10,
-                seconds_per_ring=standards.seconds_per_ring,
-                answer_within_rings=standards.answer_within_rings,
-                extra_headers={ANSWER_HEADER: answer} if answer else None,
-                timeout_seconds=60,
-                department=department,
-                campaign="demo",
-            )
-            results.append(placed.result)
-            done()
-    return results
-
-
 def _wait_for_settling(store: Store, expected_calls: int) -> None:
     deadline = time.monotonic() + CALL_SETTLE_SECONDS
     while len(store.calls()) < expected_calls and time.monotonic() < deadline:
         time.sleep(0.1)
 
 
-def _report(settings: Settings, store: Store, out_dir: Path, console: Console) -> None:
-    calls = store.calls()
-    rows = answering_compliance(calls_frame(calls))
-    standard = settings.standards.answer_within_rings
-    table = Table(title=f"Live calls: answered by a person, within {standard} rings (median rings)")
-    for column in ("department", "calls", "person", f"<={standard}", "%", "rings",
-                   "abandoned", "voicemail", "busy"):  # fmt: skip
-        table.add_column(column)
-    for row in rows.to_dict("records"):
-        table.add_row(
-            row["department"], str(row["offered"]), str(row["answered_by_person"]),
-            str(row["within_standard"]), f"{row['within_standard_pct']:.0f}%",
-            f"{row['median_rings']:.0f}" if row["median_rings"] == row["median_rings"] else "-",
-            str(row["abandoned"]), str(row["voicemail"]), str(row["busy"]),
-        )  # fmt: skip
-    console.print(table)
-    ring_tests = store.ring_tests()
-    console.print("Mystery ring tests")
-    console.print(render(ring_tests, "table", ("department", "outcome", "answered_by", "rings",
-                                               "ring_seconds", "sip_code")))  # fmt: skip
-    obligations = store.obligations()
-    console.print("Callbacks owed for missed calls")
-    console.print(render(obligations, "table", ("department", "caller", "status", "deadline_at",
-                                                "connected")))  # fmt: skip
-    outputs = {
-        "calls.csv": render(calls, "csv"),
-        "ring_tests.csv": render(ring_tests, "csv"),
-        "callbacks.csv": render(obligations, "csv"),
-        "compliance.csv": rows.to_csv(index=False),
+HEADLINE_COLUMNS = {
+    "Department": "Department",
+    "Calls": "Calls",
+    "Answered within 7 rings": "Within 7 rings",
+    "Median rings": "Median rings",
+    "Missed calls": "Missed",
+    "Returned within 1 working day": "Returned in 1 day",
+    "Still owed": "Owed",
+    "Mystery calls within standard": "Mystery calls OK",
+}
+"""The headline table's columns the terminal shows, and their short headings."""
+
+
+def _report(settings: Settings, store: Store, out_dir: Path, console: Console) -> Path:
+    """Write this week's report and the raw exports; print the headline figures."""
+    zone = ZoneInfo(settings.calendar.timezone)
+    year, week, _ = _now().astimezone(zone).isocalendar()
+    period = week_period(f"{year}-W{week:02d}", zone)
+    data = gather_report(settings, store, period.since, period.until, period.title, period.when)
+    files = write_report(data, out_dir)
+    exports = {
+        "calls.csv": render(store.calls(), "csv"),
+        "ring_tests.csv": render(store.ring_tests(), "csv"),
+        "callbacks.csv": render(store.obligations(), "csv"),
     }
-    for name, text in outputs.items():
+    for name, text in exports.items():
         (out_dir / name).write_text(text)
-    console.print(f"wrote {', '.join(str(out_dir / name) for name in outputs)} "
-                  f"and {out_dir / 'ringtest.db'}")  # fmt: skip
+    summary = headline(data)[list(HEADLINE_COLUMNS)]
+    table = Table(title=f"{period.title}: headline figures (the full table is in the PDF)")
+    for column in HEADLINE_COLUMNS.values():
+        table.add_column(column)
+    for row in summary.itertuples(index=False):
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+    console.print("Report:")
+    for path in (files.pdf, files.html, files.csv, *files.charts.values()):
+        console.print(f"  {path}")
+    console.print("Raw data: " + ", ".join(str(out_dir / name) for name in exports)
+                  + f", {out_dir / 'ringtest.db'}")  # fmt: skip
+    return files.pdf
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
