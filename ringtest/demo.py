@@ -30,8 +30,8 @@ from analysis.report_data import gather_report, headline
 from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaign
-from ringtest.cli.output import render
 from ringtest.config import Settings, load_settings
+from ringtest.export import render
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up

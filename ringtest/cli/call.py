@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ringtest.cli.common import local_zone, open_store, settings_of
-from ringtest.cli.output import render
+from ringtest.export import render
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 
 RING_TEST_COLUMNS = (

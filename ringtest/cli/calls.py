@@ -13,7 +13,8 @@ from ringtest.cli.common import (
     parse_local_instant,
     settings_of,
 )
-from ringtest.cli.output import format_option, render
+from ringtest.cli.output import format_option
+from ringtest.export import render
 from ringtest.listening import listen as run_listener
 from ringtest.listening import replay as replay_recording
 from ringtest.records import CallbackStatus

@@ -24,9 +24,9 @@ from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
 from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.campaigns.status import TargetStatus, campaign_status
 from ringtest.cli.common import local_zone, open_store, settings_of
-from ringtest.cli.output import render
 from ringtest.config import Settings
 from ringtest.errors import CampaignError
+from ringtest.export import render
 from ringtest.store import Store
 
 PLAN_COLUMNS = ("planned_at", "target", "dial", "department", "callback")
