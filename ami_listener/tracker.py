@@ -23,7 +23,9 @@ What the caller experiences, and which events show it (Asterisk 22):
 * busy / failed: ``Busy``/``Congestion`` in the dialplan, ``DialEnd`` with
   BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause;
 * the caller's number is the caller channel's ``CallerIDNum``, updated by
-  ``NewCallerid`` when the dialplan rewrites it.
+  ``NewCallerid`` when the dialplan rewrites it;
+* a restart or shutdown hangs every channel up with ``SoftHangupRequest
+  Cause: 4`` first: such calls are stored as ``incomplete``, not abandoned.
 
 Every instant is the event's ``Timestamp:`` header (server time) when present,
 else the receive time the feeder passes in. Records come out when a call ends:
@@ -66,6 +68,10 @@ FAILURE_BY_HANGUP_CAUSE = {
 }
 """Q.850 causes on the caller's hang-up that mean the call failed (17 user busy, 34 no
 circuit, 38 network out of order, 41 temporary failure, 42 congestion)."""
+
+SOFT_HANGUP_SHUTDOWN = "4"
+"""``SoftHangupRequest Cause: 4`` is Asterisk's AST_SOFTHANGUP_SHUTDOWN: a restart or
+shutdown is hanging every channel up, so the call's end was not seen for what it was."""
 
 DEFAULT_MAX_OPEN_CALLS = 100_000
 
@@ -137,6 +143,7 @@ class CallTracker:
             "DialEnd": self._on_dial_end,
             "QueueCallerJoin": self._on_queue_join,
             "NewCallerid": self._on_new_caller_id,
+            "SoftHangupRequest": self._on_soft_hangup_request,
         }
 
     def feed(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
@@ -283,6 +290,11 @@ class CallTracker:
         """The dialplan rewrote the caller's number (e.g. normalised a prefix)."""
         if message.get("Uniqueid") == call.caller_channel:
             call.caller = self._caller_number(message.get("CallerIDNum", ""))
+
+    def _on_soft_hangup_request(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+        """The PBX is shutting down (soft-hangup reason 4): its hang-ups are not the caller's."""
+        if message.get("Cause") == SOFT_HANGUP_SHUTDOWN and call.gap_note is None:
+            call.gap_note = f"cut off by the PBX shutting down at {at.isoformat()}"
 
     def _on_hangup(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
         call = self._calls.get(message.get("Linkedid", ""))

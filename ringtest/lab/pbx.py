@@ -160,7 +160,12 @@ def install_config(rootfs: Path, config_dir: Path) -> None:
 
 
 def _start_asterisk(lab_dir: Path) -> None:
-    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_ports()])
+    staff_down = [
+        port
+        for port, agent in zip(staff_ports(), staff_status(lab_dir), strict=True)
+        if not agent.up
+    ]
+    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_down])
     rootfs = ensure_rootfs(lab_dir)
     install_config(rootfs, asterisk_config_dir())
     _prepare_chroot(rootfs)

@@ -194,3 +194,12 @@ def test_ivr_time_is_kept_apart_from_the_ringing_before_a_person_answers():
     assert call.ring_seconds == pytest.approx(1.0, abs=0.05)
     assert call.ivr_seconds == pytest.approx(5.9, abs=0.2)
     assert call.within_standard
+
+
+def test_call_cut_off_by_a_pbx_restart_is_incomplete_not_abandoned():
+    sink = ListSink()
+    replay_file(FIXTURES / "pbx_restarts_while_ringing.ami", new_pipeline(), sink)
+    [call] = [c for c in sink.batch.calls if c.caller == "+441382000171"]
+    assert call.outcome is CallOutcome.INCOMPLETE
+    assert call.gap_note.startswith("cut off by the PBX shutting down at 2026-11-23T")
+    assert not sink.batch.obligations
