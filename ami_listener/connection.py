@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import logging
 import os
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -78,6 +79,7 @@ class AmiConnection:
     address: ``host:port`` for messages.
     on_event: called with every event not claimed by an action (the tracker's feed).
     on_bytes: called with every chunk as read (a recorder), before it is parsed.
+    tls: the TLS context when manager.conf serves AMI over TLS (``tlsenable``), else None.
     bytes_received: total bytes read, the liveness signal for a keepalive watchdog.
     handler_errors: how many times `on_event` raised (each one logged).
     """
@@ -88,9 +90,11 @@ class AmiConnection:
         port: int,
         on_event: EventHandler | None = None,
         on_bytes: BytesHandler | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
         self.address = f"{host}:{port}"
         self.on_event = on_event
         self.on_bytes = on_bytes
@@ -107,10 +111,19 @@ class AmiConnection:
         loop = asyncio.get_running_loop()
         try:
             self._transport, self._protocol = await asyncio.wait_for(
-                loop.create_connection(lambda: _AmiProtocol(self), self.host, self.port),
+                loop.create_connection(
+                    lambda: _AmiProtocol(self), self.host, self.port, ssl=self.tls
+                ),
                 timeout_seconds,
             )
             self.banner = await asyncio.wait_for(self._protocol.banner_seen, timeout_seconds)
+        except ssl.SSLError as error:
+            self.close()
+            raise PbxUnreachable(
+                f"TLS with AMI at {self.address} failed ({error.reason or error}): check that "
+                "manager.conf has tlsenable = yes and that this machine trusts the PBX's "
+                "certificate (SSL_CERT_FILE)"
+            ) from None
         except (TimeoutError, OSError) as error:
             self.close()
             reason = _connect_failure(error)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class ListenerSettings:
     port: int
     user: str
     secret: str
+    tls: bool = False
     ping_interval_seconds: float = 10.0
     pong_timeout_seconds: float = 5.0
     first_backoff_seconds: float = 1.0
@@ -131,7 +133,11 @@ class Listener:
         lost_at: datetime | None = None
         while not stop.is_set():
             connection = AmiConnection(
-                self.settings.host, self.settings.port, self._on_event, self._on_bytes
+                self.settings.host,
+                self.settings.port,
+                self._on_event,
+                self._on_bytes,
+                tls=ssl.create_default_context() if self.settings.tls else None,
             )
             try:
                 await self._open(connection)

@@ -93,6 +93,7 @@ def make_listener(
         port=ami.port,
         user=ami.user,
         secret=settings.ami_secret(),
+        tls=ami.tls,
         ping_interval_seconds=ami.ping_interval_seconds,
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
