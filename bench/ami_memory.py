@@ -38,7 +38,6 @@ from ami_listener.tracker import CallTracker
 from bench.results import machine_line, quick_mode, table, write_section
 from bench.streams import (
     ANSWERED_SHAPES,
-    LAB_LINES,
     SHAPE_WEIGHTS,
     CallShape,
     citizen_numbers,
@@ -47,6 +46,7 @@ from bench.streams import (
     plan_calls,
     synthesise,
 )
+from ringtest.lab.settings import lab_lines
 
 CALLS, QUICK_CALLS = 1_000_000, 100_000
 MISSED_CALLS, QUICK_MISSED_CALLS = 200_000, 20_000
@@ -112,7 +112,7 @@ def run(shapes: list[CallShape], calls: int, callers: Iterable[str]) -> list[Sam
     """Feed `calls` calls; sample every `calls / SAMPLES` calls."""
     standards = lab_standards()
     ledger = CallbackLedger(standards)
-    pipeline = CallPipeline(CallTracker("lab", LAB_LINES, standards), ledger)
+    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), ledger)
     sink = DropSink()
     every = calls // SAMPLES
     started = time.perf_counter()

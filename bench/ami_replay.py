@@ -30,7 +30,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ami_listener.connection import AmiConnection
 from ami_listener.listener import BackpressureSink
@@ -40,10 +39,10 @@ from bench.replay_server import LISTENER_USER, serving
 from bench.results import machine_line, median, quick_mode, table, write_section
 from bench.streams import BANNER, calls_for_events, load_shapes, plan_calls, stream_bytes
 from ringtest.config import load_settings
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import StoreSink, make_listener
 from ringtest.store import Store
 
-LAB_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "lab.toml"
 EVENTS, REPETITIONS = 200_000, 5
 QUICK_EVENTS, QUICK_REPETITIONS = 40_000, 3
 GOAL_READER_SHARE_OF_FLOOR = 0.80

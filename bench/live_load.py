@@ -38,11 +38,11 @@ from ringtest.config import load_settings
 from ringtest.lab.accounts import CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.pbx import lab_up
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import AnsweredBy, CallRecord
 from ringtest.store import Store
 
-LAB_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "lab.toml"
 CDR_CSV = "var/log/asterisk/cdr-csv/Master.csv"
 RATES_PER_SECOND, SECONDS_PER_RATE = (5, 10, 20, 40), 20
 QUICK_RATES_PER_SECOND, QUICK_SECONDS_PER_RATE = (5, 20), 8

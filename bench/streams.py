@@ -31,10 +31,10 @@ from pathlib import Path
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.frames import FRAME_END, FrameBuffer
-from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.message import parse_frame
 from ami_listener.pipeline import CallPipeline
 from ami_listener.tracker import CallTracker
+from ringtest.lab.settings import lab_lines
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.standards import Standards
 
@@ -43,17 +43,6 @@ BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 RECORDED_CALLER = "+441382000199"
 """The lab ringtester's number: the caller of every recorded call."""
 
-LAB_LINES = LineDirectory(
-    {
-        "2000": MonitoredLine("2000", "Switchboard"),
-        "2001": MonitoredLine("2001", "Council Tax"),
-        "2002": MonitoredLine("2002", "Housing"),
-        "2004": MonitoredLine("2004", "Planning"),
-        "2005": MonitoredLine("2005", "Licensing"),
-    },
-    {"benefits": MonitoredLine("benefits", "Benefits")},
-)
-"""The lab council's monitored lines, as in examples/lab.toml."""
 
 SHAPE_WEIGHTS = {
     "person_answers_after_1500ms": 4,
@@ -259,7 +248,7 @@ def calls_for_events(shapes: Sequence[CallShape], events: int) -> int:
 def _measure(name: str, frames: list[bytes]) -> ShapeTruth:
     """What the tracker makes of the cut-out recorded call."""
     standards = lab_standards()
-    pipeline = CallPipeline(CallTracker("lab", LAB_LINES, standards), CallbackLedger(standards))
+    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), CallbackLedger(standards))
     batch = pipeline.feed_bytes(BANNER + b"".join(f + FRAME_END for f in frames), datetime.now(UTC))
     batch.extend(pipeline.link_lost("end of recording"))
     records = [record for record in batch.calls if record.caller == RECORDED_CALLER]

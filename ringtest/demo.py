@@ -35,11 +35,11 @@ from ringtest.export import render
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.store import Store
 from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
 
-LAB_CONFIG = Path(__file__).parent.parent / "examples" / "lab.toml"
 CALL_SETTLE_SECONDS = 10.0
 """seconds to wait for the last calls' hang-up events to reach the store."""
 CAMPAIGN_TIMEOUT_SECONDS = 180.0

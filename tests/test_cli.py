@@ -20,11 +20,11 @@ import pytest
 
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.records import CallOutcome
 from ringtest.store import Store
 
 ROOT = Path(__file__).parents[1]
-LAB_CONFIG = ROOT / "examples" / "lab.toml"
 FIXTURE = ROOT / "tests" / "fixtures" / "ami" / "person_answers_after_1500ms.ami"
 
 

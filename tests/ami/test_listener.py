@@ -12,20 +12,18 @@ from pathlib import Path
 import pytest
 
 from ami_listener.callbacks import CallbackLedger
-from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.listener import Listener, ListenerSettings
 from ami_listener.pipeline import Batch, CallPipeline
 from ami_listener.tracker import CallTracker
 from ringtest.errors import AmiAuthFailed
+from ringtest.lab.settings import lab_lines
 from ringtest.records import CallOutcome
 from ringtest.standards import Standards
 from tests.ami.fake_ami import FakeAmi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"
-LINES = LineDirectory(
-    {"2001": MonitoredLine("2001", "Council Tax"), "2002": MonitoredLine("2002", "Housing")}
-)
+LINES = lab_lines()
 
 
 class CollectingSink:

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from ringtest.config import load_settings
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import CallbackStatus, CallOutcome
 from ringtest.store import Store
 
 pytestmark = pytest.mark.lab
 
-LAB_CONFIG = Path(__file__).parents[2] / "examples" / "lab.toml"
 ABANDONER, VOICEMAIL_CALLER, BUSY_CALLER = "+441382000131", "+441382000132", "+441382000133"
 
 

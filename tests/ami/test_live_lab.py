@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from ringtest.config import load_settings
 from ringtest.lab.accounts import ANSWER_HEADER, LAB_HOST, RINGTESTER, SIP_PORT
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.sip.accounts import SipAccount
@@ -26,7 +26,6 @@ from ringtest.store import Store
 
 pytestmark = pytest.mark.lab
 
-LAB_CONFIG = Path(__file__).parents[2] / "examples" / "lab.toml"
 TOLERANCE_SECONDS = 0.050
 SECONDS_PER_RING = 5.0
 """The tests use the German cadence (DE, 5.0 s) so no truth sits on a ring boundary."""

@@ -24,13 +24,13 @@ from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_status, lab_up
 from ringtest.lab.ports import read_ami_banner
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import CallOutcome
 from ringtest.store import Store
 
 pytestmark = pytest.mark.lab
 
-LAB_CONFIG = Path(__file__).parents[2] / "examples" / "lab.toml"
 IN_FLIGHT, AFTER = "+441382000161", "+441382000162"
 
 

@@ -13,24 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ami_listener.callbacks import CallbackLedger
-from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.tracker import CallTracker
+from ringtest.lab.settings import lab_lines
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.standards import Standards
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"
-LINES = LineDirectory(
-    {
-        "2000": MonitoredLine("2000", "Switchboard"),
-        "2001": MonitoredLine("2001", "Council Tax"),
-        "2002": MonitoredLine("2002", "Housing"),
-        "2004": MonitoredLine("2004", "Planning"),
-        "2005": MonitoredLine("2005", "Licensing"),
-    },
-    {"benefits": MonitoredLine("benefits", "Benefits")},
-)
+LINES = lab_lines()
 GB = Standards()
 
 

@@ -11,13 +11,13 @@ from ami_listener.tracker import CallTracker
 from bench.streams import (
     ANSWERED_SHAPES,
     BANNER,
-    LAB_LINES,
     SHAPE_WEIGHTS,
     lab_standards,
     load_shapes,
     plan_calls,
     stream_bytes,
 )
+from ringtest.lab.settings import lab_lines
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def shapes():
 
 def replay(stream: bytes, chunk_bytes: int = 65536):
     standards = lab_standards()
-    pipeline = CallPipeline(CallTracker("lab", LAB_LINES, standards), CallbackLedger(standards))
+    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), CallbackLedger(standards))
     now = datetime.now(UTC)
     records = []
     for start in range(0, len(stream), chunk_bytes):

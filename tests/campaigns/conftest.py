@@ -11,10 +11,10 @@ import pytest
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaign
 from ringtest.config import Settings, load_settings
+from ringtest.lab.settings import LAB_CONFIG
 from ringtest.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_CONFIG = REPO / "examples" / "lab.toml"
 
 BASE_CAMPAIGN = """\
 name: spring
