@@ -25,6 +25,7 @@ import logging
 import queue
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,13 +61,21 @@ class BackpressureSink:
     Overflow policy: `write` blocks the caller (the AMI reader) until there is
     room, so records are never dropped; the wait is logged. A failing write
     (database down, disk full) is retried with backoff, holding its batch, so
-    the queue fills and the reader waits; at `close` a batch that still cannot
-    be written is logged with its count.
+    the queue fills and the reader waits; at `close` writes are retried for
+    `close_retry_seconds` more, then a batch that still cannot be written is
+    logged with its count.
     """
 
-    def __init__(self, sink: Sink, max_batches: int = 1000, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        max_batches: int = 1000,
+        retry_seconds: float = 1.0,
+        close_retry_seconds: float = 10.0,
+    ) -> None:
         self.sink = sink
         self.retry_seconds = retry_seconds
+        self.close_retry_seconds = close_retry_seconds
         self.write_errors = 0
         self._closing = threading.Event()
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max_batches)
@@ -94,6 +103,7 @@ class BackpressureSink:
 
     def _write_with_retry(self, batch: Batch) -> None:
         delay = self.retry_seconds
+        gave_up_at: float | None = None
         while True:
             try:
                 self.sink.write(batch)
@@ -101,10 +111,17 @@ class BackpressureSink:
             except Exception as error:
                 self.write_errors += 1
                 if self._closing.is_set():
-                    log.error("shutting down with %d calls unstored: %s", len(batch.calls), error)
-                    return
+                    gave_up_at = gave_up_at or time.monotonic() + self.close_retry_seconds
+                    if time.monotonic() >= gave_up_at:
+                        log.error(
+                            "shutting down with %d calls unstored: %s", len(batch.calls), error
+                        )
+                        return
                 log.error("could not store %d calls (%s); retrying", len(batch.calls), error)
-                self._closing.wait(delay)
+                if self._closing.is_set():
+                    time.sleep(delay)
+                else:
+                    self._closing.wait(delay)
                 delay = min(delay * 2, 30.0)
 
 

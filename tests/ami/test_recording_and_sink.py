@@ -1,0 +1,96 @@
+"""What keeps live data safe: recordings replay to the same calls, a failing store
+is retried without losing calls, and a handler that raises does not stop the reader."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ami_listener.callbacks import CallbackLedger
+from ami_listener.connection import AmiConnection
+from ami_listener.listener import BackpressureSink
+from ami_listener.message import parse_frame
+from ami_listener.pipeline import Batch, CallPipeline, replay_file
+from ami_listener.recording import MAGIC, Recorder, read_chunks
+from ami_listener.tracker import CallTracker
+from ringtest.lab.settings import lab_lines
+from ringtest.standards import Standards
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "ami" / "ring_group_answers_after_1200ms.ami"
+LISTENED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.batch = Batch()
+
+    def write(self, batch: Batch) -> None:
+        self.batch.extend(batch)
+
+
+def replayed_calls(path: Path):
+    sink = ListSink()
+    standards = Standards()
+    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), CallbackLedger(standards))
+    replay_file(path, pipeline, sink)
+    return sink.batch.calls
+
+
+def test_own_recording_replays_to_the_same_calls_as_the_raw_stream(tmp_path):
+    stream = FIXTURE.read_bytes()
+    recording = tmp_path / "listen.rec"
+    recorder = Recorder(recording)
+    for number, start in enumerate(range(0, len(stream), 1000)):
+        recorder.write(LISTENED_AT + timedelta(milliseconds=number), stream[start : start + 1000])
+    recorder.close()
+    assert recording.read_bytes().startswith(MAGIC)
+    assert b"".join(chunk for _, chunk in read_chunks(recording)) == stream
+    assert replayed_calls(recording) == replayed_calls(FIXTURE)
+
+
+def test_recording_cut_off_mid_chunk_replays_what_was_whole(tmp_path):
+    recording = tmp_path / "cut.rec"
+    recorder = Recorder(recording)
+    recorder.write(LISTENED_AT, b"Event: FullyBooted\r\n\r\n")
+    recorder.write(LISTENED_AT, b"Event: Newchannel\r\n\r\n")
+    recorder.close()
+    whole = recording.read_bytes()
+    recording.write_bytes(whole[:-5])
+    assert [chunk for _, chunk in read_chunks(recording)] == [b"Event: FullyBooted\r\n\r\n"]
+
+
+class FlakyStore:
+    """A sink whose first writes fail, as a database that is briefly down would."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.written: list[Batch] = []
+
+    def write(self, batch: Batch) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("database is locked")
+        self.written.append(batch)
+
+
+def test_store_that_fails_for_a_while_loses_no_calls():
+    calls = replayed_calls(FIXTURE)
+    store = FlakyStore(failures=3)
+    sink = BackpressureSink(store, retry_seconds=0.01)
+    sink.write(Batch(calls=calls))
+    sink.close()
+    assert sink.write_errors == 3
+    assert [c for b in store.written for c in b.calls] == calls
+
+
+def test_event_handler_that_raises_is_counted_and_the_next_event_still_arrives():
+    seen = []
+
+    def handler(message):
+        if message.event == "Newstate":
+            raise ValueError("bug in a handler")
+        seen.append(message.event)
+
+    connection = AmiConnection("127.0.0.1", 0, on_event=handler)
+    for frame in (b"Event: Newstate", b"Event: Hangup"):
+        connection.dispatch(parse_frame(frame))
+    assert connection.handler_errors == 1
+    assert seen == ["Hangup"]
