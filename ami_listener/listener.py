@@ -98,7 +98,18 @@ class BackpressureSink:
         self._thread.join()
 
     def _drain(self) -> None:
-        while (batch := self._queue.get()) is not None:
+        """Write batches as they come; whatever queued up meanwhile goes in one write."""
+        stopping = False
+        while not stopping:
+            batch = self._queue.get()
+            if batch is None:
+                return
+            while not self._queue.empty():
+                queued = self._queue.get_nowait()
+                if queued is None:
+                    stopping = True
+                    break
+                batch.extend(queued)
             self._write_with_retry(batch)
 
     def _write_with_retry(self, batch: Batch) -> None:
