@@ -9,6 +9,9 @@ process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
 once, across a `RingTestPool` of worker processes beyond that. What the far end
 says after answering is recorded as evidence (a WAV per test) and decides who
 answered. Every result is saved with `Store.save_ring_test` the moment its call ends.
+A callback request (`RingTestRequest.callback`) gets its number, reference and
+message before dialling (`callback_requests`); when no person answers, the message
+is played into the call and the callback test it opens is saved too.
 
 Everything that can be checked before dialling (the account exists, the target
 reads as a number or URI, registration succeeds) is checked first and raised as
@@ -32,6 +35,12 @@ from typing import Any
 
 import platformdirs
 
+from ringtest.callback_requests import (
+    CallbackRequest,
+    callback_request,
+    numbers_in_use,
+    open_if_left,
+)
 from ringtest.config import Settings
 from ringtest.config.models import SipAccount as SipAccountSettings
 from ringtest.errors import SipError
@@ -91,6 +100,7 @@ class _Plan:
     account: SipAccount
     target_uri: str
     options: dict[str, Any]
+    callback: CallbackRequest | None = None
 
 
 def run_ring_tests(
@@ -112,12 +122,16 @@ def run_ring_tests(
     plans = [_plan(settings, standards, request, evidence) for request in requests]
     if not plans:
         return []
+    plans = _with_callback_requests(settings, store, plans, evidence)
     accounts = list({plan.account.name: plan.account for plan in plans}.values())
     results: list[RingTestResult | None] = [None] * len(plans)
 
     def finished(index: int, placed: Future[PlacedRingTest]) -> None:
         result = _result_of(plans[index], placed)
         store.save_ring_test(result)
+        callback = plans[index].callback
+        if callback is not None and placed.exception() is None:
+            open_if_left(store, result, placed.result(), callback, standards)
         results[index] = result
         if on_result is not None:
             on_result(result)
@@ -225,6 +239,27 @@ def _plan(
             "evidence_path": evidence_dir / f"{test_id}.wav",
         },
     )
+
+
+def _with_callback_requests(
+    settings: Settings, store: Store, plans: list[_Plan], message_dir: Path
+) -> list[_Plan]:
+    """`plans` with a `CallbackRequest` (and its message to play) for each callback test."""
+    in_use: dict[str, set[str]] = {}
+    planned = []
+    for plan in plans:
+        if not plan.request.callback:
+            planned.append(plan)
+            continue
+        name = plan.account.name
+        if name not in in_use:
+            in_use[name] = numbers_in_use(store, name)
+        request = callback_request(
+            settings.sip_account(name), plan.options["test_id"], in_use[name], message_dir
+        )
+        options = {**plan.options, "message_path": request.message_path}
+        planned.append(replace(plan, options=options, callback=request))
+    return planned
 
 
 def _account_settings(settings: Settings, name: str | None) -> SipAccountSettings:

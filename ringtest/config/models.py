@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -81,6 +82,10 @@ class SipAccount(Section):
         a registrar is set. (`register` itself would shadow `BaseModel.register`.)
     password: from `password`, env RINGTEST_SIP__<NAME>__PASSWORD, or `password_file`.
     caller_id: the caller ID presented, normalised to E.164.
+    did_pool: numbers (E.164) that ring this account; each open callback test leaves a
+        different one, so a callback is matched to its test exactly.
+    callback_message: WAV a callback test leaves as its message; None: a spoken one
+        naming the callback number and reference (espeak-ng).
     """
 
     name: str
@@ -93,6 +98,8 @@ class SipAccount(Section):
     transport: Literal["udp", "tcp", "tls"] = "udp"
     caller_id: PhoneNumber | None = None
     register_: bool = Field(default=False, alias="register")
+    did_pool: list[PhoneNumber] = Field(default_factory=list)
+    callback_message: Path | None = None
 
     @field_validator("name")
     @classmethod
@@ -158,6 +165,8 @@ class Line(Section):
 
     number: a DDI the public dials, normalised to E.164.
     department: who answers it, as reported.
+    outbound_caller_ids: numbers (E.164) the line's staff call out from, so a callback
+        from one is matched to a callback test of this line.
     """
 
     number: PhoneNumber | None = None
@@ -165,6 +174,7 @@ class Line(Section):
     queue: str | None = None
     department: str = Field(min_length=1)
     name: str | None = None
+    outbound_caller_ids: list[PhoneNumber] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Line:

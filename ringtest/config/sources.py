@@ -37,6 +37,7 @@ OVERRIDES_LABEL = "command line"
 RELATIVE_TO_FILE = (
     ("ami", "secret_file"),
     ("sip", "accounts", "*", "password_file"),
+    ("sip", "accounts", "*", "callback_message"),
     ("report", "smtp", "password_file"),
     ("report", "output_dir"),
 )

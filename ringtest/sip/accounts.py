@@ -7,6 +7,7 @@ thread and reports the first registration result to a future as a one-line error
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Literal
@@ -93,12 +94,23 @@ def with_transport(uri: str, transport: str) -> str:
 
 
 class PjsuaAccount(pj.Account):
-    """A pjsua2 account that reports its first registration result to a future."""
+    """A pjsua2 account that reports its first registration result to a future.
+
+    on_incoming: what takes an inbound call (see `ringtest.sip.inbound`); None: the
+    account does not answer, and pjsua2 refuses a call no `pj.Call` took.
+    """
 
     def __init__(self, settings: SipAccount, registered: Future[None]) -> None:
         super().__init__()
         self.settings = settings
+        self.on_incoming: Callable[[PjsuaAccount, pj.OnIncomingCallParam], None] | None = None
         self._registered = registered
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        if self.on_incoming is None:
+            logger.info("SIP account %r is not answering calls: refused one", self.settings.name)
+            return
+        self.on_incoming(self, prm)
 
     def onRegState(self, prm: pj.OnRegStateParam) -> None:
         if self._registered.done():

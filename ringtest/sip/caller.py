@@ -13,6 +13,11 @@ Who answered: with an `evidence_path`, the audio received after the 200 OK is
 recorded to that WAV (`recording`) and classified (`greeting`) as a person,
 voicemail or an IVR, else `unsure`; only a person answering within the standard
 counts as `within_standard`. Unanswered tests say `AnsweredBy.NONE`.
+
+Callback tests (`message_path`): once the greeting is recorded the call stays up
+while the calling thread classifies it; when no person answered, the message (a
+WAV) is played into the call before hanging up, and `PlacedRingTest.message_left_at`
+says when.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,13 +40,15 @@ from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestResult
 from ringtest.sip.accounts import with_transport
 from ringtest.sip.endpoint import SipEndpoint, Timer
-from ringtest.sip.greeting import Greeting, classify_greeting, read_wav
+from ringtest.sip.greeting import Greeting
+from ringtest.sip.prompt import PromptPlayer
 from ringtest.sip.recording import (
     GREETING_RECORD_SECONDS,
     GreetingRecorder,
-    wait_until_written,
 )
 from ringtest.sip.timeline import SipTimeline, measure
+from ringtest.sip.verdict import decide_on_message, greeting_heard
+from ringtest.sip.wire_log import WireLog
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,13 @@ HANGUP_GRACE_SECONDS = 2.0
 
 CALL_SLOT_POLL_SECONDS = 0.05
 """seconds between attempts to dial while pjsua's call table is full."""
+
+DECISION_SECONDS = 10.0
+"""seconds a callback test's call waits, after recording the greeting, for the verdict
+on whether to leave the message; then it hangs up."""
+
+PROMPT_TAIL_SECONDS = 1.0
+"""seconds kept on the line after the message, so a voicemail system stores all of it."""
 
 PJ_ETOOMANY = 70010
 """pjlib status: pjsua's call table is full."""
@@ -71,6 +86,7 @@ class PlacedRingTest(NamedTuple):
     result: RingTestResult
     timeline: SipTimeline
     greeting: Greeting | None = None
+    message_left_at: datetime | None = None
 
 
 def place_ring_test(
@@ -89,6 +105,7 @@ def place_ring_test(
     test_id: str | None = None,
     evidence_path: Path | None = None,
     record_seconds: float = GREETING_RECORD_SECONDS,
+    message_path: Path | None = None,
 ) -> PlacedRingTest:
     """Call `target_uri` from `account_name`, measure the rings, hang up, return the result.
 
@@ -100,18 +117,20 @@ def place_ring_test(
     evidence_path: where to record what the far end says after the 200 OK (a WAV),
         which then decides `answered_by`; None: no recording, an answer is `unsure`.
     record_seconds: float, seconds of audio recorded (the line is held that long).
+    message_path: a callback request (WAV) to leave when the recording shows no
+        person answered; needs `evidence_path`.
     """
     headers = _checked_headers(extra_headers or {})
     finished: Future[SipTimeline] = Future()
 
-    def start() -> _WireLog:
+    def start() -> WireLog:
         if not endpoint.is_sip_uri(target_uri):
             raise SipError(
                 f"ring test target '{target_uri}' is not a SIP URI: "
                 "write it like sip:2001@127.0.0.1:5060"
             )
         account = endpoint.account(account_name)
-        call = _RingTestCall(endpoint, account, _WireLog(), finished)
+        call = _RingTestCall(endpoint, account, WireLog(), finished)
         identity = account.settings.preferred_identity
         call.dial(
             with_transport(target_uri, account.settings.transport),
@@ -120,6 +139,7 @@ def place_ring_test(
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
             record=None if evidence_path is None else (evidence_path, record_seconds),
+            message=None if evidence_path is None else message_path,
         )
         return call.wire  # never the Call itself: the endpoint must own its last reference
 
@@ -129,6 +149,9 @@ def place_ring_test(
     except BaseException:
         endpoint.call_slots.release()
         raise
+    greeting: Greeting | None = None
+    if message_path is not None and evidence_path is not None:
+        greeting = decide_on_message(endpoint, wire, finished, evidence_path, timeout_seconds)
     try:
         timeline = finished.result(timeout=timeout_seconds + HANGUP_GRACE_SECONDS)
     except FutureTimeout:
@@ -142,7 +165,8 @@ def place_ring_test(
         answer_within_rings=answer_within_rings,
         max_rings=max_rings,
     )
-    greeting = _greeting(timeline, evidence_path)
+    if greeting is None:
+        greeting = greeting_heard(timeline, evidence_path)
     answered_by = AnsweredBy.NONE if greeting is None else greeting.answered_by
     result = RingTestResult(
         test_id=test_id or uuid.uuid4().hex,
@@ -162,25 +186,20 @@ def place_ring_test(
         campaign=campaign,
         evidence_path=None if greeting is None or evidence_path is None else str(evidence_path),
     )
-    return PlacedRingTest(result, timeline, greeting)
-
-
-def _greeting(timeline: SipTimeline, evidence_path: Path | None) -> Greeting | None:
-    """What the recording says about who answered; None when nobody did."""
-    if timeline.answered is None:
-        return None
-    if evidence_path is None or not wait_until_written(evidence_path):
-        return Greeting.unheard()
-    samples, sample_rate = read_wav(evidence_path)
-    return classify_greeting(samples, sample_rate)
+    message_left_at = (
+        None
+        if timeline.message_played is None
+        else timeline.placed_at + timedelta(seconds=timeline.message_played - timeline.invite_sent)
+    )
+    return PlacedRingTest(result, timeline, greeting, message_left_at)
 
 
 def _dial_when_pjsua_has_a_slot(
     endpoint: SipEndpoint,
-    start: Callable[[], _WireLog],
+    start: Callable[[], WireLog],
     target_uri: str,
     timeout_seconds: float,
-) -> _WireLog:
+) -> WireLog:
     """Run `start` on the endpoint, retrying while pjsua has no free call slot.
 
     pjsua reports a call we hung up before any response as disconnected at once but
@@ -227,47 +246,6 @@ def _carries_sdp(whole_message: str) -> bool:
     return bool(body.strip()) and bool(_SDP_CONTENT_TYPE.search(head))
 
 
-class _WireLog:
-    """The monotonic marks of one call's SIP messages, filled in on the endpoint thread."""
-
-    def __init__(self) -> None:
-        self.placed_at = datetime.now(UTC)
-        self.dialled = time.monotonic()
-        self.marks: dict[str, float] = {}
-        self.first_183_had_sdp = False
-        self.final_code: int | None = None
-        self.final_reason = ""
-        self.caller_hung_up = False
-        self.transport_error = False
-
-    def dialling(self) -> None:
-        """Anchor UTC and monotonic time together just before the INVITE goes out."""
-        self.placed_at = datetime.now(UTC)
-        self.dialled = time.monotonic()
-
-    def is_ringing(self) -> bool:
-        return any(key in self.marks for key in ("first_180", "first_183", "first_early_media"))
-
-    def timeline(self) -> SipTimeline:
-        """What happened so far, as a frozen timeline."""
-        invite_sent = self.marks.get("invite_sent", self.dialled)
-        return SipTimeline(
-            placed_at=self.placed_at + timedelta(seconds=invite_sent - self.dialled),
-            invite_sent=invite_sent,
-            first_100=self.marks.get("first_100"),
-            first_180=self.marks.get("first_180"),
-            first_183=self.marks.get("first_183"),
-            first_183_had_sdp=self.first_183_had_sdp,
-            first_early_media=self.marks.get("first_early_media"),
-            answered=self.marks.get("answered"),
-            ended=self.marks.get("ended"),
-            final_code=self.final_code,
-            final_reason=self.final_reason,
-            caller_hung_up=self.caller_hung_up,
-            transport_error=self.transport_error,
-        )
-
-
 class _RingTestCall(pj.Call):
     """One outgoing ring-test call; lives on the endpoint thread only."""
 
@@ -275,7 +253,7 @@ class _RingTestCall(pj.Call):
         self,
         endpoint: SipEndpoint,
         account: pj.Account,
-        wire: _WireLog,
+        wire: WireLog,
         finished: Future[SipTimeline],
     ):
         super().__init__(account)
@@ -286,6 +264,7 @@ class _RingTestCall(pj.Call):
         self._ring_limit_seconds: float | None = None
         self._answered_hold_seconds = 0.0
         self._recorder: GreetingRecorder | None = None
+        self._message: PromptPlayer | None = None
 
     def dial(
         self,
@@ -296,16 +275,21 @@ class _RingTestCall(pj.Call):
         timeout_seconds: float,
         answered_hold_seconds: float,
         record: tuple[Path, float] | None,
+        message: Path | None = None,
     ) -> None:
         """Send the INVITE. ring_limit_seconds: float, seconds of ringing before we hang up.
 
         record: (WAV path, seconds) of received audio to record after the answer.
+        message: a WAV to leave after the recording, if the calling thread `decide`s so.
         """
         self._ring_limit_seconds = ring_limit_seconds
         self._answered_hold_seconds = answered_hold_seconds
         if record is not None:
             self._recorder = GreetingRecorder(*record)
             self._answered_hold_seconds = max(answered_hold_seconds, record[1])
+        if message is not None:
+            self._message = PromptPlayer(message)
+            self.wire.decide = weakref.WeakMethod(self.decide)
         prm = pj.CallOpParam(True)
         for name, value in headers.items():
             header = pj.SipHeader()
@@ -347,6 +331,8 @@ class _RingTestCall(pj.Call):
         self.wire.marks.setdefault("ended", now)
         if self._recorder is not None:
             self._recorder.stop()
+        if self._message is not None:
+            self._message.stop()
         for timer in self._timers:
             timer.cancel()
         if not self._finished.done():
@@ -391,7 +377,8 @@ class _RingTestCall(pj.Call):
         self.wire.final_reason = reason
         if status_code // 100 == 2:
             self.wire.marks["answered"] = now
-            self._later(self._answered_hold_seconds, self._hang_up)
+            after_hold = self._hang_up if self._message is None else self._recorded
+            self._later(self._answered_hold_seconds, after_hold)
         else:
             self.wire.marks.setdefault("ended", now)
 
@@ -403,6 +390,24 @@ class _RingTestCall(pj.Call):
 
     def _later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
         self._timers.append(self._endpoint.call_later(delay_seconds, callback))
+
+    def _recorded(self) -> None:
+        """The greeting is recorded: hand over to the calling thread, which `decide`s."""
+        if self._recorder is not None:
+            self._recorder.stop()
+        self._later(DECISION_SECONDS, self._hang_up)
+        if not self.wire.recorded.done():
+            self.wire.recorded.set_result(None)
+
+    def decide(self, leave_message: bool) -> None:
+        """Leave the message (then hang up when it has played), or hang up now."""
+        if "ended" in self.wire.marks:
+            return
+        if not leave_message or not self._message.start(self, self.getInfo()):
+            self._hang_up()
+            return
+        self.wire.marks["message_played"] = time.monotonic()
+        self._later(self._message.seconds + PROMPT_TAIL_SECONDS, self._hang_up)
 
     def _hang_up_unanswered(self) -> None:
         if "answered" not in self.wire.marks:
@@ -419,6 +424,8 @@ class _RingTestCall(pj.Call):
         self.wire.caller_hung_up = True
         if self._recorder is not None:
             self._recorder.stop()
+        if self._message is not None:
+            self._message.stop()
         try:
             self.hangup(pj.CallOpParam())
         except pj.Error as error:

@@ -214,8 +214,11 @@ class SipEndpoint:
         self._assert_on_thread()
         self._calls.add(call)
 
-    def release_call(self, call: pj.Call) -> None:
+    def release_call(self, call: pj.Call, *, holds_slot: bool = True) -> None:
         """Drop a disconnected call and free its slot on the next loop turn.
+
+        holds_slot: the call took one of `call_slots` (outgoing calls do; inbound
+        calls, answered on this thread, cannot wait for one and do not).
 
         Not inside its own callback (pjsua frees the slot after the callback returns),
         and before any queued command can dial: a pjsua2 Call destroyed after its slot
@@ -225,7 +228,8 @@ class SipEndpoint:
 
         def drop() -> None:
             self._calls.discard(call)
-            self.call_slots.release()
+            if holds_slot:
+                self.call_slots.release()
 
         self.call_later(0.0, drop)
 

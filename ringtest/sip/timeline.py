@@ -61,6 +61,7 @@ class SipTimeline:
         the call ended (pjsua2 ends a call we cancel without waiting for the 487).
     caller_hung_up: we ended the call (CANCEL or BYE), not the far end.
     transport_error: the transport failed to send or connect.
+    message_played: our callback request began playing into the answered call.
     """
 
     placed_at: datetime
@@ -76,6 +77,7 @@ class SipTimeline:
     final_reason: str = ""
     caller_hung_up: bool = False
     transport_error: bool = False
+    message_played: float | None = None
 
     @property
     def ring_started(self) -> float | None:
