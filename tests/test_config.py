@@ -550,3 +550,38 @@ def test_a_bad_report_setting_is_one_line(variable: str, value: str, expected: s
         assert load_settings(environ={variable: value}).report.smtp.password is None
     else:
         assert load_error(environ={variable: value}) == f"{variable}: {expected}"
+
+
+# Callback tests
+
+
+def test_callback_settings_are_numbers_in_e164_and_a_message_beside_the_config(
+    in_tmp: Path,
+) -> None:
+    write_config(
+        in_tmp,
+        ACCOUNT
+        + 'did_pool = ["01382 000150", "+441382000151"]\ncallback_message = "audio/ask.wav"\n'
+        + '[[lines]]\nextension = "2004"\ndepartment = "Planning"\n'
+        + 'outbound_caller_ids = ["01382 434099"]\n',
+    )
+    settings = load_settings(in_tmp / "ringtest.toml", environ={})
+    account = settings.sip_account("main-office")
+    assert account.did_pool == ["+441382000150", "+441382000151"]
+    assert account.callback_message == in_tmp / "audio" / "ask.wav"
+    assert settings.lines[0].outbound_caller_ids == ["+441382434099"]
+
+
+def test_callback_settings_default_to_none() -> None:
+    settings = load_settings(
+        overrides={"sip.accounts": [{"name": "a", "user": "u", "domain": "d"}]}, environ={}
+    )
+    assert settings.sip_account("a").did_pool == []
+    assert settings.sip_account("a").callback_message is None
+
+
+def test_a_did_that_is_no_number_is_one_line(in_tmp: Path) -> None:
+    assert load_error(ACCOUNT + 'did_pool = ["0207"]\n') == (
+        "ringtest.toml: sip.accounts[0].did_pool[0] '0207' is not a valid phone number for "
+        "region GB: write it in E.164, e.g. +442079460000"
+    )

@@ -14,6 +14,7 @@ import click
 
 from ringtest import __version__
 from ringtest.cli.call import call
+from ringtest.cli.callbacks_wait import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
@@ -67,6 +68,7 @@ for command in (
     replay,
     calls,
     callbacks,
+    callbacks_wait,
     demo,
     call,
     campaign,

@@ -63,14 +63,17 @@ def answer_inbound(
     default_region: str,
     ring_seconds: float = RING_SECONDS,
     max_call_seconds: float = MAX_CALL_SECONDS,
+    arrivals: queue.SimpleQueue[InboundCall] | None = None,
 ) -> queue.SimpleQueue[InboundCall]:
     """Make `account_name` answer its inbound calls with the WAV at `prompt_path`.
 
     default_region: how numbers without a country code are read (``GB``).
     ring_seconds / max_call_seconds: float seconds, see `RING_SECONDS`, `MAX_CALL_SECONDS`.
-    Returns the queue every inbound call is put on as it arrives.
+    arrivals: the queue every inbound call is put on as it arrives (None: a new one);
+    returned.
     """
-    arrivals: queue.SimpleQueue[InboundCall] = queue.SimpleQueue()
+    if arrivals is None:
+        arrivals = queue.SimpleQueue()
     player_seconds = PromptPlayer(prompt_path).seconds  # a bad WAV fails here, not mid-call
 
     def take(account: PjsuaAccount, prm: pj.OnIncomingCallParam) -> None:
@@ -100,6 +103,15 @@ def answer_inbound(
 
     endpoint.submit(install).result()
     return arrivals
+
+
+def stop_answering(endpoint: SipEndpoint, account_name: str) -> None:
+    """Make `account_name` refuse inbound calls again (calls in progress play out)."""
+
+    def uninstall() -> None:
+        endpoint.account(account_name).on_incoming = None
+
+    endpoint.submit(uninstall).result()
 
 
 class _AnsweringCall(pj.Call):
