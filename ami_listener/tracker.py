@@ -21,7 +21,11 @@ What the caller experiences, and which events show it (Asterisk 22):
   caller then hears ``Background``/``Read``/``WaitExten``/``Playback``, and
   nothing about a person otherwise;
 * busy / failed: ``Busy``/``Congestion`` in the dialplan, ``DialEnd`` with
-  BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause;
+  BUSY/CONGESTION/CHANUNAVAIL, or the caller's hang-up cause; the caller's
+  ``Newstate Busy`` comes with congestion as well, so it never overrides those;
+* a blind transfer (``BlindTransfer``; the transferee is the caller's own
+  channel, sent on through the dialplan) keeps the first person's answer: the
+  caller's ringing ended there, and the call ends with its last channel;
 * the caller's number is the caller channel's ``CallerIDNum``, updated by
   ``NewCallerid`` when the dialplan rewrites it;
 * a restart or shutdown hangs every channel up with ``SoftHangupRequest
@@ -256,8 +260,11 @@ class CallTracker:
 
     @staticmethod
     def _caller_state(call: _OpenCall, state: str, at: datetime) -> None:
+        """The caller's own channel state. ``Busy`` is what Asterisk sets for any busy
+        *or congestion* indication (``Congestion()`` too), so it only says busy when
+        nothing more specific (the application, a ``DialEnd`` status) was seen first."""
         if state == "Busy" and not call.person_answered:
-            call.failure = CallOutcome.BUSY
+            call.failure = call.failure or CallOutcome.BUSY
         elif state == "Up" and call.pbx_answered_at is None:
             call.pbx_answered_at = at
             if call.voicemail_started and call.answered_by is AnsweredBy.NONE:

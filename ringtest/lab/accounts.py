@@ -9,9 +9,10 @@ Ports (all on 127.0.0.1):
 * 5038/tcp   AMI
 * 5060/udp+tcp PJSIP
 * 10000-10999/udp Asterisk RTP
-* 5071-5077/udp  lab staff agents staff1..staff7 (SIP), one sipp UAS each
+* 5071-5078/udp  lab staff agents staff1..staff8 (SIP), one sipp UAS each
 * 5080/udp  the lab citizens' phone (citizenphone), a sipp UAS like the staff agents
-* 12010-12080/udp  their RTP ports (staffN uses 12000 + 10 * N, citizenphone 12080)
+* 12010-12090/udp  their RTP ports (staff1..7 use 12000 + 10 * N, citizenphone 12080,
+  staff8 12090)
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class StaffAgent:
     secret: str
     sip_port: int
     rtp_port: int
+    scenario: str = "staff_uas.xml"
+    """The sipp scenario (in ``ringtest/lab/scenarios/``) the agent runs."""
 
     @property
     def contact(self) -> str:
@@ -78,6 +81,9 @@ class LineKind(StrEnum):
     IVR = "ivr"
     VOICEMAIL = "voicemail"
     BUSY = "busy"
+    TRANSFER = "transfer"
+    LOCAL = "local"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,8 @@ class Department:
     e164: str
     kind: LineKind
     staff: tuple[str, ...]
+    queue: str | None = None
+    """The Asterisk queue that answers the line (QUEUE lines only)."""
 
 
 AMI_LISTENER = AmiUser(
@@ -117,20 +125,46 @@ STAFF = tuple(
     StaffAgent(f"staff{n}", f"lab-staff{n}-secret", sip_port=5070 + n, rtp_port=12000 + 10 * n)
     for n in range(1, 8)
 )
+RECEPTION_AGENT = StaffAgent(
+    "staff8", "lab-staff8-secret", sip_port=5078, rtp_port=12090, scenario="transfer_uas.xml"
+)
+"""Reception's phone: answers like the others, then blind-transfers the caller (REFER)
+to `TRANSFER_TARGET` and hangs up."""
+TRANSFER_TARGET = "2002"
+"""Where Reception transfers every call: Housing's ring group."""
+TRANSFER_AFTER_MS = 1000
+"""How long Reception talks (milliseconds after answering) before transferring."""
 CITIZEN_PHONE = StaffAgent("citizenphone", "lab-citizenphone-secret", sip_port=5080, rtp_port=12080)
 """The lab citizens' home phone: staff call-backs to +4413820001XX ring it, and it
 answers like a staff agent (after X-Lab-Answer ms, default 2000)."""
-ANSWERING_AGENTS = (*STAFF, CITIZEN_PHONE)
+ANSWERING_AGENTS = (*STAFF, RECEPTION_AGENT, CITIZEN_PHONE)
 """Every lab phone answered by a sipp agent that `lab up` starts."""
 
 DEPARTMENTS = (
     Department("Switchboard", "2000", "+441382434000", LineKind.IVR, ("staff6",)),
     Department("Council Tax", "2001", "+441382434001", LineKind.PERSON, ("staff1",)),
     Department("Housing", "2002", "+441382434002", LineKind.RING_GROUP, ("staff2", "staff3")),
-    Department("Benefits", "2003", "+441382434003", LineKind.QUEUE, ("staff4", "staff5")),
+    Department(
+        "Benefits", "2003", "+441382434003", LineKind.QUEUE, ("staff4", "staff5"), "benefits"
+    ),
     Department("Planning", "2004", "+441382434004", LineKind.VOICEMAIL, ("staff7",)),
     Department("Licensing", "2005", "+441382434005", LineKind.BUSY, ()),
+    Department("Reception", "2006", "+441382434006", LineKind.TRANSFER, ("staff8",)),
+    Department("Customer Services", "2007", "+441382434007", LineKind.LOCAL, ("staff1",)),
+    Department("Out of order", "2008", "+441382434008", LineKind.FAILED, ()),
+    Department("Permits", "2009", "+441382434009", LineKind.QUEUE, ("staff2", "staff3"), "permits"),
 )
 
 VOICEMAIL_RING_SECONDS = 12
 """Planning (2004) rings staff7 this long before sending the caller to voicemail."""
+
+
+def department_lines() -> list[dict[str, str]]:
+    """Every lab department as a ringtest ``[[lines]]`` table: a queue line by its
+    queue's name, any other by its extension (the form `examples/lab.toml` uses)."""
+    return [
+        {"queue": dept.queue, "department": dept.name}
+        if dept.queue
+        else {"extension": dept.extension, "department": dept.name}
+        for dept in DEPARTMENTS
+    ]

@@ -1,10 +1,12 @@
 """The lab's council staff: one sipp UAS per staff account, answering like a person.
 
 Each agent listens on its static contact (``sip:staffN@127.0.0.1:507N``, see
-`ringtest.lab.accounts`) and runs ``scenarios/staff_uas.xml``: 100 and 180 at
-once, then answer after the caller's ``X-Lab-Answer`` milliseconds (default
-`DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for ``busy``, or ring until
-cancelled for ``never``.
+`ringtest.lab.accounts`) and runs its scenario, most ``scenarios/staff_uas.xml``:
+100 and 180 at once, then answer after the caller's ``X-Lab-Answer``
+milliseconds (default `DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for
+``busy``, or ring until cancelled for ``never``. Reception (staff8) runs
+``scenarios/transfer_uas.xml``: it answers the same way, then blind-transfers the
+caller to `TRANSFER_TARGET` with a REFER.
 sipp handles many calls in a row and at once. Agents run detached (sipp
 ``-bg``) with pid and error files in ``<lab dir>/staff/``.
 """
@@ -19,12 +21,19 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from ringtest.errors import LabError
-from ringtest.lab.accounts import ANSWERING_AGENTS, DEFAULT_ANSWER_MS, LAB_HOST, StaffAgent
+from ringtest.lab.accounts import (
+    ANSWERING_AGENTS,
+    DEFAULT_ANSWER_MS,
+    LAB_HOST,
+    SIP_PORT,
+    TRANSFER_AFTER_MS,
+    TRANSFER_TARGET,
+    StaffAgent,
+)
 from ringtest.lab.audio.rtp_pcap import wav_to_rtp_pcap
 from ringtest.lab.ports import LabPort, is_listening
 from ringtest.lab.processes import running_pid, stop, wait_until
 
-SCENARIO = "staff_uas.xml"
 GREETING_WAV = "hello.wav"
 """What a staff agent says on answering: "Hello?" (espeak-ng, 8 kHz, shipped)."""
 GREETING_PCAP = "hello.pcap"
@@ -70,13 +79,15 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         )
     work_dir = lab_dir / "staff"
     work_dir.mkdir(parents=True, exist_ok=True)
-    scenario = work_dir / SCENARIO
-    scenario.write_bytes(files("ringtest.lab").joinpath("scenarios", SCENARIO).read_bytes())
+    for scenario in {agent.scenario for agent in ANSWERING_AGENTS}:
+        (work_dir / scenario).write_bytes(
+            files("ringtest.lab").joinpath("scenarios", scenario).read_bytes()
+        )
     with as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV)) as greeting:
         wav_to_rtp_pcap(greeting, work_dir / GREETING_PCAP)
     for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
         if not status.up:
-            _start_agent(agent, scenario, work_dir)
+            _start_agent(agent, work_dir)
     return staff_status(lab_dir)
 
 
@@ -88,12 +99,14 @@ def stop_staff(lab_dir: Path) -> None:
         _pid_file(lab_dir, agent).unlink(missing_ok=True)
 
 
-def _start_agent(agent: StaffAgent, scenario: Path, work_dir: Path) -> None:
+def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
     error_file = work_dir / f"{agent.username}.errors.log"
     argv = [
-        "sipp", "-sf", str(scenario), "-bg", "-nostdin",
+        "sipp", "-sf", str(work_dir / agent.scenario), "-bg", "-nostdin",
         "-i", LAB_HOST, "-p", str(agent.sip_port), "-mp", str(agent.rtp_port),
         "-s", agent.username, "-key", "default_answer_ms", str(DEFAULT_ANSWER_MS),
+        "-key", "transfer_target", f"sip:{TRANSFER_TARGET}@{LAB_HOST}:{SIP_PORT}",
+        "-key", "transfer_after_ms", str(TRANSFER_AFTER_MS),
         "-recv_timeout", str(RECV_TIMEOUT_MS), "-aa",
         "-trace_err", "-error_file", str(error_file),
     ]  # fmt: skip

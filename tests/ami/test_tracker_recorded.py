@@ -13,15 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ami_listener.callbacks import CallbackLedger
+from ami_listener.lines import LineDirectory
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.tracker import CallTracker
-from ringtest.lab.settings import lab_lines
+from ringtest.lab.accounts import TRANSFER_AFTER_MS, department_lines
+from ringtest.lab.settings import lab_settings
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.standards import Standards
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"
-LINES = lab_lines()
+LINES = LineDirectory.from_settings(lab_settings({"lines": department_lines()}).lines)
+"""`examples/lab.toml`'s lines and every other lab department's (Reception and on)."""
 GB = Standards()
 
 
@@ -194,3 +197,84 @@ def test_call_cut_off_by_a_pbx_restart_is_incomplete_not_abandoned():
     assert call.outcome is CallOutcome.INCOMPLETE
     assert call.gap_note.startswith("cut off by the PBX shutting down at 2026-11-23T")
     assert not sink.batch.obligations
+
+
+def events_of(name: str, event: str, call_id: str) -> list[dict[str, str]]:
+    """The fixture's `event` frames of call `call_id`, as header dicts (first value wins)."""
+    frames = (FIXTURES / f"{name}.ami").read_bytes().decode().split("\r\n\r\n")
+    parsed = [
+        dict(reversed([line.split(": ", 1) for line in frame.split("\r\n") if ": " in line]))
+        for frame in frames
+    ]
+    return [f for f in parsed if f.get("Event") == event and f.get("Linkedid") == call_id]
+
+
+def test_blind_transfer_keeps_the_first_answer_and_ends_with_the_last_channel():
+    call, batch = ringtester_call("blind_transfer_answered_after_1100ms")
+    assert (call.outcome, call.answered_by, call.line, call.department) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "2006",
+        "Reception",
+    )
+    assert call.ring_seconds == pytest.approx(1.1, abs=0.05)
+    assert call.rings == 1
+    housing_answer = [
+        float(e["Timestamp"])
+        for e in events_of("blind_transfer_answered_after_1100ms", "Newstate", call.call_id)
+        if e["Channel"].startswith("PJSIP/staff2") and e["ChannelStateDesc"] == "Up"
+    ]
+    assert len(housing_answer) == 1, "the transfer target (Housing) answered once"
+    assert call.answered_at.timestamp() < housing_answer[0] - TRANSFER_AFTER_MS / 1000
+    assert call.ended_at.timestamp() > housing_answer[0]
+    assert [c.call_id for c in batch.calls].count(call.call_id) == 1
+
+
+def test_local_channel_halves_and_their_optimisation_are_not_an_answer_or_an_end():
+    name = "local_channel_answers_after_1300ms"
+    call, batch = ringtester_call(name)
+    assert (call.outcome, call.answered_by, call.department) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "Customer Services",
+    )
+    assert call.ring_seconds == pytest.approx(1.3, abs=0.05)
+    [staff_up] = [
+        e
+        for e in events_of(name, "Newstate", call.call_id)
+        if e["Channel"].startswith("PJSIP/staff1") and e["ChannelStateDesc"] == "Up"
+    ]
+    assert call.answered_at.timestamp() == pytest.approx(float(staff_up["Timestamp"]), abs=1e-6)
+    local_gone = max(
+        float(e["Timestamp"])
+        for e in events_of(name, "Hangup", call.call_id)
+        if e["Channel"].startswith("Local/")
+    )
+    assert call.ended_at.timestamp() > local_gone
+    assert [c.call_id for c in batch.calls].count(call.call_id) == 1
+
+
+def test_congestion_is_a_failed_call_not_busy():
+    call, batch = ringtester_call("congestion_fails")
+    assert (call.outcome, call.answered_by, call.ring_seconds, call.rings, call.line) == (
+        CallOutcome.FAILED,
+        AnsweredBy.NONE,
+        None,
+        None,
+        "2008",
+    )
+    assert not call.within_standard
+    [obligation] = [ob for ob in batch.obligations if ob.call_id == call.call_id]
+    assert obligation.caller == RINGTESTER, "a failed call is a missed call, owed a callback"
+
+
+def test_round_robin_queue_member_answering_is_timed_from_joining_the_queue():
+    call, _ = ringtester_call("rrmemory_queue_answers_after_1700ms")
+    assert (call.outcome, call.answered_by, call.line, call.department) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "permits",
+        "Permits",
+    )
+    assert call.ring_seconds == pytest.approx(1.7, abs=0.05)
+    assert call.rings == 1

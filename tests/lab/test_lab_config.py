@@ -12,8 +12,11 @@ from ringtest.lab.accounts import (
     ANSWERING_AGENTS,
     CALLERS,
     DEPARTMENTS,
+    RECEPTION_AGENT,
     RTP_PORT_RANGE,
+    TRANSFER_TARGET,
     VOICEMAIL_RING_SECONDS,
+    LineKind,
 )
 from ringtest.lab.pbx import asterisk_config_dir
 
@@ -105,3 +108,40 @@ def test_docker_files_use_the_one_config_copy() -> None:
     assert compose.count("network_mode: host") == 2
     assert "COPY docker/asterisk/ /etc/asterisk/" in dockerfile
     assert dockerfile.count("apt-get -o Acquire::Check-Valid-Until=false") == 2
+
+
+def queue_members() -> dict[str, list[str]]:
+    """queues.conf: each queue's ``member =>`` interfaces, in file order."""
+    members: dict[str, list[str]] = {}
+    for raw in (CONFIG / "queues.conf").read_text().splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if header := re.match(r"\[([^\]]+)\]", line):
+            queue = members.setdefault(header.group(1), [])
+        elif line.startswith("member =>"):
+            queue.append(line.split("=>", 1)[1].split(",")[0].strip())
+    return members
+
+
+def test_every_queue_department_has_its_queue_with_its_staff_as_members() -> None:
+    queues = dict(sections("queues.conf"))
+    members = queue_members()
+    for dept in (d for d in DEPARTMENTS if d.kind is LineKind.QUEUE):
+        assert members[dept.queue] == [f"PJSIP/{staff}" for staff in dept.staff], dept
+    assert {queues[d.queue]["strategy"] for d in DEPARTMENTS if d.queue} > {"ringall"}
+
+
+def test_reception_can_blind_transfer_to_its_target() -> None:
+    endpoints = {name: values for name, values in sections("pjsip.conf") if "context" in values}
+    endpoint = endpoints[RECEPTION_AGENT.username]
+    assert endpoint["context"] == "council-inbound"
+    assert endpoint.get("allow_transfer", "yes") == "yes"
+    assert f"exten => {TRANSFER_TARGET},1," in (CONFIG / "extensions.conf").read_text()
+    modules = (CONFIG / "modules.conf").read_text().splitlines()
+    assert "load => res_pjsip_refer.so" in modules
+
+
+def test_every_staff_agent_has_its_own_sip_and_rtp_ports() -> None:
+    sip_ports = [agent.sip_port for agent in ANSWERING_AGENTS]
+    rtp_ports = [agent.rtp_port for agent in ANSWERING_AGENTS]
+    assert len(set(sip_ports)) == len(sip_ports)
+    assert all(abs(a - b) > 2 for i, a in enumerate(rtp_ports) for b in rtp_ports[i + 1 :])
