@@ -46,14 +46,21 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from analysis.observations import LIVE, calls_frame, live_observations
+from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows, tally_obligations
+from analysis.observations import calls_frame, live_observations
 from analysis.periods import Period, local_days, period_label, period_starts, starts_between
-from ringtest.records import CallbackStatus, CallOutcome
+from ringtest.records import CallOutcome
 
 if TYPE_CHECKING:
     from ringtest.config import Settings
 
-__all__ = ["answering_compliance", "calls_frame", "compliance_rows", "tally", "wilson_interval"]
+__all__ = [
+    "answering_compliance",
+    "calls_frame",
+    "compliance_rows",
+    "tally",
+    "wilson_interval",
+]
 
 Z_95 = 1.959963984540054
 TALLY_KEYS = ("source", "day", "department", "line")
@@ -100,13 +107,6 @@ METRICS = (
     "median_callback_working_hours",
     "p90_callback_working_hours",
 )
-CALLBACK_COUNTS = (
-    "callbacks_owed",
-    "called_back_within_standard",
-    "caller_got_through",
-    "callbacks_open",
-    "callbacks_overdue",
-)
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,24 @@ class Tally:
     counts: pd.DataFrame
     rings: pd.DataFrame
 
+    @classmethod
+    def of(cls, counts: Sequence[pd.DataFrame], rings: Sequence[pd.DataFrame]) -> Tally:
+        """The sum of partial `counts` and `rings` frames (rows sharing keys added up)."""
+        keys = list(TALLY_KEYS)
+        return cls(
+            _summed(counts, keys, [*keys, *COUNTED]),
+            _summed(rings, [*keys, "rings"], [*keys, "rings", "calls"]),
+        )
+
+    def between_days(self, first: pd.Timestamp, last: pd.Timestamp) -> Tally:
+        """Only the local days first..last (inclusive)."""
+
+        def within(frame: pd.DataFrame) -> pd.DataFrame:
+            days = pd.to_datetime(frame["day"])
+            return frame[(days >= first) & (days <= last)]
+
+        return Tally(within(self.counts), within(self.rings))
+
 
 def tally(chunks: Iterable[pd.DataFrame], rules: MetricRules) -> Tally:
     """Sum observation chunks (OBSERVATION_COLUMNS) into a day-level `Tally`."""
@@ -156,15 +174,15 @@ def tally(chunks: Iterable[pd.DataFrame], rules: MetricRules) -> Tally:
             chunk_counts, chunk_rings = _tally_chunk(chunk, rules)
             counts.append(chunk_counts)
             rings.append(chunk_rings)
-    keys = list(TALLY_KEYS)
-    if not counts:
-        return Tally(
-            pd.DataFrame(columns=[*keys, *COUNTED]), pd.DataFrame(columns=[*keys, "rings", "calls"])
-        )
-    return Tally(
-        pd.concat(counts).groupby(keys, sort=True).sum().reset_index(),
-        pd.concat(rings).groupby([*keys, "rings"], sort=True).sum().reset_index(),
-    )
+    return Tally.of(counts, rings)
+
+
+def _summed(frames: Sequence[pd.DataFrame], keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """Non-empty `frames` concatenated and summed per `keys`; no rows: an empty frame."""
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames).groupby(keys, sort=True).sum().reset_index()
 
 
 def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -196,7 +214,7 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
 
 def compliance_rows(
     counted: Tally,
-    obligations: pd.DataFrame | None,
+    obligations: pd.DataFrame | CallbackTally | None,
     rules: MetricRules,
     period: Period = Period.WEEK,
     by: Sequence[str] = ("department",),
@@ -207,16 +225,19 @@ def compliance_rows(
 
     With `since` and `until` (the range the data was read for), every period of the
     range gets a row for every group seen, with zero calls where nothing happened.
-    Columns: source, period (label), period_start (local first day), *by, *METRICS.
+    `obligations` are rows (`analysis.observations.OBLIGATION_COLUMNS`) or their
+    `CallbackTally`. Columns: source, period (label), period_start (local first day),
+    *by, *METRICS.
     """
     keys = ["source", "period_start", *by]
     counts = _by_period(counted.counts, period, keys, COUNTED)
     if since is not None and until is not None and period is not Period.ALL:
         counts = _with_empty_periods(counts, keys, starts_between(since, until, rules.zone, period))
     rows = counts.merge(_ring_quantiles(counted.rings, period, keys), on=keys, how="left")
-    if obligations is not None and len(obligations):
-        callbacks = _callbacks(obligations, rules, period, keys)
-        rows = rows.merge(callbacks, on=keys, how="outer")
+    if isinstance(obligations, pd.DataFrame):
+        obligations = tally_obligations(obligations, rules.zone)
+    if obligations is not None and len(obligations.counts):
+        rows = rows.merge(callback_rows(obligations, period, by), on=keys, how="outer")
     for name in COUNTED + CALLBACK_COUNTS:
         rows[name] = rows[name].fillna(0).astype(int) if name in rows else 0
     rows = _derived(rows)
@@ -294,34 +315,6 @@ def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
     low = values[np.searchsorted(cumulative, below, side="right")]
     high = values[np.searchsorted(cumulative, min(below + 1, total - 1), side="right")]
     return float(low + (position - below) * (high - low))
-
-
-def _callbacks(
-    obligations: pd.DataFrame, rules: MetricRules, period: Period, keys: list[str]
-) -> pd.DataFrame:
-    status = obligations["status"]
-    called_back = status == CallbackStatus.CALLED_BACK
-    on_time = called_back & (obligations["closed_at"] <= obligations["deadline_at"])
-    frame = pd.DataFrame(
-        {
-            "source": LIVE,
-            "period_start": period_starts(
-                local_days(obligations["started_at"], rules.zone), period
-            ),
-            **{name: obligations[name] for name in keys if name not in ("source", "period_start")},
-            "callbacks_owed": 1,
-            "called_back_within_standard": on_time,
-            "caller_got_through": status == CallbackStatus.CALLER_GOT_THROUGH,
-            "callbacks_open": status == CallbackStatus.OPEN,
-            "callbacks_overdue": status == CallbackStatus.OVERDUE,
-            "hours": obligations["working_seconds"].where(called_back) / 3600.0,
-        }
-    )
-    grouped = frame.groupby(keys, sort=True)
-    sums = grouped[list(CALLBACK_COUNTS)].sum()
-    sums["median_callback_working_hours"] = grouped["hours"].quantile(0.5)
-    sums["p90_callback_working_hours"] = grouped["hours"].quantile(0.9)
-    return sums.reset_index()
 
 
 def _derived(rows: pd.DataFrame) -> pd.DataFrame:

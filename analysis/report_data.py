@@ -1,9 +1,11 @@
 """Everything one report shows, read in one pass over the store.
 
-`gather_report` streams the stored live calls of the report period and the
-`TREND_WEEKS` weeks ending with it into one day-level tally, reads the ring tests
-and callback obligations of the same span, and asks `compliance_rows` for the
-period's rows (per department, both sources) and the weekly trend rows. The
+`gather_report` has the database sum the stored live calls and callback
+obligations of the report period and the `TREND_WEEKS` weeks ending with it into
+day-level tallies (`analysis.stored`: only sums cross into Python, so 10M calls
+take seconds and little memory), adds the ring tests of the same span, and asks
+`compliance_rows` for the period's rows (per department, both sources) and the
+weekly trend rows. The
 headline table, the charts, the PDF, the HTML summary, the CSV and the email
 are all made from the `ReportData` it returns.
 """
@@ -17,17 +19,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.compliance import MetricRules, Tally, compliance_rows, tally
-from analysis.observations import (
-    LIVE,
-    RING_TEST,
-    ring_test_observations,
-    stored_call_chunks,
-    stored_obligations,
-)
+from analysis.observations import LIVE, RING_TEST, ring_test_observations
 from analysis.periods import Period, local_days, weeks_back
+from analysis.stored import stored_callbacks, stored_tally
 from ringtest.calendar import parse_opening_hours
 from ringtest.config import Settings
-from ringtest.records import CallbackStatus
 from ringtest.store import Store
 
 TREND_WEEKS = 12
@@ -93,22 +89,18 @@ def gather_report(
     rules = MetricRules.from_settings(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
     tests = store.ring_tests(since=trend_since, until=until, department=department)
-    counted = tally(
-        [
-            *stored_call_chunks(store, trend_since, until, department),
-            ring_test_observations(tests),
-        ],
-        rules,
-    )
-    owed = stored_obligations(store, trend_since, until, department)
-    in_period = _between(counted, since, until, rules.zone)
-    owed_in_period = owed[(owed["started_at"] >= since) & (owed["started_at"] < until)]
+    calls = stored_tally(store, rules, trend_since, until, department)
+    tested = tally([ring_test_observations(tests)], rules)
+    counted = Tally.of([calls.counts, tested.counts], [calls.rings, tested.rings])
+    owed = stored_callbacks(store, rules, trend_since, until, department)
+    first, last = _days_of(since, until, rules.zone)
+    in_period = counted.between_days(first, last)
+    owed_in_period = owed.between_days(first, last)
     rows = compliance_rows(in_period, owed_in_period, rules, Period.ALL, since=since, until=until)
     weekly = compliance_rows(
         counted, owed, rules, Period.WEEK, since=weeks_back(until, rules.zone, TREND_WEEKS),
         until=until,
     )  # fmt: skip
-    called_back = owed_in_period[owed_in_period["status"] == CallbackStatus.CALLED_BACK]
     return ReportData(
         title=title,
         when=when,
@@ -124,12 +116,7 @@ def gather_report(
         rings=in_period.rings.groupby(["source", "department", "rings"], as_index=False)[
             "calls"
         ].sum(),
-        callback_hours=pd.DataFrame(
-            {
-                "department": called_back["department"],
-                "hours": called_back["working_seconds"] / 3600.0,
-            }
-        ),
+        callback_hours=owed_in_period.hours_of_each(),
     )
 
 
@@ -172,14 +159,10 @@ def working_day_hours(settings: Settings) -> float:
     return max(minutes) / 60.0
 
 
-def _between(counted: Tally, since: datetime, until: datetime, zone: ZoneInfo) -> Tally:
+def _days_of(since: datetime, until: datetime, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last local days of [since, until)."""
     first, last = local_days(pd.Series([since, until - timedelta(microseconds=1)]), zone)
-
-    def within(frame: pd.DataFrame) -> pd.DataFrame:
-        days = pd.to_datetime(frame["day"])
-        return frame[(days >= first) & (days <= last)]
-
-    return Tally(within(counted.counts), within(counted.rings))
+    return first, last
 
 
 def _count(row: pd.Series | None, name: str) -> str:

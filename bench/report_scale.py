@@ -59,7 +59,7 @@ def fill(database: Path, calls: int, seed: int = 6) -> None:
         connection.execute(f"DROP INDEX {name}")
     generator = np.random.default_rng(seed)
     for first in range(0, calls, BATCH_ROWS):
-        calls_rows, owed_rows = _batch(generator, first, min(BATCH_ROWS, calls - first))
+        calls_rows, owed_rows = _batch(generator, first, min(BATCH_ROWS, calls - first), calls)
         connection.executemany(f"INSERT INTO calls VALUES ({', '.join('?' * 18)})", calls_rows)
         connection.executemany(
             f"INSERT INTO callback_obligations VALUES ({', '.join('?' * 12)})", owed_rows
@@ -71,8 +71,12 @@ def fill(database: Path, calls: int, seed: int = 6) -> None:
     connection.close()
 
 
-def _batch(generator: np.random.Generator, first: int, size: int) -> tuple[list, list]:
-    seconds = generator.integers(0, 12 * 7 * 86400, size)
+def _batch(generator: np.random.Generator, first: int, size: int, calls: int) -> tuple[list, list]:
+    """Calls first..first+size of `calls`, at uniform random times of their share of the
+    12 weeks, in start order (as the listener stores them, as calls end)."""
+    span = 12 * 7 * 86400
+    low, high = span * first // calls, span * (first + size) // calls
+    seconds = np.sort(generator.integers(low, max(high, low + 1), size))
     started = np.datetime64(FIRST_MONDAY.replace(tzinfo=None)) + seconds.astype("timedelta64[s]")
     text = np.datetime_as_string(started, unit="us")
     department = generator.integers(0, len(DEPARTMENTS), size)
@@ -89,7 +93,7 @@ def _batch(generator: np.random.Generator, first: int, size: int) -> tuple[list,
         calls.append((
             call_id, "bench", line, name, "+441382000100", line, at, at, at if answered else None,
             "person" if answered else "none", at, float(ring_seconds[index]), int(rings[index]),
-            outcome[index], answered and rings[index] <= 7, False, None, None,
+            outcome[index], bool(answered and rings[index] <= 7), False, None, None,
         ))  # fmt: skip
         if not answered:
             owed.append((

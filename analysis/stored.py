@@ -1,0 +1,164 @@
+"""Day-level tallies of stored calls and obligations, summed by the database.
+
+`stored_tally` and `stored_callbacks` give exactly what `tally` over
+`stored_call_chunks` and `tally_obligations` over `stored_obligations` give (the
+row-level path, kept as the reference the tests compare against), but the
+database sums the rows per time bucket (`ringtest.store.aggregates`) and only
+those sums cross into Python.
+
+Buckets and local days. A call belongs to the local day it started in. The
+database knows UTC, not the calendar's zone, so it groups by buckets of
+`width` seconds of Unix time, `width` chosen by `day_buckets` so that no bucket
+holds two local days: it divides 86,400, every UTC offset the zone uses in the
+range and every instant its offset changes. Within a bucket the offset is then
+constant and local midnights fall only on bucket starts, so each bucket's local
+day is the local day of its start, computed by the same `local_days` as for
+single calls. That is 86,400 s for UTC (or GMT in a winter range), 3,600 s for
+most zones (whole-hour offsets and changes), 900 s for +05:45, down to 1 s for
+historical local mean times: exact for every zone, and as few buckets as allows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from analysis.callbacks import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
+from analysis.compliance import COUNTED, TALLY_KEYS, MetricRules, Tally
+from analysis.observations import LIVE
+from analysis.periods import local_days
+from ringtest.records import CallbackStatus
+from ringtest.store import Store, aggregates
+from ringtest.store.aggregates import Buckets
+
+SECONDS_PER_DAY = 86_400
+OFFSET_PROBE = timedelta(hours=1)
+"""How often the zone's UTC offset is probed for changes (then found to the second);
+no zone changes its offset twice within an hour."""
+
+
+@dataclass(frozen=True)
+class DayBuckets:
+    """Buckets that each lie within one local day of `zone`."""
+
+    buckets: Buckets
+    zone: ZoneInfo
+
+    def days(self, bucket: pd.Series) -> pd.Series:
+        """The local day (naive midnight, datetime64[ns]) of each bucket number."""
+        unique = pd.Series(bucket.unique())
+        seconds = self.buckets.origin + unique.astype("int64") * self.buckets.width
+        starts = pd.to_datetime(seconds, unit="s", utc=True).astype("datetime64[ns, UTC]")
+        day_of = dict(
+            zip(unique, local_days(starts, self.zone).astype("datetime64[ns]"), strict=True)
+        )
+        return bucket.map(day_of).astype("datetime64[ns]")
+
+
+def day_buckets(since: datetime, until: datetime, zone: ZoneInfo) -> DayBuckets:
+    """The widest buckets of [since, until) that never straddle a local day of `zone`."""
+    width = SECONDS_PER_DAY
+    for offset in _offsets(since, until, zone):
+        width = math.gcd(width, offset)
+    for change in _offset_changes(since, until, zone):
+        width = math.gcd(width, change)
+    origin = math.floor(since.timestamp()) // width * width
+    return DayBuckets(Buckets(origin=origin, width=width), zone)
+
+
+def stored_tally(
+    store: Store, rules: MetricRules, since: datetime, until: datetime,
+    department: str | None = None,
+) -> Tally:  # fmt: skip
+    """Live calls (test calls left out) that started in [since, until) as a day-level `Tally`."""
+    grid = day_buckets(since, until, rules.zone)
+    counts, rings = [], []
+    chunks = aggregates.call_sums(store, since, until, grid.buckets, rules.answer_within_rings,
+                                  rules.short_abandon_seconds, department)  # fmt: skip
+    for chunk in chunks:
+        frame = pd.DataFrame.from_records(chunk, columns=aggregates.CALL_SUM_COLUMNS)
+        frame.insert(0, "source", LIVE)
+        frame.insert(1, "day", grid.days(frame.pop("bucket")))
+        frame[list(COUNTED)] = frame[list(COUNTED)].astype("int64")
+        counts.append(frame[[*TALLY_KEYS, *COUNTED]])
+        answered = frame[frame["person_rings"].notna()]
+        rings.append(
+            answered[list(TALLY_KEYS)].assign(
+                rings=answered["person_rings"].astype(float), calls=answered["offered"]
+            )
+        )
+    return Tally.of(counts, rings)
+
+
+def stored_callbacks(
+    store: Store, rules: MetricRules, since: datetime, until: datetime,
+    department: str | None = None,
+) -> CallbackTally:  # fmt: skip
+    """Callback obligations of calls that started in [since, until) as a `CallbackTally`."""
+    grid = day_buckets(since, until, rules.zone)
+    counts, hours = [], []
+    for chunk in aggregates.obligation_sums(store, since, until, grid.buckets, department):
+        frame = pd.DataFrame.from_records(chunk, columns=aggregates.OBLIGATION_SUM_COLUMNS)
+        keys = {"day": grid.days(frame["bucket"]), "department": frame["department"],
+                "line": frame["line"]}  # fmt: skip
+        status, owed = frame["status"], frame["obligations"].astype("int64")
+        counts.append(
+            pd.DataFrame(
+                {
+                    **keys,
+                    "callbacks_owed": owed,
+                    "called_back_within_standard": owed * frame["on_time"].astype("int64"),
+                    "caller_got_through": owed.where(
+                        status == CallbackStatus.CALLER_GOT_THROUGH, 0
+                    ),
+                    "callbacks_open": owed.where(status == CallbackStatus.OPEN, 0),
+                    "callbacks_overdue": owed.where(status == CallbackStatus.OVERDUE, 0),
+                }
+            )
+        )
+        seconds = pd.to_numeric(frame["working_seconds"]).astype(float)
+        timed = seconds.notna()
+        hours.append(
+            pd.DataFrame({**keys, "hours": seconds / SECONDS_PER_HOUR, "obligations": owed})[timed]
+        )
+    if not counts:
+        return CallbackTally(
+            pd.DataFrame(columns=["day", "department", "line", *CALLBACK_COUNTS]),
+            pd.DataFrame(columns=["day", "department", "line", "hours", "obligations"]),
+        )
+    return CallbackTally.of(pd.concat(counts), pd.concat(hours))
+
+
+def _offsets(since: datetime, until: datetime, zone: ZoneInfo) -> set[int]:
+    """Every UTC offset (whole seconds) `zone` uses in [since, until)."""
+    return {_offset(at, zone) for at in _probes(since, until)}
+
+
+def _offset_changes(since: datetime, until: datetime, zone: ZoneInfo) -> list[int]:
+    """Unix seconds of every instant in [since, until) at which `zone`'s offset changes."""
+    probes = _probes(since, until)
+    changes = []
+    for before, after in zip(probes, probes[1:], strict=False):
+        if _offset(before, zone) != _offset(after, zone):
+            low, high = math.floor(before.timestamp()), math.ceil(after.timestamp())
+            while high - low > 1:  # offset(low) is the old one, offset(high) the new one
+                middle = (low + high) // 2
+                if _offset(datetime.fromtimestamp(middle, UTC), zone) == _offset(before, zone):
+                    low = middle
+                else:
+                    high = middle
+            changes.append(high)
+    return changes
+
+
+def _probes(since: datetime, until: datetime) -> list[datetime]:
+    steps = max(1, math.ceil((until - since) / OFFSET_PROBE))
+    return [since + step * OFFSET_PROBE for step in range(steps)] + [until]
+
+
+def _offset(at: datetime, zone: ZoneInfo) -> int:
+    return int((at.astimezone(zone).utcoffset() or timedelta(0)).total_seconds())

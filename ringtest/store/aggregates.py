@@ -1,0 +1,182 @@
+"""Sums of stored calls and callback obligations per time bucket, computed by the database.
+
+The weekly report over millions of calls needs only counts, so these queries
+group in SQL and hand back aggregates: a few rows per bucket instead of one
+row per call (reading a row through the driver costs microseconds; grouping
+10M calls in the database costs a fraction of that).
+
+A *bucket* is ``(epoch_seconds(instant) - origin) // width``, integer seconds
+since the Unix epoch, `origin` and `width` chosen by the caller (in
+`analysis.stored` so that a bucket never straddles a local midnight). The epoch
+is the one dialect switch: SQLite keeps instants as UTC text (`strftime('%s')`),
+PostgreSQL as `timestamptz` (`extract(epoch)`); both floor to whole seconds,
+which is exact for whole-second bucket edges.
+
+Every function yields lists of plain tuples (one list per `chunk_rows` rows),
+in the column order of its `*_COLUMNS`, so callers stream them into arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, Select, case, cast, extract, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome
+from ringtest.store import database, schema
+from ringtest.store.store import Store
+
+CHUNK_ROWS = 100_000
+"""Aggregate rows handed back per chunk."""
+
+CALL_OUTCOMES = ("abandoned", "voicemail", "busy", "failed", "incomplete")
+CALL_SUM_COLUMNS = (
+    "bucket",
+    "department",
+    "line",
+    "person_rings",
+    "offered",
+    "answered_by_person",
+    "within_standard",
+    *CALL_OUTCOMES,
+    "abandoned_within_standard",
+    "short_abandons",
+)
+"""`call_sums` columns. person_rings: rings heard when a person answered and the
+rings are known, else None; the rest are counts of calls."""
+
+OBLIGATION_SUM_COLUMNS = (
+    "bucket",
+    "department",
+    "line",
+    "status",
+    "on_time",
+    "working_seconds",
+    "obligations",
+)
+"""`obligation_sums` columns. on_time: 1 when called back no later than the deadline,
+else 0; working_seconds: the exact latency of a called-back obligation (None for the
+other statuses and when unknown); obligations: how many share these values."""
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """How instants are bucketed: bucket = (epoch seconds - origin) // width.
+
+    origin: int, Unix seconds of the first bucket's start; no instant read lies before it.
+    width: int, seconds per bucket (> 0).
+    """
+
+    origin: int
+    width: int
+
+
+def call_sums(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    buckets: Buckets,
+    answer_within_rings: int,
+    short_abandon_seconds: float,
+    department: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Live calls (test calls left out) that started in [since, until), summed per
+    bucket, department, line and person_rings (`CALL_SUM_COLUMNS`).
+
+    answer_within_rings: the rings standard T (an abandon within T rings counts for SL2;
+    unknown rings count as 0). short_abandon_seconds: an abandon with less ringing than
+    this (unknown ring time counts as 0 s) is a short abandon.
+    """
+    calls = schema.calls
+    person = calls.c.answered_by == AnsweredBy.PERSON.value
+    abandoned = calls.c.outcome == CallOutcome.ABANDONED.value
+    inner = select(
+        _bucket(store, calls.c.started_at, buckets).label("bucket"),
+        calls.c.department,
+        calls.c.line,
+        case((person & calls.c.rings.is_not(None), calls.c.rings)).label("person_rings"),
+        _flag(person).label("person"),
+        _flag(person & calls.c.within_standard).label("within"),
+        *(_flag(calls.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
+        _flag(abandoned & (func.coalesce(calls.c.rings, 0) <= answer_within_rings)).label(
+            "abandoned_within"
+        ),
+        _flag(
+            abandoned & (func.coalesce(calls.c.ring_seconds, 0.0) < float(short_abandon_seconds))
+        ).label("short"),
+    ).where(
+        calls.c.is_test_call.is_(False), calls.c.started_at >= since, calls.c.started_at < until
+    )
+    if department is not None:
+        inner = inner.where(calls.c.department == department)
+    rows = inner.subquery()
+    keys = (rows.c.bucket, rows.c.department, rows.c.line, rows.c.person_rings)
+    sums = ("person", "within", *CALL_OUTCOMES, "abandoned_within", "short")
+    query = select(*keys, func.count(), *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
+    yield from _chunks(store, query, chunk_rows)
+
+
+def obligation_sums(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    buckets: Buckets,
+    department: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Callback obligations of calls that started in [since, until), counted per bucket,
+    department, line, status, on_time and called-back working_seconds
+    (`OBLIGATION_SUM_COLUMNS`): the counts by status and the exact histogram of
+    callback latencies in one pass.
+
+    An obligation is bucketed by its missed call's start, or when that call is not
+    stored, by the time it was missed (as `analysis.observations.stored_obligations`).
+    """
+    owed, calls = schema.callback_obligations, schema.calls
+    started = func.coalesce(calls.c.started_at, owed.c.missed_at)
+    called_back = owed.c.status == CallbackStatus.CALLED_BACK.value
+    inner = select(
+        _bucket(store, started, buckets).label("bucket"),
+        owed.c.department,
+        owed.c.line,
+        owed.c.status,
+        _flag(called_back & (owed.c.closed_at <= owed.c.deadline_at)).label("on_time"),
+        case((called_back, owed.c.working_seconds)).label("working_seconds"),
+    ).select_from(
+        owed.outerjoin(calls, (calls.c.pbx == owed.c.pbx) & (calls.c.call_id == owed.c.call_id))
+    )
+    inner = inner.where(started >= since, started < until)
+    if department is not None:
+        inner = inner.where(owed.c.department == department)
+    rows = inner.subquery()
+    keys = [rows.c[name] for name in OBLIGATION_SUM_COLUMNS[:-1]]
+    yield from _chunks(store, select(*keys, func.count()).group_by(*keys), chunk_rows)
+
+
+def _bucket(store: Store, instant: ColumnElement[Any], buckets: Buckets) -> ColumnElement[Any]:
+    """The bucket of `instant`, from its whole Unix seconds (the one dialect switch)."""
+    if store.engine.dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", instant), BigInteger)
+    else:
+        seconds = cast(func.floor(extract("epoch", instant)), BigInteger)
+    return (seconds - buckets.origin) // buckets.width
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where `condition` holds, else 0 (NULL counts as not holding)."""
+    return case((condition, 1), else_=0).cast(Integer)
+
+
+def _chunks(store: Store, query: Select[Any], chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    with (
+        database.database_errors("reading database", store.url_for_display),
+        store.engine.connect() as connection,
+    ):
+        result = connection.execution_options(yield_per=chunk_rows).execute(query)
+        for partition in result.partitions():
+            yield [tuple(row) for row in partition]
