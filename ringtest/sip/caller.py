@@ -86,7 +86,14 @@ class PlacedRingTest(NamedTuple):
     result: RingTestResult
     timeline: SipTimeline
     greeting: Greeting | None = None
-    message_left_at: datetime | None = None
+
+    @property
+    def message_left_at(self) -> datetime | None:
+        """When (UTC) our callback request began playing into the call; None if never."""
+        played = self.timeline.message_played
+        if played is None:
+            return None
+        return self.timeline.placed_at + timedelta(seconds=played - self.timeline.invite_sent)
 
 
 def place_ring_test(
@@ -186,12 +193,7 @@ def place_ring_test(
         campaign=campaign,
         evidence_path=None if greeting is None or evidence_path is None else str(evidence_path),
     )
-    message_left_at = (
-        None
-        if timeline.message_played is None
-        else timeline.placed_at + timedelta(seconds=timeline.message_played - timeline.invite_sent)
-    )
-    return PlacedRingTest(result, timeline, greeting, message_left_at)
+    return PlacedRingTest(result, timeline, greeting)
 
 
 def _dial_when_pjsua_has_a_slot(
