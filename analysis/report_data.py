@@ -12,6 +12,7 @@ are all made from the `ReportData` it returns.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -89,10 +90,13 @@ def gather_report(
     rules = MetricRules.from_settings(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
     tests = store.ring_tests(since=trend_since, until=until, department=department)
-    calls = stored_tally(store, rules, trend_since, until, department)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:
+        # the database sums obligations on another connection while it sums calls
+        owed_sums = worker.submit(stored_callbacks, store, rules, trend_since, until, department)
+        calls = stored_tally(store, rules, trend_since, until, department)
+        owed = owed_sums.result()
     tested = tally([ring_test_observations(tests)], rules)
     counted = Tally.of([calls.counts, tested.counts], [calls.rings, tested.rings])
-    owed = stored_callbacks(store, rules, trend_since, until, department)
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)

@@ -8,9 +8,10 @@ row per call (reading a row through the driver costs microseconds; grouping
 A *bucket* is ``(epoch_seconds(instant) - origin) // width``, integer seconds
 since the Unix epoch, `origin` and `width` chosen by the caller (in
 `analysis.stored` so that a bucket never straddles a local midnight). The epoch
-is the one dialect switch: SQLite keeps instants as UTC text (`strftime('%s')`),
-PostgreSQL as `timestamptz` (`extract(epoch)`); both floor to whole seconds,
-which is exact for whole-second bucket edges.
+is the one dialect switch: SQLite keeps instants as UTC text
+``YYYY-MM-DD HH:MM:SS.ffffff`` (`strftime('%s')` of its first 19 characters),
+PostgreSQL as `timestamptz` (`floor(extract(epoch))`); both floor to whole
+seconds, which is exact for whole-second bucket edges.
 
 Every function yields lists of plain tuples (one list per `chunk_rows` rows),
 in the column order of its `*_COLUMNS`, so callers stream them into arrays.
@@ -161,7 +162,8 @@ def obligation_sums(
 def _bucket(store: Store, instant: ColumnElement[Any], buckets: Buckets) -> ColumnElement[Any]:
     """The bucket of `instant`, from its whole Unix seconds (the one dialect switch)."""
     if store.engine.dialect.name == "sqlite":
-        seconds = cast(func.strftime("%s", instant), BigInteger)
+        # whole seconds of the stored text: SQLite's own parse would round .9995 s up
+        seconds = cast(func.strftime("%s", func.substr(instant, 1, 19)), BigInteger)
     else:
         seconds = cast(func.floor(extract("epoch", instant)), BigInteger)
     return (seconds - buckets.origin) // buckets.width
@@ -173,10 +175,15 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _chunks(store: Store, query: Select[Any], chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """`query`'s rows in lists of `chunk_rows`, straight from the driver's cursor: every
+    column is a plain number or string, so no SQLAlchemy result processing is needed
+    (a third of the time on 1M calls). The default, unbuffered result leaves every row
+    on the cursor (yield_per and stream_results would buffer some ahead)."""
     with (
         database.database_errors("reading database", store.url_for_display),
         store.engine.connect() as connection,
     ):
-        result = connection.execution_options(yield_per=chunk_rows).execute(query)
-        for partition in result.partitions():
-            yield [tuple(row) for row in partition]
+        result = connection.execute(query)
+        while rows := result.cursor.fetchmany(chunk_rows):
+            yield rows
+        result.close()
