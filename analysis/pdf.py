@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from analysis import charts
 from analysis.observations import LIVE, RING_TEST
-from analysis.report_data import ReportData, headline
+from analysis.report_data import ReportData, headline, standards_text
 
 A4_LANDSCAPE_INCHES = (11.69, 8.27)
 SOURCE_COLUMNS = {
@@ -40,16 +40,6 @@ def write_pdf(data: ReportData, path: Path) -> Path:
         for department in data.departments():
             pdf.savefig(_department_page(data.of_department(department)))
     return path
-
-
-def standards_text(data: ReportData) -> str:
-    """The standards and target in one sentence, as every output states them."""
-    days = f"{data.callback_days} working day{'s' if data.callback_days > 1 else ''}"
-    return (
-        f"Our standards: a person answers within {data.standard_rings} rings, and missed calls "
-        f"are returned within {days}. Target: {data.target_percent:.0f}% of calls within the "
-        "answering standard."
-    )
 
 
 def _page(title: str, subtitle: str) -> Figure:

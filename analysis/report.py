@@ -17,9 +17,7 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 
-from analysis import charts
 from analysis.observations import LIVE
-from analysis.pdf import write_pdf
 from analysis.periods import iso_week_bounds, local_midnight, previous_week
 from analysis.report_data import ReportData, gather_report
 from analysis.summary_html import summary_html, summary_text
@@ -104,6 +102,8 @@ def default_output_dir(settings: Settings) -> Path:
 
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
     """Write the charts (PNG), PDF, CSVs and HTML summary of `data` into `out_dir`."""
+    from analysis.pdf import write_pdf  # matplotlib: imported only by what draws
+
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         pngs = _write_charts(data, out_dir)
@@ -152,6 +152,8 @@ def send_weekly_report(settings: Settings, store: Store, now: datetime) -> Path:
 
 
 def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
+    from analysis import charts  # matplotlib: imported only by what draws
+
     drawings = {
         "compliance.png": lambda ax: charts.compliance_bars(
             ax, data.rows, data.standard_rings, data.target_percent, data.when

@@ -154,6 +154,16 @@ def headline(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def standards_text(data: ReportData) -> str:
+    """The standards and target in one sentence, as every output states them."""
+    days = f"{data.callback_days} working day{'s' if data.callback_days > 1 else ''}"
+    return (
+        f"Our standards: a person answers within {data.standard_rings} rings, and missed calls "
+        f"are returned within {days}. Target: {data.target_percent:.0f}% of calls within the "
+        "answering standard."
+    )
+
+
 def working_day_hours(settings: Settings) -> float:
     """Hours of the longest opening day: what one working day of callback time is."""
     minutes = [

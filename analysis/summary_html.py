@@ -10,8 +10,7 @@ from html import escape
 
 import pandas as pd
 
-from analysis.pdf import standards_text
-from analysis.report_data import ReportData, headline
+from analysis.report_data import ReportData, headline, standards_text
 
 STYLE = """
 body { font-family: sans-serif; color: #111; max-width: 70em; margin: 1em auto; padding: 0 1em; }
