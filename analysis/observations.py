@@ -9,8 +9,10 @@ so every metric is computed once for both and shown side by side:
   never placed did not happen and is left out, the rest map to call outcomes by
   `RING_TEST_OUTCOMES`.
 
-Stored calls are read straight from the store's `calls` table in chunks of
-plain columns (no record objects), so millions of calls stream in bounded memory.
+`stored_call_chunks` and `stored_obligations` read stored rows one by one (plain
+columns, no record objects, calls in bounded chunks): the row-level path, which the
+report no longer takes (the database sums rows for it, `analysis.stored`) but
+which stays the reference those sums are tested against, row for row.
 Instants are UTC ``datetime64[ns, UTC]`` columns.
 """
 

@@ -134,12 +134,13 @@ def stored_callbacks(
 
 
 def _offsets(since: datetime, until: datetime, zone: ZoneInfo) -> set[int]:
-    """Every UTC offset (whole seconds) `zone` uses in [since, until)."""
+    """Every UTC offset (whole seconds) `zone` uses from a day before `since` to `until`."""
     return {_offset(at, zone) for at in _probes(since, until)}
 
 
 def _offset_changes(since: datetime, until: datetime, zone: ZoneInfo) -> list[int]:
-    """Unix seconds of every instant in [since, until) at which `zone`'s offset changes."""
+    """Unix seconds of every instant from a day before `since` to `until` at which
+    `zone`'s offset changes."""
     probes = _probes(since, until)
     changes = []
     for before, after in zip(probes, probes[1:], strict=False):
@@ -156,8 +157,11 @@ def _offset_changes(since: datetime, until: datetime, zone: ZoneInfo) -> list[in
 
 
 def _probes(since: datetime, until: datetime) -> list[datetime]:
-    steps = max(1, math.ceil((until - since) / OFFSET_PROBE))
-    return [since + step * OFFSET_PROBE for step in range(steps)] + [until]
+    """Instants OFFSET_PROBE apart from a day before `since` (the first bucket may start
+    up to a day before it) to `until`."""
+    start = since - timedelta(seconds=SECONDS_PER_DAY)
+    steps = max(1, math.ceil((until - start) / OFFSET_PROBE))
+    return [start + step * OFFSET_PROBE for step in range(steps)] + [until]
 
 
 def _offset(at: datetime, zone: ZoneInfo) -> int:

@@ -215,6 +215,19 @@ def test_a_narrower_range_and_one_department_give_identical_rows(store: Store):
     assert summed.counts["day"].max() == pd.Timestamp("2026-10-28")
 
 
+def test_a_range_starting_just_after_a_clock_change_gives_identical_days(store: Store):
+    # Atlantic/Azores went from -01:00 to +00:00 at 01:00 UTC: the range sees +00:00 only,
+    # but a day-wide bucket from 00:00 UTC would begin on the 28th, local time.
+    since = datetime(2026, 3, 29, 2, 0, tzinfo=UTC)
+    fill(store, instants_around(since) + instants_around(since + timedelta(hours=22)))
+    rules = MetricRules(timezone="Atlantic/Azores")
+    until = since + timedelta(days=2)
+    (summed, summed_owed), (reference, reference_owed) = both_paths(store, rules, since, until)
+    assert summed.counts["day"].min() == pd.Timestamp("2026-03-29")
+    pd.testing.assert_frame_equal(summed.counts, reference.counts)
+    pd.testing.assert_frame_equal(summed_owed.counts, reference_owed.counts)
+
+
 def test_no_calls_in_the_range_gives_empty_tallies(store: Store):
     fill(store, instants_around(FALL_BACK))
     rules = MetricRules()
@@ -234,6 +247,7 @@ def test_no_calls_in_the_range_gives_empty_tallies(store: Store):
         ("UTC", datetime(2026, 3, 23, tzinfo=UTC), 86_400),
         ("Europe/London", datetime(2026, 1, 5, tzinfo=UTC), 86_400),  # GMT all along
         ("Europe/London", datetime(2026, 3, 23, tzinfo=UTC), 3_600),  # BST begins
+        ("Atlantic/Azores", datetime(2026, 3, 29, 2, tzinfo=UTC), 3_600),  # changed at 01:00
         ("Asia/Kolkata", datetime(2026, 3, 23, tzinfo=UTC), 1_800),
         ("Asia/Kathmandu", datetime(2026, 3, 23, tzinfo=UTC), 900),
         ("Africa/Monrovia", datetime(1971, 1, 4, tzinfo=UTC), 30),  # -00:44:30 until 1972
