@@ -31,12 +31,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ringtest.campaigns.model import MAX_CONCURRENT_CALLS, CampaignDefinition
 from ringtest.campaigns.plan import plan_between
 from ringtest.campaigns.runs import Clock, SlotRunner, activate, settle_interrupted, utc_now
+from ringtest.campaigns.weekly_report import MEMORY_JOBSTORE, schedule_weekly_report
 from ringtest.config import Settings
 from ringtest.ring_tests import sip_account
 from ringtest.sip.endpoint import SipEndpoint
@@ -74,7 +76,10 @@ def make_scheduler(store: Store) -> BackgroundScheduler:
     """A scheduler whose jobs live in `store`'s database, running up to
     `MAX_CONCURRENT_CALLS` slots at once, with APScheduler's own misfire check off."""
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE),
+            MEMORY_JOBSTORE: MemoryJobStore(),
+        },
         executors={"default": ThreadPoolExecutor(MAX_CONCURRENT_CALLS)},
         job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
         timezone=UTC,
@@ -131,9 +136,9 @@ def _sync_jobs(
         for slot in store.runs(status=RunStatus.PLANNED)
         if slot.campaign in names
     }
-    existing = {job.id for job in scheduler.get_jobs()}
+    existing = {job.id for job in scheduler.get_jobs(jobstore="default")}
     for stale in existing - wanted.keys():
-        scheduler.remove_job(stale)
+        scheduler.remove_job(stale, jobstore="default")
     for missing in wanted.keys() - existing:
         slot = wanted[missing]
         scheduler.add_job(
@@ -163,6 +168,7 @@ class CampaignDaemon:
         clock: Clock = utc_now,
         runner: SlotRunner | None = None,
     ) -> None:
+        self.settings = settings
         self.store = store
         self.definitions = list(definitions)
         self.clock = clock
@@ -173,6 +179,7 @@ class CampaignDaemon:
         """Sync the campaigns with the scheduler paused, then let it fire."""
         self.scheduler.start(paused=True)
         report = sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+        schedule_weekly_report(self.scheduler, self.settings, self.store, self.clock)
         activate(self.runner)
         self.scheduler.resume()
         logger.info("campaign daemon started: %s", report)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from ringtest.callbacks_run import wait_for_callbacks
 from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
@@ -100,7 +101,11 @@ def plan(ctx: click.Context, file: Path, week: str | None, output_format: str) -
 @click.argument("files", nargs=-1, type=_FILES)
 @click.pass_context
 def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Run campaigns until SIGTERM (default: every stored campaign, its file re-read)."""
+    """Run campaigns until SIGTERM (default: every stored campaign, its file re-read).
+
+    While it runs, the campaign accounts answer call-backs to callback tests, and
+    the weekly report is sent at report.schedule_day/schedule_time.
+    """
     settings = settings_of(ctx)
     with open_store(settings) as store:
         definitions = _campaigns_to_run(files, settings, store)
@@ -117,7 +122,15 @@ def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
                 f"{report.interrupted} interrupted settled); storing in {store.url_for_display}",
                 err=True,
             )
-            daemon.run_until(stop)
+            callbacks = threading.Thread(
+                target=wait_for_callbacks, args=(settings, store, stop), name="callbacks"
+            )
+            callbacks.start()
+            try:
+                daemon.run_until(stop)
+            finally:
+                stop.set()
+                callbacks.join()
 
 
 def _campaigns_to_run(

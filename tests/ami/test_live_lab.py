@@ -22,7 +22,6 @@ from ringtest.lab.accounts import (
     RINGTESTER,
     SIP_PORT,
     TRANSFER_AFTER_MS,
-    department_lines,
 )
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
@@ -93,7 +92,6 @@ def measured(lab, sip_endpoint, tmp_path_factory):
         overrides={
             "store.url": f"sqlite:///{database}",
             "standards.ring_cadence": "DE",
-            "lines": department_lines(),
         },
     )
     sip_endpoint.add_account(

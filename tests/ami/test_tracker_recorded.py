@@ -13,17 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ami_listener.callbacks import CallbackLedger
-from ami_listener.lines import LineDirectory
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.tracker import CallTracker
-from ringtest.lab.accounts import TRANSFER_AFTER_MS, department_lines
-from ringtest.lab.settings import lab_settings
+from ringtest.lab.accounts import TRANSFER_AFTER_MS
+from ringtest.lab.settings import lab_lines
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.standards import Standards
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"
-LINES = LineDirectory.from_settings(lab_settings({"lines": department_lines()}).lines)
+LINES = lab_lines()
 """`examples/lab.toml`'s lines and every other lab department's (Reception and on)."""
 GB = Standards()
 

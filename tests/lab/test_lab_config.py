@@ -17,8 +17,10 @@ from ringtest.lab.accounts import (
     TRANSFER_TARGET,
     VOICEMAIL_RING_SECONDS,
     LineKind,
+    department_lines,
 )
 from ringtest.lab.pbx import asterisk_config_dir
+from ringtest.lab.settings import lab_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = asterisk_config_dir()
@@ -145,3 +147,11 @@ def test_every_staff_agent_has_its_own_sip_and_rtp_ports() -> None:
     rtp_ports = [agent.rtp_port for agent in ANSWERING_AGENTS]
     assert len(set(sip_ports)) == len(sip_ports)
     assert all(abs(a - b) > 2 for i, a in enumerate(rtp_ports) for b in rtp_ports[i + 1 :])
+
+
+def test_ringtest_lab_config_monitors_every_lab_department() -> None:
+    lines = [
+        line.model_dump(exclude_none=True, exclude={"outbound_caller_ids"})
+        for line in lab_settings().lines
+    ]
+    assert lines == department_lines()
