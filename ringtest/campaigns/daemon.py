@@ -23,6 +23,7 @@ and is safe to repeat:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -209,8 +210,11 @@ def sip_endpoint_for(
     settings: Settings, definitions: Sequence[CampaignDefinition]
 ) -> Iterator[None]:
     """This process's SIP endpoint, running with every account the campaigns call from,
-    for as long as the daemon runs (`run_ring_tests` uses the running endpoint)."""
-    with SipEndpoint() as endpoint:
+    for as long as the daemon runs (`run_ring_tests` uses the running endpoint). An
+    endpoint already running in this process is reused and left running."""
+    running = SipEndpoint.running()
+    with contextlib.nullcontext(running) if running else SipEndpoint() as endpoint:
         for name in sorted({definition.account for definition in definitions}):
-            endpoint.add_account(sip_account(settings.sip_account(name)))
+            if not endpoint.has_account(name):
+                endpoint.add_account(sip_account(settings.sip_account(name)))
         yield
