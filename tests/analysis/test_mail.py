@@ -69,7 +69,11 @@ class SmtpServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.server.close()
+        async def close() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
 
