@@ -23,6 +23,7 @@ from pathlib import Path
 import pjsua2 as pj
 
 from ringtest.errors import SipError
+from ringtest.sip.recording import active_audio_index
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +97,7 @@ class PromptPlayer:
         playing)."""
         if self._player is not None:
             return False
-        index = next(
-            (
-                number
-                for number, media in enumerate(info.media)
-                if media.type == pj.PJMEDIA_TYPE_AUDIO
-                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-            ),
-            None,
-        )
+        index = active_audio_index(info)
         if index is None:
             return False
         player = pj.AudioMediaPlayer()

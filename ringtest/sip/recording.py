@@ -36,15 +36,7 @@ class GreetingRecorder:
         """Connect the call's active audio to a new WAV; once per call, later calls ignored."""
         if self._recorder is not None:
             return
-        index = next(
-            (
-                number
-                for number, media in enumerate(info.media)
-                if media.type == pj.PJMEDIA_TYPE_AUDIO
-                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-            ),
-            None,
-        )
+        index = active_audio_index(info)
         if index is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,4 +92,16 @@ def _finished_wav(path: Path) -> bool:
         len(header) == 8
         and header[:4] == b"RIFF"
         and int.from_bytes(header[4:], "little") == size - 8
+    )
+
+
+def active_audio_index(info: pj.CallInfo) -> int | None:
+    """The index of the call's first active audio stream, None when it has none."""
+    return next(
+        (
+            number
+            for number, media in enumerate(info.media)
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+        ),
+        None,
     )
