@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.schema import SchemaItem
 
 from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, RingTestOutcome
 from ringtest.store.callback_test_records import CallbackMatch, CallbackTestStatus
@@ -79,6 +81,36 @@ def _enum(enum_class: type[StrEnum]) -> Enum:
     )
 
 
+# Column groups that recur, in the same order, in more than one table.
+
+
+def _call_key() -> tuple[SchemaItem, ...]:
+    """A call's natural key: its Linkedid (`call_id`) on the PBX that carried it (`pbx`)."""
+    return (
+        Column("call_id", String, nullable=False),
+        Column("pbx", String, nullable=False),
+        PrimaryKeyConstraint("pbx", "call_id"),
+    )
+
+
+def _line_and_department() -> tuple[Column[Any], ...]:
+    """The monitored line a call came in on, and the department that answers it."""
+    return (
+        Column("line", String, nullable=False),
+        Column("department", String, nullable=False),
+    )
+
+
+def _deadline(status: type[StrEnum]) -> tuple[Column[Any], ...]:
+    """A callback owed by a deadline (UTC), where it stands, and when it was closed (UTC;
+    None while open)."""
+    return (
+        Column("deadline_at", UtcDateTime, nullable=False),
+        Column("status", _enum(status), nullable=False),
+        Column("closed_at", UtcDateTime),
+    )
+
+
 metadata = MetaData()
 
 schema_version = Table(
@@ -92,10 +124,8 @@ schema_version = Table(
 calls = Table(
     "calls",
     metadata,
-    Column("call_id", String, nullable=False),
-    Column("pbx", String, nullable=False),
-    Column("line", String, nullable=False),
-    Column("department", String, nullable=False),
+    *_call_key(),
+    *_line_and_department(),
     Column("caller", String, nullable=False),
     Column("dialled", String, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
@@ -110,7 +140,6 @@ calls = Table(
     Column("is_test_call", Boolean, nullable=False),
     Column("ivr_seconds", Float),
     Column("gap_note", String),
-    PrimaryKeyConstraint("pbx", "call_id"),
     Index("ix_calls_started_at", "started_at"),
     Index("ix_calls_line_started_at", "line", "started_at"),
     Index("ix_calls_department_started_at", "department", "started_at"),
@@ -144,19 +173,14 @@ ring_tests = Table(
 callback_obligations = Table(
     "callback_obligations",
     metadata,
-    Column("call_id", String, nullable=False),
-    Column("pbx", String, nullable=False),
+    *_call_key(),
     Column("caller", String, nullable=False),
-    Column("line", String, nullable=False),
-    Column("department", String, nullable=False),
+    *_line_and_department(),
     Column("missed_at", UtcDateTime, nullable=False),
-    Column("deadline_at", UtcDateTime, nullable=False),
-    Column("status", _enum(CallbackStatus), nullable=False),
-    Column("closed_at", UtcDateTime),
+    *_deadline(CallbackStatus),
     Column("closing_call_id", String),
     Column("connected", Boolean),
     Column("working_seconds", Float),
-    PrimaryKeyConstraint("pbx", "call_id"),
     Index("ix_callback_obligations_status", "status"),
     Index("ix_callback_obligations_deadline_at", "deadline_at"),
     Index("ix_callback_obligations_pbx_caller", "pbx", "caller"),
@@ -199,9 +223,7 @@ callback_tests = Table(
     Column("callback_number", String, nullable=False),
     Column("reference", String, nullable=False),
     Column("left_at", UtcDateTime, nullable=False),
-    Column("deadline_at", UtcDateTime, nullable=False),
-    Column("status", _enum(CallbackTestStatus), nullable=False),
-    Column("closed_at", UtcDateTime),
+    *_deadline(CallbackTestStatus),
     Column("caller", String),
     Column("matched_by", _enum(CallbackMatch)),
     Column("working_seconds", Float),
