@@ -7,7 +7,7 @@ thread and reports the first registration result to a future as a one-line error
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Literal
@@ -98,19 +98,47 @@ class PjsuaAccount(pj.Account):
 
     on_incoming: what takes an inbound call (see `ringtest.sip.inbound`); None: the
     account does not answer, and pjsua2 refuses a call no `pj.Call` took.
+    siblings: the endpoint's accounts at the moment a call comes in (see
+    `answering_account`).
     """
 
-    def __init__(self, settings: SipAccount, registered: Future[None]) -> None:
+    def __init__(
+        self,
+        settings: SipAccount,
+        registered: Future[None],
+        siblings: Callable[[], Iterable[PjsuaAccount]],
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.on_incoming: Callable[[PjsuaAccount, pj.OnIncomingCallParam], None] | None = None
         self._registered = registered
+        self._siblings = siblings
+
+    def answering_account(self) -> PjsuaAccount | None:
+        """The account that takes a call pjsua2 gave to this one, None if none answers.
+
+        pjsua2 gives an inbound INVITE to the first account whose user and domain match
+        its request URI, which need not be the account answering: a campaign's account
+        and a second account of the same SIP user (one that only places calls) look
+        alike. So the call goes to this account if it answers, else to another account
+        of the same user that does.
+        """
+        same_user = (
+            account
+            for account in self._siblings()
+            if account is not self and account.settings.user == self.settings.user
+        )
+        return next(
+            (account for account in (self, *same_user) if account.on_incoming is not None),
+            None,
+        )
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
-        if self.on_incoming is None:
+        answering = self.answering_account()
+        if answering is None:
             logger.info("SIP account %r is not answering calls: refused one", self.settings.name)
             return
-        self.on_incoming(self, prm)
+        answering.on_incoming(answering, prm)
 
     def onRegState(self, prm: pj.OnRegStateParam) -> None:
         if self._registered.done():

@@ -338,7 +338,7 @@ class SipEndpoint:
         else:
             config.regConfig.registerOnAdd = False
             registered.set_result(None)
-        account = PjsuaAccount(settings, registered)
+        account = PjsuaAccount(settings, registered, self._accounts.values)
         try:
             account.create(config)
         except pj.Error as error:
