@@ -26,6 +26,11 @@ What the caller experiences, and which events show it (Asterisk 22):
 * a blind transfer (``BlindTransfer``; the transferee is the caller's own
   channel, sent on through the dialplan) keeps the first person's answer: the
   caller's ringing ended there, and the call ends with its last channel;
+* an attended transfer (``AttendedTransfer``) joins the caller to the transfer
+  target, a channel of the transferring person's consultation call (another
+  Linkedid). Asterisk silently gives the target the caller's Linkedid; the
+  tracker moves it into the caller's call at that event too, so the consultation
+  ends with its own channels and the caller's call keeps its first answer;
 * the caller's number is the caller channel's ``CallerIDNum``, updated by
   ``NewCallerid`` when the dialplan rewrites it;
 * a restart or shutdown hangs every channel up with ``SoftHangupRequest
@@ -46,11 +51,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from ami_listener.lines import LineDirectory, MonitoredLine
+from ami_listener.lines import LineDirectory
 from ami_listener.message import AmiMessage
+from ami_listener.open_call import OpenCall, duration_of
 from ringtest.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
 from ringtest.standards import Standards, normalise_number
 
@@ -82,42 +87,6 @@ DEFAULT_MAX_OPEN_CALLS = 100_000
 TrackerOutput = CallRecord | DialledCall
 
 
-@dataclass
-class _OpenCall:
-    """What the tracker knows so far about one call (keyed by Linkedid)."""
-
-    call_id: str
-    caller_channel: str
-    caller: str
-    dialled: str
-    started_at: datetime
-    live_channels: set[str] = field(default_factory=set)
-    line: MonitoredLine | None = None
-    ring_started_at: datetime | None = None
-    answered_at: datetime | None = None
-    answered_by: AnsweredBy = AnsweredBy.NONE
-    pbx_answered_at: datetime | None = None
-    voicemail_started: bool = False
-    ivr_started_at: datetime | None = None
-    ivr_ended_at: datetime | None = None
-    failure: CallOutcome | None = None
-    ended_at: datetime | None = None
-    gap_note: str | None = None
-
-    @property
-    def person_answered(self) -> bool:
-        return self.answered_by is AnsweredBy.PERSON
-
-    def ringing_began(self, at: datetime) -> None:
-        """A callee (or queue) began ringing: the first one counts; it ends any IVR time."""
-        if self.ring_started_at is None or (
-            self.ivr_started_at is not None and self.ring_started_at < self.ivr_started_at
-        ):
-            self.ring_started_at = at
-        if self.ivr_started_at is not None and self.ivr_ended_at is None:
-            self.ivr_ended_at = at
-
-
 class CallTracker:
     """Turns a stream of AMI messages into finished call records.
 
@@ -139,8 +108,10 @@ class CallTracker:
         self.standards = standards
         self.max_open_calls = max_open_calls
         self.anomalies: Counter[str] = Counter()
-        self._calls: dict[str, _OpenCall] = {}
-        self._handlers: dict[str, Callable[[_OpenCall, AmiMessage, datetime], None]] = {
+        self._calls: dict[str, OpenCall] = {}
+        self._call_of_channel: dict[str, str] = {}
+        """Uniqueid of every live channel -> the Linkedid of the call it counts in."""
+        self._handlers: dict[str, Callable[[OpenCall, AmiMessage, datetime], None]] = {
             "Newexten": self._on_newexten,
             "Newstate": self._on_newstate,
             "DialState": self._on_dial_state,
@@ -157,6 +128,8 @@ class CallTracker:
             return self._on_newchannel(message, self._instant(message, received_at))
         if event == "Hangup":
             return self._on_hangup(message, self._instant(message, received_at))
+        if event == "AttendedTransfer":
+            return self._on_attended_transfer(message, self._instant(message, received_at))
         handler = self._handlers.get(event or "")
         if handler is None:
             return []
@@ -167,7 +140,7 @@ class CallTracker:
         handler(call, message, self._instant(message, received_at))
         return []
 
-    def open_calls(self) -> list[_OpenCall]:
+    def open_calls(self) -> list[OpenCall]:
         """Calls in progress now, oldest first (live state for metrics)."""
         return sorted(self._calls.values(), key=lambda call: call.started_at)
 
@@ -181,16 +154,16 @@ class CallTracker:
         uniqueid = channel.get("Uniqueid", "")
         call = self._calls.get(call_id)
         if call is None:
-            call = _OpenCall(
+            call = OpenCall(
                 call_id=call_id,
                 caller_channel=call_id,
                 caller="",
                 dialled="",
-                started_at=at - _duration(channel.get("Duration", "")),
+                started_at=at - duration_of(channel.get("Duration", "")),
                 gap_note=note,
             )
             self._calls[call_id] = call
-        call.live_channels.add(uniqueid)
+        self._add_channel(call, uniqueid)
         if uniqueid == call_id:
             call.caller = self._caller_number(channel.get("CallerIDNum", ""))
             call.dialled = channel.get("Exten", "")
@@ -199,6 +172,7 @@ class CallTracker:
     def abandon_all(self, note: str) -> list[TrackerOutput]:
         """The event stream broke (reconnect): every open call becomes ``incomplete``."""
         calls, self._calls = list(self._calls.values()), {}
+        self._call_of_channel.clear()
         return [self._finish(call, incomplete_because=note) for call in calls]
 
     @staticmethod
@@ -210,25 +184,25 @@ class CallTracker:
         call_id = message.get("Linkedid", uniqueid)
         call = self._calls.get(call_id)
         if call is not None:
-            call.live_channels.add(uniqueid)
+            self._add_channel(call, uniqueid)
             return []
         if uniqueid != call_id:
             self.anomalies["Newchannel of a call that began before we listened"] += 1
             return []
         dialled = message.get("Exten", "")
-        call = _OpenCall(
+        call = OpenCall(
             call_id=call_id,
             caller_channel=uniqueid,
             caller=self._caller_number(message.get("CallerIDNum", "")),
             dialled=dialled,
             started_at=at,
-            live_channels={uniqueid},
             line=self.lines.for_dialled(dialled),
         )
         self._calls[call_id] = call
+        self._add_channel(call, uniqueid)
         return self._evict_oldest_beyond_limit()
 
-    def _on_newexten(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_newexten(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         if message.get("Uniqueid") != call.caller_channel:
             return
         if call.line is None:
@@ -249,7 +223,7 @@ class CallTracker:
         ):
             call.ivr_started_at = call.pbx_answered_at
 
-    def _on_newstate(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_newstate(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         state = message.get("ChannelStateDesc", "")
         if message.get("Uniqueid") == call.caller_channel:
             self._caller_state(call, state, at)
@@ -259,7 +233,7 @@ class CallTracker:
             self._person_answered(call, at)
 
     @staticmethod
-    def _caller_state(call: _OpenCall, state: str, at: datetime) -> None:
+    def _caller_state(call: OpenCall, state: str, at: datetime) -> None:
         """The caller's own channel state. ``Busy`` is what Asterisk sets for any busy
         *or congestion* indication (``Congestion()`` too), so it only says busy when
         nothing more specific (the application, a ``DialEnd`` status) was seen first."""
@@ -272,49 +246,76 @@ class CallTracker:
                 call.answered_at = at
 
     @staticmethod
-    def _person_answered(call: _OpenCall, at: datetime) -> None:
+    def _person_answered(call: OpenCall, at: datetime) -> None:
         if call.answered_by in (AnsweredBy.NONE, AnsweredBy.IVR):
             call.answered_by = AnsweredBy.PERSON
             call.answered_at = at
             if call.ring_started_at is None:
                 call.ring_started_at = at
 
-    def _on_dial_state(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_dial_state(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         if message.get("DialStatus") == "RINGING":
             call.ringing_began(at)
 
-    def _on_dial_end(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_dial_end(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         failure = FAILURE_BY_DIAL_STATUS.get(message.get("DialStatus", ""))
         if failure is not None and not call.person_answered:
             call.failure = failure
 
-    def _on_queue_join(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_queue_join(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         if call.line is None:
             call.line = self.lines.for_queue(message.get("Queue", ""))
         call.ringing_began(at)
 
-    def _on_new_caller_id(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_new_caller_id(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         """The dialplan rewrote the caller's number (e.g. normalised a prefix)."""
         if message.get("Uniqueid") == call.caller_channel:
             call.caller = self._caller_number(message.get("CallerIDNum", ""))
 
-    def _on_soft_hangup_request(self, call: _OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_soft_hangup_request(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
         """The PBX is shutting down (soft-hangup reason 4): its hang-ups are not the caller's."""
         if message.get("Cause") == SOFT_HANGUP_SHUTDOWN and call.gap_note is None:
             call.gap_note = f"cut off by the PBX shutting down at {at.isoformat()}"
 
     def _on_hangup(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
-        call = self._calls.get(message.get("Linkedid", ""))
+        """A channel hung up. It counts in the call it joined, whatever Linkedid Asterisk
+        has given it since (see `_on_attended_transfer`)."""
+        uniqueid = message.get("Uniqueid", "")
+        call_id = self._call_of_channel.pop(uniqueid, None) or message.get("Linkedid", "")
+        call = self._calls.get(call_id)
         if call is None:
             self.anomalies["Hangup for a call not being tracked"] += 1
             return []
-        uniqueid = message.get("Uniqueid", "")
-        call.live_channels.discard(uniqueid)
         if uniqueid == call.caller_channel:
             call.ended_at = at
             cause_failure = FAILURE_BY_HANGUP_CAUSE.get(message.get("Cause", ""))
             if cause_failure is not None and call.answered_by is AnsweredBy.NONE:
                 call.failure = call.failure or cause_failure
+        return self._channel_gone(call, uniqueid, at)
+
+    def _on_attended_transfer(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+        """The transfer target (a channel of the consultation call) now talks to the
+        transferee: move it into the transferee's call."""
+        if message.get("Result") != "Success":
+            return []
+        target = message.get("TransferTargetUniqueid", "")
+        into = self._calls.get(message.get("TransfereeLinkedid", ""))
+        from_id = self._call_of_channel.get(target)
+        if into is None or from_id is None:
+            self.anomalies["AttendedTransfer of a call not being tracked"] += 1
+            return []
+        if from_id == into.call_id:
+            return []
+        self._add_channel(into, target)
+        return self._channel_gone(self._calls[from_id], target, at)
+
+    def _add_channel(self, call: OpenCall, uniqueid: str) -> None:
+        call.live_channels.add(uniqueid)
+        self._call_of_channel[uniqueid] = call.call_id
+
+    def _channel_gone(self, call: OpenCall, uniqueid: str, at: datetime) -> list[TrackerOutput]:
+        """`uniqueid` left `call`: the call is over when it was its last channel."""
+        call.live_channels.discard(uniqueid)
         if call.live_channels:
             return []
         del self._calls[call.call_id]
@@ -326,6 +327,8 @@ class CallTracker:
         while len(self._calls) > self.max_open_calls:
             oldest = next(iter(self._calls.values()))
             del self._calls[oldest.call_id]
+            for uniqueid in oldest.live_channels:
+                self._call_of_channel.pop(uniqueid, None)
             self.anomalies["open call evicted: too many open calls"] += 1
             evicted.append(self._finish(oldest, incomplete_because="evicted: too many open calls"))
         return evicted
@@ -336,7 +339,7 @@ class CallTracker:
         except ValueError:
             return raw
 
-    def _finish(self, call: _OpenCall, incomplete_because: str | None = None) -> TrackerOutput:
+    def _finish(self, call: OpenCall, incomplete_because: str | None = None) -> TrackerOutput:
         """Turn a finished (or abandoned) open call into its record."""
         incomplete_because = incomplete_because or call.gap_note
         if call.line is None:
@@ -349,7 +352,7 @@ class CallTracker:
                 answered_at=call.answered_at if call.person_answered else None,
                 ended_at=call.ended_at,
             )
-        ring_seconds = self._ring_seconds(call)
+        ring_seconds = call.ring_seconds()
         return CallRecord(
             call_id=call.call_id,
             pbx=self.pbx,
@@ -360,61 +363,17 @@ class CallTracker:
             started_at=call.started_at,
             ring_started_at=call.ring_started_at,
             answered_at=call.answered_at,
-            answered_by=self._answered_by(call),
+            answered_by=call.final_answered_by(),
             ended_at=call.ended_at,
             ring_seconds=ring_seconds,
             rings=None if ring_seconds is None else self.standards.rings(ring_seconds),
-            outcome=CallOutcome.INCOMPLETE if incomplete_because else self._outcome(call),
+            outcome=CallOutcome.INCOMPLETE if incomplete_because else call.outcome(),
             within_standard=(
                 call.person_answered
                 and ring_seconds is not None
                 and self.standards.within_standard(ring_seconds)
             ),
             is_test_call=self.standards.is_test_caller(call.caller),
-            ivr_seconds=self._ivr_seconds(call),
+            ivr_seconds=call.ivr_seconds(),
             gap_note=incomplete_because,
         )
-
-    @staticmethod
-    def _answered_by(call: _OpenCall) -> AnsweredBy:
-        if call.answered_by is AnsweredBy.NONE and call.ivr_started_at is not None:
-            return AnsweredBy.IVR
-        return call.answered_by
-
-    @staticmethod
-    def _outcome(call: _OpenCall) -> CallOutcome:
-        outcome_by_answer = {
-            AnsweredBy.PERSON: CallOutcome.ANSWERED,
-            AnsweredBy.VOICEMAIL: CallOutcome.VOICEMAIL,
-        }
-        if call.answered_by in outcome_by_answer:
-            return outcome_by_answer[call.answered_by]
-        return call.failure or CallOutcome.ABANDONED
-
-    @staticmethod
-    def _ring_seconds(call: _OpenCall) -> float | None:
-        """Seconds the caller heard ringing: to the answer, or to the end if unanswered."""
-        if call.ring_started_at is None:
-            return None
-        stopped_at = call.answered_at or call.ended_at
-        if stopped_at is None:
-            return None
-        return max(0.0, (stopped_at - call.ring_started_at).total_seconds())
-
-    @staticmethod
-    def _ivr_seconds(call: _OpenCall) -> float | None:
-        if call.ivr_started_at is None:
-            return None
-        left_ivr_at = call.ivr_ended_at or call.answered_at or call.ended_at
-        if left_ivr_at is None:
-            return None
-        return (left_ivr_at - call.ivr_started_at).total_seconds()
-
-
-def _duration(text: str) -> timedelta:
-    """``HH:MM:SS`` (CoreShowChannel's Duration) as a timedelta; zero when unreadable."""
-    try:
-        hours, minutes, seconds = (int(part) for part in text.split(":"))
-    except ValueError:
-        return timedelta()
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)

@@ -84,6 +84,7 @@ class LineKind(StrEnum):
     TRANSFER = "transfer"
     LOCAL = "local"
     FAILED = "failed"
+    ATTENDED_TRANSFER = "attended_transfer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,16 @@ CITIZEN = SipAccount("citizen", "lab-citizen-secret", "+441382000100", INBOUND_C
 RINGTESTER = SipAccount("ringtester", "lab-ringtester-secret", "+441382000199", INBOUND_CONTEXT)
 STAFFOUT = SipAccount("staffout", "lab-staffout-secret", "+441382434099", OUTBOUND_CONTEXT)
 CALLERS = (CITIZEN, RINGTESTER, STAFFOUT)
+DESK_PHONE = SipAccount("staff9", "lab-staff9-secret", "+441382434010", "council-staff")
+"""Environmental Health's desk phone, a pjsua2 process (`ringtest.lab.desk_phone`; sipp
+cannot hold the two dialogs an attended transfer needs). It registers, answers like a
+staff agent, calls `CONSULTED_COLLEAGUE` (the consultation) and then transfers the
+caller to them with REFER/Replaces."""
+CONSULTED_COLLEAGUE = "staff1"
+CONSULT_AFTER_MS = 1000
+"""How long the desk phone talks to the caller (ms after answering) before consulting."""
+CONSULT_MS = 1000
+"""How long it talks to the colleague (ms after they answer) before transferring."""
 
 STAFF = tuple(
     StaffAgent(f"staff{n}", f"lab-staff{n}-secret", sip_port=5070 + n, rtp_port=12000 + 10 * n)
@@ -153,6 +164,13 @@ DEPARTMENTS = (
     Department("Customer Services", "2007", "+441382434007", LineKind.LOCAL, ("staff1",)),
     Department("Out of order", "2008", "+441382434008", LineKind.FAILED, ()),
     Department("Permits", "2009", "+441382434009", LineKind.QUEUE, ("staff2", "staff3"), "permits"),
+    Department(
+        "Environmental Health",
+        "2010",
+        "+441382434010",
+        LineKind.ATTENDED_TRANSFER,
+        ("staff9", "staff1"),
+    ),
 )
 
 VOICEMAIL_RING_SECONDS = 12

@@ -30,7 +30,7 @@ from ringtest.lab.ports import LabPort, check_ports_free, is_listening, read_ami
 from ringtest.lab.processes import running_pid, spawn_detached, stop, wait_until
 from ringtest.lab.staff import (
     StaffAgentStatus,
-    staff_ports,
+    staff_ports_down,
     staff_status,
     start_staff,
     stop_staff,
@@ -77,10 +77,7 @@ class LabStatus:
             f"AMI {AMI.host}:{AMI.port} ({self.ami_banner})",
             f"SIP {SIP_UDP.host}:{SIP_UDP.port} udp+tcp",
             "staff agents: "
-            + ", ".join(
-                f"{agent.username}@{LAB_HOST}:{agent.sip_port}" + ("" if agent.up else " DOWN")
-                for agent in self.staff
-            ),
+            + ", ".join(agent.where + ("" if agent.up else " DOWN") for agent in self.staff),
             f"lab dir: {self.lab_dir}",
         ]
 
@@ -160,12 +157,7 @@ def install_config(rootfs: Path, config_dir: Path) -> None:
 
 
 def _start_asterisk(lab_dir: Path) -> None:
-    staff_down = [
-        port
-        for port, agent in zip(staff_ports(), staff_status(lab_dir), strict=True)
-        if not agent.up
-    ]
-    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_down])
+    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_ports_down(lab_dir)])
     rootfs = ensure_rootfs(lab_dir)
     install_config(rootfs, asterisk_config_dir())
     _prepare_chroot(rootfs)

@@ -9,6 +9,10 @@ milliseconds (default `DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for
 caller to `TRANSFER_TARGET` with a REFER.
 sipp handles many calls in a row and at once. Agents run detached (sipp
 ``-bg``) with pid and error files in ``<lab dir>/staff/``.
+
+Environmental Health's desk phone (staff9) is no sipp agent but a pjsua2 process
+(`ringtest.lab.desk_phone`: an attended transfer needs two dialogs at once); it
+registers instead of having a static contact, and runs detached the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -24,6 +29,7 @@ from ringtest.errors import LabError
 from ringtest.lab.accounts import (
     ANSWERING_AGENTS,
     DEFAULT_ANSWER_MS,
+    DESK_PHONE,
     LAB_HOST,
     SIP_PORT,
     TRANSFER_AFTER_MS,
@@ -32,7 +38,7 @@ from ringtest.lab.accounts import (
 )
 from ringtest.lab.audio.rtp_pcap import wav_to_rtp_pcap
 from ringtest.lab.ports import LabPort, is_listening
-from ringtest.lab.processes import running_pid, stop, wait_until
+from ringtest.lab.processes import running_pid, spawn_detached, stop, wait_until
 
 GREETING_WAV = "hello.wav"
 """What a staff agent says on answering: "Hello?" (espeak-ng, 8 kHz, shipped)."""
@@ -40,6 +46,11 @@ GREETING_PCAP = "hello.pcap"
 """The scenario's play_pcap_audio file, made from GREETING_WAV in the agents' work dir."""
 RECV_TIMEOUT_MS = 600_000
 """A staff call waiting longer than this (10 min) for its next message is dropped."""
+PYTHON = Path(sys.executable)
+"""The desk phone runs on the interpreter (and so the install) running us."""
+DESK_PHONE_REGISTERED_LINE = "registered and answering"
+"""What the desk phone logs once it answers calls (`ringtest.lab.desk_phone`)."""
+DESK_PHONE_START_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,26 +58,41 @@ class StaffAgentStatus:
     """One staff agent: its account, SIP port and pid (None when not running)."""
 
     username: str
-    sip_port: int
+    sip_port: int | None
+    """None for the desk phone, which registers from a port of its own choosing."""
     pid: int | None
 
     @property
     def up(self) -> bool:
         return self.pid is not None
 
+    @property
+    def where(self) -> str:
+        """``staff1@127.0.0.1:5071``, or ``staff9 (registers)`` for the desk phone."""
+        if self.sip_port is None:
+            return f"{self.username} (registers)"
+        return f"{self.username}@{LAB_HOST}:{self.sip_port}"
 
-def staff_ports() -> list[LabPort]:
-    """The UDP ports the staff agents listen on."""
-    return [_sip_port(agent) for agent in ANSWERING_AGENTS]
+
+def staff_ports_down(lab_dir: Path) -> list[LabPort]:
+    """The UDP ports of the sipp staff agents not running (they must be free to start)."""
+    return [
+        _sip_port(agent)
+        for agent in ANSWERING_AGENTS
+        if running_pid(_pid_file(lab_dir, agent), "sipp") is None
+    ]
 
 
 def staff_status(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
-    """Which staff agents are running."""
-    return tuple(
-        StaffAgentStatus(
-            agent.username, agent.sip_port, running_pid(_pid_file(lab_dir, agent), "sipp")
-        )
-        for agent in ANSWERING_AGENTS
+    """Which staff agents, and the desk phone, are running."""
+    return (
+        *(
+            StaffAgentStatus(
+                agent.username, agent.sip_port, running_pid(_pid_file(lab_dir, agent), "sipp")
+            )
+            for agent in ANSWERING_AGENTS
+        ),
+        StaffAgentStatus(DESK_PHONE.username, None, _desk_phone_pid(lab_dir)),
     )
 
 
@@ -85,18 +111,25 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         )
     with as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV)) as greeting:
         wav_to_rtp_pcap(greeting, work_dir / GREETING_PCAP)
-    for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
-        if not status.up:
+    for agent in ANSWERING_AGENTS:
+        if running_pid(_pid_file(lab_dir, agent), "sipp") is None:
             _start_agent(agent, work_dir)
+    if _desk_phone_pid(lab_dir) is None:
+        _start_desk_phone(work_dir)
     return staff_status(lab_dir)
 
 
 def stop_staff(lab_dir: Path) -> None:
-    """Stop every running staff agent."""
-    for agent, status in zip(ANSWERING_AGENTS, staff_status(lab_dir), strict=True):
-        if status.pid is not None:
-            stop(status.pid, "sipp")
+    """Stop every running staff agent and the desk phone."""
+    for agent in ANSWERING_AGENTS:
+        pid = running_pid(_pid_file(lab_dir, agent), "sipp")
+        if pid is not None:
+            stop(pid, "sipp")
         _pid_file(lab_dir, agent).unlink(missing_ok=True)
+    pid = _desk_phone_pid(lab_dir)
+    if pid is not None:
+        stop(pid, PYTHON.name)
+    _desk_phone_pid_file(lab_dir).unlink(missing_ok=True)
 
 
 def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
@@ -122,6 +155,35 @@ def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
             f"{': ' + detail[-1] if detail else ''}; see {error_file}"
         )
     _pid_file(work_dir.parent, agent).write_text(f"{match.group(1)}\n")
+
+
+def _start_desk_phone(work_dir: Path) -> None:
+    """Start the desk phone and wait until it has registered and answers calls."""
+    log_file = work_dir / f"{DESK_PHONE.username}.log"
+    offset = log_file.stat().st_size if log_file.exists() else 0
+    spawn_detached(
+        [str(PYTHON), "-m", "ringtest.lab.desk_phone"],
+        _desk_phone_pid_file(work_dir.parent),
+        log_file,
+        cwd=work_dir,
+    )
+
+    def registered() -> bool:
+        return DESK_PHONE_REGISTERED_LINE in log_file.read_text(errors="replace")[offset:]
+
+    if not wait_until(registered, timeout_s=DESK_PHONE_START_SECONDS):
+        raise LabError(
+            f"lab desk phone {DESK_PHONE.username} did not register within "
+            f"{DESK_PHONE_START_SECONDS:g} s: see {log_file}"
+        )
+
+
+def _desk_phone_pid(lab_dir: Path) -> int | None:
+    return running_pid(_desk_phone_pid_file(lab_dir), PYTHON.name)
+
+
+def _desk_phone_pid_file(lab_dir: Path) -> Path:
+    return lab_dir / "staff" / f"{DESK_PHONE.username}.pid"
 
 
 def _sip_port(agent: StaffAgent) -> LabPort:

@@ -18,6 +18,10 @@ import pytest
 from ringtest.config import load_settings
 from ringtest.lab.accounts import (
     ANSWER_HEADER,
+    CONSULT_AFTER_MS,
+    CONSULT_MS,
+    DEFAULT_ANSWER_MS,
+    DESK_PHONE,
     LAB_HOST,
     RINGTESTER,
     SIP_PORT,
@@ -79,14 +83,22 @@ SCENARIOS = {
     "round-robin queue": Scenario(
         "permits", "1700", CallOutcome.ANSWERED, AnsweredBy.PERSON, 1.7, 1
     ),
+    "attended transfer": Scenario(
+        "2010", "1400", CallOutcome.ANSWERED, AnsweredBy.PERSON, 1.4, 1, caller_hold_seconds=8.0
+    ),
 }
 DIAL = {"benefits": "2003", "permits": "2009"}
 
 
 @pytest.fixture(scope="module")
-def measured(lab, sip_endpoint, tmp_path_factory):
+def database(tmp_path_factory):
+    """The SQLite file the listener stores the live calls in."""
+    return tmp_path_factory.mktemp("live") / "ringtest.db"
+
+
+@pytest.fixture(scope="module")
+def measured(lab, sip_endpoint, database):
     """Run every scenario at once with the listener attached; return stored calls by name."""
-    database = tmp_path_factory.mktemp("live") / "ringtest.db"
     settings = load_settings(
         LAB_CONFIG,
         overrides={
@@ -191,6 +203,7 @@ def test_listener_measures_the_lab_call_exactly(measured, name):
         "blind transfer",
         "local channel",
         "round-robin queue",
+        "attended transfer",
     ],
 )
 def test_listener_and_caller_agree_on_ring_time(measured, name):
@@ -209,3 +222,20 @@ def test_blind_transferred_call_ends_when_its_caller_leaves_the_transfer_target(
     talked = (call.ended_at - call.answered_at).total_seconds()
     assert talked == pytest.approx(4.0, abs=0.5), "ended with the caller, not the transferer"
     assert talked > TRANSFER_AFTER_MS / 1000 + 1.1
+
+
+def test_attended_transfer_keeps_the_caller_talking_to_the_colleague_until_they_hang_up(
+    measured,
+):
+    call, _ = measured["attended transfer"]
+    talked = (call.ended_at - call.answered_at).total_seconds()
+    transferred_after = (CONSULT_AFTER_MS + DEFAULT_ANSWER_MS + CONSULT_MS) / 1000
+    assert talked == pytest.approx(8.0, abs=0.5), "ended with the caller, not the desk phone"
+    assert talked > transferred_after + 2.0
+
+
+def test_the_consultation_call_is_not_stored_as_a_call_to_a_council_line(measured, database):
+    with Store.open(f"sqlite:///{database}") as store:
+        stored = store.calls()
+    assert [c for c in stored if c.caller == DESK_PHONE.caller_id] == []
+    assert len({c.call_id for c in stored}) == len(stored)

@@ -5,7 +5,7 @@ Each fixture is the raw AMI stream (CRLF intact) captured while the lab's
 delay; other lab traffic in the same streams is left in, as on a real PBX.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
+from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker
-from ringtest.lab.accounts import TRANSFER_AFTER_MS
+from ringtest.lab.accounts import CONSULT_AFTER_MS, TRANSFER_AFTER_MS
 from ringtest.lab.settings import lab_lines
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.standards import Standards
@@ -198,14 +199,18 @@ def test_call_cut_off_by_a_pbx_restart_is_incomplete_not_abandoned():
     assert not sink.batch.obligations
 
 
-def events_of(name: str, event: str, call_id: str) -> list[dict[str, str]]:
-    """The fixture's `event` frames of call `call_id`, as header dicts (first value wins)."""
+def all_frames(name: str) -> list[dict[str, str]]:
+    """The fixture's frames as header dicts (first value wins)."""
     frames = (FIXTURES / f"{name}.ami").read_bytes().decode().split("\r\n\r\n")
-    parsed = [
+    return [
         dict(reversed([line.split(": ", 1) for line in frame.split("\r\n") if ": " in line]))
         for frame in frames
     ]
-    return [f for f in parsed if f.get("Event") == event and f.get("Linkedid") == call_id]
+
+
+def events_of(name: str, event: str, call_id: str) -> list[dict[str, str]]:
+    """The fixture's `event` frames of call `call_id`."""
+    return [f for f in all_frames(name) if f.get("Event") == event and f.get("Linkedid") == call_id]
 
 
 def test_blind_transfer_keeps_the_first_answer_and_ends_with_the_last_channel():
@@ -227,6 +232,40 @@ def test_blind_transfer_keeps_the_first_answer_and_ends_with_the_last_channel():
     assert call.answered_at.timestamp() < housing_answer[0] - TRANSFER_AFTER_MS / 1000
     assert call.ended_at.timestamp() > housing_answer[0]
     assert [c.call_id for c in batch.calls].count(call.call_id) == 1
+
+
+def test_attended_transfer_keeps_the_first_answer_and_the_consultation_is_no_citizen_call():
+    name = "attended_transfer_answered_after_1300ms"
+    call, batch = ringtester_call(name)
+    assert (call.outcome, call.answered_by, call.line, call.department) == (
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "2010",
+        "Environmental Health",
+    )
+    assert call.ring_seconds == pytest.approx(1.3, abs=0.05)
+    assert call.rings == 1
+    [consultation] = batch.dialled
+    assert (consultation.caller, consultation.dialled) == ("+441382434010", "staff1")
+    assert consultation.started_at - call.answered_at > timedelta(milliseconds=CONSULT_AFTER_MS)
+    [transfer] = [f for f in all_frames(name) if f.get("Event") == "AttendedTransfer"]
+    assert transfer["TransferTargetLinkedid"] == consultation.call_id
+    assert transfer["TransfereeLinkedid"] == call.call_id
+    assert consultation.ended_at.timestamp() < float(transfer["Timestamp"]) + 0.01, (
+        "the consultation ends with the transferring phone's own leg"
+    )
+    target_hangup = [
+        f
+        for f in all_frames(name)
+        if f.get("Event") == "Hangup" and f["Uniqueid"] == transfer["TransferTargetUniqueid"]
+    ]
+    assert target_hangup[0]["Linkedid"] == call.call_id, "Asterisk moved the target"
+    assert call.ended_at.timestamp() >= float(target_hangup[0]["Timestamp"])
+    assert [c.call_id for c in batch.calls] == [call.call_id]
+    pipeline = new_pipeline()
+    for received_at, chunk in read_chunks(FIXTURES / f"{name}.ami"):
+        pipeline.feed_bytes(chunk, received_at)
+    assert pipeline.tracker.open_calls() == [], "nothing stays open once every channel hung up"
 
 
 def test_local_channel_halves_and_their_optimisation_are_not_an_answer_or_an_end():

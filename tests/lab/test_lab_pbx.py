@@ -12,6 +12,7 @@ from ringtest.lab.accounts import (
     AMI_LISTENER,
     AMI_PORT,
     ANSWERING_AGENTS,
+    DESK_PHONE,
     LAB_HOST,
     AmiUser,
 )
@@ -68,7 +69,8 @@ def test_lab_comes_up_with_asterisk_22_and_ami_banner(lab: LabStatus) -> None:
     assert lab.ami_banner is not None
     assert lab.ami_banner.startswith("Asterisk Call Manager/")
     assert [agent.username for agent in lab.staff if agent.up] == [
-        a.username for a in ANSWERING_AGENTS
+        *(a.username for a in ANSWERING_AGENTS),
+        DESK_PHONE.username,
     ]
 
 
