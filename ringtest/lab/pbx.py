@@ -4,9 +4,10 @@
 ``docker/asterisk/`` (the repo's one copy, shared with the Docker deployment)
 over the chroot's ``/etc/asterisk``, mounts ``/proc`` in the chroot, starts
 ``asterisk -f`` detached, waits for AMI's banner on 127.0.0.1:5038 and PJSIP on
-127.0.0.1:5060/udp, then starts the sipp staff agents. It is idempotent: when
-the lab is already up it only restarts missing staff agents. `lab_down` stops
-everything and unmounts. Pid and log files live in the lab dir.
+127.0.0.1:5060/udp and 5061/tcp (TLS, with the certificate `ringtest.lab.tls` makes),
+then starts the sipp staff agents. It is idempotent: when the lab is already up it
+only installs changed config (with a reload) and restarts missing staff agents.
+`lab_down` stops everything and unmounts. Pid and log files live in the lab dir.
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ from ringtest.lab.staff import (
     start_staff,
     stop_staff,
 )
+from ringtest.lab.tls import SIP_TLS_PORT, ensure_lab_certificate, lab_tls_ca_file
 
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 30.0
+RELOAD_TIMEOUT_S = 5.0
+"""seconds a ``core reload`` may take to start a new PJSIP transport."""
 ASTERISK_ARGV = ("asterisk", "-C", "/etc/asterisk/asterisk.conf", "-f", "-n")
 ASTERISK_LOG = "var/log/asterisk/messages.log"
 """Asterisk's own log, relative to the rootfs (see docker/asterisk/logger.conf)."""
@@ -46,6 +50,7 @@ ASTERISK_LOG = "var/log/asterisk/messages.log"
 AMI = LabPort(LAB_HOST, AMI_PORT, "tcp", "Asterisk AMI")
 SIP_UDP = LabPort(LAB_HOST, SIP_PORT, "udp", "Asterisk PJSIP")
 SIP_TCP = LabPort(LAB_HOST, SIP_PORT, "tcp", "Asterisk PJSIP")
+SIP_TLS = LabPort(LAB_HOST, SIP_TLS_PORT, "tcp", "Asterisk PJSIP TLS")
 
 DEV_NODES = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}
 """Devices Asterisk opens, made in the chroot's /dev if missing: name -> (major, minor)."""
@@ -65,6 +70,11 @@ class LabStatus:
     def up(self) -> bool:
         return self.pid is not None and self.ami_banner is not None
 
+    @property
+    def tls_ca_file(self) -> Path:
+        """The lab's self-signed certificate: the CA file a SIP-over-TLS client trusts."""
+        return lab_tls_ca_file(rootfs_path(self.lab_dir))
+
     def lines(self) -> list[str]:
         """A short human report, one fact per line."""
         if not self.up:
@@ -75,7 +85,8 @@ class LabStatus:
         return [
             f"lab PBX up: {self.asterisk_version} (pid {self.pid})",
             f"AMI {AMI.host}:{AMI.port} ({self.ami_banner})",
-            f"SIP {SIP_UDP.host}:{SIP_UDP.port} udp+tcp",
+            f"SIP {SIP_UDP.host}:{SIP_UDP.port} udp+tcp, {SIP_TLS.port} tls "
+            f"(CA file {self.tls_ca_file})",
             "staff agents: "
             + ", ".join(agent.where + ("" if agent.up else " DOWN") for agent in self.staff),
             f"lab dir: {self.lab_dir}",
@@ -111,7 +122,7 @@ def lab_up(lab_dir: Path | None = None) -> LabStatus:
         if running_pid(_pid_file(lab_dir), "asterisk") is None:
             _start_asterisk(lab_dir)
         else:
-            _reload_if_config_changed(rootfs_path(lab_dir))
+            _refresh_running_asterisk(lab_dir)
         start_staff(lab_dir)
         status = lab_status(lab_dir)
     if not status.up:
@@ -157,8 +168,9 @@ def install_config(rootfs: Path, config_dir: Path) -> None:
 
 
 def _start_asterisk(lab_dir: Path) -> None:
-    check_ports_free([AMI, SIP_UDP, SIP_TCP, *staff_ports_down(lab_dir)])
+    check_ports_free([AMI, SIP_UDP, SIP_TCP, SIP_TLS, *staff_ports_down(lab_dir)])
     rootfs = ensure_rootfs(lab_dir)
+    ensure_lab_certificate(rootfs)
     install_config(rootfs, asterisk_config_dir())
     _prepare_chroot(rootfs)
     output_file = lab_dir / "asterisk.out"
@@ -169,25 +181,37 @@ def _start_asterisk(lab_dir: Path) -> None:
     ready = wait_until(
         lambda: (
             running_pid(_pid_file(lab_dir), "asterisk") is None
-            or (read_ami_banner(AMI.host, AMI.port) is not None and is_listening(SIP_UDP))
+            or (
+                read_ami_banner(AMI.host, AMI.port) is not None
+                and is_listening(SIP_UDP)
+                and is_listening(SIP_TLS)
+            )
         ),
         timeout_s=STARTUP_TIMEOUT_S,
     )
     if not ready or running_pid(_pid_file(lab_dir), "asterisk") is None:
         raise LabError(
             f"Asterisk did not answer on AMI {AMI.host}:{AMI.port} and SIP "
-            f"{SIP_UDP.host}:{SIP_UDP.port}/udp within {STARTUP_TIMEOUT_S:.0f} s: "
+            f"{SIP_UDP.host}:{SIP_UDP.port}/udp, {SIP_TLS.port}/tcp (TLS) "
+            f"within {STARTUP_TIMEOUT_S:.0f} s: "
             f"see {output_file} and {asterisk_log_path(lab_dir)}"
         )
 
 
-def _reload_if_config_changed(rootfs: Path) -> None:
+def _refresh_running_asterisk(lab_dir: Path) -> None:
     """A running lab whose docker/asterisk/ files changed gets them and a ``core reload``
-    (dialplan, PJSIP, queues, voicemail, manager; calls in progress carry on)."""
+    (dialplan, PJSIP, queues, voicemail, manager; calls in progress carry on).
+
+    A reload also starts a PJSIP transport new to pjsip.conf (Asterisk 22 does; it only
+    keeps an existing transport's settings), so a lab whose TLS port is not listening
+    (started before transport-tls existed, or without its certificate) is reloaded too.
+    """
+    rootfs = rootfs_path(lab_dir)
     config_dir = asterisk_config_dir()
-    installed = rootfs / "etc" / "asterisk"
-    if _config_files(config_dir) == _config_files(installed):
+    config_changed = _config_files(config_dir) != _config_files(rootfs / "etc" / "asterisk")
+    if not config_changed and is_listening(SIP_TLS):
         return
+    ensure_lab_certificate(rootfs)
     install_config(rootfs, config_dir)
     subprocess.run(
         ["chroot", str(rootfs), "asterisk", "-rx", "core reload"],
@@ -195,7 +219,13 @@ def _reload_if_config_changed(rootfs: Path) -> None:
         timeout=30,
         check=False,
     )
-    log.warning("lab config changed: installed %s and reloaded Asterisk", config_dir)
+    log.warning("lab config installed from %s and Asterisk reloaded", config_dir)
+    if not wait_until(lambda: is_listening(SIP_TLS), timeout_s=RELOAD_TIMEOUT_S):
+        raise LabError(
+            f"Asterisk reloaded its config but PJSIP TLS does not listen on {SIP_TLS}: "
+            f"see {asterisk_log_path(lab_dir)}, then restart the lab "
+            "(`ringtest lab down && ringtest lab up`)"
+        )
 
 
 def _config_files(directory: Path) -> dict[str, bytes]:
