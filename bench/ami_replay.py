@@ -1,23 +1,29 @@
-"""AMI replay throughput: four readers, one synthetic stream, one run.
+"""AMI replay throughput: five readers, one synthetic stream, one run.
 
 Every reader consumes the same ~200,000-event stream (`bench.streams`) from a
 loopback TCP server in a child process (`bench.replay_server`), so socket
 costs are included. Each repetition runs the readers in turn (round robin, so
 drift on a shared machine hits them alike); the table gives medians.
 
-1. floor: a bare asyncio Protocol that sends a Login frame, splits the bytes on
-   CRLF CRLF with `bytes.split` and counts frames. Nothing is decoded.
-2. ringtest reader: `ami_listener.connection.AmiConnection`: connect, banner,
+1. floor, frames only: a bare asyncio Protocol that sends a Login frame, splits
+   the bytes on CRLF CRLF with `bytes.split` and counts frames. Nothing is decoded.
+2. floor, frames and headers: the same Protocol, and each frame decoded (UTF-8)
+   and split into a dict of its headers (`str.split`, `str.partition`): the least a reader
+   must do to hand over events. The issue measured this floor at ~116k events/s
+   on this kind of machine (its frames-only floor would be ten times that).
+3. ringtest reader: `ami_listener.connection.AmiConnection`: connect, banner,
    Login (matched by ActionID), then every frame split by `FrameBuffer`, decoded
    by `parse_frame` into an `AmiMessage` and dispatched to a handler that counts.
-3. asterisk-ami 0.1.7: its `AMIClient` with its defaults (reader thread), login,
+4. asterisk-ami 0.1.7: its `AMIClient` with its defaults (reader thread), login,
    an event listener that counts.
-4. ringtest whole path: the `Listener` as `ringtest listen` builds it from
+5. ringtest whole path: the `Listener` as `ringtest listen` builds it from
    examples/lab.toml (login, CoreShowChannels resync, tracker, callback ledger)
    into `BackpressureSink(StoreSink(store))` with SQLite in a temp dir; the clock
    stops when the writer thread has stored every call.
 
-Times are wall-clock from connect to the last event consumed (4: stored);
+The goal "reader within 80 % of the floor" is judged against floor 2, which hands
+over what a reader hands over; floor 1 is shown for the cost of the bytes alone.
+Times are wall-clock from connect to the last event consumed (5: stored);
 events/CPU-s divides by this process's CPU time (all its threads) instead.
 """
 
@@ -66,7 +72,7 @@ def timed(read: Callable[[int], int], port: int) -> Run:
     return Run(events, time.perf_counter() - wall, time.process_time() - cpu)
 
 
-class _FloorProtocol(asyncio.Protocol):
+class FloorProtocol(asyncio.Protocol):
     def __init__(self, done: asyncio.Future[int]) -> None:
         self.done = done
         self.tail = b""
@@ -84,14 +90,29 @@ class _FloorProtocol(asyncio.Protocol):
         self.done.set_result(self.frames - 1)  # the Login response is not an event
 
 
-def read_floor(port: int) -> int:
-    async def run() -> int:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[int] = loop.create_future()
-        await loop.create_connection(lambda: _FloorProtocol(done), "127.0.0.1", port)
-        return await done
+class HeaderFloorProtocol(FloorProtocol):
+    def data_received(self, data: bytes) -> None:
+        parts = (self.tail + data).split(b"\r\n\r\n")
+        self.tail = parts.pop()
+        for frame in parts:
+            lines = frame.decode("utf-8", "replace").split("\r\n")
+            headers = {key: value for key, _, value in (line.partition(": ") for line in lines)}
+            self.frames += bool(headers)
 
-    return asyncio.run(run())
+
+def floor_reader(protocol: type[FloorProtocol]) -> Callable[[int], int]:
+    """Reader 1 or 2: `protocol` on a bare asyncio connection."""
+
+    def read(port: int) -> int:
+        async def run() -> int:
+            loop = asyncio.get_running_loop()
+            done: asyncio.Future[int] = loop.create_future()
+            await loop.create_connection(lambda: protocol(done), "127.0.0.1", port)
+            return await done
+
+        return asyncio.run(run())
+
+    return read
 
 
 def read_ringtest_reader(port: int) -> int:
@@ -146,7 +167,7 @@ class _StopAfter:
 
 
 def whole_path_reader(events: int, calls: int) -> Callable[[int], int]:
-    """Reader 4: returns how many events went by; checks every call was stored."""
+    """Reader 5: returns how many events went by; checks every call was stored."""
 
     def read(port: int) -> int:
         with tempfile.TemporaryDirectory(prefix="ringtest-bench-") as work:
@@ -184,7 +205,8 @@ def measure(events: int, repetitions: int) -> tuple[dict[str, list[Run]], int, i
     stream = stream_bytes(list(plan_calls(shapes, calls)))
     frames = stream.count(b"\r\n\r\n")
     readers = {
-        "floor: asyncio Protocol + bytes.split": read_floor,
+        "floor, frames only: asyncio Protocol + bytes.split": floor_reader(FloorProtocol),
+        "floor, frames and headers: + decode + str.split": floor_reader(HeaderFloorProtocol),
         "ringtest reader alone (AmiConnection)": read_ringtest_reader,
         "asterisk-ami 0.1.7 client alone": read_asterisk_ami,
         "ringtest whole path (-> tracker -> ledger -> SQLite)": whole_path_reader(frames, calls),
@@ -203,14 +225,20 @@ def measure(events: int, repetitions: int) -> tuple[dict[str, list[Run]], int, i
 def report(runs: dict[str, list[Run]], events: int, calls: int, repetitions: int) -> str:
     rates = {name: median([r.events / r.wall_seconds for r in rs]) for name, rs in runs.items()}
     cpu_rates = {name: median([r.events / r.cpu_seconds for r in rs]) for name, rs in runs.items()}
-    floor = next(iter(rates.values()))
+    names = list(runs)
+    bytes_floor, floor = rates[names[0]], rates[names[1]]
     rows = [
-        (name, f"{rates[name]:,.0f}", f"{rates[name] / floor:.0%}", f"{cpu_rates[name]:,.0f}")
+        (
+            name,
+            f"{rates[name]:,.0f}",
+            f"{rates[name] / floor:.0%}",
+            f"{rates[name] / bytes_floor:.0%}",
+            f"{cpu_rates[name]:,.0f}",
+        )
         for name in runs
     ]
-    names = list(runs)
-    reader_share = rates[names[1]] / floor
-    whole = rates[names[3]]
+    reader_share = rates[names[2]] / floor
+    whole = rates[names[4]]
     reader_verdict = "met" if reader_share >= GOAL_READER_SHARE_OF_FLOOR else "missed"
     whole_verdict = "met" if whole >= GOAL_WHOLE_PATH_EVENTS_PER_SECOND else "missed"
     return "\n\n".join(
@@ -221,9 +249,21 @@ def report(runs: dict[str, list[Run]], events: int, calls: int, repetitions: int
             f"Stream: {events:,} events ({calls:,} calls of the 9 recorded shapes, "
             "about 47 % VarSet), served from a loopback TCP server in a child process; "
             f"medians of {repetitions} repetitions, readers in turn.",
-            table(["reader", "events/s (wall)", "of floor", "events per CPU-s"], rows),
-            f"Goals: ringtest reader >= {GOAL_READER_SHARE_OF_FLOOR:.0%} of the floor: "
-            f"**{reader_share:.0%}** ({reader_verdict}); "
+            table(
+                [
+                    "reader",
+                    "events/s (wall)",
+                    "of floor (frames and headers)",
+                    "of floor (frames only)",
+                    "events per CPU-s",
+                ],
+                rows,
+            ),
+            f"Goals: ringtest reader >= {GOAL_READER_SHARE_OF_FLOOR:.0%} of the floor "
+            f"(frames and headers): **{reader_share:.0%}** ({reader_verdict}); "
+            f"of the frames-only floor it is {rates[names[2]] / bytes_floor:.0%} "
+            "(that floor decodes nothing; ringtest decodes each frame and hands over an "
+            "event whose headers it parses on first use); "
             f"whole path >= {GOAL_WHOLE_PATH_EVENTS_PER_SECOND:,} events/s: **{whole:,.0f}** "
             f"({whole_verdict}).",
         ]

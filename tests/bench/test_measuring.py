@@ -2,7 +2,13 @@
 
 from datetime import UTC, datetime
 
-from bench.ami_replay import read_floor, read_ringtest_reader, whole_path_reader
+from bench.ami_replay import (
+    FloorProtocol,
+    HeaderFloorProtocol,
+    floor_reader,
+    read_ringtest_reader,
+    whole_path_reader,
+)
 from bench.live_load import CdrCall, cdr_calls, matches, scenario_text
 from bench.replay_server import serving
 from bench.results import markers, write_section
@@ -15,7 +21,8 @@ def test_every_reader_sees_every_event_of_the_served_stream():
     stream = stream_bytes(calls)
     events = stream.count(b"\r\n\r\n")
     with serving(stream.removeprefix(BANNER)) as port:
-        assert read_floor(port) == events
+        assert floor_reader(FloorProtocol)(port) == events
+        assert floor_reader(HeaderFloorProtocol)(port) == events
         assert read_ringtest_reader(port) == events
         assert whole_path_reader(events, len(calls))(port) == events
 
