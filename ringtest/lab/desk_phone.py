@@ -21,7 +21,6 @@ import logging
 import re
 import signal
 import threading
-from collections.abc import Callable
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from ringtest.lab.accounts import (
 )
 from ringtest.sip.accounts import PjsuaAccount, SipAccount
 from ringtest.sip.endpoint import SipEndpoint, Timer
+from ringtest.sip.inbound import AnsweringCall
 from ringtest.sip.prompt import PromptPlayer
 
 logger = logging.getLogger(__name__)
@@ -53,46 +53,32 @@ MAX_CALL_SECONDS = 120.0
 """Seconds after which a call the desk phone still holds is hung up whatever it is doing."""
 
 
-class DeskCall(pj.Call):
+class DeskCall(AnsweringCall):
     """One call to the desk phone, from ringing to the transfer (endpoint thread only)."""
 
     def __init__(
         self, endpoint: SipEndpoint, account: pj.Account, call_id: int, greeting: Path
     ) -> None:
-        super().__init__(account, call_id)
-        self._endpoint = endpoint
+        super().__init__(
+            endpoint, account, call_id, PromptPlayer(greeting), hang_up_after_prompt=False
+        )
         self._account = account
-        self._greeting = PromptPlayer(greeting)
-        self._timers: list[Timer] = []
         self._consultation: ConsultationCall | None = None
-        self._answered = False
-        self._ended = False
 
     def ring(self, answer: str) -> None:
         """Ring, then answer as `answer` (the X-Lab-Answer value: ms, busy or never) says."""
-        self._endpoint.keep_call(self)
-        self._respond(180)
-        self._later(MAX_CALL_SECONDS, self._hang_up)
         if answer in ANSWER_REFUSALS:
-            self._respond(ANSWER_REFUSALS[answer])
-        elif answer != "never":
-            answer_ms = int(answer) if answer.isdigit() else DEFAULT_ANSWER_MS
-            self._later(answer_ms / 1000, self._answer)
-
-    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
-        if self._answered and not self._ended:
-            self._greeting.start(self, self.getInfo())
-
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:
-        if self.getInfo().state != pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.refuse(ANSWER_REFUSALS[answer])
             return
-        self._ended = True
-        self._greeting.stop()
-        for timer in self._timers:
-            timer.cancel()
+        answer_ms = int(answer) if answer.isdigit() else DEFAULT_ANSWER_MS
+        self.ring_then_answer(None if answer == "never" else answer_ms / 1000, MAX_CALL_SECONDS)
+
+    def on_answered(self) -> None:
+        self._later(CONSULT_AFTER_MS / 1000, self._consult)
+
+    def on_ended(self) -> None:
         if self._consultation is not None:
             self._consultation.hang_up()
-        self._endpoint.release_call(self, holds_slot=False)
 
     def transfer_to(self, consultation: ConsultationCall) -> None:
         """The colleague has answered: REFER the caller to them, replacing that call."""
@@ -103,39 +89,13 @@ class DeskCall(pj.Call):
             self.xferReplaces(consultation, pj.CallOpParam(True))
         except pj.Error as error:
             logger.warning("attended transfer failed: %s", error.reason)
-            self._hang_up()
-
-    def _answer(self) -> None:
-        self._answered = True
-        self._respond(200)
-        self._later(CONSULT_AFTER_MS / 1000, self._consult)
+            self.hang_up()
 
     def _consult(self) -> None:
         if self._ended:
             return
         self._consultation = ConsultationCall(self._endpoint, self._account, self)
         self._consultation.dial(f"sip:{CONSULTED_COLLEAGUE}@{LAB_HOST}:{SIP_PORT}")
-
-    def _respond(self, status_code: int) -> None:
-        prm = pj.CallOpParam(True)
-        prm.statusCode = status_code
-        try:
-            self.answer(prm)
-        except pj.Error as error:
-            logger.warning("desk phone cannot send %d: %s", status_code, error.reason)
-
-    def _later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
-        self._timers.append(self._endpoint.call_later(delay_seconds, callback))
-
-    def _hang_up(self) -> None:
-        if self._ended:
-            return
-        self._ended = True
-        self._greeting.stop()
-        try:
-            self.hangup(pj.CallOpParam())
-        except pj.Error as error:
-            logger.warning("desk phone hang-up failed: %s", error.reason)
 
 
 class ConsultationCall(pj.Call):

@@ -1,7 +1,7 @@
 """Answer inbound calls on a registered account: ring briefly, answer, play a prompt, hang up.
 
 Theory of operation: `answer_inbound` sets the pjsua2 account's `on_incoming` (on the
-endpoint thread). Every INVITE to the account then becomes an `_AnsweringCall` the
+endpoint thread). Every INVITE to the account then becomes an `AnsweringCall` the
 endpoint owns: 180 Ringing at once, 200 OK after `ring_seconds`, the prompt played
 once the call's audio is active, BYE when the prompt has played (or at
 `max_call_seconds`). The moment the INVITE arrives its parties are read from the
@@ -79,7 +79,7 @@ def answer_inbound(
     def take(account: PjsuaAccount, prm: pj.OnIncomingCallParam) -> None:
         arrived_at = datetime.now(UTC)
         parties = invite_parties(prm.rdata.wholeMsg, default_region)
-        call = _AnsweringCall(endpoint, account, prm.callId, PromptPlayer(prompt_path))
+        call = AnsweringCall(endpoint, account, prm.callId, PromptPlayer(prompt_path))
         arrivals.put(
             InboundCall(
                 account=account.settings.name,
@@ -114,31 +114,56 @@ def stop_answering(endpoint: SipEndpoint, account_name: str) -> None:
     endpoint.submit(uninstall).result()
 
 
-class _AnsweringCall(pj.Call):
-    """One inbound call we answer with a prompt; lives on the endpoint thread only."""
+class AnsweringCall(pj.Call):
+    """One inbound call we ring, answer and greet with a prompt; endpoint thread only.
+
+    hang_up_after_prompt: hang up once the prompt has played (False: the call stays up
+    for what a subclass does next). Subclasses hook in at `on_answered` and `on_ended`.
+    """
 
     def __init__(
-        self, endpoint: SipEndpoint, account: pj.Account, call_id: int, prompt: PromptPlayer
+        self,
+        endpoint: SipEndpoint,
+        account: pj.Account,
+        call_id: int,
+        prompt: PromptPlayer,
+        *,
+        hang_up_after_prompt: bool = True,
     ) -> None:
         super().__init__(account, call_id)
         self._endpoint = endpoint
         self._prompt = prompt
+        self._hang_up_after_prompt = hang_up_after_prompt
         self._timers: list[Timer] = []
         self._answered = False
         self._ended = False
 
-    def ring_then_answer(self, ring_seconds: float, max_call_seconds: float) -> None:
-        """Send 180 now and 200 after ring_seconds; hang up by max_call_seconds (float s)."""
+    def ring_then_answer(self, ring_seconds: float | None, max_call_seconds: float) -> None:
+        """Send 180 now and 200 after ring_seconds (None: ring until the caller gives
+        up); hang up by max_call_seconds (float seconds)."""
         self._endpoint.keep_call(self)
         self._respond(180)
-        self._later(ring_seconds, self._answer)
-        self._later(max_call_seconds, self._hang_up)
+        if ring_seconds is not None:
+            self._later(ring_seconds, self._answer)
+        self._later(max_call_seconds, self.hang_up)
+
+    def refuse(self, status_code: int) -> None:
+        """Ring, then refuse the call with `status_code` (486 Busy Here, say)."""
+        self._endpoint.keep_call(self)
+        self._respond(180)
+        self._respond(status_code)
+
+    def on_answered(self) -> None:
+        """Called once we have sent the 200 OK."""
+
+    def on_ended(self) -> None:
+        """Called once the call is disconnected, whoever ended it."""
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         if not self._answered or self._ended:
             return
-        if self._prompt.start(self, self.getInfo()):
-            self._later(self._prompt.seconds + PROMPT_TAIL_SECONDS, self._hang_up)
+        if self._prompt.start(self, self.getInfo()) and self._hang_up_after_prompt:
+            self._later(self._prompt.seconds + PROMPT_TAIL_SECONDS, self.hang_up)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         if self.getInfo().state != pj.PJSIP_INV_STATE_DISCONNECTED:
@@ -147,11 +172,24 @@ class _AnsweringCall(pj.Call):
         self._prompt.stop()
         for timer in self._timers:
             timer.cancel()
+        self.on_ended()
         self._endpoint.release_call(self, holds_slot=False)
+
+    def hang_up(self) -> None:
+        """Hang up now (safe to call more than once)."""
+        if self._ended:
+            return
+        self._ended = True
+        self._prompt.stop()
+        try:
+            self.hangup(pj.CallOpParam())
+        except pj.Error as error:
+            logger.warning("inbound call hang-up failed: %s", error.reason)
 
     def _answer(self) -> None:
         self._answered = True
         self._respond(200)
+        self.on_answered()
 
     def _respond(self, status_code: int) -> None:
         prm = pj.CallOpParam(True)
@@ -163,13 +201,3 @@ class _AnsweringCall(pj.Call):
 
     def _later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
         self._timers.append(self._endpoint.call_later(delay_seconds, callback))
-
-    def _hang_up(self) -> None:
-        if self._ended:
-            return
-        self._ended = True
-        self._prompt.stop()
-        try:
-            self.hangup(pj.CallOpParam())
-        except pj.Error as error:
-            logger.warning("inbound call hang-up failed: %s", error.reason)
