@@ -174,6 +174,7 @@ def sip_account(settings: SipAccountSettings) -> SipAccount:
         transport=settings.transport,
         caller_id=settings.caller_id,
         outbound_proxy=settings.outbound_proxy,
+        tls_ca_file=None if settings.tls_ca_file is None else str(settings.tls_ca_file),
     )
 
 

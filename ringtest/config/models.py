@@ -86,6 +86,8 @@ class SipAccount(Section):
         different one, so a callback is matched to its test exactly.
     callback_message: WAV a callback test leaves as its message; None: a spoken one
         naming the callback number and reference (espeak-ng).
+    tls_ca_file: PEM file of the CAs the PBX's TLS certificate must chain to (a
+        self-signed PBX: its certificate); None: the system's trust store. TLS only.
     """
 
     name: str
@@ -100,6 +102,7 @@ class SipAccount(Section):
     register_: bool = Field(default=False, alias="register")
     did_pool: list[PhoneNumber] = Field(default_factory=list)
     callback_message: Path | None = None
+    tls_ca_file: Path | None = None
 
     @field_validator("name")
     @classmethod
@@ -123,6 +126,16 @@ class SipAccount(Section):
         if self.register_ and self.registrar is None:
             raise problem(
                 "has register = true but no registrar: set registrar or register = false",
+                about_value=False,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _tls_ca_file_with_tls(self) -> SipAccount:
+        if self.tls_ca_file is not None and self.transport != "tls":
+            raise problem(
+                f"has tls_ca_file but transport {self.transport!r}: "
+                'set transport = "tls" or drop tls_ca_file',
                 about_value=False,
             )
         return self

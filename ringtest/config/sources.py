@@ -38,6 +38,7 @@ RELATIVE_TO_FILE = (
     ("ami", "secret_file"),
     ("sip", "accounts", "*", "password_file"),
     ("sip", "accounts", "*", "callback_message"),
+    ("sip", "accounts", "*", "tls_ca_file"),
     ("report", "smtp", "password_file"),
     ("report", "output_dir"),
 )

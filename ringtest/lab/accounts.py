@@ -8,6 +8,7 @@ Ports (all on 127.0.0.1):
 
 * 5038/tcp   AMI
 * 5060/udp+tcp PJSIP
+* 5061/tcp PJSIP over TLS (its certificate: `ringtest.lab.tls`)
 * 10000-10999/udp Asterisk RTP
 * 5071-5078/udp  lab staff agents staff1..staff8 (SIP), one sipp UAS each
 * 5080/udp  the lab citizens' phone (citizenphone), a sipp UAS like the staff agents

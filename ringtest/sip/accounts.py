@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 TRANSPORT_KINDS: dict[str, int] = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
 }
-"""Our transport names -> pjsip transport types; one transport of each is opened."""
+"""Our transport names -> pjsip transport types (see `ringtest.sip.transports`)."""
 
 REGISTRATION_HINTS: dict[int, str] = {
     401: "check the user and password",
@@ -34,6 +35,10 @@ REGISTRATION_HINTS: dict[int, str] = {
 }
 """Final REGISTER status code -> the fix named in the error line."""
 
+CERTIFICATE_NOT_TRUSTED = "(PJSIP_TLS_ECERTVERIF)"
+"""What ends the reason of the 503 pjsip makes up when a TLS server's certificate fails
+verification (no trusted CA signed it, it expired, or it names another host)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SipAccount:
@@ -43,7 +48,9 @@ class SipAccount:
     user / password: digest credentials, also the registration user.
     domain: the SIP domain in the From URI (``sip:<caller_id>@<domain>``).
     registrar: registrar URI such as ``sip:127.0.0.1:5060``; None: do not register.
-    transport: "udp" or "tcp".
+    transport: "udp", "tcp" or "tls".
+    tls_ca_file: PEM file of the CAs a TLS server's certificate must chain to (for a
+        self-signed server, its certificate); None: the system's trust store. TLS only.
     caller_id: the number presented: the From display name and, on each INVITE,
         ``P-Preferred-Identity`` (RFC 3325). The From user stays `user`, the identity
         registrars and PBXs authenticate. None: present `user` alone.
@@ -55,14 +62,20 @@ class SipAccount:
     password: str = ""
     domain: str = "127.0.0.1"
     registrar: str | None = None
-    transport: Literal["udp", "tcp"] = "udp"
+    transport: Literal["udp", "tcp", "tls"] = "udp"
     caller_id: str | None = None
     outbound_proxy: str | None = None
+    tls_ca_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORT_KINDS:
             raise SipError(
-                f"SIP account '{self.name}' has transport '{self.transport}': use udp or tcp"
+                f"SIP account '{self.name}' has transport '{self.transport}': use udp, tcp or tls"
+            )
+        if self.tls_ca_file is not None and self.transport != "tls":
+            raise SipError(
+                f"SIP account '{self.name}' has a TLS CA file but transport "
+                f"'{self.transport}': use transport tls or drop the CA file"
             )
 
     @property
@@ -87,7 +100,7 @@ class SipAccount:
 
 
 def with_transport(uri: str, transport: str) -> str:
-    """`uri` with ``;transport=tcp`` appended when needed (UDP is the SIP default)."""
+    """`uri` with ``;transport=tcp`` (or ``tls``) appended when needed (UDP is the default)."""
     if transport == "udp" or ";transport=" in uri.lower():
         return uri
     return f"{uri};transport={transport}"
@@ -149,10 +162,20 @@ class PjsuaAccount(pj.Account):
         if prm.code // 100 == 2:
             self._registered.set_result(None)
             return
-        hint = REGISTRATION_HINTS.get(prm.code, "check the registrar settings")
         self._registered.set_exception(
             SipError(
                 f"SIP registration of '{self.settings.name}' at {self.settings.registrar_uri} "
-                f"failed: {prm.code} {prm.reason}: {hint}"
+                f"failed: {self._failure(prm.code, prm.reason)}"
             )
         )
+
+    def _failure(self, code: int, reason: str) -> str:
+        """What went wrong and the fix, for a REGISTER answered with `code` `reason`."""
+        if reason.endswith(CERTIFICATE_NOT_TRUSTED):
+            trusted = self.settings.tls_ca_file or "the system's CAs"
+            return (
+                f"TLS certificate not trusted by {trusted}: set sip.accounts.tls_ca_file "
+                "to the PBX's CA (its certificate, when self-signed)"
+            )
+        hint = REGISTRATION_HINTS.get(code, "check the registrar settings")
+        return f"{code} {reason}: {hint}"

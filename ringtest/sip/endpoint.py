@@ -34,7 +34,8 @@ from typing import Any, TypeVar
 import pjsua2 as pj
 
 from ringtest.errors import SipError
-from ringtest.sip.accounts import TRANSPORT_KINDS, PjsuaAccount, SipAccount, with_transport
+from ringtest.sip.accounts import PjsuaAccount, SipAccount, with_transport
+from ringtest.sip.transports import Transports
 
 logger = logging.getLogger(__name__)
 pjsip_logger = logging.getLogger("ringtest.sip.pjsip")
@@ -51,6 +52,9 @@ PJSIP_LOG_LEVELS: dict[int, int] = {
 CALLS_PER_PROCESS = 4
 """The pjsua2-python wheel is built with PJSUA_MAX_CALLS=4: libInit silently lowers
 uaConfig.maxCalls to it. Use `ringtest.sip.pool.RingTestPool` for more at once."""
+
+ACCOUNTS_PER_PROCESS = 8
+"""The wheel's PJSUA_MAX_ACC: pjsua aborts the whole process on a ninth account."""
 
 SHUTDOWN_GRACE_SECONDS = 2.0
 """seconds: how long stop() lets calls hang up cleanly before destroying the library."""
@@ -83,7 +87,9 @@ class SipEndpoint:
     poll_ms: int, milliseconds each ``libHandleEvents`` may block; the worst-case
     delay before a queued command or timer runs (SIP packets wake it at once).
     `call_slots` counts free pjsua call slots (`CALLS_PER_PROCESS`): callers take one
-    before dialling and it is given back when the call is dropped.
+    before dialling and it is given back when the call is dropped. `sip_ports` maps
+    "udp" and "tcp" to their local ports; a TLS transport opens when the first account
+    needing its CA file is added (`ringtest.sip.transports`).
     """
 
     _instance_lock = threading.Lock()
@@ -103,7 +109,7 @@ class SipEndpoint:
         self._thread: threading.Thread | None = None
         self._library: pj.Endpoint | None = None
         self._log_writer: _LogWriter | None = None
-        self._transport_ids: dict[str, int] = {}
+        self._transports: Transports | None = None
         self._accounts: dict[str, PjsuaAccount] = {}
         self._calls: set[pj.Call] = set()
 
@@ -153,6 +159,10 @@ class SipEndpoint:
     def has_account(self, name: str) -> bool:
         """Whether an account called `name` is set up (any thread)."""
         return self.submit(lambda: name in self._accounts).result()
+
+    def remove_account(self, name: str) -> None:
+        """Unregister and drop the account called `name`, if set up (any thread)."""
+        self.submit(lambda: self._drop_account(name)).result()
 
     def submit(self, command: Callable[[], T]) -> Future[T]:
         """Run `command` on the endpoint thread; its result or exception lands in the future."""
@@ -280,14 +290,8 @@ class SipEndpoint:
         config.logConfig.msgLogging = pjsip_logger.isEnabledFor(logging.DEBUG)
         self._library.libInit(config)
         self._library.audDevManager().setNullDev()
-        for kind, transport_type in TRANSPORT_KINDS.items():
-            transport = pj.TransportConfig()
-            transport.boundAddress = self.bind_address
-            transport.port = 0
-            transport_id = self._library.transportCreate(transport_type, transport)
-            self._transport_ids[kind] = transport_id
-            local_name = self._library.transportGetInfo(transport_id).localName
-            self.sip_ports[kind] = int(local_name.rsplit(":", 1)[1])
+        self._transports = Transports(self._library, self.bind_address)
+        self.sip_ports = self._transports.ports
         self._library.libStart()
         logger.info("SIP endpoint listening on %s ports %s", self.bind_address, self.sip_ports)
 
@@ -319,9 +323,15 @@ class SipEndpoint:
     def _create_account(self, settings: SipAccount, registered: Future[None]) -> None:
         if settings.name in self._accounts:
             raise SipError(f"SIP account '{settings.name}' is already set up: give it another name")
+        if len(self._accounts) >= ACCOUNTS_PER_PROCESS:
+            raise SipError(
+                f"SIP account '{settings.name}' would be this process's "
+                f"{ACCOUNTS_PER_PROCESS + 1}th (pjsua2 allows {ACCOUNTS_PER_PROCESS}): "
+                "remove one first or use fewer [[sip.accounts]]"
+            )
         config = pj.AccountConfig()
         config.idUri = settings.id_uri
-        config.sipConfig.transportId = self._transport_ids[settings.transport]
+        config.sipConfig.transportId = self._transports.transport_for(settings)
         config.sipConfig.authCreds.append(
             pj.AuthCredInfo("digest", "*", settings.user, 0, settings.password)
         )
@@ -379,7 +389,7 @@ class SipEndpoint:
         for account in self._accounts.values():
             account.shutdown()
         self._accounts.clear()
-        self._transport_ids.clear()
+        self._transports = None
         if self._library is not None:
             self._library.libDestroy()
             self._library = None

@@ -87,7 +87,7 @@ def test_status_lines_name_version_pid_and_ports(lab: LabStatus) -> None:
     lines = lab.lines()
     assert lines[0] == f"lab PBX up: {lab.asterisk_version} (pid {lab.pid})"
     assert lines[1] == f"AMI 127.0.0.1:5038 ({lab.ami_banner})"
-    assert lines[2] == "SIP 127.0.0.1:5060 udp+tcp"
+    assert lines[2] == f"SIP 127.0.0.1:5060 udp+tcp, 5061 tls (CA file {lab.tls_ca_file})"
     assert "staff1@127.0.0.1:5071" in lines[3]
 
 

@@ -59,12 +59,6 @@ def test_refused_tcp_registrar_is_one_line(sip_endpoint, silent_uri):
     assert str(caught.value).endswith(": check the registrar address and that the PBX is running")
 
 
-def test_unknown_transport_is_one_line():
-    with pytest.raises(SipError) as caught:
-        SipAccount(name="citizen", user="citizen", transport="tls")
-    assert str(caught.value) == "SIP account 'citizen' has transport 'tls': use udp or tcp"
-
-
 def test_an_account_name_is_set_up_once(sip_endpoint):
     with pytest.raises(SipError) as caught:
         sip_endpoint.add_account(SipAccount(name="tester", user="someone-else"))
