@@ -128,6 +128,7 @@ def measured(lab, sip_endpoint, database):
             stored = wait_for_calls(store, SCENARIOS.values())
         finally:
             listener.stop()
+            sip_endpoint.remove_account("live-ringtester")
     return {name: (find(stored, scenario), placed[name]) for name, scenario in SCENARIOS.items()}
 
 

@@ -15,7 +15,7 @@ import pytest
 from ringtest.lab.accounts import LAB_HOST, RINGTESTER, SIP_PORT, STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.sip.accounts import SipAccount
-from ringtest.sip.inbound import answer_inbound, stop_answering
+from ringtest.sip.inbound import answer_inbound
 
 pytestmark = pytest.mark.lab
 
@@ -25,28 +25,27 @@ HELLO_WAV = Path(__file__).parents[2] / "ringtest" / "lab" / "audio" / "hello.wa
 def test_a_call_back_reaches_the_answering_account_when_another_of_its_user_came_first(
     lab, sip_endpoint, tmp_path
 ):
-    sip_endpoint.add_account(
-        SipAccount(
-            name="placing-only",
-            user=RINGTESTER.username,
-            password=RINGTESTER.secret,
-            domain=LAB_HOST,
-        )
+    placing_only = SipAccount(
+        name="placing-only",
+        user=RINGTESTER.username,
+        password=RINGTESTER.secret,
+        domain=LAB_HOST,
     )
-    sip_endpoint.add_account(
-        SipAccount(
-            name="answering",
-            user=RINGTESTER.username,
-            password=RINGTESTER.secret,
-            domain=LAB_HOST,
-            registrar=f"sip:{LAB_HOST}:{SIP_PORT}",
-        )
+    answering = SipAccount(
+        name="answering",
+        user=RINGTESTER.username,
+        password=RINGTESTER.secret,
+        domain=LAB_HOST,
+        registrar=f"sip:{LAB_HOST}:{SIP_PORT}",
     )
-    arrivals = answer_inbound(sip_endpoint, "answering", HELLO_WAV, default_region="GB")
+    sip_endpoint.add_account(placing_only)
     try:
+        sip_endpoint.add_account(answering)
+        arrivals = answer_inbound(sip_endpoint, "answering", HELLO_WAV, default_region="GB")
         call = lab_call(RINGTESTER.caller_id, account=STAFFOUT, hold_ms=500, timeout_s=30)
     finally:
-        stop_answering(sip_endpoint, "answering")
+        sip_endpoint.remove_account("answering")
+        sip_endpoint.remove_account("placing-only")
 
     assert call.answered
     arrival = arrivals.get(timeout=5)

@@ -5,6 +5,9 @@ so the SIP ring time the caller measures should match the lab's answer delay; st
 then says "Hello?", which the recording classifies as a person.
 """
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
@@ -18,14 +21,15 @@ TOLERANCE_SECONDS = 0.050
 
 
 @pytest.fixture(scope="module")
-def citizen(sip_endpoint, lab) -> str:
+def citizen(sip_endpoint, lab) -> Iterator[str]:
     """The lab's citizen caller, set up on the session's endpoint (digest auth, no REGISTER)."""
     sip_endpoint.add_account(
         SipAccount(
             name="lab-citizen", user=CITIZEN.username, password=CITIZEN.secret, domain=LAB_HOST
         )
     )
-    return "lab-citizen"
+    yield "lab-citizen"
+    sip_endpoint.remove_account("lab-citizen")
 
 
 def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
@@ -48,3 +52,29 @@ def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
     assert greeting.words == 1, "staff1 says one word: Hello?"
     assert result.within_standard
     assert result.evidence_path == str(tmp_path / "staff1.wav")
+
+
+LAB_DELAYS_SECONDS = (1.0, 7.0, 13.0, 25.0)
+"""Staff answer delays from one ring to past a seven-ring standard (GB cadence, 3 s)."""
+
+
+def test_lab_ring_times_from_1_to_25_seconds_are_each_within_50_ms(sip_endpoint, citizen):
+    def ring_test(delay_seconds: float):
+        result, _, _ = place_ring_test(
+            sip_endpoint,
+            citizen,
+            f"sip:2001@{LAB_HOST}:{SIP_PORT}",
+            max_rings=12,
+            seconds_per_ring=3.0,
+            answer_within_rings=7,
+            extra_headers={ANSWER_HEADER: str(int(delay_seconds * 1000))},
+            timeout_seconds=45,
+        )
+        return result
+
+    with ThreadPoolExecutor(max_workers=len(LAB_DELAYS_SECONDS)) as pool:
+        results = list(pool.map(ring_test, LAB_DELAYS_SECONDS))
+    for delay_seconds, result in zip(LAB_DELAYS_SECONDS, results, strict=True):
+        assert result.outcome is RingTestOutcome.ANSWERED, (delay_seconds, result.reason)
+        assert result.ring_seconds == pytest.approx(delay_seconds, abs=TOLERANCE_SECONDS)
+    assert [result.rings for result in results] == [1, 3, 5, 9]
