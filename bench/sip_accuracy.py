@@ -5,7 +5,8 @@ The truth is the pause a sipp UAS makes between its 180 Ringing and its 200 OK
 PBX, the lab staff agent's ``X-Lab-Answer`` delay. Error is measured minus
 truth, in milliseconds. Rows: sequential calls on one endpoint, 20 concurrent
 calls through a `RingTestPool` (5 processes x 4 calls), and sequential calls
-through the lab's Asterisk. Goal: p99 |error| <= 20 ms.
+through the lab's Asterisk over UDP and over TLS (port 5061, trusting the lab's
+self-signed certificate). Goal: p99 |error| <= 20 ms.
 
 Run: ``.venv/bin/python -m bench.sip_accuracy`` (quick mode: RINGTEST_BENCH_QUICK=1).
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from bench.results import machine_line, quick_mode, table, write_section
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.lab.pbx import lab_up
+from ringtest.lab.tls import SIP_TLS_PORT
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.sip.endpoint import SipEndpoint
@@ -47,11 +49,26 @@ def main() -> None:
         with SipEndpoint() as endpoint:
             endpoint.add_account(tester)
             rows.append(("sequential, sipp UAS", sequential(endpoint, uas_port, delays)))
-            lab_up()
+            lab = lab_up()
             endpoint.add_account(
                 SipAccount(name="citizen", user=CITIZEN.username, password=CITIZEN.secret)
             )
+            endpoint.add_account(
+                SipAccount(
+                    name="citizen-tls",
+                    user=CITIZEN.username,
+                    password=CITIZEN.secret,
+                    transport="tls",
+                    tls_ca_file=str(lab.tls_ca_file),
+                )
+            )
             rows.append(("sequential, lab Asterisk (2001)", through_lab(endpoint, delays)))
+            rows.append(
+                (
+                    "sequential, lab Asterisk over TLS (2001)",
+                    through_lab(endpoint, delays, account="citizen-tls", port=SIP_TLS_PORT),
+                )
+            )
         concurrent_delays = [delays[i % len(delays)] for i in range(CONCURRENT_CALLS)]
         rows.append(("20 concurrent, sipp UAS", concurrent(tester, uas_port, concurrent_delays)))
     body = report(rows, delays)
@@ -77,14 +94,20 @@ def sequential(endpoint: SipEndpoint, port: int, delays: Sequence[float]) -> lis
     return errors
 
 
-def through_lab(endpoint: SipEndpoint, delays: Sequence[float]) -> list[float]:
-    """Errors (ms) of one call per delay to lab extension 2001 (staff1 answers on cue)."""
+def through_lab(
+    endpoint: SipEndpoint,
+    delays: Sequence[float],
+    account: str = "citizen",
+    port: int = SIP_PORT,
+) -> list[float]:
+    """Errors (ms) of one call per delay to lab extension 2001 (staff1 answers on cue),
+    from `account` to the lab's SIP `port`."""
     errors = []
     for delay in delays:
         placed = place_ring_test(
             endpoint,
-            "citizen",
-            f"sip:2001@{LAB_HOST}:{SIP_PORT}",
+            account,
+            f"sip:2001@{LAB_HOST}:{port}",
             max_rings=20,
             extra_headers={ANSWER_HEADER: str(round(delay * 1000))},
             answered_hold_seconds=0.1,
