@@ -16,17 +16,14 @@ Every pjsua2 Call and Account object is owned here and dropped before
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import heapq
 import itertools
 import logging
-import os
 import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -35,19 +32,12 @@ import pjsua2 as pj
 
 from ringtest.errors import SipError
 from ringtest.sip.accounts import PjsuaAccount, SipAccount, with_transport
+from ringtest.sip.pjsip_log import PjsipLogWriter, process_stdout_silenced
 from ringtest.sip.transports import Transports
 
 logger = logging.getLogger(__name__)
-pjsip_logger = logging.getLogger("ringtest.sip.pjsip")
 
 T = TypeVar("T")
-
-PJSIP_LOG_LEVELS: dict[int, int] = {
-    0: logging.CRITICAL,
-    1: logging.ERROR,
-    2: logging.WARNING,
-}
-"""pjsip log level -> Python logging level; pjsip levels 3 and up (chatty) are DEBUG."""
 
 CALLS_PER_PROCESS = 4
 """The pjsua2-python wheel is built with PJSUA_MAX_CALLS=4: libInit silently lowers
@@ -70,14 +60,6 @@ class Timer:
 
     def cancel(self) -> None:
         self.callback = None
-
-
-class _LogWriter(pj.LogWriter):
-    """Hands pjsip's log lines to Python logging."""
-
-    def write(self, entry: pj.LogEntry) -> None:
-        level = PJSIP_LOG_LEVELS.get(entry.level, logging.DEBUG)
-        pjsip_logger.log(level, "%s", entry.msg.rstrip())
 
 
 class SipEndpoint:
@@ -108,7 +90,7 @@ class SipEndpoint:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._library: pj.Endpoint | None = None
-        self._log_writer: _LogWriter | None = None
+        self._log_writer: PjsipLogWriter | None = None
         self._transports: Transports | None = None
         self._accounts: dict[str, PjsuaAccount] = {}
         self._calls: set[pj.Call] = set()
@@ -275,19 +257,15 @@ class SipEndpoint:
 
     def _create_library(self) -> None:
         self._library = pj.Endpoint()
-        with _process_stdout_silenced():
+        with process_stdout_silenced():
             self._library.libCreate()
         config = pj.EpConfig()
         config.uaConfig.threadCnt = 0
         config.uaConfig.mainThreadOnly = True
         config.uaConfig.maxCalls = CALLS_PER_PROCESS
         config.uaConfig.userAgent = "ringtest"
-        self._log_writer = _LogWriter()
-        config.logConfig.writer = self._log_writer
-        config.logConfig.decor = 0
-        config.logConfig.level = 5 if pjsip_logger.isEnabledFor(logging.DEBUG) else 2
-        config.logConfig.consoleLevel = config.logConfig.level  # what reaches the writer
-        config.logConfig.msgLogging = pjsip_logger.isEnabledFor(logging.DEBUG)
+        self._log_writer = PjsipLogWriter()
+        self._log_writer.install(config.logConfig)
         self._library.libInit(config)
         self._library.audDevManager().setNullDev()
         self._transports = Transports(self._library, self.bind_address)
@@ -394,21 +372,3 @@ class SipEndpoint:
             self._library.libDestroy()
             self._library = None
         self._log_writer = None
-
-
-@contextlib.contextmanager
-def _process_stdout_silenced() -> Iterator[None]:
-    """Send file descriptor 1 to /dev/null for a moment.
-
-    pjlib prints its start-up banner straight to stdout inside `libCreate`,
-    before any log writer can be installed; this keeps the CLI's output clean.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
