@@ -44,6 +44,7 @@ only when they end the call (credentials refused). Over TCP and TLS the challeng
 transaction ends at once and is reported after the new INVITE has gone out."""
 
 _SDP_CONTENT_TYPE = re.compile(r"^(content-type|c)\s*:\s*application/sdp", re.IGNORECASE | re.M)
+_CALL_ID = re.compile(r"^(?:call-id|i)\s*:\s*(\S+)", re.IGNORECASE | re.M)
 
 _ANSWERED_STATES = (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED)
 """Invite session states after the 200 OK, in which received audio is the answer."""
@@ -51,6 +52,12 @@ _ANSWERED_STATES = (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED)
 
 class NoFreeCallSlot(Exception):
     """pjsua's call table is full; try again shortly."""
+
+
+def _sip_call_id(whole_message: str) -> str | None:
+    """The Call-ID header of a SIP message, None if it has none (or is empty)."""
+    match = _CALL_ID.search(whole_message)
+    return match.group(1) if match else None
 
 
 def _carries_sdp(whole_message: str) -> bool:
@@ -77,6 +84,7 @@ class RingTestCall(pj.Call):
         self._answered_hold_seconds = 0.0
         self._recorder: GreetingRecorder | None = None
         self._message: PromptPlayer | None = None
+        self._sip_call_id: str | None = None
 
     def dial(
         self,
@@ -119,6 +127,7 @@ class RingTestCall(pj.Call):
                 "check the target URI and the account"
             ) from None
         self.wire.marks.setdefault("invite_sent", time.monotonic())
+        self._sip_call_id = self.getInfo().callIdString
         self._endpoint.keep_call(self)
         self._later(timeout_seconds, self._give_up)
 
@@ -160,7 +169,7 @@ class RingTestCall(pj.Call):
         tsx = tsx_event.tsx
         if tsx.method == "BYE" and tsx.role == pj.PJSIP_ROLE_UAS:
             self.wire.marks.setdefault("ended", now)
-        if tsx.method != "INVITE" or tsx.role != pj.PJSIP_ROLE_UAC:
+        if tsx.method != "INVITE" or tsx.role != pj.PJSIP_ROLE_UAC or not self._is_ours(tsx):
             return
         if tsx_event.type == pj.PJSIP_EVENT_TX_MSG:
             self.wire.marks.setdefault("invite_sent", now)
@@ -177,6 +186,15 @@ class RingTestCall(pj.Call):
             self._on_provisional(tsx.statusCode, tsx_event, now)
         else:
             self._on_final(tsx.statusCode, tsx.statusText, now)
+
+    def _is_ours(self, tsx: pj.SipTransaction) -> bool:
+        """Whether `tsx` belongs to this call. pjsip keeps an INVITE transaction that
+        ended in an error for Timer D (32 s over UDP) and then reports its end, with its
+        old status code, to whichever call holds its pjsua slot by then; such a stale
+        486 or 487 must not end this call. Before makeCall returns our Call-ID is not
+        known yet, and every event is ours."""
+        sent_call_id = _sip_call_id(tsx.lastTx.wholeMsg)
+        return None in (self._sip_call_id, sent_call_id) or sent_call_id == self._sip_call_id
 
     def _on_provisional(self, status_code: int, tsx_event: pj.TsxStateEvent, now: float) -> None:
         mark = {100: "first_100", 180: "first_180", 183: "first_183"}.get(status_code)

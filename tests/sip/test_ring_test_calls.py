@@ -4,6 +4,7 @@ Truth is the pause sipp makes between its provisional response and its 200 OK;
 the measured ring time must land within 50 ms of it.
 """
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +13,7 @@ from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
+from ringtest.sip.endpoint import CALLS_PER_PROCESS
 from ringtest.sip.pool import RingTestPool
 
 TOLERANCE_SECONDS = 0.050
@@ -182,3 +184,43 @@ def test_extra_header_with_a_bad_name_is_one_clear_line(sip_endpoint):
     assert str(caught.value) == (
         "extra SIP header name 'X Lab Answer' is not valid: use letters, digits and '-'"
     )
+
+
+STALE_TRANSACTION_SECONDS = 32.0
+"""pjsip keeps a UDP INVITE transaction that ended in an error for Timer D (32 s), then
+reports its end, with its old status code, to the call that holds its slot by then."""
+
+
+def test_a_busy_call_half_a_minute_earlier_does_not_end_the_next_call_as_busy(
+    sip_endpoint, sipp_uas
+):
+    busy, ringing = sipp_uas("busy"), sipp_uas("ring_then_answer")
+
+    def ring_test(ring_seconds: float):
+        result, _, _ = place_ring_test(
+            sip_endpoint,
+            "tester",
+            ringing.uri(),
+            max_rings=20,
+            extra_headers={"X-Ring-Ms": str(int(ring_seconds * 1000))},
+            answered_hold_seconds=0.1,
+            timeout_seconds=30,
+            **CADENCE,
+        )
+        return result
+
+    first, _, _ = place_ring_test(
+        sip_endpoint, "tester", busy.uri(), max_rings=5, timeout_seconds=10, **CADENCE
+    )
+    assert first.outcome is RingTestOutcome.BUSY
+    started = time.monotonic()
+    for _ in range(CALLS_PER_PROCESS - 1):  # pjsua hands out call slots in turn
+        assert ring_test(0.1).outcome is RingTestOutcome.ANSWERED
+    ring_seconds = 12.0
+    time.sleep(
+        max(0.0, STALE_TRANSACTION_SECONDS - ring_seconds / 2 - (time.monotonic() - started))
+    )
+    result = ring_test(ring_seconds)
+    assert time.monotonic() - started > STALE_TRANSACTION_SECONDS, "the old one ended meanwhile"
+    assert (result.outcome, result.sip_code) == (RingTestOutcome.ANSWERED, 200)
+    assert result.ring_seconds == pytest.approx(ring_seconds, abs=TOLERANCE_SECONDS)
