@@ -76,6 +76,7 @@ CITIZEN_CALLS = (
     CitizenCall("+441382000110", "2005", ""),
     CitizenCall("+441382000111", "2001", "never", give_up_seconds=8),
     CitizenCall("+441382000112", "2002", "2500"),
+    CitizenCall("+441382000113", "2010", "3500", hold_seconds=6),
 )
 CALLED_BACK = ("+441382000104", "+441382000108")
 """Missed callers the lab staff ring back during the demo; the others stay owed."""

@@ -44,6 +44,17 @@ def test_every_citizen_call_and_every_mystery_call_is_stored(demo):
     }
 
 
+def test_the_caller_transferred_by_environmental_health_counts_as_answered_once(demo):
+    out_dir, _, _ = demo
+    [call] = [call for call in rows(out_dir / "calls.csv") if call["caller"] == "+441382000113"]
+    assert (call["department"], call["outcome"], call["answered_by"]) == (
+        "Environmental Health",
+        "answered",
+        "person",
+    )
+    assert float(call["ring_seconds"]) == pytest.approx(3.5, abs=0.05)
+
+
 def test_staff_call_backs_close_the_obligations_they_answer(demo):
     out_dir, _, _ = demo
     status = {ob["caller"]: ob["status"] for ob in rows(out_dir / "callbacks.csv")}
@@ -53,6 +64,6 @@ def test_staff_call_backs_close_the_obligations_they_answer(demo):
 
 def test_report_pdf_has_a_summary_page_and_a_page_per_department(demo):
     _, pdf, printed = demo
-    assert len(PdfReader(pdf).pages) == 1 + 6
+    assert len(PdfReader(pdf).pages) == 1 + 7
     assert "headline figures" in printed
     assert str(pdf) in printed
