@@ -69,6 +69,21 @@ def test_a_fresh_install_loads_with_defaults() -> None:
     assert settings.phone.default_region == "GB"
 
 
+def test_a_gb_calendar_without_a_subdivision_keeps_englands_bank_holidays() -> None:
+    calendar = Standards.from_settings(load_settings(environ=NO_ENVIRONMENT)).calendar
+    easter_monday, august_bank_holiday = date(2026, 4, 6), date(2026, 8, 31)
+    assert not calendar.is_working_day(easter_monday)
+    assert not calendar.is_working_day(august_bank_holiday)
+    assert calendar.is_working_day(date(2026, 8, 28))
+
+
+def test_a_scottish_council_names_its_nation_and_gets_its_holidays(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[calendar]\nsubdivision = "SCT"\n')
+    calendar = Standards.from_settings(load_settings(path, environ=NO_ENVIRONMENT)).calendar
+    assert not calendar.is_working_day(date(2026, 8, 3))  # Scotland's summer bank holiday
+    assert calendar.is_working_day(date(2026, 8, 31))  # England's, a working day in Scotland
+
+
 def test_the_ami_secret_is_only_demanded_when_the_ami_is_used() -> None:
     settings = load_settings(environ=NO_ENVIRONMENT)
     with pytest.raises(ConfigError) as caught:

@@ -233,11 +233,17 @@ class StandardsSettings(Section):
         return country.upper()
 
 
+DEFAULT_SUBDIVISIONS = {"GB": "ENG"}
+"""Where a country's nations keep different bank holidays, the one assumed when the
+config names none: GB alone would leave out Easter Monday and the August bank holiday."""
+
+
 class CalendarSettings(Section):
     """`[calendar]`: when the service is open, in its local time.
 
     mon .. sun: opening hours, ``"09:00-17:00"``, ``"09:00-12:30, 13:30-17:00"`` or ``"closed"``.
-    country, subdivision: whose public holidays close the service (`holidays` package codes).
+    country, subdivision: whose public holidays close the service (`holidays` package codes);
+    no subdivision: `DEFAULT_SUBDIVISIONS` for the country, if any.
     """
 
     timezone: str = "Europe/London"
@@ -283,6 +289,14 @@ class CalendarSettings(Section):
             choices = ", ".join(known) if known else "none: leave it out"
             raise problem(f"is not a subdivision of {country}: use one of {choices}")
         return subdivision.upper()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_subdivision(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("subdivision") is not None:
+            return data
+        country = str(data.get("country", cls.model_fields["country"].default)).upper()
+        return {**data, "subdivision": DEFAULT_SUBDIVISIONS.get(country)}
 
     @model_validator(mode="after")
     def _open_some_day(self) -> CalendarSettings:
