@@ -19,6 +19,11 @@ and is safe to repeat:
 4. every PLANNED slot of the campaigns run, past or future, gets its job (by id,
    so never twice), and jobs of anything else are removed. A past slot's job
    fires at once and is run late or recorded NOT_PLACED.
+
+A running daemon looks at its campaign files every `FILE_CHECK_SECONDS`: an
+edited file is re-read and synced (its future plan replaced); an edit that does
+not validate is logged, one line per problem, and the last good version keeps
+running.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -41,6 +48,7 @@ from ringtest.campaigns.plan import plan_between
 from ringtest.campaigns.runs import Clock, SlotRunner, activate, settle_interrupted, utc_now
 from ringtest.campaigns.weekly_report import MEMORY_JOBSTORE, schedule_weekly_report
 from ringtest.config import Settings
+from ringtest.errors import CampaignError
 from ringtest.ring_tests import sip_account
 from ringtest.sip.endpoint import SipEndpoint
 from ringtest.store import Campaign, RunSlot, RunStatus, Store
@@ -53,6 +61,11 @@ HORIZON = timedelta(days=14)
 """How far ahead slots are stored and scheduled; `RESYNC_SECONDS` keeps extending it."""
 RESYNC_SECONDS = 3600.0
 """seconds between re-syncs of a running daemon (extends the horizon)."""
+FILE_CHECK_SECONDS = 30.0
+"""seconds between looks at the campaign files' modification times."""
+
+Reload = Callable[[], list[CampaignDefinition]]
+"""Reads the campaign files again; raises CampaignError when one does not validate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +171,7 @@ class CampaignDaemon:
 
     clock: the runner's notion of now (misfire decisions); the scheduler fires on the
     wall clock. runner: how slots are run (default: real SIP via `SlotRunner`).
+    reload: reads the campaign files again (see `check_files`); None: never re-read.
     """
 
     def __init__(
@@ -168,10 +182,13 @@ class CampaignDaemon:
         *,
         clock: Clock = utc_now,
         runner: SlotRunner | None = None,
+        reload: Reload | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.definitions = list(definitions)
+        self.reload = reload
+        self._file_times = self._modification_times()
         self.clock = clock
         self.runner = runner or SlotRunner(settings, store, clock=clock)
         self.scheduler = make_scheduler(store)
@@ -187,14 +204,47 @@ class CampaignDaemon:
         return report
 
     def resync(self) -> SyncReport:
-        """Extend the plan to the horizon and reschedule (campaign files are not re-read)."""
+        """Extend the plan to the horizon and reschedule the campaigns as they are."""
         return sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
 
-    def run_until(self, stop: threading.Event, resync_seconds: float = RESYNC_SECONDS) -> None:
-        """Resync every `resync_seconds` until `stop` is set, then stop."""
+    def check_files(self) -> SyncReport | None:
+        """Re-read the campaign files if one changed on disk and sync what they say now.
+
+        Returns the sync's report, or None when nothing changed or an edit does not
+        validate: then each problem is logged and the last good version keeps running.
+        """
+        times = self._modification_times()
+        if self.reload is None or times == self._file_times:
+            return None
+        self._file_times = times
         try:
-            while not stop.wait(resync_seconds):
-                self.resync()
+            definitions = self.reload()
+        except CampaignError as error:
+            for problem in error.problems:
+                logger.error("campaign file not reloaded: %s", problem)
+            logger.error("still running the campaigns as last read: fix the file and save it")
+            return None
+        self.definitions = definitions
+        report = self.resync()
+        logger.info("campaign files re-read: %s", report)
+        return report
+
+    def run_until(
+        self,
+        stop: threading.Event,
+        resync_seconds: float = RESYNC_SECONDS,
+        file_check_seconds: float = FILE_CHECK_SECONDS,
+    ) -> None:
+        """Until `stop` is set: re-read edited campaign files every `file_check_seconds`
+        and resync every `resync_seconds` (monotonic); then stop."""
+        last_resync = time.monotonic()
+        try:
+            while not stop.wait(min(file_check_seconds, resync_seconds)):
+                if self.check_files() is not None:
+                    last_resync = time.monotonic()
+                elif time.monotonic() - last_resync >= resync_seconds:
+                    self.resync()
+                    last_resync = time.monotonic()
         finally:
             self.stop()
 
@@ -203,6 +253,16 @@ class CampaignDaemon:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         activate(None)
+
+    def _modification_times(self) -> dict[str, int | None]:
+        """Each campaign file's modification time (ns), None for one that is gone."""
+        times: dict[str, int | None] = {}
+        for definition in self.definitions:
+            try:
+                times[definition.source_path] = Path(definition.source_path).stat().st_mtime_ns
+            except OSError:
+                times[definition.source_path] = None
+        return times
 
 
 @contextmanager

@@ -103,8 +103,10 @@ def plan(ctx: click.Context, file: Path, week: str | None, output_format: str) -
 def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Run campaigns until SIGTERM (default: every stored campaign, its file re-read).
 
-    While it runs, the campaign accounts answer call-backs to callback tests, and
-    the weekly report is sent at report.schedule_day/schedule_time.
+    While it runs, the campaign accounts answer call-backs to callback tests, the
+    weekly report is sent at report.schedule_day/schedule_time, and an edited
+    campaign file is picked up within 30 s (one that does not validate is logged
+    and the last good version keeps running).
     """
     settings = settings_of(ctx)
     with open_store(settings) as store:
@@ -113,7 +115,10 @@ def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         with sip_endpoint_for(settings, definitions):
-            daemon = CampaignDaemon(settings, store, definitions)
+            sources = [Path(definition.source_path) for definition in definitions]
+            daemon = CampaignDaemon(
+                settings, store, definitions, reload=lambda: load_campaigns(sources, settings)
+            )
             report = daemon.start()
             names = ", ".join(definition.campaign.name for definition in definitions)
             click.echo(

@@ -8,6 +8,7 @@ fixed instant, except in the one test where the real scheduler fires past jobs.
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -22,9 +23,11 @@ from ringtest.campaigns.daemon import (
 )
 from ringtest.campaigns.plan import plan_between
 from ringtest.campaigns.runs import SlotRunner, misfire_reason, ring_test_id, settle_interrupted
+from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
 from ringtest.store import Campaign, RunSlot, RunStatus
+from tests.campaigns.conftest import BASE_CAMPAIGN
 
 MONDAY_8AM = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 WAIT_SECONDS = 20.0
@@ -286,3 +289,69 @@ def test_the_scheduler_fires_slots_missed_while_it_was_down_and_they_are_recorde
     assert all(slot.reason.startswith("missed: due ") for slot in runs)
     assert "(2 h 0 min late;" in runs[0].reason
     assert store.ring_tests() == []
+
+
+def test_a_running_daemon_picks_up_an_edited_campaign_file(store, lab_settings, write_campaign):
+    path = write_campaign(BASE_CAMPAIGN.replace("start: 2026-11-02", "start: 2030-01-07"))
+    daemon = CampaignDaemon(
+        lab_settings,
+        store,
+        [load_campaign(path, lab_settings)],
+        clock=lambda: JANUARY_2030,
+        runner=SlotRunner(lab_settings, store, place=never_place),
+        reload=lambda: load_campaigns([path], lab_settings),
+    )
+    daemon.start()
+    try:
+        assert daemon.check_files() is None, "nothing changed yet"
+        edited = path.read_text() + '  - name: Planning\n    number: "+441382434004"\n'
+        touch(path, edited)
+        report = daemon.check_files()
+        targets = {slot.target for slot in store.runs(status=RunStatus.PLANNED)}
+        jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
+    finally:
+        daemon.stop()
+
+    assert report is not None and report.slots_added > 0
+    assert targets == {"Council Tax", "Housing", "Planning"}
+    assert jobs == {job_id(slot) for slot in store.runs(status=RunStatus.PLANNED)}
+
+
+def test_an_edit_that_does_not_validate_is_logged_and_the_last_good_version_keeps_running(
+    store, lab_settings, write_campaign, caplog
+):
+    path = write_campaign(BASE_CAMPAIGN.replace("start: 2026-11-02", "start: 2030-01-07"))
+    daemon = CampaignDaemon(
+        lab_settings,
+        store,
+        [load_campaign(path, lab_settings)],
+        clock=lambda: JANUARY_2030,
+        runner=SlotRunner(lab_settings, store, place=never_place),
+        reload=lambda: load_campaigns([path], lab_settings),
+    )
+    daemon.start()
+    try:
+        planned = store.runs(status=RunStatus.PLANNED)
+        touch(path, path.read_text().replace("frequency: 3 per week", "frequency: often"))
+        report = daemon.check_files()
+        jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
+    finally:
+        daemon.stop()
+
+    assert report is None
+    assert store.runs(status=RunStatus.PLANNED) == planned
+    assert jobs == {job_id(slot) for slot in planned}
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors[0].startswith(f"campaign file not reloaded: {path}:")
+    assert "frequency" in errors[0]
+    assert errors[-1] == "still running the campaigns as last read: fix the file and save it"
+
+
+JANUARY_2030 = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+
+
+def touch(path, text: str) -> None:
+    """Rewrite `path` with a modification time surely later than before."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
