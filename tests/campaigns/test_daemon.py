@@ -291,7 +291,10 @@ def test_the_scheduler_fires_slots_missed_while_it_was_down_and_they_are_recorde
     assert store.ring_tests() == []
 
 
-def test_a_running_daemon_picks_up_an_edited_campaign_file(store, lab_settings, write_campaign):
+@pytest.fixture
+def reloading_daemon(store, lab_settings, write_campaign):
+    """A started daemon on BASE_CAMPAIGN (from 2030), re-reading its file when asked;
+    yields (daemon, the file's path) and stops the daemon after."""
     path = write_campaign(BASE_CAMPAIGN.replace("start: 2026-11-02", "start: 2030-01-07"))
     daemon = CampaignDaemon(
         lab_settings,
@@ -302,44 +305,36 @@ def test_a_running_daemon_picks_up_an_edited_campaign_file(store, lab_settings, 
         reload=lambda: load_campaigns([path], lab_settings),
     )
     daemon.start()
-    try:
-        assert daemon.check_files() is None, "nothing changed yet"
-        edited = path.read_text() + '  - name: Planning\n    number: "+441382434004"\n'
-        touch(path, edited)
-        report = daemon.check_files()
-        targets = {slot.target for slot in store.runs(status=RunStatus.PLANNED)}
-        jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
-    finally:
-        daemon.stop()
+    yield daemon, path
+    daemon.stop()
 
+
+def test_a_running_daemon_picks_up_an_edited_campaign_file(store, reloading_daemon):
+    daemon, path = reloading_daemon
+    assert daemon.check_files() is None, "nothing changed yet"
+    touch(path, path.read_text() + '  - name: Planning\n    number: "+441382434004"\n')
+
+    report = daemon.check_files()
+
+    planned = store.runs(status=RunStatus.PLANNED)
     assert report is not None and report.slots_added > 0
-    assert targets == {"Council Tax", "Housing", "Planning"}
-    assert jobs == {job_id(slot) for slot in store.runs(status=RunStatus.PLANNED)}
+    assert {slot.target for slot in planned} == {"Council Tax", "Housing", "Planning"}
+    jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
+    assert jobs == {job_id(slot) for slot in planned}
 
 
 def test_an_edit_that_does_not_validate_is_logged_and_the_last_good_version_keeps_running(
-    store, lab_settings, write_campaign, caplog
+    store, reloading_daemon, caplog
 ):
-    path = write_campaign(BASE_CAMPAIGN.replace("start: 2026-11-02", "start: 2030-01-07"))
-    daemon = CampaignDaemon(
-        lab_settings,
-        store,
-        [load_campaign(path, lab_settings)],
-        clock=lambda: JANUARY_2030,
-        runner=SlotRunner(lab_settings, store, place=never_place),
-        reload=lambda: load_campaigns([path], lab_settings),
-    )
-    daemon.start()
-    try:
-        planned = store.runs(status=RunStatus.PLANNED)
-        touch(path, path.read_text().replace("frequency: 3 per week", "frequency: often"))
-        report = daemon.check_files()
-        jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
-    finally:
-        daemon.stop()
+    daemon, path = reloading_daemon
+    planned = store.runs(status=RunStatus.PLANNED)
+    touch(path, path.read_text().replace("frequency: 3 per week", "frequency: often"))
+
+    report = daemon.check_files()
 
     assert report is None
     assert store.runs(status=RunStatus.PLANNED) == planned
+    jobs = {job.id for job in daemon.scheduler.get_jobs(jobstore="default")}
     assert jobs == {job_id(slot) for slot in planned}
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert errors[0].startswith(f"campaign file not reloaded: {path}:")
