@@ -8,7 +8,7 @@ stage knows which.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,16 +109,24 @@ class CallPipeline:
         return batch
 
 
-def replay_file(path: Path, pipeline: CallPipeline, sink: Sink, batch_calls: int = 5000) -> None:
+def replay_file(
+    path: Path,
+    pipeline: CallPipeline,
+    sink: Sink,
+    batch_calls: int = 5000,
+    on_bytes: Callable[[int], None] | None = None,
+) -> None:
     """Feed a recorded stream through `pipeline` into `sink`, then close what is left open.
 
     Events without a ``Timestamp:`` header in a raw stream are timed at the
     moment of replay; calls still open when the recording ends are stored as
-    ``incomplete``.
+    ``incomplete``. on_bytes: told the size of each chunk of AMI bytes fed (progress).
     """
     pending = Batch()
     for received_at, chunk in read_chunks(path):
         pending.extend(pipeline.feed_bytes(chunk, received_at or datetime.now(UTC)))
+        if on_bytes is not None:
+            on_bytes(len(chunk))
         if len(pending.calls) >= batch_calls:
             sink.write(pending)
             pending = Batch()

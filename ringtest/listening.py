@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +71,18 @@ class ReplaySummary:
     anomalies: int
 
 
-def replay(settings: Settings, recording: Path, store: Store) -> ReplaySummary:
-    """Feed a recorded AMI stream through the tracker into the store."""
+def replay(
+    settings: Settings,
+    recording: Path,
+    store: Store,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ReplaySummary:
+    """Feed a recorded AMI stream through the tracker into the store.
+
+    on_bytes: told the size of each chunk of AMI bytes replayed (for progress)."""
     pipeline = build_pipeline(settings, store)
     sink = StoreSink(store)
-    replay_file(recording, pipeline, sink)
+    replay_file(recording, pipeline, sink, on_bytes=on_bytes)
     return ReplaySummary(
         messages=pipeline.counters.messages,
         calls=sink.calls_written,

@@ -14,6 +14,7 @@ from ringtest.cli.common import (
     settings_of,
 )
 from ringtest.cli.output import format_option
+from ringtest.cli.progress import bytes_progress
 from ringtest.export import render
 from ringtest.listening import listen as run_listener
 from ringtest.listening import replay as replay_recording
@@ -68,8 +69,9 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
 def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
     settings = settings_of(ctx)
-    with open_store(settings) as store:
-        summary = replay_recording(settings, recording, store)
+    size = recording.stat().st_size if recording.is_file() else 0
+    with open_store(settings) as store, bytes_progress(f"replaying {recording.name}", size) as fed:
+        summary = replay_recording(settings, recording, store, on_bytes=fed)
     click.echo(
         f"replayed {summary.messages} AMI messages from {recording}: "
         f"stored {summary.calls} calls and {summary.obligations} callback changes"

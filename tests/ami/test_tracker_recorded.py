@@ -316,3 +316,13 @@ def test_round_robin_queue_member_answering_is_timed_from_joining_the_queue():
     )
     assert call.ring_seconds == pytest.approx(1.7, abs=0.05)
     assert call.rings == 1
+
+
+def test_a_replay_reports_every_byte_it_feeds_for_progress():
+    fed: list[int] = []
+    pipeline = new_pipeline()
+    replay_file(
+        FIXTURES / "person_answers_after_1500ms.ami", pipeline, ListSink(), on_bytes=fed.append
+    )
+    assert len(fed) > 1
+    assert sum(fed) == pipeline.counters.bytes
