@@ -88,6 +88,11 @@ def scenario_text() -> str:
     )
 
 
+SIPP_ATTEMPTS = 2
+"""sipp is started again once when it placed no call at all (it lost the race for the
+free port it was given); what it said is reported if it fails twice."""
+
+
 def run_sipp(rate: int, calls: int, caller: str, work: Path) -> tuple[int, int, str]:
     """Place `calls` calls at `rate` per second; returns sipp's successful and failed
     counts and its most frequent error, if any."""
@@ -106,8 +111,12 @@ def run_sipp(rate: int, calls: int, caller: str, work: Path) -> tuple[int, int, 
         "-trace_stat", "-stf", str(stats), "-fd", "1",
         "-trace_err", "-error_file", str(work / "errors.log"),
     ]  # fmt: skip
-    subprocess.run(argv, cwd=work, capture_output=True, timeout=calls / rate + 90)
-    rows = list(csv.DictReader(io.StringIO(stats.read_text()), delimiter=";"))
+    ran = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=calls / rate + 90)
+    stats_text = stats.read_text() if stats.exists() else ""
+    rows = list(csv.DictReader(io.StringIO(stats_text), delimiter=";"))
+    if not rows or int(rows[-1]["SuccessfulCall(C)"]) + int(rows[-1]["FailedCall(C)"]) == 0:
+        why = (ran.stderr or ran.stdout).strip().splitlines()
+        return 0, 0, f"sipp placed no call (exit {ran.returncode}): {why[-1] if why else ''}"
     last = rows[-1]
     return int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"]), _top_error(work)
 
@@ -152,8 +161,11 @@ def matches(record: CallRecord | None, truth: CdrCall) -> bool:
 def measure_rate(rate: int, seconds: int, caller: str, store: Store, cdr_path: Path) -> RateResult:
     placed = rate * seconds
     from_byte = cdr_path.stat().st_size
-    with tempfile.TemporaryDirectory(prefix="ringtest-bench-sipp-") as work:
-        ok, failed, sipp_error = run_sipp(rate, placed, caller, Path(work))
+    for _attempt in range(SIPP_ATTEMPTS):
+        with tempfile.TemporaryDirectory(prefix="ringtest-bench-sipp-") as work:
+            ok, failed, sipp_error = run_sipp(rate, placed, caller, Path(work))
+        if ok + failed > 0:
+            break
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
         truth = cdr_calls(cdr_path, from_byte, caller)
