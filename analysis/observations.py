@@ -34,7 +34,7 @@ from ringtest.records import (
     RingTestOutcome,
     RingTestResult,
 )
-from ringtest.store import Store, database, schema
+from ringtest.store import Store, schema
 
 LIVE = "live"
 RING_TEST = "ring test"
@@ -145,10 +145,7 @@ def stored_call_chunks(
         query = query.where(calls.c.department == department)
     names = ("department", "line", "started_at", "outcome", "person", "within", "rings",
              "ring_seconds")  # fmt: skip
-    with (
-        database.database_errors("reading database", store.url_for_display),
-        store.engine.connect() as connection,
-    ):
+    with store.reading() as connection:
         result = connection.execution_options(yield_per=chunk_rows).execute(query)
         for partition in result.partitions():
             chunk = pd.DataFrame.from_records(list(map(tuple, partition)), columns=names)
@@ -182,10 +179,7 @@ def stored_obligations(
     query = query.where(*_period(started, since, until))
     if department is not None:
         query = query.where(owed.c.department == department)
-    with (
-        database.database_errors("reading database", store.url_for_display),
-        store.engine.connect() as connection,
-    ):
+    with store.reading() as connection:
         rows = connection.execute(query).all()
     return _obligations(pd.DataFrame.from_records(rows, columns=OBLIGATION_COLUMNS))
 

@@ -28,7 +28,7 @@ from sqlalchemy import BigInteger, Integer, Select, case, cast, extract, func, s
 from sqlalchemy.sql.elements import ColumnElement
 
 from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome
-from ringtest.store import database, schema
+from ringtest.store import schema
 from ringtest.store.store import Store
 
 CHUNK_ROWS = 100_000
@@ -179,10 +179,7 @@ def _chunks(store: Store, query: Select[Any], chunk_rows: int) -> Iterator[list[
     column is a plain number or string, so no SQLAlchemy result processing is needed
     (a third of the time on 1M calls). The default, unbuffered result leaves every row
     on the cursor (yield_per and stream_results would buffer some ahead)."""
-    with (
-        database.database_errors("reading database", store.url_for_display),
-        store.engine.connect() as connection,
-    ):
+    with store.reading() as connection:
         result = connection.execute(query)
         while rows := result.cursor.fetchmany(chunk_rows):
             yield rows

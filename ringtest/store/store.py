@@ -321,10 +321,7 @@ class Store:
     ) -> Iterator[Record]:
         """The records of `query`'s rows, read as they are consumed (the connection stays
         open until then); `execution_options` such as `yield_per` go to the execution."""
-        with (
-            database.database_errors("reading database", self.url_for_display),
-            self.engine.connect() as connection,
-        ):
+        with self.reading() as connection:
             for row in connection.execution_options(**execution_options).execute(query):
                 yield records_table.record(row._mapping)
 
@@ -340,6 +337,16 @@ class Store:
         still_planned = CAMPAIGN_RUNS.table.c.status == RunStatus.PLANNED
         slot = (*_run_slot(campaign, target, planned_at), still_planned)
         return self._update(CAMPAIGN_RUNS.table, slot, **values) == 1
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reading whose driver errors become one StoreError line (for
+        readers outside this module that build their own queries, like the aggregates)."""
+        with (
+            database.database_errors("reading database", self.url_for_display),
+            self.engine.connect() as connection,
+        ):
+            yield connection
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
