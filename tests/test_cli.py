@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ami_listener.recording import MAGIC
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
@@ -82,6 +83,29 @@ def test_replayed_recording_is_stored_and_exported_as_json(tmp_path):
 
 
 @pytest.mark.lab
+def test_recording_with_one_wrong_length_in_the_middle_is_one_line_and_fails(tmp_path):
+    stream = FIXTURE.read_bytes()
+    recording, parts, damaged_at = tmp_path / "listen.rec", [MAGIC], 0
+    for number, start in enumerate(range(0, len(stream), 1000), start=1):
+        chunk = stream[start : start + 1000]
+        if number == 5:
+            damaged_at = sum(map(len, parts))
+        length = len(chunk) + (number == 5)
+        parts += [f"1795000000.{number:06d} {length}\n".encode(), chunk, b"\n"]
+    recording.write_bytes(b"".join(parts))
+
+    env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/ringtest.db"}
+    replayed = ringtest("--config", str(LAB_CONFIG), "replay", str(recording), env=env)
+
+    assert replayed.returncode == 1
+    assert replayed.stdout == ""
+    assert replayed.stderr.splitlines() == [
+        f"ringtest: {recording}: byte {damaged_at}: chunk 5 is not the 1001 bytes its header "
+        "says: the recording is damaged there; to replay the chunks before it, cut a copy at "
+        f"that byte (head -c {damaged_at})"
+    ]
+
+
 def test_wrong_ami_secret_is_one_line_naming_user_and_fix(lab, tmp_path):
     env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db", "RINGTEST_AMI__SECRET": "wrong"}
     done = ringtest("--config", str(LAB_CONFIG), "listen", env=env)

@@ -22,12 +22,16 @@ from rich.progress import (
 @contextmanager
 def bytes_progress(description: str, total_bytes: int) -> Iterator[Callable[[int], None]]:
     """A bar over `total_bytes`; yields the function to call with each chunk's size."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda size: None
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task(description, total=total_bytes)

@@ -4,12 +4,14 @@ is retried without losing calls, and a handler that raises does not stop the rea
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.connection import AmiConnection
 from ami_listener.listener import BackpressureSink
 from ami_listener.message import parse_frame
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
-from ami_listener.recording import MAGIC, Recorder, read_chunks
+from ami_listener.recording import MAGIC, Recorder, RecordingCorrupt, read_chunks
 from ami_listener.tracker import CallTracker
 from ringtest.lab.settings import lab_lines
 from ringtest.standards import Standards
@@ -55,6 +57,76 @@ def test_recording_cut_off_mid_chunk_replays_what_was_whole(tmp_path):
     whole = recording.read_bytes()
     recording.write_bytes(whole[:-5])
     assert [chunk for _, chunk in read_chunks(recording)] == [b"Event: FullyBooted\r\n\r\n"]
+
+
+BOOTED = b"Event: FullyBooted\r\n\r\n"
+DAMAGE_AT_BYTE = len(MAGIC) + len(b"1795000000.000000 22\n") + len(BOOTED) + 1
+
+
+def recording_with_second_header(header: bytes) -> bytes:
+    """Three 22-byte chunks, the second with `header`; it starts at byte DAMAGE_AT_BYTE."""
+    whole = b"1795000000.000000 22\n" + BOOTED + b"\n"
+    return MAGIC + whole + header + b"\n" + BOOTED + b"\n" + whole
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        (b"inf 22", "chunk 2 has a bad header 'inf 22' (its time is not UNIX seconds)"),
+        (b"1e20 22", "chunk 2 has a bad header '1e20 22' (its time is not UNIX seconds)"),
+        (
+            b"1795000000.0 99999999999",
+            "chunk 2 has a bad header '1795000000.0 99999999999' (its byte count is not a "
+            "whole number up to 1048576)",
+        ),
+        (
+            b"1795000000.0 -22",
+            "chunk 2 has a bad header '1795000000.0 -22' (its byte count is not a whole number "
+            "up to 1048576)",
+        ),
+        (
+            b"1795000000.0",
+            "chunk 2 has a bad header '1795000000.0' (not '<UNIX seconds> <byte count>')",
+        ),
+        (b"1795000000.0 30", "chunk 2 is not the 30 bytes its header says"),
+        (b"1795000000.0 10", "chunk 2 is not the 10 bytes its header says"),
+    ],
+)
+def test_damaged_chunk_header_is_one_line_naming_the_byte_not_a_silent_stop(
+    tmp_path, header, problem
+):
+    recording = tmp_path / "damaged.rec"
+    recording.write_bytes(recording_with_second_header(header))
+
+    with pytest.raises(RecordingCorrupt) as raised:
+        list(read_chunks(recording))
+
+    assert str(raised.value) == (
+        f"{recording}: byte {DAMAGE_AT_BYTE}: {problem}: the recording is damaged there; to "
+        f"replay the chunks before it, cut a copy at that byte (head -c {DAMAGE_AT_BYTE})"
+    )
+
+
+def test_cut_copy_of_a_damaged_recording_replays_the_chunks_before_the_damage(tmp_path):
+    recording = tmp_path / "cut.rec"
+    recording.write_bytes(recording_with_second_header(b"inf 22")[:DAMAGE_AT_BYTE])
+
+    assert [chunk for _, chunk in read_chunks(recording)] == [BOOTED]
+
+
+def test_recording_cut_off_mid_header_replays_what_was_whole_and_says_what_was_not(
+    tmp_path, caplog
+):
+    recording = tmp_path / "cut.rec"
+    recording.write_bytes(
+        recording_with_second_header(b"1795000000.000000 22")[: DAMAGE_AT_BYTE + 7]
+    )
+
+    assert [chunk for _, chunk in read_chunks(recording)] == [BOOTED]
+    assert caplog.messages == [
+        f"{recording}: byte {DAMAGE_AT_BYTE}: the recording ends inside a chunk (its writer "
+        "stopped mid-write): the last 7 bytes were not replayed"
+    ]
 
 
 class FlakyStore:
