@@ -57,6 +57,8 @@ _PROBLEMS: dict[str, str] = {
 }
 _ITEM_LABELS = {"targets": "target", "windows": "window", "tags": "tag", "caller_ids": "caller ID"}
 _MAX_VALUE_CHARS = 60
+MAX_NESTING = 16
+"""Deepest nesting of lists and mappings read; a campaign uses 4 (targets, caller_ids)."""
 
 
 def load_campaign(path: Path, settings: Settings) -> CampaignDefinition:
@@ -201,9 +203,44 @@ def _frequency_fits(definition: CampaignDefinition) -> list[tuple[Loc, str]]:
     return []
 
 
+class _CampaignLoader(yaml.SafeLoader):
+    """SafeLoader that refuses what no campaign needs and what costs without bound.
+
+    An alias repeats a node without repeating its text, so nested aliases (the
+    "billion laughs") make a few hundred bytes into billions of values; nesting
+    deeper than `MAX_NESTING` would exhaust the composer's recursion.
+    """
+
+    def __init__(self, raw: bytes, label: str) -> None:
+        super().__init__(raw)
+        self.label = label
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise CampaignError(
+                f"{self.label}:{line}: alias '*{event.anchor}' repeats another part of the "
+                "file: campaign files do not take YAML anchors and aliases, write the value out"
+            )
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        if self.depth >= MAX_NESTING:
+            raise CampaignError(
+                f"{self.label}:{line}: is nested more than {MAX_NESTING} lists or mappings "
+                "deep: a campaign needs 4 at most, check the brackets and indentation there"
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _compose(raw: bytes, label: str) -> tuple[yaml.Node | None, Any]:
     """The file's node tree and its plain data; a YAML syntax error is one line."""
-    loader = yaml.SafeLoader(raw)
+    loader = _CampaignLoader(raw, label)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -132,6 +132,16 @@ CASES = [
         mistake(9, "max_rings: 10", "max_rings: 10\nname: again"),
         "10: key 'name' is given twice: keep one (YAML would silently use the last)",
     ),
+    (
+        mistake(9, "max_rings: 10", "max_rings: &ten 10\nseed: *ten"),
+        "10: alias '*ten' repeats another part of the file: campaign files do not take YAML "
+        "anchors and aliases, write the value out",
+    ),
+    (
+        mistake(9, "max_rings: 10", "max_rings: " + "[" * 17 + "]" * 17),
+        "9: is nested more than 16 lists or mappings deep: a campaign needs 4 at most, check "
+        "the brackets and indentation there",
+    ),
 ]
 
 
@@ -146,6 +156,41 @@ def test_each_mistake_is_one_line_with_the_file_and_line(
 
     assert raised.value.problems == [f"{path}:{expected}"]
     assert str(raised.value) == f"{path}:{expected}"
+
+
+BILLION_LAUGHS = "".join(
+    [
+        'name: bomb\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *(
+            f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]\n"
+            for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+
+
+def test_an_alias_bomb_is_refused_at_its_first_alias(write_campaign, lab_settings):
+    path = write_campaign(BILLION_LAUGHS, "bomb.yaml")
+
+    with pytest.raises(CampaignError) as raised:
+        load_campaign(path, lab_settings)
+
+    assert str(raised.value) == (
+        f"{path}:3: alias '*a' repeats another part of the file: campaign files do not take "
+        "YAML anchors and aliases, write the value out"
+    )
+
+
+def test_yaml_nested_past_the_recursion_limit_is_one_line(write_campaign, lab_settings):
+    path = write_campaign("name: deep\ntargets: " + "[" * 10_000 + "]" * 10_000 + "\n")
+
+    with pytest.raises(CampaignError) as raised:
+        load_campaign(path, lab_settings)
+
+    assert str(raised.value) == (
+        f"{path}:2: is nested more than 16 lists or mappings deep: a campaign needs 4 at most, "
+        "check the brackets and indentation there"
+    )
 
 
 def test_the_valid_file_loads(write_campaign, lab_settings):
