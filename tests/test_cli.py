@@ -68,6 +68,16 @@ def test_bad_date_is_one_line_with_the_format_to_use(tmp_path):
     ]
 
 
+def test_database_url_with_a_port_that_is_not_a_number_is_one_line_without_the_password():
+    done = ringtest("calls", env={"RINGTEST_DB": "postgresql://user:pa:ss@host:notaport/db"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "ringtest: database URL 'postgresql://user:***@host:notaport/db' has a port that is not "
+        "a number from 1 to 65535: fix the port in RINGTEST_DB (or store.url), e.g. "
+        "postgresql+psycopg://USER:PASSWORD@localhost:5432/DB"
+    ]
+
+
 def test_replayed_recording_is_stored_and_exported_as_json(tmp_path):
     env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/ringtest.db"}
     replayed = ringtest("--config", str(LAB_CONFIG), "replay", str(FIXTURE), env=env)

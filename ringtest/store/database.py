@@ -139,6 +139,36 @@ FAILURES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+_BAD_PORT = (
+    f"has a port that is not a number from 1 to 65535: fix the port in {URL_ENV_VAR} "
+    "(or store.url), e.g. postgresql+psycopg://USER:PASSWORD@localhost:5432/DB"
+)
+
+
+def _port_out_of_range(parsed: URL) -> bool:
+    return parsed.port is not None and not 1 <= parsed.port <= 65535
+
+
+def _at_sign_in_host(parsed: URL) -> bool:
+    return "@" in (parsed.host or "")
+
+
+# (what is wrong with a URL that parsed, the problem and its fix); first match wins.
+_URL_PROBLEMS: tuple[tuple[Callable[[URL], bool], str], ...] = (
+    (_port_out_of_range, _BAD_PORT),
+    (
+        _at_sign_in_host,
+        f"has an '@' in its password or host: write '@' in the password as %40 in "
+        f"{URL_ENV_VAR} (or store.url)",
+    ),
+)
+
+
+def _without_password(text: str) -> str:
+    """`text` with everything from the user's ':' to the last '@' shown as ***."""
+    return re.sub(r"^([\w+]+://[^:/@]*):.*@", r"\1:***@", text)
+
+
 def resolve_url(url: str | None) -> URL:
     """The URL to open: `url`, else $RINGTEST_DB, else SQLite in the user data directory."""
     text = url or os.environ.get(URL_ENV_VAR) or _default_sqlite_url()
@@ -146,6 +176,11 @@ def resolve_url(url: str | None) -> URL:
         parsed = make_url(text)
     except ArgumentError:
         raise StoreError(f"database URL {text!r} is not a URL: {_FIX_URL}") from None
+    except ValueError:
+        raise StoreError(f"database URL {_without_password(text)!r} {_BAD_PORT}") from None
+    for broken, problem in _URL_PROBLEMS:
+        if broken(parsed):
+            raise StoreError(f"database URL {_without_password(text)!r} {problem}")
     backend = BACKENDS.get(parsed.get_backend_name())
     if backend is None:
         raise StoreError(

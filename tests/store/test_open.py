@@ -271,6 +271,28 @@ def test_open_without_url_or_ringtest_db_creates_the_user_data_directory(
             "not support: set RINGTEST_DB to a sqlite:///PATH or "
             "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB URL",
         ),
+        (
+            "nonsense://",
+            "database nonsense:// uses nonsense, which ringtest does not support: set RINGTEST_DB "
+            "to a sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB URL",
+        ),
+        (
+            "postgresql://user:pa:ss@host:notaport/db",
+            "database URL 'postgresql://user:***@host:notaport/db' has a port that is not a "
+            "number from 1 to 65535: fix the port in RINGTEST_DB (or store.url), e.g. "
+            "postgresql+psycopg://USER:PASSWORD@localhost:5432/DB",
+        ),
+        (
+            "postgresql://ringtest:s3cret@db.example:99999/ringtest",
+            "database URL 'postgresql://ringtest:***@db.example:99999/ringtest' has a port that "
+            "is not a number from 1 to 65535: fix the port in RINGTEST_DB (or store.url), e.g. "
+            "postgresql+psycopg://USER:PASSWORD@localhost:5432/DB",
+        ),
+        (
+            "postgresql://ringtest:s3c@ret@db.example/ringtest",
+            "database URL 'postgresql://ringtest:***@db.example/ringtest' has an '@' in its "
+            "password or host: write '@' in the password as %40 in RINGTEST_DB (or store.url)",
+        ),
     ],
 )
 def test_url_ringtest_cannot_use_is_refused_in_one_line(url: str, message: str):
