@@ -26,6 +26,29 @@ def local_zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.calendar.timezone)
 
 
+def configured_department(settings: Settings, name: str | None, option: str) -> str | None:
+    """`name` as spelt in `[[lines]]`, matched ignoring case; None when not given.
+
+    A name no line has is a `click.BadParameter` listing the configured departments.
+    """
+    if name is None:
+        return None
+    configured = list(dict.fromkeys(line.department for line in settings.lines))
+    match = next((known for known in configured if known.casefold() == name.casefold()), None)
+    if match is not None:
+        return match
+    if not configured:
+        raise click.BadParameter(
+            f"'{name}' is not a department: none is configured, add [[lines]] with a "
+            "department to ringtest.toml",
+            param_hint=option,
+        )
+    raise click.BadParameter(
+        f"'{name}' is not a department of any line: use one of {', '.join(configured)}",
+        param_hint=option,
+    )
+
+
 def instant_option(name: str, help_text: str):
     """A --since/--until option: an ISO date or date-time in the service's local time."""
     return click.option(name, type=str, default=None, help=help_text)

@@ -18,7 +18,7 @@ from analysis.report import (
 )
 from analysis.report_data import gather_report
 from ringtest.cdr_import import import_cdr
-from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.common import configured_department, local_zone, open_store, settings_of
 
 MAX_BAD_ROWS_SHOWN = 20
 
@@ -47,6 +47,7 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
     """Write the compliance report: PNG charts, a PDF, the CSV of the rows, an HTML summary."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
+    department = configured_department(settings, department, "--department")
     first, last = _day(first_day, "--from"), _day(last_day, "--to")
     if week and (first or last):
         raise click.UsageError("give either --week or --from/--to, not both")

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import click
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
 from analysis.report import week_period, write_report
 from analysis.report_data import gather_report, headline
+from ringtest.cli.common import configured_department
+from ringtest.config import Settings
 from ringtest.errors import ReportError
 from tests.analysis.conftest import CALLER
 
@@ -121,3 +124,38 @@ def test_a_wrong_report_period_is_one_line(council, args, expected):
     settings, _store = council
     done = ringtest("report", *args, env_db=settings.store_url() or "")
     assert (done.returncode, done.stderr.strip()) == (2 if "--help" in expected else 1, expected)
+
+
+def test_an_unknown_department_is_one_line_listing_the_configured_ones(council, tmp_path: Path):
+    settings, _store = council
+    done = ringtest("report", "--department", "Parking", "--out", str(tmp_path / "out"),
+                    env_db=settings.store_url() or "")  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "ringtest: Invalid value for --department: 'Parking' is not a department of any line: "
+        "use one of Switchboard, Council Tax, Housing, Benefits, Planning, Licensing, "
+        "Reception, Customer Services, Out of order, Permits, Environmental Health "
+        "(see `ringtest report --help`)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_department_in_the_wrong_case_is_reported_under_its_configured_name(
+    council, tmp_path: Path
+):
+    settings, _store = council
+    done = ringtest("report", "--week", "2026-W47", "--department", "council TAX",
+                    "--out", str(tmp_path), env_db=settings.store_url() or "")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pages = PdfReader(tmp_path / "report.pdf").pages
+    assert len(pages) == 2
+    assert "Council Tax: Telephone standards" in pages[1].extract_text()
+
+
+def test_a_department_without_any_configured_line_says_where_to_configure_one():
+    with pytest.raises(click.BadParameter) as raised:
+        configured_department(Settings(), "Housing", "--department")
+    assert raised.value.format_message() == (
+        "Invalid value for --department: 'Housing' is not a department: none is configured, "
+        "add [[lines]] with a department to ringtest.toml"
+    )
