@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -158,10 +158,13 @@ def read_cdr(
     """Parse cdr_csv `lines` into calls to monitored lines (pure: nothing is stored)."""
     result = CdrImport()
     rows_by_call: dict[str, list[CdrRow]] = {}
-    for number, fields in enumerate(csv.reader(lines), start=1):
+    for number, fields in enumerate(_csv_rows(lines), start=1):
         if not fields:
             continue
         result.rows_read += 1
+        if isinstance(fields, csv.Error):
+            result.bad_rows.append(f"line {number}: cannot be read as CSV ({fields})")
+            continue
         try:
             row = _parse_row(number, fields, zone)
         except ValueError as error:
@@ -176,6 +179,19 @@ def read_cdr(
         else:
             result.calls.append(call)
     return result
+
+
+def _csv_rows(lines: Sequence[str]) -> Iterator[list[str] | csv.Error]:
+    """Each CSV row's fields, or the `csv.Error` a row raised (a field over the
+    csv module's 128 KiB limit), so one bad row does not end the file."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield error
 
 
 def _parse_row(number: int, fields: list[str], zone: ZoneInfo) -> CdrRow:

@@ -132,6 +132,27 @@ def test_broken_rows_are_named_by_line_and_skipped_and_stored_calls_are_kept(
     assert result.imported == 0
 
 
+def test_a_200_kb_field_skips_its_row_and_the_rows_after_it_are_imported(settings, tmp_path):
+    cdr = tmp_path / "Master.csv"
+    huge = GOOD.replace('"council-inbound"', '"' + "x" * 200_000 + '"').replace(
+        "1795390000.1", "17.6"
+    )
+    cdr.write_text(huge + "\n" + GOOD + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "import-cdr", str(cdr)],
+        capture_output=True, text=True, env={"RINGTEST_DB": settings.store_url() or ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"ringtest: {cdr}: line 1: cannot be read as CSV (field larger than field limit "
+        "(131072)): skipped"
+    ]
+    assert done.stdout.strip() == (
+        f"read 2 rows from {cdr}: imported 1 calls; 0 already stored (kept as stored), "
+        "0 not to a monitored line, 1 bad rows skipped"
+    )
+
+
 def test_an_answer_after_eight_rings_breaches_the_seven_ring_standard(settings, tmp_path):
     cdr = tmp_path / "Master.csv"
     cdr.write_text(GOOD + "\n")  # answered 24 s after the start: 8 rings of 3 s
