@@ -74,7 +74,7 @@ class StoreWriter:
         try:
             self._queue.put_nowait(kept)
         except queue.Full:
-            log.warning("store is falling behind: pausing the AMI reader until it catches up")
+            log.warning("store is falling behind: the record stream waits until it catches up")
             self._queue.put(kept)
 
     def close(self) -> None:
