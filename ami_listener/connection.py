@@ -82,6 +82,7 @@ class AmiConnection:
     tls: the TLS context when manager.conf serves AMI over TLS (``tlsenable``), else None.
     bytes_received: total bytes read, the liveness signal for a keepalive watchdog.
     handler_errors: how many times `on_event` raised (each one logged).
+    oversize_frames: frames skipped for exceeding the frame size limit (`FrameBuffer`).
     """
 
     def __init__(
@@ -204,6 +205,10 @@ class AmiConnection:
                 pending.future.set_exception(
                     PbxUnreachable(f"AMI link to {self.address} dropped: {exc or 'closed by PBX'}")
                 )
+
+    @property
+    def oversize_frames(self) -> int:
+        return self._protocol.frames.oversize_frames if self._protocol is not None else 0
 
     @property
     def lost(self) -> asyncio.Future[None]:

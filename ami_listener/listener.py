@@ -12,9 +12,14 @@
   noted. After every (re)connect ``CoreShowChannels`` lists the calls already
   in progress; they are tracked to their end and stored as ``incomplete``
   (their start was not seen), upserted so that no call is counted twice.
-* Finished calls go through a `BackpressureSink`: a bounded queue drained by
-  one writer thread. When the store falls behind, the reader waits (TCP
-  backpressure towards Asterisk) rather than dropping records.
+* What the pipeline makes of each event (calls ringing, answered, ended;
+  callback obligations) goes to a `Sink`, usually a `StreamSink` publishing on
+  the record stream (`ringtest.stream`). The store subscribes there through a
+  bounded queue (`ringtest.store_writer`): when it falls behind, the reader
+  waits (TCP backpressure towards Asterisk) rather than dropping records.
+* One `ListenerStats` (``listener.stats``) holds the health counters of every
+  connection so far; a one-line summary is logged every
+  `stats_interval_seconds`.
 """
 
 from __future__ import annotations
@@ -22,18 +27,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import ssl
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ami_listener.connection import AmiConnection
 from ami_listener.message import AmiMessage
-from ami_listener.pipeline import Batch, CallPipeline, Sink
+from ami_listener.pipeline import CallPipeline, Sink
 from ami_listener.recording import Recorder
+from ami_listener.stats import ListenerStats
 from ringtest.errors import AmiAuthFailed, PbxUnreachable
 
 log = logging.getLogger(__name__)
@@ -53,87 +56,7 @@ class ListenerSettings:
     first_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     overdue_check_seconds: float = 30.0
-
-
-class BackpressureSink:
-    """A bounded queue in front of a slow sink, drained by one writer thread.
-
-    Overflow policy: `write` blocks the caller (the AMI reader) until there is
-    room, so records are never dropped; the wait is logged. A failing write
-    (database down, disk full) is retried with backoff, holding its batch, so
-    the queue fills and the reader waits; at `close` writes are retried for
-    `close_retry_seconds` more, then a batch that still cannot be written is
-    logged with its count.
-    """
-
-    def __init__(
-        self,
-        sink: Sink,
-        max_batches: int = 1000,
-        retry_seconds: float = 1.0,
-        close_retry_seconds: float = 10.0,
-    ) -> None:
-        self.sink = sink
-        self.retry_seconds = retry_seconds
-        self.close_retry_seconds = close_retry_seconds
-        self.write_errors = 0
-        self._closing = threading.Event()
-        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max_batches)
-        self._thread = threading.Thread(target=self._drain, name="ringtest-store-writer")
-        self._thread.start()
-
-    def write(self, batch: Batch) -> None:
-        if not batch:
-            return
-        try:
-            self._queue.put_nowait(batch)
-        except queue.Full:
-            log.warning("store is falling behind: pausing the AMI reader until it catches up")
-            self._queue.put(batch)
-
-    def close(self) -> None:
-        """Write what is queued, then stop the writer thread."""
-        self._closing.set()
-        self._queue.put(None)
-        self._thread.join()
-
-    def _drain(self) -> None:
-        """Write batches as they come; whatever queued up meanwhile goes in one write."""
-        stopping = False
-        while not stopping:
-            batch = self._queue.get()
-            if batch is None:
-                return
-            while not self._queue.empty():
-                queued = self._queue.get_nowait()
-                if queued is None:
-                    stopping = True
-                    break
-                batch.extend(queued)
-            self._write_with_retry(batch)
-
-    def _write_with_retry(self, batch: Batch) -> None:
-        delay = self.retry_seconds
-        gave_up_at: float | None = None
-        while True:
-            try:
-                self.sink.write(batch)
-                return
-            except Exception as error:
-                self.write_errors += 1
-                if self._closing.is_set():
-                    gave_up_at = gave_up_at or time.monotonic() + self.close_retry_seconds
-                    if time.monotonic() >= gave_up_at:
-                        log.error(
-                            "shutting down with %d calls unstored: %s", len(batch.calls), error
-                        )
-                        return
-                log.error("could not store %d calls (%s); retrying", len(batch.calls), error)
-                if self._closing.is_set():
-                    time.sleep(delay)
-                else:
-                    self._closing.wait(delay)
-                delay = min(delay * 2, 30.0)
+    stats_interval_seconds: float = 300.0
 
 
 class Listener:
@@ -152,11 +75,25 @@ class Listener:
         self.sink = sink
         self.recorder = recorder
         self.clock = clock
-        self.connects = 0
+        self.stats = ListenerStats(pipeline)
         self.address = f"{settings.host}:{settings.port}"
 
+    @property
+    def connects(self) -> int:
+        """Successful logins so far."""
+        return self.stats.connects
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Listen until `stop` is set; reconnect after any drop."""
+        """Listen until `stop` is set; reconnect after any drop. Logs the stats meanwhile."""
+        log_stats = asyncio.create_task(self._log_stats())
+        try:
+            await self._run_links(stop)
+        finally:
+            log_stats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await log_stats
+
+    async def _run_links(self, stop: asyncio.Event) -> None:
         backoff = self.settings.first_backoff_seconds
         lost_at: datetime | None = None
         while not stop.is_set():
@@ -176,13 +113,14 @@ class Listener:
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_seconds)
                 continue
-            self.connects += 1
+            self.stats.link_opened(connection)
             backoff = self.settings.first_backoff_seconds
             if lost_at is not None:
                 log.warning("AMI link to %s restored (down since %s)", self.address, lost_at)
             await self._resync(connection)
             await self._serve(connection, stop)
             connection.close()
+            self.stats.link_closed()
             if not stop.is_set():
                 lost_at = self.clock()
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
@@ -248,8 +186,15 @@ class Listener:
             await asyncio.sleep(self.settings.overdue_check_seconds)
             self.sink.write(self.pipeline.tick(self.clock()))
 
+    async def _log_stats(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.stats_interval_seconds)
+            log.info("AMI %s: %s", self.address, self.stats.summary())
+
     def _on_event(self, message: AmiMessage) -> None:
-        self.sink.write(self.pipeline.feed_message(message, self.clock()))
+        received_at = self.clock()
+        self.stats.event_received(message, received_at)
+        self.sink.write(self.pipeline.feed_message(message, received_at))
 
     def _on_bytes(self, chunk: bytes) -> None:
         if self.recorder is not None:

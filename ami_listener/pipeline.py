@@ -1,9 +1,13 @@
-"""The path every AMI byte takes, live or replayed: bytes -> frames -> messages -> calls.
+"""The path every AMI byte takes, live or replayed: bytes -> frames -> messages -> changes.
 
 `CallPipeline` strings the pure stages together (frame buffer, parser, call
-tracker, callback ledger) and hands what comes out to a `Sink`. The live
-listener feeds it socket chunks; `replay_file` feeds it a recording. Neither
-stage knows which.
+tracker, callback ledger) and returns what each step produced as a `Batch`: the
+`ringtest.stream` changes in the order they happened (calls ringing, answered
+and ended, callback obligations opened or closed) and, apart, the calls the PBX
+dialled out, which only the ledger reads. Whoever feeds it hands the batch to a
+`Sink`; `StreamSink` publishes it on a `RecordStream` for every subscriber (the
+store is one). The live listener feeds socket messages; `replay_file` feeds a
+recording. Neither stage knows which.
 """
 
 from __future__ import annotations
@@ -20,29 +24,50 @@ from ami_listener.message import AmiMessage, parse_frame
 from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker, TrackerOutput
 from ringtest.records import CallbackObligation, CallRecord, DialledCall
+from ringtest.stream import CallEnded, Change, ObligationChanged, RecordStream
 
 
 @dataclass
 class Batch:
-    """What one step of the pipeline produced, for the sink."""
+    """What one step of the pipeline produced: stream changes in order, and dialled calls."""
 
-    calls: list[CallRecord] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     dialled: list[DialledCall] = field(default_factory=list)
-    obligations: list[CallbackObligation] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.dialled or self.obligations)
+        return bool(self.changes or self.dialled)
 
     def extend(self, other: Batch) -> None:
-        self.calls += other.calls
+        self.changes += other.changes
         self.dialled += other.dialled
-        self.obligations += other.obligations
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """The records of the calls that ended, in order."""
+        return [change.record for change in self.changes if isinstance(change, CallEnded)]
+
+    @property
+    def obligations(self) -> list[CallbackObligation]:
+        """The callback obligations as they now stand, in order of change."""
+        return [
+            change.obligation for change in self.changes if isinstance(change, ObligationChanged)
+        ]
 
 
 class Sink(Protocol):
-    """Where finished calls and changed obligations go (the store, a test list...)."""
+    """Where a pipeline's batches go (the record stream, a test's list...)."""
 
     def write(self, batch: Batch) -> None: ...
+
+
+class StreamSink:
+    """Publishes each batch's changes on a `RecordStream` (dialled calls stay behind)."""
+
+    def __init__(self, stream: RecordStream) -> None:
+        self.stream = stream
+
+    def write(self, batch: Batch) -> None:
+        self.stream.publish(batch.changes)
 
 
 @dataclass
@@ -73,9 +98,9 @@ class CallPipeline:
         batch = Batch()
         track = self._track
         for frame in self.frames.feed(chunk):
-            finished = track(parse_frame(frame), received_at)
-            if finished:
-                batch.extend(self._settle(finished))
+            outputs = track(parse_frame(frame), received_at)
+            if outputs:
+                batch.extend(self._settle(outputs))
         return batch
 
     def feed_message(self, message: AmiMessage, received_at: datetime) -> Batch:
@@ -84,28 +109,33 @@ class CallPipeline:
 
     def _track(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
         self.counters.messages += 1
-        finished = self.tracker.feed(message, received_at)
+        outputs = self.tracker.feed(message, received_at)
         if message.parsed:
             self.counters.malformed_lines += len(message.malformed_lines)
-        return finished
+        return outputs
 
     def tick(self, now: datetime) -> Batch:
         """Time passed: obligations past their deadline become overdue."""
-        return Batch(obligations=self.ledger.on_time(now))
+        return Batch([ObligationChanged(obligation) for obligation in self.ledger.on_time(now)])
 
     def link_lost(self, note: str) -> Batch:
         """The stream broke: every call in progress is finished as incomplete."""
         self.frames = FrameBuffer()
         return self._settle(self.tracker.abandon_all(note))
 
-    def _settle(self, finished: Iterable[CallRecord | DialledCall]) -> Batch:
+    def _settle(self, outputs: Iterable[TrackerOutput]) -> Batch:
+        """Tracker outputs -> stream changes; finished calls also go through the ledger."""
         batch = Batch()
-        for record in finished:
-            if isinstance(record, DialledCall):
-                batch.dialled.append(record)
+        changes = batch.changes
+        for output in outputs:
+            if isinstance(output, CallRecord):
+                changes.append(CallEnded(output))
+            elif isinstance(output, DialledCall):
+                batch.dialled.append(output)
             else:
-                batch.calls.append(record)
-            batch.obligations += self.ledger.on_call(record)
+                changes.append(output)
+                continue
+            changes += map(ObligationChanged, self.ledger.on_call(output))
         return batch
 
 
@@ -113,21 +143,23 @@ def replay_file(
     path: Path,
     pipeline: CallPipeline,
     sink: Sink,
-    batch_calls: int = 5000,
+    batch_changes: int = 15_000,
     on_bytes: Callable[[int], None] | None = None,
 ) -> None:
     """Feed a recorded stream through `pipeline` into `sink`, then close what is left open.
 
     Events without a ``Timestamp:`` header in a raw stream are timed at the
     moment of replay; calls still open when the recording ends are stored as
-    ``incomplete``. on_bytes: told the size of each chunk of AMI bytes fed (progress).
+    ``incomplete``. batch_changes: changes gathered before each write (about a
+    third as many calls). on_bytes: told the size of each chunk of AMI bytes fed
+    (progress).
     """
     pending = Batch()
     for received_at, chunk in read_chunks(path):
         pending.extend(pipeline.feed_bytes(chunk, received_at or datetime.now(UTC)))
         if on_bytes is not None:
             on_bytes(len(chunk))
-        if len(pending.calls) >= batch_calls:
+        if len(pending.changes) >= batch_changes:
             sink.write(pending)
             pending = Batch()
     pending.extend(pipeline.link_lost(f"recording {path.name} ended while the call was open"))

@@ -41,6 +41,15 @@ else the receive time the feeder passes in. Records come out when a call ends:
 a `CallRecord` for a call to a monitored line, a `DialledCall` for any other
 call (staff calling a citizen back, say), which the callback ledger reads.
 
+While a call to a monitored line is in progress its state changes come out as
+they happen, for live views (`ringtest.stream`):
+
+* `CallRinging` when the ringing that counts starts: the first ringing, or the
+  first after an IVR (it restarts the clock, so a call can ring twice);
+* `CallAnswered` when a person, voicemail or an IVR picks up, with the ringing
+  heard until then. An IVR that hands over to a person gives two answers; a
+  person answering ends the answers (a transfer target is no new answer).
+
 An event that does not fit (a channel of a call that began before we were
 listening, an unknown Linkedid) is counted in `anomalies` and skipped, never
 raised. Open calls are bounded by `max_open_calls`: past it the oldest is
@@ -58,6 +67,7 @@ from ami_listener.message import AmiMessage
 from ami_listener.open_call import OpenCall, duration_of
 from ringtest.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
 from ringtest.standards import Standards, normalise_number
+from ringtest.stream import CallAnswered, CallRinging
 
 IVR_APPLICATIONS = frozenset({"Background", "BackGround", "Read", "WaitExten", "Playback"})
 """Dialplan applications that mean a PBX-answered caller is listening to an IVR."""
@@ -84,11 +94,12 @@ shutdown is hanging every channel up, so the call's end was not seen for what it
 
 DEFAULT_MAX_OPEN_CALLS = 100_000
 
-TrackerOutput = CallRecord | DialledCall
+TrackerOutput = CallRinging | CallAnswered | CallRecord | DialledCall
+Outputs = list[TrackerOutput]
 
 
 class CallTracker:
-    """Turns a stream of AMI messages into finished call records.
+    """Turns a stream of AMI messages into call-state changes and finished call records.
 
     pbx: label stored with each record. lines: which calls are monitored.
     standards: ring cadence, the rings standard and the ring-test caller IDs.
@@ -111,7 +122,7 @@ class CallTracker:
         self._calls: dict[str, OpenCall] = {}
         self._call_of_channel: dict[str, str] = {}
         """Uniqueid of every live channel -> the Linkedid of the call it counts in."""
-        self._handlers: dict[str, Callable[[OpenCall, AmiMessage, datetime], None]] = {
+        self._handlers: dict[str, Callable[[OpenCall, AmiMessage, datetime], Outputs]] = {
             "Newexten": self._on_newexten,
             "Newstate": self._on_newstate,
             "DialState": self._on_dial_state,
@@ -121,8 +132,9 @@ class CallTracker:
             "SoftHangupRequest": self._on_soft_hangup_request,
         }
 
-    def feed(self, message: AmiMessage, received_at: datetime) -> list[TrackerOutput]:
-        """Apply one message; return the records of calls it finished (usually none)."""
+    def feed(self, message: AmiMessage, received_at: datetime) -> Outputs:
+        """Apply one message; return the state changes and finished records it caused
+        (usually none), in the order they happened."""
         event = message.event
         if event == "Newchannel":
             return self._on_newchannel(message, self._instant(message, received_at))
@@ -137,12 +149,16 @@ class CallTracker:
         if call is None:
             self.anomalies[f"{event} for a call not being tracked"] += 1
             return []
-        handler(call, message, self._instant(message, received_at))
-        return []
+        return handler(call, message, self._instant(message, received_at))
 
     def open_calls(self) -> list[OpenCall]:
         """Calls in progress now, oldest first (live state for metrics)."""
         return sorted(self._calls.values(), key=lambda call: call.started_at)
+
+    @property
+    def open_call_count(self) -> int:
+        """How many calls are in progress now (cheap, for stats)."""
+        return len(self._calls)
 
     def adopt_in_flight(self, channel: AmiMessage, at: datetime, note: str) -> None:
         """Track a channel already up when we connected (a ``CoreShowChannel`` event).
@@ -169,7 +185,7 @@ class CallTracker:
             call.dialled = channel.get("Exten", "")
             call.line = call.line or self.lines.for_dialled(call.dialled)
 
-    def abandon_all(self, note: str) -> list[TrackerOutput]:
+    def abandon_all(self, note: str) -> Outputs:
         """The event stream broke (reconnect): every open call becomes ``incomplete``."""
         calls, self._calls = list(self._calls.values()), {}
         self._call_of_channel.clear()
@@ -179,7 +195,7 @@ class CallTracker:
     def _instant(message: AmiMessage, received_at: datetime) -> datetime:
         return message.server_time() or received_at
 
-    def _on_newchannel(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+    def _on_newchannel(self, message: AmiMessage, at: datetime) -> Outputs:
         uniqueid = message.get("Uniqueid", "")
         call_id = message.get("Linkedid", uniqueid)
         call = self._calls.get(call_id)
@@ -202,9 +218,9 @@ class CallTracker:
         self._add_channel(call, uniqueid)
         return self._evict_oldest_beyond_limit()
 
-    def _on_newexten(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_newexten(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         if message.get("Uniqueid") != call.caller_channel:
-            return
+            return []
         if call.line is None:
             exten = message.get("Extension") or message.get("Exten", "")
             call.line = self.lines.for_dialled(exten)
@@ -222,18 +238,20 @@ class CallTracker:
             and call.ivr_started_at is None
         ):
             call.ivr_started_at = call.pbx_answered_at
+            return self._answered(call, AnsweredBy.IVR, call.ivr_started_at)
+        return []
 
-    def _on_newstate(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_newstate(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         state = message.get("ChannelStateDesc", "")
         if message.get("Uniqueid") == call.caller_channel:
-            self._caller_state(call, state, at)
-        elif state == "Ringing":
-            call.ringing_began(at)
-        elif state == "Up" and not message.get("Channel", "").startswith("Local/"):
-            self._person_answered(call, at)
+            return self._caller_state(call, state, at)
+        if state == "Ringing":
+            return self._ringing_began(call, at)
+        if state == "Up" and not message.get("Channel", "").startswith("Local/"):
+            return self._person_answered(call, at)
+        return []
 
-    @staticmethod
-    def _caller_state(call: OpenCall, state: str, at: datetime) -> None:
+    def _caller_state(self, call: OpenCall, state: str, at: datetime) -> Outputs:
         """The caller's own channel state. ``Busy`` is what Asterisk sets for any busy
         *or congestion* indication (``Congestion()`` too), so it only says busy when
         nothing more specific (the application, a ``DialEnd`` status) was seen first."""
@@ -244,40 +262,59 @@ class CallTracker:
             if call.voicemail_started and call.answered_by is AnsweredBy.NONE:
                 call.answered_by = AnsweredBy.VOICEMAIL
                 call.answered_at = at
+                return self._answered(call, AnsweredBy.VOICEMAIL, at)
+        return []
 
-    @staticmethod
-    def _person_answered(call: OpenCall, at: datetime) -> None:
-        if call.answered_by in (AnsweredBy.NONE, AnsweredBy.IVR):
-            call.answered_by = AnsweredBy.PERSON
-            call.answered_at = at
-            if call.ring_started_at is None:
-                call.ring_started_at = at
+    def _person_answered(self, call: OpenCall, at: datetime) -> Outputs:
+        if call.answered_by not in (AnsweredBy.NONE, AnsweredBy.IVR):
+            return []
+        call.answered_by = AnsweredBy.PERSON
+        call.answered_at = at
+        if call.ring_started_at is None:
+            call.ring_started_at = at
+        return self._answered(call, AnsweredBy.PERSON, at)
 
-    def _on_dial_state(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_dial_state(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         if message.get("DialStatus") == "RINGING":
-            call.ringing_began(at)
+            return self._ringing_began(call, at)
+        return []
 
-    def _on_dial_end(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_dial_end(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         failure = FAILURE_BY_DIAL_STATUS.get(message.get("DialStatus", ""))
         if failure is not None and not call.person_answered:
             call.failure = failure
+        return []
 
-    def _on_queue_join(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_queue_join(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         if call.line is None:
             call.line = self.lines.for_queue(message.get("Queue", ""))
-        call.ringing_began(at)
+        return self._ringing_began(call, at)
 
-    def _on_new_caller_id(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_new_caller_id(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         """The dialplan rewrote the caller's number (e.g. normalised a prefix)."""
         if message.get("Uniqueid") == call.caller_channel:
             call.caller = self._caller_number(message.get("CallerIDNum", ""))
+        return []
 
-    def _on_soft_hangup_request(self, call: OpenCall, message: AmiMessage, at: datetime) -> None:
+    def _on_soft_hangup_request(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
         """The PBX is shutting down (soft-hangup reason 4): its hang-ups are not the caller's."""
         if message.get("Cause") == SOFT_HANGUP_SHUTDOWN and call.gap_note is None:
             call.gap_note = f"cut off by the PBX shutting down at {at.isoformat()}"
+        return []
 
-    def _on_hangup(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+    def _ringing_began(self, call: OpenCall, at: datetime) -> Outputs:
+        """A callee or queue rang: a `CallRinging` when this is the ringing that counts."""
+        if not call.ringing_began(at) or call.line is None:
+            return []
+        return [call.ringing(self.pbx, call.line, at, self.standards.is_test_caller(call.caller))]
+
+    def _answered(self, call: OpenCall, by: AnsweredBy, at: datetime) -> Outputs:
+        """`by` picked up a call at `at`: a `CallAnswered` when the line is monitored."""
+        if call.line is None:
+            return []
+        return [call.answer(self.pbx, call.line, by, at, self.standards.rings)]
+
+    def _on_hangup(self, message: AmiMessage, at: datetime) -> Outputs:
         """A channel hung up. It counts in the call it joined, whatever Linkedid Asterisk
         has given it since (see `_on_attended_transfer`)."""
         uniqueid = message.get("Uniqueid", "")
@@ -293,7 +330,7 @@ class CallTracker:
                 call.failure = call.failure or cause_failure
         return self._channel_gone(call, uniqueid, at)
 
-    def _on_attended_transfer(self, message: AmiMessage, at: datetime) -> list[TrackerOutput]:
+    def _on_attended_transfer(self, message: AmiMessage, at: datetime) -> Outputs:
         """The transfer target (a channel of the consultation call) now talks to the
         transferee: move it into the transferee's call."""
         if message.get("Result") != "Success":
@@ -313,7 +350,7 @@ class CallTracker:
         call.live_channels.add(uniqueid)
         self._call_of_channel[uniqueid] = call.call_id
 
-    def _channel_gone(self, call: OpenCall, uniqueid: str, at: datetime) -> list[TrackerOutput]:
+    def _channel_gone(self, call: OpenCall, uniqueid: str, at: datetime) -> Outputs:
         """`uniqueid` left `call`: the call is over when it was its last channel."""
         call.live_channels.discard(uniqueid)
         if call.live_channels:
@@ -322,7 +359,7 @@ class CallTracker:
         call.ended_at = call.ended_at or at
         return [self._finish(call)]
 
-    def _evict_oldest_beyond_limit(self) -> list[TrackerOutput]:
+    def _evict_oldest_beyond_limit(self) -> Outputs:
         evicted: list[TrackerOutput] = []
         while len(self._calls) > self.max_open_calls:
             oldest = next(iter(self._calls.values()))

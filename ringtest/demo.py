@@ -36,9 +36,11 @@ from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, make_listener
 from ringtest.store import Store
 from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 CALL_SETTLE_SECONDS = 10.0
 """seconds to wait for the last calls' hang-up events to reach the store."""
@@ -96,14 +98,17 @@ def run_demo(out_dir: Path, console: Console) -> Path:
         status = lab_up()
     console.print(f"lab PBX up: {status.asterisk_version}")
     campaign = load_campaign(CAMPAIGN_FILE, settings)
+    stream = RecordStream()
     with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
-        console.print(f"listener attached to AMI {settings.ami.host}:{settings.ami.port}")
-        try:
-            _drive_calls(settings, store, campaign, console)
-            _wait_for_settling(store, len(CITIZEN_CALLS) + len(campaign.campaign.targets))
-        finally:
-            listener.stop()
+        with StoreWriter(store) as writer:
+            stream.subscribe("store", writer.handle)
+            listener = BackgroundListener(make_listener(settings, store, stream)).start()
+            console.print(f"listener attached to AMI {settings.ami.host}:{settings.ami.port}")
+            try:
+                _drive_calls(settings, store, campaign, console)
+                _wait_for_settling(store, len(CITIZEN_CALLS) + len(campaign.campaign.targets))
+            finally:
+                listener.stop()
         return _report(settings, store, out_dir, console)
 
 

@@ -1,9 +1,11 @@
 """Wiring for `ringtest listen` and `ringtest replay`: settings in, a running pipeline out.
 
 This is where the pure AMI stages meet the outside world: the config says
-which lines are monitored and what the standards are, the store keeps the
-calls and the callback obligations (and restores the ones still owed after a
-restart), and the live socket or a recording feeds the same `CallPipeline`.
+which lines are monitored and what the standards are, the live socket or a
+recording feeds the same `CallPipeline`, and what it makes of the events is
+published on a `RecordStream`. The store is one subscriber of that stream (a
+`StoreWriter` keeps the calls and the callback obligations); the store also
+restores the obligations still owed after a restart.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.lines import LineDirectory
-from ami_listener.listener import BackpressureSink, Listener, ListenerSettings
-from ami_listener.pipeline import Batch, CallPipeline, Sink, replay_file
+from ami_listener.listener import Listener, ListenerSettings
+from ami_listener.pipeline import CallPipeline, StreamSink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
@@ -28,24 +30,10 @@ from ringtest.errors import PbxUnreachable
 from ringtest.records import CallbackStatus
 from ringtest.standards import Standards
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 log = logging.getLogger(__name__)
-
-
-class StoreSink:
-    """Writes each batch to the store: calls upserted, obligations upserted."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.calls_written = 0
-        self.obligations_written = 0
-
-    def write(self, batch: Batch) -> None:
-        if batch.calls:
-            self.calls_written += self.store.save_calls(batch.calls)
-        for obligation in batch.obligations:
-            self.store.save_obligation(obligation)
-            self.obligations_written += 1
 
 
 def build_pipeline(settings: Settings, store: Store) -> CallPipeline:
@@ -77,24 +65,33 @@ def replay(
     store: Store,
     on_bytes: Callable[[int], None] | None = None,
 ) -> ReplaySummary:
-    """Feed a recorded AMI stream through the tracker into the store.
+    """Feed a recorded AMI stream through the tracker and a record stream into the store.
 
     on_bytes: told the size of each chunk of AMI bytes replayed (for progress)."""
     pipeline = build_pipeline(settings, store)
-    sink = StoreSink(store)
-    replay_file(recording, pipeline, sink, on_bytes=on_bytes)
+    stream = RecordStream()
+    writer = StoreWriter(store)
+    stream.subscribe("store", writer.handle)
+    try:
+        replay_file(recording, pipeline, StreamSink(stream), on_bytes=on_bytes)
+    finally:
+        writer.close()
     return ReplaySummary(
         messages=pipeline.counters.messages,
-        calls=sink.calls_written,
-        obligations=sink.obligations_written,
+        calls=writer.calls_written,
+        obligations=writer.obligations_written,
         anomalies=sum(pipeline.tracker.anomalies.values()),
     )
 
 
 def make_listener(
-    settings: Settings, store: Store, sink: Sink, recorder: Recorder | None = None
+    settings: Settings, store: Store, stream: RecordStream, recorder: Recorder | None = None
 ) -> Listener:
-    """A listener for the configured AMI, feeding a pipeline restored from `store` into `sink`."""
+    """A listener for the configured AMI, publishing on `stream`.
+
+    store: only read, to restore the callback obligations still owed; subscribe a
+    `StoreWriter` to `stream` to store what the listener sees.
+    """
     ami = settings.ami
     listener_settings = ListenerSettings(
         host=ami.host,
@@ -105,17 +102,22 @@ def make_listener(
         ping_interval_seconds=ami.ping_interval_seconds,
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
-    return Listener(listener_settings, build_pipeline(settings, store), sink, recorder)
+    pipeline = build_pipeline(settings, store)
+    return Listener(listener_settings, pipeline, StreamSink(stream), recorder)
 
 
 def listen(settings: Settings, store: Store, record_to: Path | None = None) -> None:
     """Run the live listener until SIGINT or SIGTERM; store every call as it ends."""
-    sink = BackpressureSink(StoreSink(store))
+    stream = RecordStream()
+    writer = StoreWriter(store)
+    stream.subscribe("store", writer.handle)
     recorder = Recorder(record_to) if record_to is not None else None
     try:
-        asyncio.run(_run_until_signalled(make_listener(settings, store, sink, recorder)))
+        listener = make_listener(settings, store, stream, recorder)
+        listener.stats.watch_writer(writer)
+        asyncio.run(_run_until_signalled(listener))
     finally:
-        sink.close()
+        writer.close()
         if recorder is not None:
             recorder.close()
 

@@ -1,4 +1,4 @@
-"""Place ring tests from the configured SIP accounts, store each result as it ends.
+"""Place ring tests from the configured SIP accounts, publish each result as it ends.
 
 `run_ring_tests` is the one way in: `ringtest call` and campaigns both use it.
 For each `RingTestRequest` it picks the `[[sip.accounts]]` entry (the first one by
@@ -8,10 +8,12 @@ rings standard from `Standards.from_settings`, and places the calls: on this
 process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
 once, across a `RingTestPool` of worker processes beyond that. What the far end
 says after answering is recorded as evidence (a WAV per test) and decides who
-answered. Every result is saved with `Store.save_ring_test` the moment its call ends.
+answered. Every result is published on the record stream (`ringtest.stream`) as a
+`RingTestFinished` the moment its call ends; the store is one of its subscribers.
 A callback request (`RingTestRequest.callback`) gets its number, reference and
 message before dialling (`callback_requests`); when no person answers, the message
-is played into the call and the callback test it opens is saved too.
+is played into the call and the callback test it opens is saved in the store
+directly (the stream has no change for callback tests).
 
 Everything that can be checked before dialling (the account exists, the target
 reads as a number or URI, registration succeeds) is checked first and raised as
@@ -25,9 +27,9 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,8 @@ from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint
 from ringtest.sip.pool import RingTestPool
 from ringtest.standards import Standards, normalise_number
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream, RingTestFinished
 
 logger = logging.getLogger(__name__)
 
@@ -108,14 +112,17 @@ def run_ring_tests(
     store: Store,
     requests: Sequence[RingTestRequest],
     *,
-    on_result: Callable[[RingTestResult], None] | None = None,
     evidence_dir: Path | None = None,
+    stream: RecordStream | None = None,
 ) -> list[RingTestResult]:
-    """Place `requests` (all at once, up to 20 in parallel), store each result as it
-    ends and hand it to `on_result`; return the results in request order.
+    """Place `requests` (all at once, up to 20 in parallel), publish each result on
+    `stream` as it ends; return the results in request order.
 
+    store: read for the callback numbers in use, written for the callback tests opened.
     evidence_dir: where each answered test's recording goes (``<test_id>.wav``);
     None: `default_evidence_dir()`.
+    stream: where the `RingTestFinished` changes go; None: a stream of its own with a
+    `StoreWriter` on `store`, every result stored before this returns.
     """
     standards = Standards.from_settings(settings)
     evidence = evidence_dir if evidence_dir is not None else default_evidence_dir()
@@ -123,18 +130,29 @@ def run_ring_tests(
     if not plans:
         return []
     plans = _with_callback_requests(settings, store, plans, evidence)
+    with ExitStack() as cleanup:
+        if stream is None:
+            stream = RecordStream()
+            writer = StoreWriter(store)
+            cleanup.callback(writer.close)
+            stream.subscribe("store", writer.handle)
+        return _place(plans, store, standards, stream)
+
+
+def _place(
+    plans: list[_Plan], store: Store, standards: Standards, stream: RecordStream
+) -> list[RingTestResult]:
+    """Place the checked `plans` and publish each result as its call ends."""
     accounts = list({plan.account.name: plan.account for plan in plans}.values())
     results: list[RingTestResult | None] = [None] * len(plans)
 
     def finished(index: int, placed: Future[PlacedRingTest]) -> None:
         result = _result_of(plans[index], placed)
-        store.save_ring_test(result)
+        stream.publish([RingTestFinished(result)])
         callback = plans[index].callback
         if callback is not None and placed.exception() is None:
             open_if_left(store, result, placed.result(), callback, standards)
         results[index] = result
-        if on_result is not None:
-            on_result(result)
 
     if len(plans) <= CALLS_PER_PROCESS:
         with _endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:

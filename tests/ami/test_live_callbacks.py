@@ -17,9 +17,11 @@ from ringtest.config import load_settings
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, make_listener
 from ringtest.records import CallbackStatus, CallOutcome
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -31,8 +33,10 @@ def obligations(lab, tmp_path_factory):
     """Play the morning out with the listener attached; return obligations by caller."""
     database = tmp_path_factory.mktemp("callbacks") / "ringtest.db"
     settings = load_settings(LAB_CONFIG, overrides={"store.url": f"sqlite:///{database}"})
-    with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+    stream = RecordStream()
+    with Store.open(settings.store_url()) as store, StoreWriter(store) as writer:
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(settings, store, stream)).start()
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
                 list(pool.map(lambda call: lab_call(**call), [

@@ -28,11 +28,13 @@ from ringtest.lab.accounts import (
     TRANSFER_AFTER_MS,
 )
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, make_listener
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -114,8 +116,10 @@ def measured(lab, sip_endpoint, database):
             domain=LAB_HOST,
         )
     )
-    with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+    stream = RecordStream()
+    with Store.open(settings.store_url()) as store, StoreWriter(store) as writer:
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(settings, store, stream)).start()
         try:
             with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
                 placed = dict(

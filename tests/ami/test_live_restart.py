@@ -25,9 +25,11 @@ from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_status, lab_up
 from ringtest.lab.ports import read_ami_banner
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, make_listener
 from ringtest.records import CallOutcome
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -74,8 +76,11 @@ def calls_across_restart(request, lab, tmp_path_factory):
     restart, note = RESTARTS[request.param]
     database = tmp_path_factory.mktemp("restart") / "ringtest.db"
     settings = load_settings(LAB_CONFIG, overrides={"store.url": f"sqlite:///{database}"})
+    stream = RecordStream()
     with Store.open(settings.store_url()) as store:
-        listener = make_listener(settings, store, StoreSink(store))
+        writer = StoreWriter(store)
+        stream.subscribe("store", writer.handle)
+        listener = make_listener(settings, store, stream)
         background = BackgroundListener(listener).start()
         try:
             ringing = threading.Thread(
@@ -92,6 +97,7 @@ def calls_across_restart(request, lab, tmp_path_factory):
             ringing.join()
         finally:
             background.stop()
+            writer.close()
         return store.calls(), listener.connects, note
 
 

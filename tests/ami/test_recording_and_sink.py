@@ -8,13 +8,14 @@ import pytest
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.connection import AmiConnection
-from ami_listener.listener import BackpressureSink
 from ami_listener.message import parse_frame
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.recording import MAGIC, Recorder, RecordingCorrupt, read_chunks
 from ami_listener.tracker import CallTracker
 from ringtest.lab.settings import lab_lines
 from ringtest.standards import Standards
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import CallEnded
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "ami" / "ring_group_answers_after_1200ms.ami"
 LISTENED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -130,27 +131,28 @@ def test_recording_cut_off_mid_header_replays_what_was_whole_and_says_what_was_n
 
 
 class FlakyStore:
-    """A sink whose first writes fail, as a database that is briefly down would."""
+    """A store whose first writes fail, as a database that is briefly down would."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
-        self.written: list[Batch] = []
+        self.written: list[list] = []
 
-    def write(self, batch: Batch) -> None:
+    def save_calls(self, records) -> int:
         if self.failures:
             self.failures -= 1
             raise OSError("database is locked")
-        self.written.append(batch)
+        self.written.append(list(records))
+        return len(records)
 
 
 def test_store_that_fails_for_a_while_loses_no_calls():
     calls = replayed_calls(FIXTURE)
     store = FlakyStore(failures=3)
-    sink = BackpressureSink(store, retry_seconds=0.01)
-    sink.write(Batch(calls=calls))
-    sink.close()
-    assert sink.write_errors == 3
-    assert [c for b in store.written for c in b.calls] == calls
+    writer = StoreWriter(store, retry_seconds=0.01)
+    writer.handle([CallEnded(call) for call in calls])
+    writer.close()
+    assert writer.write_errors == 3
+    assert [c for b in store.written for c in b] == calls
 
 
 def test_event_handler_that_raises_is_counted_and_the_next_event_still_arrives():

@@ -18,6 +18,8 @@ from ringtest.lab.accounts import ANSWER_HEADER, DEFAULT_ANSWER_MS, VOICEMAIL_RI
 from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.ring_tests import RingTestRequest, run_ring_tests, target_uri
 from ringtest.store import Store
+from ringtest.store_writer import StoreWriter
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -81,17 +83,23 @@ def test_ringtest_call_from_an_unknown_account_is_one_line(tmp_path):
 
 def test_a_line_answered_after_three_rings_is_stored_as_it_ends(lab, lab_settings, store, tmp_path):
     seen = []
-    [result] = run_ring_tests(
-        lab_settings,
-        store,
-        [
-            RingTestRequest(
-                "+441382434001", department="Council Tax", extra_headers={ANSWER_HEADER: "7500"}
-            )
-        ],
-        on_result=seen.append,
-        evidence_dir=tmp_path,
-    )
+    stream = RecordStream()
+    stream.subscribe("seen", lambda changes: seen.extend(change.result for change in changes))
+    with StoreWriter(store) as writer:
+        stream.subscribe("store", writer.handle)
+        [result] = run_ring_tests(
+            lab_settings,
+            store,
+            [
+                RingTestRequest(
+                    "+441382434001",
+                    department="Council Tax",
+                    extra_headers={ANSWER_HEADER: "7500"},
+                )
+            ],
+            evidence_dir=tmp_path,
+            stream=stream,
+        )
     assert seen == [result]
     assert result.outcome is RingTestOutcome.ANSWERED
     assert result.ring_seconds == pytest.approx(7.5, abs=TOLERANCE_SECONDS)

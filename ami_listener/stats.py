@@ -1,0 +1,145 @@
+"""One listener's health in one place, kept across reconnects: `ListenerStats`.
+
+The counts live where the work is done: the pipeline counts messages, the
+tracker counts anomalies by kind and knows its open calls, each AMI connection
+counts its handler errors and oversize frames, a store writer counts failed
+writes. `ListenerStats` reads them when asked (a Prometheus collector's way:
+nothing is copied on the hot path) and adds up what the connections that are
+already closed counted, so no number goes back to zero when the link is
+reopened. It also keeps what only the listener sees: how often it connected,
+when the last event arrived and how far the PBX's clock is from ours.
+
+`summary()` is the one line the listener logs every few minutes; `as_dict()`
+is the same numbers for other code (a status page, the live view).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from ami_listener.connection import AmiConnection
+from ami_listener.message import AmiMessage
+from ami_listener.pipeline import CallPipeline
+
+CLOCK_SAMPLE_INTERVAL = timedelta(seconds=1)
+"""How often the PBX clock offset is measured (it reads one event's ``Timestamp:``)."""
+
+
+class CountsWriteErrors(Protocol):
+    """A sink that counts its failed writes (e.g. `ringtest.store_writer.StoreWriter`)."""
+
+    write_errors: int
+
+
+class ListenerStats:
+    """The health counters of one listener, for its whole life (all its connections).
+
+    connects: successful logins so far.
+    last_event_at: UTC receive time of the latest event; None before the first.
+    clock_offset_seconds: the PBX's event ``Timestamp:`` minus our receive time, in
+        seconds, measured at most once per `CLOCK_SAMPLE_INTERVAL` (positive: the
+        PBX clock is ahead, or events reach us late); None until measured.
+    """
+
+    def __init__(self, pipeline: CallPipeline) -> None:
+        self.pipeline = pipeline
+        self.connects = 0
+        self.last_event_at: datetime | None = None
+        self.clock_offset_seconds: float | None = None
+        self._link: AmiConnection | None = None
+        self._closed_links_handler_errors = 0
+        self._closed_links_oversize_frames = 0
+        self._writers: list[CountsWriteErrors] = []
+        self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
+
+    def link_opened(self, connection: AmiConnection) -> None:
+        """A login succeeded on `connection`: count it and read its counters from now on."""
+        self.connects += 1
+        self._link = connection
+
+    def link_closed(self) -> None:
+        """The current connection is gone: keep what it counted."""
+        if self._link is None:
+            return
+        self._closed_links_handler_errors += self._link.handler_errors
+        self._closed_links_oversize_frames += self._link.oversize_frames
+        self._link = None
+
+    def watch_writer(self, writer: CountsWriteErrors) -> None:
+        """Count `writer`'s failed writes as this listener's write errors."""
+        self._writers.append(writer)
+
+    def event_received(self, message: AmiMessage, received_at: datetime) -> None:
+        """An event arrived at `received_at` (UTC); sample the PBX clock offset now and then."""
+        self.last_event_at = received_at
+        if received_at < self._next_clock_sample_at:
+            return
+        self._next_clock_sample_at = received_at + CLOCK_SAMPLE_INTERVAL
+        server_time = message.server_time()
+        if server_time is not None:
+            self.clock_offset_seconds = (server_time - received_at).total_seconds()
+
+    @property
+    def messages(self) -> int:
+        """AMI messages fed to the tracker."""
+        return self.pipeline.counters.messages
+
+    @property
+    def anomalies(self) -> dict[str, int]:
+        """Events that did not fit a call, by kind."""
+        return dict(self.pipeline.tracker.anomalies)
+
+    @property
+    def open_calls(self) -> int:
+        """Calls in progress now."""
+        return self.pipeline.tracker.open_call_count
+
+    @property
+    def handler_errors(self) -> int:
+        """Events whose handling raised (each logged), on every connection so far."""
+        current = self._link.handler_errors if self._link is not None else 0
+        return self._closed_links_handler_errors + current
+
+    @property
+    def oversize_frames(self) -> int:
+        """Frames skipped for exceeding the frame size limit, on every connection so far."""
+        current = self._link.oversize_frames if self._link is not None else 0
+        return self._closed_links_oversize_frames + current
+
+    @property
+    def write_errors(self) -> int:
+        """Failed store writes (each retried) of the watched writers."""
+        return sum(writer.write_errors for writer in self._writers)
+
+    def as_dict(self) -> dict[str, object]:
+        """Every number, for other code (times as ISO 8601 UTC strings)."""
+        return {
+            "messages": self.messages,
+            "anomalies": self.anomalies,
+            "oversize_frames": self.oversize_frames,
+            "handler_errors": self.handler_errors,
+            "write_errors": self.write_errors,
+            "open_calls": self.open_calls,
+            "connects": self.connects,
+            "last_event_at": None if self.last_event_at is None else self.last_event_at.isoformat(),
+            "clock_offset_seconds": self.clock_offset_seconds,
+        }
+
+    def summary(self) -> str:
+        """One line for the log (no caller numbers)."""
+        anomalies = self.anomalies
+        kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(anomalies.items()))
+        last_event = "none" if self.last_event_at is None else self.last_event_at.isoformat()
+        offset = (
+            "unknown"
+            if self.clock_offset_seconds is None
+            else f"{self.clock_offset_seconds:+.3f} s"
+        )
+        return (
+            f"{self.messages} messages, {sum(anomalies.values())} anomalies"
+            + (f" ({kinds})" if kinds else "")
+            + f", {self.oversize_frames} oversize frames, {self.handler_errors} handler errors, "
+            f"{self.write_errors} write errors, {self.open_calls} open calls, "
+            f"{self.connects} connects, last event {last_event}, PBX clock offset {offset}"
+        )
