@@ -18,8 +18,8 @@ drift on a shared machine hits them alike); the table gives medians.
    an event listener that counts.
 5. ringtest whole path: the `Listener` as `ringtest listen` builds it from
    examples/lab.toml (login, CoreShowChannels resync, tracker, callback ledger)
-   into `BackpressureSink(StoreSink(store))` with SQLite in a temp dir; the clock
-   stops when the writer thread has stored every call.
+   publishing on a `RecordStream` whose store subscriber (`StoreWriter`) writes
+   SQLite in a temp dir; the clock stops when the writer thread has stored every call.
 
 The goal "reader within 80 % of the floor" is judged against floor 2, which hands
 over what a reader hands over; floor 1 is shown for the cost of the bytes alone.
@@ -38,16 +38,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ami_listener.connection import AmiConnection
-from ami_listener.listener import BackpressureSink
 from ami_listener.message import AmiMessage
-from ami_listener.pipeline import Batch
+from ami_listener.pipeline import Batch, Sink
 from bench.replay_server import LISTENER_USER, serving
 from bench.results import machine_line, median, quick_mode, table, write_section
 from bench.streams import BANNER, calls_for_events, load_shapes, plan_calls, stream_bytes
 from ringtest.config import load_settings
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import StoreSink, make_listener
+from ringtest.listening import StoreWriter, make_listener
 from ringtest.store import Store
+from ringtest.stream import RecordStream
 
 EVENTS, REPETITIONS = 200_000, 5
 QUICK_EVENTS, QUICK_REPETITIONS = 40_000, 3
@@ -153,7 +153,7 @@ def read_asterisk_ami(port: int) -> int:
 class _StopAfter:
     """Forwards to a sink and sets `stop` once `events` events have gone by."""
 
-    def __init__(self, sink: BackpressureSink, events: int) -> None:
+    def __init__(self, sink: Sink, events: int) -> None:
         self.sink = sink
         self.remaining = events
         self.stop: asyncio.Event | None = None
@@ -180,9 +180,12 @@ def whole_path_reader(events: int, calls: int) -> Callable[[int], int]:
                 },
             )
             with Store.open(settings.store_url()) as store:
-                stored = BackpressureSink(StoreSink(store))
-                sink = _StopAfter(stored, events)
-                listener = make_listener(settings, store, sink)
+                stream = RecordStream()
+                stored = StoreWriter(store)
+                stream.subscribe("store", stored.handle)
+                listener = make_listener(settings, store, stream)
+                sink = _StopAfter(listener.sink, events)
+                listener.sink = sink
 
                 async def run() -> None:
                     sink.stop = asyncio.Event()

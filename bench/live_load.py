@@ -39,9 +39,10 @@ from ringtest.lab.accounts import CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, StoreWriter, make_listener
 from ringtest.records import AnsweredBy, CallRecord
 from ringtest.store import Store
+from ringtest.stream import RecordStream
 
 CDR_CSV = "var/log/asterisk/cdr-csv/Master.csv"
 RATES_PER_SECOND, SECONDS_PER_RATE = (5, 10, 20, 40), 20
@@ -191,13 +192,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ringtest-bench-live-") as work:
         settings = load_settings(LAB_CONFIG, overrides={"store.url": f"sqlite:///{work}/live.db"})
         with Store.open(settings.store_url()) as store:
-            listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+            stream = RecordStream()
+            writer = StoreWriter(store)
+            stream.subscribe("store", writer.handle)
+            listener = BackgroundListener(make_listener(settings, store, stream)).start()
             try:
                 for n, rate in enumerate(rates):
                     caller = f"+4413820001{FIRST_CALLER + n}"
                     results.append(measure_rate(rate, seconds, caller, store, cdr_path))
             finally:
                 listener.stop()
+                writer.close()
     elapsed = time.monotonic() - started
     sustained = [r.rate for r in results if r.sipp_failed == 0 and r.sipp_ok == r.placed]
     rows = [

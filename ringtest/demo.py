@@ -36,9 +36,10 @@ from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, StoreWriter, make_listener
 from ringtest.store import Store
 from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
+from ringtest.stream import RecordStream
 
 CALL_SETTLE_SECONDS = 10.0
 """seconds to wait for the last calls' hang-up events to reach the store."""
@@ -97,18 +98,26 @@ def run_demo(out_dir: Path, console: Console) -> Path:
     console.print(f"lab PBX up: {status.asterisk_version}")
     campaign = load_campaign(CAMPAIGN_FILE, settings)
     with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+        stream = RecordStream()
+        writer = StoreWriter(store)
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(settings, store, stream)).start()
         console.print(f"listener attached to AMI {settings.ami.host}:{settings.ami.port}")
         try:
-            _drive_calls(settings, store, campaign, console)
+            _drive_calls(settings, store, stream, campaign, console)
             _wait_for_settling(store, len(CITIZEN_CALLS) + len(campaign.campaign.targets))
         finally:
             listener.stop()
+            writer.close()
         return _report(settings, store, out_dir, console)
 
 
 def _drive_calls(
-    settings: Settings, store: Store, campaign: CampaignDefinition, console: Console
+    settings: Settings,
+    store: Store,
+    stream: RecordStream,
+    campaign: CampaignDefinition,
+    console: Console,
 ) -> None:
     """Citizens' calls and the campaign's mystery calls at once, then the staff call-backs."""
     slots = _campaign_slots_from_now(store, campaign)
@@ -120,7 +129,7 @@ def _drive_calls(
         sip_endpoint_for(settings, [campaign]),
     ):
         task = progress.add_task("calls", total=total)
-        daemon = CampaignDaemon(settings, store, [campaign])
+        daemon = CampaignDaemon(settings, store, [campaign], stream=stream)
         daemon.start()
         try:
             with ThreadPoolExecutor(max_workers=len(CITIZEN_CALLS)) as pool:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ami_listener.callbacks import CallbackLedger
 from ami_listener.lines import LineDirectory
 from ami_listener.listener import BackpressureSink, Listener, ListenerSettings
-from ami_listener.pipeline import Batch, CallPipeline, Sink, replay_file
+from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
@@ -28,6 +27,7 @@ from ringtest.errors import PbxUnreachable
 from ringtest.records import CallbackStatus
 from ringtest.standards import Standards
 from ringtest.store import Store
+from ringtest.stream import CallEnded, Change, ObligationChanged, RecordStream
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,41 @@ class StoreSink:
         for obligation in batch.obligations:
             self.store.save_obligation(obligation)
             self.obligations_written += 1
+
+
+class StoreWriter:
+    """The store as a stream subscriber (``stream.subscribe("store", writer.handle)``).
+
+    Ended calls and obligation changes are queued and written by one thread
+    (`BackpressureSink`), so publishing stays quick; `close` writes what is
+    queued. Ring tests are saved by `run_ring_tests` itself.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._writer = BackpressureSink(StoreSink(store))
+
+    def handle(self, changes: Sequence[Change]) -> None:
+        batch = Batch()
+        for change in changes:
+            if isinstance(change, CallEnded):
+                batch.calls.append(change.record)
+            elif isinstance(change, ObligationChanged):
+                batch.obligations.append(change.obligation)
+        self._writer.write(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class StreamSink:
+    """The pipeline's sink that publishes each batch: its ended calls, then its obligations."""
+
+    def __init__(self, stream: RecordStream) -> None:
+        self.stream = stream
+
+    def write(self, batch: Batch) -> None:
+        ended: list[Change] = [CallEnded(record) for record in batch.calls]
+        self.stream.publish(ended + [ObligationChanged(ob) for ob in batch.obligations])
 
 
 def build_pipeline(settings: Settings, store: Store) -> CallPipeline:
@@ -92,9 +127,10 @@ def replay(
 
 
 def make_listener(
-    settings: Settings, store: Store, sink: Sink, recorder: Recorder | None = None
+    settings: Settings, store: Store, stream: RecordStream, recorder: Recorder | None = None
 ) -> Listener:
-    """A listener for the configured AMI, feeding a pipeline restored from `store` into `sink`."""
+    """A listener for the configured AMI, publishing on `stream` what a pipeline restored
+    from `store` makes of it."""
     ami = settings.ami
     listener_settings = ListenerSettings(
         host=ami.host,
@@ -105,28 +141,8 @@ def make_listener(
         ping_interval_seconds=ami.ping_interval_seconds,
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
-    return Listener(listener_settings, build_pipeline(settings, store), sink, recorder)
-
-
-def listen(settings: Settings, store: Store, record_to: Path | None = None) -> None:
-    """Run the live listener until SIGINT or SIGTERM; store every call as it ends."""
-    sink = BackpressureSink(StoreSink(store))
-    recorder = Recorder(record_to) if record_to is not None else None
-    try:
-        asyncio.run(_run_until_signalled(make_listener(settings, store, sink, recorder)))
-    finally:
-        sink.close()
-        if recorder is not None:
-            recorder.close()
-
-
-async def _run_until_signalled(listener: Listener) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
-    await listener.run(stop)
-    log.info("listener stopped")
+    pipeline = build_pipeline(settings, store)
+    return Listener(listener_settings, pipeline, StreamSink(stream), recorder)
 
 
 class BackgroundListener:

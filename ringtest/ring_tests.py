@@ -25,9 +25,8 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,10 +46,11 @@ from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import PlacedRingTest, place_ring_test
-from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint
+from ringtest.sip.endpoint import CALLS_PER_PROCESS, endpoint_with
 from ringtest.sip.pool import RingTestPool
 from ringtest.standards import Standards, normalise_number
 from ringtest.store import Store
+from ringtest.stream import RecordStream, RingTestFinished
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,11 @@ def run_ring_tests(
     *,
     on_result: Callable[[RingTestResult], None] | None = None,
     evidence_dir: Path | None = None,
+    stream: RecordStream | None = None,
 ) -> list[RingTestResult]:
     """Place `requests` (all at once, up to 20 in parallel), store each result as it
-    ends and hand it to `on_result`; return the results in request order.
+    ends, publish it on `stream` and hand it to `on_result`; return the results in
+    request order.
 
     evidence_dir: where each answered test's recording goes (``<test_id>.wav``);
     None: `default_evidence_dir()`.
@@ -133,11 +135,13 @@ def run_ring_tests(
         if callback is not None and placed.exception() is None:
             open_if_left(store, result, placed.result(), callback, standards)
         results[index] = result
+        if stream is not None:
+            stream.publish([RingTestFinished(result)])
         if on_result is not None:
             on_result(result)
 
     if len(plans) <= CALLS_PER_PROCESS:
-        with _endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:
+        with endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:
             futures = {
                 threads.submit(
                     place_ring_test, endpoint, plan.account.name, plan.target_uri, **plan.options
@@ -303,20 +307,3 @@ def _result_of(plan: _Plan, placed: Future[PlacedRingTest]) -> RingTestResult:
             callback_requested=request.callback,
         )
     return replace(result, target=request.target, callback_requested=request.callback)
-
-
-@contextmanager
-def _endpoint_with(accounts: Sequence[SipAccount]) -> Iterator[SipEndpoint]:
-    """This process's running endpoint (or a new one, stopped afterwards), with `accounts`."""
-    running = SipEndpoint.running()
-    endpoint = running if running is not None else SipEndpoint()
-    if running is None:
-        endpoint.start()
-    try:
-        for account in accounts:
-            if not endpoint.has_account(account.name):
-                endpoint.add_account(account)
-        yield endpoint
-    finally:
-        if running is None:
-            endpoint.stop()

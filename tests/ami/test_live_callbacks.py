@@ -17,9 +17,10 @@ from ringtest.config import load_settings
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, StoreWriter, make_listener
 from ringtest.records import CallbackStatus, CallOutcome
 from ringtest.store import Store
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -32,7 +33,10 @@ def obligations(lab, tmp_path_factory):
     database = tmp_path_factory.mktemp("callbacks") / "ringtest.db"
     settings = load_settings(LAB_CONFIG, overrides={"store.url": f"sqlite:///{database}"})
     with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+        stream = RecordStream()
+        writer = StoreWriter(store)
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(settings, store, stream)).start()
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
                 list(pool.map(lambda call: lab_call(**call), [
@@ -47,6 +51,7 @@ def obligations(lab, tmp_path_factory):
             wait_until(lambda: not store.obligations(CallbackStatus.OPEN))
         finally:
             listener.stop()
+            writer.close()
         return {ob.caller: ob for ob in store.obligations()}, store.calls()
 
 

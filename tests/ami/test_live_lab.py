@@ -28,11 +28,12 @@ from ringtest.lab.accounts import (
     TRANSFER_AFTER_MS,
 )
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, StoreWriter, make_listener
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.store import Store
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -115,7 +116,10 @@ def measured(lab, sip_endpoint, database):
         )
     )
     with Store.open(settings.store_url()) as store:
-        listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
+        stream = RecordStream()
+        writer = StoreWriter(store)
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(settings, store, stream)).start()
         try:
             with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
                 placed = dict(
@@ -128,6 +132,7 @@ def measured(lab, sip_endpoint, database):
             stored = wait_for_calls(store, SCENARIOS.values())
         finally:
             listener.stop()
+            writer.close()
             sip_endpoint.remove_account("live-ringtester")
     return {name: (find(stored, scenario), placed[name]) for name, scenario in SCENARIOS.items()}
 

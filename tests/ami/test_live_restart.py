@@ -25,9 +25,10 @@ from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_status, lab_up
 from ringtest.lab.ports import read_ami_banner
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, StoreSink, make_listener
+from ringtest.listening import BackgroundListener, StoreWriter, make_listener
 from ringtest.records import CallOutcome
 from ringtest.store import Store
+from ringtest.stream import RecordStream
 
 pytestmark = pytest.mark.lab
 
@@ -75,7 +76,10 @@ def calls_across_restart(request, lab, tmp_path_factory):
     database = tmp_path_factory.mktemp("restart") / "ringtest.db"
     settings = load_settings(LAB_CONFIG, overrides={"store.url": f"sqlite:///{database}"})
     with Store.open(settings.store_url()) as store:
-        listener = make_listener(settings, store, StoreSink(store))
+        stream = RecordStream()
+        writer = StoreWriter(store)
+        stream.subscribe("store", writer.handle)
+        listener = make_listener(settings, store, stream)
         background = BackgroundListener(listener).start()
         try:
             ringing = threading.Thread(
@@ -92,6 +96,7 @@ def calls_across_restart(request, lab, tmp_path_factory):
             ringing.join()
         finally:
             background.stop()
+            writer.close()
         return store.calls(), listener.connects, note
 
 
