@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 STOP_WITHIN_SECONDS = 8.0
 """seconds: how long `DaemonHost.stop` waits, in all, for the services to return."""
 
+SIGNAL_CHECK_SECONDS = 0.2
+"""seconds between the main thread's wake-ups while it waits: a signal that lands on
+another thread only runs its Python handler once the main thread runs again."""
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -86,8 +90,8 @@ class DaemonHost:
         log.info("hosting %s", ", ".join(self._threads))
 
     def wait(self) -> None:
-        """Block until a service ended or the host was told to stop."""
-        self.stopping.wait()
+        """Block until a service ended or the host was told to stop (signals are handled)."""
+        wait_for(self.stopping)
 
     def stop(self) -> list[str]:
         """Tell every service to stop, wait for them, close the shared parts; return the
@@ -150,3 +154,13 @@ def stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.E
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def wait_for(stop: threading.Event, timeout_seconds: float | None = None) -> bool:
+    """Block until `stop` is set (True) or `timeout_seconds` pass (False), waking every
+    `SIGNAL_CHECK_SECONDS` so that the main thread runs its signal handlers."""
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    while not stop.wait(SIGNAL_CHECK_SECONDS):
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+    return True

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from ringtest.daemon_host import stop_on_signals
+from ringtest.daemon_host import stop_on_signals, wait_for
 from ringtest.lab.accounts import (
     ANSWER_HEADER,
     CONSULT_AFTER_MS,
@@ -168,7 +168,7 @@ def run_desk_phone(stop: threading.Event) -> None:
 
         endpoint.submit(install).result()
         logger.info("desk phone %s registered and answering", account.user)
-        stop.wait()
+        wait_for(stop)
 
 
 def main() -> None:
