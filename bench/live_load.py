@@ -202,6 +202,7 @@ def main() -> None:
                     results.append(measure_rate(rate, seconds, caller, store, cdr_path))
             finally:
                 listener.stop()
+                writer.close()
     elapsed = time.monotonic() - started
     sustained = [r.rate for r in results if r.sipp_failed == 0 and r.sipp_ok == r.placed]
     rows = [

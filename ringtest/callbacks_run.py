@@ -27,7 +27,7 @@ from ringtest.config import Settings
 from ringtest.errors import SipError
 from ringtest.ring_tests import default_evidence_dir, sip_account
 from ringtest.sip.callback_tests import close_called_back, close_overdue, match_inbound
-from ringtest.sip.endpoint import SipEndpoint
+from ringtest.sip.endpoint import endpoint_with
 from ringtest.sip.inbound import InboundCall, answer_inbound, stop_answering
 from ringtest.sip.prompt import ANSWER_TEXT, speak
 from ringtest.standards import Standards
@@ -119,35 +119,27 @@ def wait_for_callbacks(
             "give one a registrar under [[sip.accounts]]"
         )
     prompt = speak(ANSWER_TEXT, (prompt_dir or default_evidence_dir()) / "callback-answer.wav")
-    running = SipEndpoint.running()
-    endpoint = running if running is not None else SipEndpoint()
-    if running is None:
-        endpoint.start()
-    try:
+    with endpoint_with(accounts) as endpoint:
         arrivals: queue.SimpleQueue[InboundCall] = queue.SimpleQueue()
-        for account in accounts:
-            if not endpoint.has_account(account.name):
-                endpoint.add_account(account)
-            answer_inbound(
-                endpoint,
-                account.name,
-                prompt,
-                default_region=settings.phone.default_region,
-                arrivals=arrivals,
-            )
-        logger.info("waiting for call-backs to %s", ", ".join(a.name for a in accounts))
-        closer.close_overdue()
-        while not stop.is_set() and (until is None or closer.clock() < until):
-            try:
-                call = arrivals.get(timeout=OVERDUE_CHECK_SECONDS)
-            except queue.Empty:
-                pass
-            else:
-                closer.called_back(call)
+        try:
+            for account in accounts:
+                answer_inbound(
+                    endpoint,
+                    account.name,
+                    prompt,
+                    default_region=settings.phone.default_region,
+                    arrivals=arrivals,
+                )
+            logger.info("waiting for call-backs to %s", ", ".join(a.name for a in accounts))
             closer.close_overdue()
-    finally:
-        if running is None:
-            endpoint.stop()
-        else:
+            while not stop.is_set() and (until is None or closer.clock() < until):
+                try:
+                    call = arrivals.get(timeout=OVERDUE_CHECK_SECONDS)
+                except queue.Empty:
+                    pass
+                else:
+                    closer.called_back(call)
+                closer.close_overdue()
+        finally:
             for account in accounts:
                 stop_answering(endpoint, account.name)

@@ -105,7 +105,7 @@ def run_demo(out_dir: Path, console: Console) -> Path:
             listener = BackgroundListener(make_listener(settings, store, stream)).start()
             console.print(f"listener attached to AMI {settings.ami.host}:{settings.ami.port}")
             try:
-                _drive_calls(settings, store, campaign, console)
+                _drive_calls(settings, store, stream, campaign, console)
                 _wait_for_settling(store, len(CITIZEN_CALLS) + len(campaign.campaign.targets))
             finally:
                 listener.stop()
@@ -113,7 +113,11 @@ def run_demo(out_dir: Path, console: Console) -> Path:
 
 
 def _drive_calls(
-    settings: Settings, store: Store, campaign: CampaignDefinition, console: Console
+    settings: Settings,
+    store: Store,
+    stream: RecordStream,
+    campaign: CampaignDefinition,
+    console: Console,
 ) -> None:
     """Citizens' calls and the campaign's mystery calls at once, then the staff call-backs."""
     slots = _campaign_slots_from_now(store, campaign)
@@ -125,7 +129,7 @@ def _drive_calls(
         sip_endpoint_for(settings, [campaign]),
     ):
         task = progress.add_task("calls", total=total)
-        daemon = CampaignDaemon(settings, store, [campaign])
+        daemon = CampaignDaemon(settings, store, [campaign], stream=stream)
         daemon.start()
         try:
             with ThreadPoolExecutor(max_workers=len(CITIZEN_CALLS)) as pool:

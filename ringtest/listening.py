@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -104,31 +103,6 @@ def make_listener(
     )
     pipeline = build_pipeline(settings, store)
     return Listener(listener_settings, pipeline, StreamSink(stream), recorder)
-
-
-def listen(settings: Settings, store: Store, record_to: Path | None = None) -> None:
-    """Run the live listener until SIGINT or SIGTERM; store every call as it ends."""
-    stream = RecordStream()
-    writer = StoreWriter(store)
-    stream.subscribe("store", writer.handle)
-    recorder = Recorder(record_to) if record_to is not None else None
-    try:
-        listener = make_listener(settings, store, stream, recorder)
-        listener.stats.watch_writer(writer)
-        asyncio.run(_run_until_signalled(listener))
-    finally:
-        writer.close()
-        if recorder is not None:
-            recorder.close()
-
-
-async def _run_until_signalled(listener: Listener) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
-    await listener.run(stop)
-    log.info("listener stopped")
 
 
 class BackgroundListener:

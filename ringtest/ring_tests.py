@@ -27,9 +27,9 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import PlacedRingTest, place_ring_test
-from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint
+from ringtest.sip.endpoint import CALLS_PER_PROCESS, endpoint_with
 from ringtest.sip.pool import RingTestPool
 from ringtest.standards import Standards, normalise_number
 from ringtest.store import Store
@@ -155,7 +155,7 @@ def _place(
         results[index] = result
 
     if len(plans) <= CALLS_PER_PROCESS:
-        with _endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:
+        with endpoint_with(accounts) as endpoint, ThreadPoolExecutor(len(plans)) as threads:
             futures = {
                 threads.submit(
                     place_ring_test, endpoint, plan.account.name, plan.target_uri, **plan.options
@@ -321,20 +321,3 @@ def _result_of(plan: _Plan, placed: Future[PlacedRingTest]) -> RingTestResult:
             callback_requested=request.callback,
         )
     return replace(result, target=request.target, callback_requested=request.callback)
-
-
-@contextmanager
-def _endpoint_with(accounts: Sequence[SipAccount]) -> Iterator[SipEndpoint]:
-    """This process's running endpoint (or a new one, stopped afterwards), with `accounts`."""
-    running = SipEndpoint.running()
-    endpoint = running if running is not None else SipEndpoint()
-    if running is None:
-        endpoint.start()
-    try:
-        for account in accounts:
-            if not endpoint.has_account(account.name):
-                endpoint.add_account(account)
-        yield endpoint
-    finally:
-        if running is None:
-            endpoint.stop()

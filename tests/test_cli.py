@@ -171,6 +171,33 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
     assert stopped.gap_note.startswith("listener stopped at ")
 
 
+@pytest.mark.lab
+def test_run_hosts_the_listener_stores_a_lab_call_and_stops_on_sigterm(lab, tmp_path):
+    database = f"sqlite:///{tmp_path}/ringtest.db"
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "run"],
+        cwd=ROOT, env={**os.environ, "RINGTEST_DB": database},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert daemon.stderr.readline() == (
+            "running: listener on 127.0.0.1:5038, 0 campaigns, call-backs answered; "
+            f"storing in {database}\n"
+        )
+        wait_for_listener_login()
+        lab_call("2001", answer="500", caller="+441382000153")
+        with Store.open(database) as store:
+            wait_until(lambda: any(c.caller == "+441382000153" for c in store.calls()))
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0, daemon.stderr.read()
+    finally:
+        daemon.kill()
+    with Store.open(database) as store:
+        [stored] = [c for c in store.calls() if c.caller == "+441382000153"]
+    assert stored.outcome is CallOutcome.ANSWERED
+    assert stored.ring_seconds == pytest.approx(0.5, abs=0.3)
+
+
 def asterisk(command: str) -> str:
     """Output of an Asterisk CLI command on the running lab PBX."""
     rootfs = rootfs_path(default_lab_dir())

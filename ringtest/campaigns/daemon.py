@@ -28,7 +28,6 @@ running.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -36,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -45,13 +45,21 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from ringtest.campaigns.model import MAX_CONCURRENT_CALLS, CampaignDefinition
 from ringtest.campaigns.plan import plan_between
-from ringtest.campaigns.runs import Clock, SlotRunner, activate, settle_interrupted, utc_now
+from ringtest.campaigns.runs import (
+    Clock,
+    SlotRunner,
+    activate,
+    place_with_sip,
+    settle_interrupted,
+    utc_now,
+)
 from ringtest.campaigns.weekly_report import MEMORY_JOBSTORE, schedule_weekly_report
 from ringtest.config import Settings
 from ringtest.errors import CampaignError
 from ringtest.ring_tests import sip_account
-from ringtest.sip.endpoint import SipEndpoint
+from ringtest.sip.endpoint import endpoint_with
 from ringtest.store import Campaign, RunSlot, RunStatus, Store
+from ringtest.stream import RecordStream
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +180,7 @@ class CampaignDaemon:
     clock: the runner's notion of now (misfire decisions); the scheduler fires on the
     wall clock. runner: how slots are run (default: real SIP via `SlotRunner`).
     reload: reads the campaign files again (see `check_files`); None: never re-read.
+    stream: where the default runner publishes each ring test's result; None: nowhere.
     """
 
     def __init__(
@@ -183,6 +192,7 @@ class CampaignDaemon:
         clock: Clock = utc_now,
         runner: SlotRunner | None = None,
         reload: Reload | None = None,
+        stream: RecordStream | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -190,7 +200,9 @@ class CampaignDaemon:
         self.reload = reload
         self._file_times = self._modification_times()
         self.clock = clock
-        self.runner = runner or SlotRunner(settings, store, clock=clock)
+        self.runner = runner or SlotRunner(
+            settings, store, clock=clock, place=partial(place_with_sip, stream=stream)
+        )
         self.scheduler = make_scheduler(store)
 
     def start(self) -> SyncReport:
@@ -270,11 +282,7 @@ def sip_endpoint_for(
     settings: Settings, definitions: Sequence[CampaignDefinition]
 ) -> Iterator[None]:
     """This process's SIP endpoint, running with every account the campaigns call from,
-    for as long as the daemon runs (`run_ring_tests` uses the running endpoint). An
-    endpoint already running in this process is reused and left running."""
-    running = SipEndpoint.running()
-    with contextlib.nullcontext(running) if running else SipEndpoint() as endpoint:
-        for name in sorted({definition.account for definition in definitions}):
-            if not endpoint.has_account(name):
-                endpoint.add_account(sip_account(settings.sip_account(name)))
+    for as long as the daemon runs (`run_ring_tests` uses the running endpoint)."""
+    names = sorted({definition.account for definition in definitions})
+    with endpoint_with([sip_account(settings.sip_account(name)) for name in names]):
         yield

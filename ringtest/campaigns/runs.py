@@ -36,6 +36,7 @@ from ringtest.errors import RingtestError
 from ringtest.records import RingTestOutcome, RingTestResult
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 from ringtest.store import RunSlot, RunStatus, Store
+from ringtest.stream import RecordStream
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def place_with_sip(settings: Settings, store: Store, request: RingTestRequest) -> RingTestResult:
-    """Place one ring test on real SIP and store its result."""
-    [result] = run_ring_tests(settings, store, [request])
+def place_with_sip(
+    settings: Settings,
+    store: Store,
+    request: RingTestRequest,
+    stream: RecordStream | None = None,
+) -> RingTestResult:
+    """Place one ring test on real SIP, store its result and publish it on `stream`."""
+    [result] = run_ring_tests(settings, store, [request], stream=stream)
     return result
 
 

@@ -20,6 +20,7 @@ from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
 from ringtest.cli.report import import_cdr_command, publish, report
+from ringtest.cli.run import run
 from ringtest.errors import RingtestError
 
 log = logging.getLogger("ringtest")
@@ -75,5 +76,6 @@ for command in (
     report,
     publish,
     import_cdr_command,
+    run,
 ):
     cli.add_command(command)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
-from ringtest.callbacks_run import wait_for_callbacks
 from ringtest.cli.common import (
     instant_option,
     local_zone,
@@ -15,6 +11,7 @@ from ringtest.cli.common import (
     parse_local_instant,
     settings_of,
 )
+from ringtest.daemon_services import DaemonPlan, run_daemon
 
 
 @click.command("callbacks-wait")
@@ -24,9 +21,6 @@ def callbacks_wait(ctx: click.Context, until: str | None) -> None:
     """Keep the SIP accounts registered and answer call-backs; close overdue callback tests."""
     settings = settings_of(ctx)
     stop_at = parse_local_instant(until, local_zone(settings), "--until")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     with open_store(settings) as store:
         click.echo(f"answering call-backs; storing in {store.url_for_display}", err=True)
-        wait_for_callbacks(settings, store, stop, until=stop_at)
+        run_daemon(settings, store, DaemonPlan(answer_callbacks=True, callbacks_until=stop_at))

@@ -15,8 +15,8 @@ from ringtest.cli.common import (
 )
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
+from ringtest.daemon_services import DaemonPlan, run_daemon
 from ringtest.export import render
-from ringtest.listening import listen as run_listener
 from ringtest.listening import replay as replay_recording
 from ringtest.records import CallbackStatus
 
@@ -60,7 +60,7 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",
             err=True,
         )
-        run_listener(settings, store, record_to)
+        run_daemon(settings, store, DaemonPlan(listen=True, record_to=record_to))
 
 
 @click.command()

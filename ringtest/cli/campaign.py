@@ -7,8 +7,7 @@ clock is read here, at the edge, and passed in as `now`.
 from __future__ import annotations
 
 import io
-import signal
-import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,17 +17,21 @@ from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from ringtest.callbacks_run import wait_for_callbacks
-from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
+from ringtest.campaigns.daemon import SyncReport
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
 from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.campaigns.status import TargetStatus, campaign_status
 from ringtest.cli.common import local_zone, open_store, settings_of
 from ringtest.config import Settings
+from ringtest.daemon_services import (
+    DaemonPlan,
+    campaigns_to_run,
+    receives_callbacks,
+    run_daemon,
+)
 from ringtest.errors import CampaignError
 from ringtest.export import render
-from ringtest.store import Store
 
 PLAN_COLUMNS = ("planned_at", "target", "dial", "department", "callback")
 STATUS_COLUMNS = (
@@ -110,46 +113,31 @@ def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """
     settings = settings_of(ctx)
     with open_store(settings) as store:
-        definitions = _campaigns_to_run(files, settings, store)
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        with sip_endpoint_for(settings, definitions):
-            sources = [Path(definition.source_path) for definition in definitions]
-            daemon = CampaignDaemon(
-                settings, store, definitions, reload=lambda: load_campaigns(sources, settings)
+        definitions = campaigns_to_run(files, settings, store)
+        if not definitions:
+            raise CampaignError(
+                "no campaigns to run: give campaign files, e.g. "
+                "ringtest campaign run schedules/council.yaml"
             )
-            report = daemon.start()
-            names = ", ".join(definition.campaign.name for definition in definitions)
-            click.echo(
-                f"running campaigns {names}: {report.jobs_scheduled} slots scheduled "
-                f"({report.slots_added} new, {report.slots_dropped} dropped, "
-                f"{report.interrupted} interrupted settled); storing in {store.url_for_display}",
+        plan = DaemonPlan(
+            campaigns=definitions,
+            on_campaigns_started=lambda report: click.echo(
+                f"{campaigns_started(definitions, report)}; storing in {store.url_for_display}",
                 err=True,
-            )
-            callbacks = threading.Thread(
-                target=wait_for_callbacks, args=(settings, store, stop), name="callbacks"
-            )
-            callbacks.start()
-            try:
-                daemon.run_until(stop)
-            finally:
-                stop.set()
-                callbacks.join()
-
-
-def _campaigns_to_run(
-    files: tuple[Path, ...], settings: Settings, store: Store
-) -> list[CampaignDefinition]:
-    if files:
-        return load_campaigns(files, settings)
-    stored = store.campaigns()
-    if not stored:
-        raise CampaignError(
-            "no campaigns to run: give campaign files, e.g. "
-            "ringtest campaign run schedules/council.yaml"
+            ),
+            answer_callbacks=receives_callbacks(settings),
         )
-    return load_campaigns([Path(campaign.source_path) for campaign in stored], settings)
+        run_daemon(settings, store, plan)
+
+
+def campaigns_started(definitions: Sequence[CampaignDefinition], report: SyncReport) -> str:
+    """The line that says which campaigns run and what their first sync did."""
+    names = ", ".join(definition.campaign.name for definition in definitions)
+    return (
+        f"running campaigns {names}: {report.jobs_scheduled} slots scheduled "
+        f"({report.slots_added} new, {report.slots_dropped} dropped, "
+        f"{report.interrupted} interrupted settled)"
+    )
 
 
 @campaign.command()

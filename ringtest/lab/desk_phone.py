@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
 import threading
 from importlib.resources import as_file, files
 from pathlib import Path
 
 import pjsua2 as pj
 
+from ringtest.daemon_host import stop_on_signals, wait_for
 from ringtest.lab.accounts import (
     ANSWER_HEADER,
     CONSULT_AFTER_MS,
@@ -37,7 +37,7 @@ from ringtest.lab.accounts import (
     SIP_PORT,
 )
 from ringtest.sip.accounts import PjsuaAccount, SipAccount
-from ringtest.sip.endpoint import SipEndpoint, Timer
+from ringtest.sip.endpoint import SipEndpoint, Timer, endpoint_with
 from ringtest.sip.inbound import AnsweringCall
 from ringtest.sip.prompt import PromptPlayer
 
@@ -157,8 +157,7 @@ def run_desk_phone(stop: threading.Event) -> None:
         registrar=f"sip:{LAB_HOST}:{SIP_PORT}",
     )
     greeting_file = as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV))
-    with greeting_file as greeting, SipEndpoint() as endpoint:
-        endpoint.add_account(account)
+    with greeting_file as greeting, endpoint_with([account]) as endpoint:
 
         def take(pjsua_account: PjsuaAccount, prm: pj.OnIncomingCallParam) -> None:
             call = DeskCall(endpoint, pjsua_account, prm.callId, greeting)
@@ -169,15 +168,13 @@ def run_desk_phone(stop: threading.Event) -> None:
 
         endpoint.submit(install).result()
         logger.info("desk phone %s registered and answering", account.user)
-        stop.wait()
+        wait_for(stop)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: stop.set())
-    run_desk_phone(stop)
+    with stop_on_signals() as stop:
+        run_desk_phone(stop)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pjsua2 as pj
@@ -372,3 +373,25 @@ class SipEndpoint:
             self._library.libDestroy()
             self._library = None
         self._log_writer = None
+
+
+@contextmanager
+def endpoint_with(accounts: Sequence[SipAccount]) -> Iterator[SipEndpoint]:
+    """This process's running endpoint, or a new one stopped on leaving, with `accounts` set up.
+
+    The one way code that places or answers calls gets its endpoint, so services
+    hosted in one process share one (`SipEndpoint.start` refuses a second). An
+    account already set up is reused; accounts added to a running endpoint stay.
+    """
+    running = SipEndpoint.running()
+    endpoint = running if running is not None else SipEndpoint()
+    if running is None:
+        endpoint.start()
+    try:
+        for account in accounts:
+            if not endpoint.has_account(account.name):
+                endpoint.add_account(account)
+        yield endpoint
+    finally:
+        if running is None:
+            endpoint.stop()

@@ -51,6 +51,7 @@ def obligations(lab, tmp_path_factory):
             wait_until(lambda: not store.obligations(CallbackStatus.OPEN))
         finally:
             listener.stop()
+            writer.close()
         return {ob.caller: ob for ob in store.obligations()}, store.calls()
 
 

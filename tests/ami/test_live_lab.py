@@ -132,6 +132,7 @@ def measured(lab, sip_endpoint, database):
             stored = wait_for_calls(store, SCENARIOS.values())
         finally:
             listener.stop()
+            writer.close()
             sip_endpoint.remove_account("live-ringtester")
     return {name: (find(stored, scenario), placed[name]) for name, scenario in SCENARIOS.items()}
 

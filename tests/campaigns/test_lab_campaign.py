@@ -24,9 +24,12 @@ from ringtest.campaigns.daemon import CampaignDaemon
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.plan import parse_week, plan_week
 from ringtest.campaigns.source import load_campaign
-from ringtest.records import RingTestOutcome
+from ringtest.daemon_services import DaemonPlan, build_host
+from ringtest.lab.calls import lab_call
+from ringtest.records import CallOutcome, RingTestOutcome
 from ringtest.ring_tests import sip_account
 from ringtest.store import Campaign, RunSlot, RunStatus, Store
+from ringtest.stream import CallEnded, Change, RecordStream, RingTestFinished
 from tests.campaigns.conftest import LAB_CONFIG, REPO
 
 pytestmark = pytest.mark.lab
@@ -52,6 +55,8 @@ targets:
       X-Lab-Answer: never
 """
 SETTLED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.NOT_PLACED)
+LIVE_CALLER = "+441382000155"
+"""A citizen calling a monitored line while the one-process daemon runs."""
 
 
 def save_definition(store: Store, definition: CampaignDefinition, now: datetime) -> None:
@@ -224,3 +229,49 @@ def test_a_daemon_killed_mid_call_and_restarted_places_nothing_twice_and_records
     done_ids = sorted(run.test_id for run in runs if run.status == RunStatus.DONE)
     assert sorted(result.test_id for result in results) == done_ids
     assert len(done_ids) == 3
+
+
+def test_one_stream_carries_a_live_call_and_a_ring_test_in_one_process(
+    lab, lab_settings, lab_campaign, store
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    save_definition(store, lab_campaign, now)
+    [slot] = hand_placed(now, [("Council Tax", 4)])
+    store.plan_runs([slot])
+    stream = RecordStream()
+    seen: list[Change] = []
+    stream.subscribe("test", seen.extend)
+    plan = DaemonPlan(listen=True, campaigns=[lab_campaign])
+    host = build_host(lab_settings, store, plan, stream)
+
+    host.start()
+    try:
+        wait_for(
+            lambda: any(isinstance(change, RingTestFinished) for change in seen),
+            40,
+            "the campaign's ring test on the stream",
+        )
+        lab_call("2001", answer="500", caller=LIVE_CALLER)
+        wait_for(
+            lambda: any(
+                isinstance(change, CallEnded) and change.record.caller == LIVE_CALLER
+                for change in seen
+            ),
+            20,
+            "the live call on the stream",
+        )
+    finally:
+        assert host.stop() == []
+
+    assert host.failures == {}
+    [finished] = [change.result for change in seen if isinstance(change, RingTestFinished)]
+    [ended] = [
+        change.record
+        for change in seen
+        if isinstance(change, CallEnded) and change.record.caller == LIVE_CALLER
+    ]
+    assert (finished.campaign, finished.outcome) == ("lab-short", RingTestOutcome.ANSWERED)
+    assert ended.outcome is CallOutcome.ANSWERED
+    assert [run.test_id for run in store.runs()] == [finished.test_id]
+    assert [result.test_id for result in store.ring_tests()] == [finished.test_id]
+    assert [call.call_id for call in store.calls() if call.caller == LIVE_CALLER] == [ended.call_id]

@@ -1,0 +1,206 @@
+"""The services a ringtest daemon hosts, and their assembly into one process.
+
+`ringtest run` hosts all of them in one process around one in-memory
+`RecordStream`: the AMI listener publishes calls on it, the campaign scheduler's
+ring tests publish their results on it, and the store (`StoreWriter`) is one
+subscriber among those to come (the live view). `ringtest listen`,
+`ringtest campaign run` and `ringtest callbacks-wait` are the same assembly with
+fewer services (`DaemonPlan`).
+
+The shared parts are opened by the host before any service starts and closed
+after they all stopped: the store's subscription first (so it is written last),
+then this process's one SIP endpoint when a service places or answers calls (so
+the campaign runner and the call-back answering reuse it, never race to start it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ami_listener.recording import Recorder
+from ringtest.callbacks_run import wait_for_callbacks
+from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_for
+from ringtest.campaigns.model import CampaignDefinition
+from ringtest.campaigns.source import load_campaigns
+from ringtest.config import Settings
+from ringtest.daemon_host import DaemonHost, Service, run_until_signalled
+from ringtest.listening import StoreWriter, make_listener
+from ringtest.store import Store
+from ringtest.stream import RecordStream
+
+STOP_POLL_SECONDS = 0.1
+"""seconds between the listener's looks at the host's stop event (its loop cannot wait on it)."""
+
+
+@dataclass(frozen=True)
+class DaemonPlan:
+    """Which services one process hosts.
+
+    listen: the AMI listener (record_to: also save the raw AMI bytes there).
+    campaigns: run these campaigns, their files re-read when edited
+    (on_campaigns_started: told the first sync's report).
+    answer_callbacks: answer call-backs on the registering SIP accounts until
+    callbacks_until (UTC; None: until stopped).
+    """
+
+    listen: bool = False
+    record_to: Path | None = None
+    campaigns: Sequence[CampaignDefinition] = ()
+    on_campaigns_started: Callable[[SyncReport], None] | None = None
+    answer_callbacks: bool = False
+    callbacks_until: datetime | None = None
+
+    @property
+    def uses_sip(self) -> bool:
+        return bool(self.campaigns) or self.answer_callbacks
+
+
+class ListenerService:
+    """The live AMI listener, publishing every call on the host's stream."""
+
+    name = "listener"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        subscription: StoreSubscription,
+        record_to: Path | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.subscription = subscription
+        self.record_to = record_to
+
+    def run(self, stop: threading.Event) -> None:
+        recorder = Recorder(self.record_to) if self.record_to is not None else None
+        try:
+            listener = make_listener(self.settings, self.store, self.subscription.stream, recorder)
+            if self.subscription.writer is not None:
+                listener.stats.watch_writer(self.subscription.writer)
+            asyncio.run(_listen_until(listener.run, stop))
+        finally:
+            if recorder is not None:
+                recorder.close()
+
+
+async def _listen_until(listen: Callable[[asyncio.Event], object], stop: threading.Event) -> None:
+    """Run `listen` with an asyncio event that is set soon after `stop` is."""
+    stopping = asyncio.Event()
+    watcher = asyncio.create_task(_set_when(stop, stopping))
+    try:
+        await listen(stopping)
+    finally:
+        watcher.cancel()
+
+
+async def _set_when(stop: threading.Event, stopping: asyncio.Event) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(STOP_POLL_SECONDS)
+    stopping.set()
+
+
+class CampaignService:
+    """The campaign scheduler: syncs the campaigns, then fires their slots until stopped."""
+
+    name = "campaigns"
+
+    def __init__(
+        self, daemon: CampaignDaemon, on_started: Callable[[SyncReport], None] | None
+    ) -> None:
+        self.daemon = daemon
+        self.on_started = on_started
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            report = self.daemon.start()
+            if self.on_started is not None:
+                self.on_started(report)
+            self.daemon.run_until(stop)
+        finally:
+            self.daemon.stop()
+
+
+class CallbackService:
+    """Answers call-backs to the test accounts and closes callback tests."""
+
+    name = "callbacks"
+
+    def __init__(self, settings: Settings, store: Store, until: datetime | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.until = until
+
+    def run(self, stop: threading.Event) -> None:
+        wait_for_callbacks(self.settings, self.store, stop, until=self.until)
+
+
+def build_host(
+    settings: Settings, store: Store, plan: DaemonPlan, stream: RecordStream | None = None
+) -> DaemonHost:
+    """A host for `plan`'s services around one stream (a new one when None)."""
+    stream = stream if stream is not None else RecordStream()
+    services: list[Service] = []
+    subscription = StoreSubscription(store, stream)
+    if plan.listen:
+        services.append(ListenerService(settings, store, subscription, plan.record_to))
+    if plan.campaigns:
+        sources = [Path(definition.source_path) for definition in plan.campaigns]
+        daemon = CampaignDaemon(
+            settings,
+            store,
+            plan.campaigns,
+            reload=lambda: load_campaigns(sources, settings),
+            stream=stream,
+        )
+        services.append(CampaignService(daemon, plan.on_campaigns_started))
+    if plan.answer_callbacks:
+        services.append(CallbackService(settings, store, plan.callbacks_until))
+    shared: list[AbstractContextManager[object]] = [subscription]
+    if plan.uses_sip:
+        shared.append(sip_endpoint_for(settings, plan.campaigns))
+    return DaemonHost(services, shared=shared)
+
+
+def run_daemon(settings: Settings, store: Store, plan: DaemonPlan) -> None:
+    """Host `plan`'s services until SIGTERM or SIGINT; raise the first one's failure."""
+    run_until_signalled(build_host(settings, store, plan))
+
+
+def campaigns_to_run(
+    files: Sequence[Path], settings: Settings, store: Store
+) -> list[CampaignDefinition]:
+    """The campaigns in `files`, else every stored campaign with its file re-read."""
+    if files:
+        return load_campaigns(files, settings)
+    return load_campaigns([Path(campaign.source_path) for campaign in store.campaigns()], settings)
+
+
+def receives_callbacks(settings: Settings) -> bool:
+    """Whether any SIP account registers, so call-backs can reach it."""
+    return any(account.register_ for account in settings.sip.accounts)
+
+
+class StoreSubscription:
+    """The store subscribed to a stream while the host runs; what is queued is written
+    on leaving. writer: the `StoreWriter`, None until entered."""
+
+    def __init__(self, store: Store, stream: RecordStream) -> None:
+        self.store = store
+        self.stream = stream
+        self.writer: StoreWriter | None = None
+
+    def __enter__(self) -> StoreWriter:
+        self.writer = StoreWriter(self.store)
+        self.stream.subscribe("store", self.writer.handle)
+        return self.writer
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
