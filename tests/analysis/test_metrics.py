@@ -8,13 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from analysis.compliance import MetricRules, _quantile, compliance_rows, tally
-from analysis.observations import (
-    calls_frame,
-    live_observations,
-    obligations_frame,
-    ring_test_observations,
-)
+from analysis.compliance import MetricRules, _quantile, compliance_rows
 from analysis.periods import Period, iso_week_bounds
 from ringtest.records import (
     AnsweredBy,
@@ -24,6 +18,13 @@ from ringtest.records import (
     CallRecord,
     RingTestOutcome,
     RingTestResult,
+)
+from tests.analysis.oracle import (
+    live_observations,
+    obligations_frame,
+    ring_test_observations,
+    tally,
+    tally_obligations,
 )
 
 RULES = MetricRules(answer_within_rings=7, short_abandon_seconds=5.0, timezone="Europe/London")
@@ -46,8 +47,12 @@ def call(n: int, outcome: CallOutcome, ring_seconds: float | None, **extra) -> C
 
 
 def rows_of(calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs) -> pd.DataFrame:
-    observations = [live_observations(calls_frame(calls)), ring_test_observations(ring_tests)]
-    owed = obligations_frame(obligations, calls) if obligations is not None else None
+    observations = [live_observations(calls), ring_test_observations(ring_tests)]
+    owed = (
+        tally_obligations(obligations_frame(obligations, calls), RULES.zone)
+        if obligations is not None
+        else None
+    )
     return compliance_rows(tally(observations, RULES), owed, RULES, period, **kwargs)
 
 
