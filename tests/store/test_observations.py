@@ -1,4 +1,4 @@
-"""Contract: the store observes calls and ring tests in SQL exactly as `ringtest.observations` does."""
+"""Contract: the store observes calls and ring tests in SQL as `ringtest.observations` does."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def at(n: int) -> timedelta:
     return {-1: timedelta(seconds=-1), -2: UNTIL - SINCE}.get(n, timedelta(minutes=n))
 
 
+def seconds_of(rings: int | None) -> float | None:
+    return None if rings is None else 3.0 * rings
+
+
 def stored_observations(store: Store, source: Source, department: str | None = None) -> list:
     with store.reading() as connection:
         rows = connection.execute(observations(source, SINCE, UNTIL, department)).mappings()
@@ -39,7 +43,7 @@ def test_stored_calls_are_observed_as_observe_call_observes_them(store: Store, d
     calls = [
         call_record(
             call_id=f"{n}.1", started_at=SINCE + at(n), outcome=outcome, answered_by=answered_by,
-            within_standard=within, rings=rings, ring_seconds=None if rings is None else 3.0 * rings,
+            within_standard=within, rings=rings, ring_seconds=seconds_of(rings),
             is_test_call=n % 5 == 0, department=("housing", "reception")[n % 2],
         )
         for n, (outcome, (answered_by, within, rings)) in enumerate(product(CallOutcome, KINDS))
@@ -65,7 +69,7 @@ def test_stored_ring_tests_are_observed_as_observe_ring_test_observes_them(
     tests = [
         ring_test_result(
             test_id=f"t{n}", placed_at=SINCE + at(n), outcome=outcome, answered_by=answered_by,
-            within_standard=within, rings=rings, ring_seconds=None if rings is None else 3.0 * rings,
+            within_standard=within, rings=rings, ring_seconds=seconds_of(rings),
             department=("housing", "reception")[n % 2], target=f"line-{n % 3}",
         )
         for n, (outcome, (answered_by, within, rings)) in enumerate(product(RingTestOutcome, KINDS))
