@@ -2,8 +2,8 @@
 
 Like calls (`analysis.compliance.Tally`), callback obligations are first summed
 into a `CallbackTally` of day-level counts and an exact histogram of callback
-latencies, which add up across chunks and can be made by the database
-(`analysis.stored`) or from obligation rows (`tally_obligations`). `callback_rows`
+latencies, which add up across chunks; the database makes them
+(`analysis.stored` over `ringtest.store.aggregates.obligation_sums`). `callback_rows`
 re-adds them to the periods asked for; the latency quantiles are pandas' own
 (linear interpolation) over the histogram expanded back to one value per
 obligation, so they are exactly what the rows would give.
@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.observations import LIVE
-from analysis.periods import Period, local_days, period_starts
-from ringtest.records import CallbackStatus
+from analysis.periods import Period, period_starts
+from ringtest.observations import Source
 
 CALLBACK_KEYS = ("day", "department", "line")
 CALLBACK_COUNTS = (
@@ -72,29 +70,6 @@ class CallbackTally:
         return expanded[["department", "hours"]].reset_index(drop=True)
 
 
-def tally_obligations(obligations: pd.DataFrame, zone: ZoneInfo) -> CallbackTally:
-    """Obligation rows (`analysis.observations.OBLIGATION_COLUMNS`) as a `CallbackTally`
-    of the local days of `zone`."""
-    status = obligations["status"]
-    called_back = status == CallbackStatus.CALLED_BACK
-    day = local_days(obligations["started_at"], zone)
-    keys = {"day": day, "department": obligations["department"], "line": obligations["line"]}
-    counts = pd.DataFrame(
-        {
-            **keys,
-            "callbacks_owed": 1,
-            "called_back_within_standard": called_back
-            & (obligations["closed_at"] <= obligations["deadline_at"]),
-            "caller_got_through": status == CallbackStatus.CALLER_GOT_THROUGH,
-            "callbacks_open": status == CallbackStatus.OPEN,
-            "callbacks_overdue": status == CallbackStatus.OVERDUE,
-        }
-    )
-    latency = obligations["working_seconds"].where(called_back)
-    hours = pd.DataFrame({**keys, "hours": latency / SECONDS_PER_HOUR, "obligations": 1})
-    return CallbackTally.of(counts, hours[latency.notna()])
-
-
 def callback_rows(owed: CallbackTally, period: Period, by: Sequence[str]) -> pd.DataFrame:
     """CALLBACK_COUNTS and the median and p90 callback working hours per source
     (live), `period` start and `by` group (department and/or line)."""
@@ -102,7 +77,7 @@ def callback_rows(owed: CallbackTally, period: Period, by: Sequence[str]) -> pd.
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
         starts = period_starts(pd.to_datetime(frame["day"]), period)
-        return frame.assign(source=LIVE, period_start=starts)
+        return frame.assign(source=Source.LIVE.value, period_start=starts)
 
     sums = keyed(owed.counts).groupby(keys, sort=True)[list(CALLBACK_COUNTS)].sum()
     hours = owed.hours

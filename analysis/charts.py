@@ -17,14 +17,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from analysis.observations import LIVE, RING_TEST
+from ringtest.observations import Source
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
 SOURCE_STYLE = {
-    LIVE: {"color": OKABE_ITO[0], "hatch": "", "label": "Real calls"},
-    RING_TEST: {"color": OKABE_ITO[1], "hatch": "///", "label": "Mystery test calls"},
+    Source.LIVE: {"color": OKABE_ITO[0], "hatch": "", "label": "Real calls"},
+    Source.RING_TEST: {"color": OKABE_ITO[1], "hatch": "///", "label": "Mystery test calls"},
 }
 LATE_STYLE = {"color": OKABE_ITO[3], "hatch": "xx"}
 TARGET_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2}
@@ -49,7 +49,7 @@ def compliance_bars(
     departments = sorted(rows["department"].unique(), reverse=True)
     positions = np.arange(len(departments))
     height = 0.38
-    for offset, source in ((height / 2, LIVE), (-height / 2, RING_TEST)):
+    for offset, source in ((height / 2, Source.LIVE), (-height / 2, Source.RING_TEST)):
         style = SOURCE_STYLE[source]
         of_source = rows[rows["source"] == source].set_index("department").reindex(departments)
         value = of_source["within_standard_pct"].fillna(0).to_numpy()
@@ -58,7 +58,7 @@ def compliance_bars(
         ax.barh(positions + offset, value, height, xerr=[low, high], color=style["color"],
                 hatch=style["hatch"], edgecolor="black", linewidth=0.6, label=style["label"],
                 error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
-        noun = "test call" if source == RING_TEST else "call"
+        noun = "test call" if source == Source.RING_TEST else "call"
         for y, pct, calls in zip(positions + offset, value, of_source["offered"], strict=True):
             count = 0 if pd.isna(calls) else int(calls)
             text = f"{pct:.0f}% of {count} {noun}{'s' if count != 1 else ''}"

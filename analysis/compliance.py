@@ -1,17 +1,18 @@
 """Compliance with the answering and callback standards: the one function every figure comes from.
 
-`compliance_rows` turns observations (live calls and ring tests, see
-`analysis.observations`) and callback obligations into one row per source,
-period and group (department, line). The weekly report's tables, charts, PDF,
-HTML and CSV, the public page, the demo's headline and the live dashboard all
-consume its rows, so they cannot disagree.
+`compliance_rows` turns day-level sums of observations (live calls and ring
+tests, `ringtest.observations`) and of callback obligations into one row per
+source, period and group (department, line). The weekly report's tables,
+charts, PDF, HTML and CSV, the public page and the demo's headline all consume
+its rows, so they cannot disagree.
 
-It works in two steps so that millions of calls fit in memory: `tally` streams
-observation chunks into day-level sums and a histogram of rings (both add up
-exactly across chunks), and `compliance_rows` re-adds those to the period asked
-for and derives the percentages. Medians and 90th percentiles of rings are
-exact: they are read off the histogram with the same linear interpolation as
-`pandas.Series.quantile`.
+It works in two steps so that millions of calls fit in memory: the database
+sums observations into a day-level `Tally` of counts and a histogram of rings
+(`analysis.stored` over `ringtest.store.aggregates`, where each counted metric
+is defined once; both add up exactly across chunks and sources), and
+`compliance_rows` re-adds those to the period asked for and derives the
+percentages. Medians and 90th percentiles of rings are exact: they are read off
+the histogram with the same linear interpolation as `pandas.Series.quantile`.
 
 Definitions (also in the README's "How we measure"), T being the rings standard:
 
@@ -36,7 +37,7 @@ Definitions (also in the README's "How we measure"), T being the rings standard:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
@@ -46,19 +47,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows, tally_obligations
-from analysis.observations import calls_frame, live_observations
-from analysis.periods import Period, local_days, period_label, period_starts, starts_between
+from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows
+from analysis.periods import Period, period_label, period_starts, starts_between
 from ringtest.records import CallOutcome
 
 if TYPE_CHECKING:
     from ringtest.config import Settings
 
 __all__ = [
-    "answering_compliance",
-    "calls_frame",
     "compliance_rows",
-    "tally",
     "wilson_interval",
 ]
 
@@ -138,7 +135,7 @@ class MetricRules:
 
 @dataclass(frozen=True)
 class Tally:
-    """Day-level sums of observations, which add up exactly across chunks.
+    """Day-level sums of observations, which add up exactly across chunks and sources.
 
     counts: one row per TALLY_KEYS with the COUNTED sums.
     rings: one row per TALLY_KEYS and `rings` with `calls`, person-answered calls only.
@@ -166,17 +163,6 @@ class Tally:
         return Tally(within(self.counts), within(self.rings))
 
 
-def tally(chunks: Iterable[pd.DataFrame], rules: MetricRules) -> Tally:
-    """Sum observation chunks (OBSERVATION_COLUMNS) into a day-level `Tally`."""
-    counts, rings = [], []
-    for chunk in chunks:
-        if len(chunk):
-            chunk_counts, chunk_rings = _tally_chunk(chunk, rules)
-            counts.append(chunk_counts)
-            rings.append(chunk_rings)
-    return Tally.of(counts, rings)
-
-
 def _summed(frames: Sequence[pd.DataFrame], keys: list[str], columns: list[str]) -> pd.DataFrame:
     """Non-empty `frames` concatenated and summed per `keys`; no rows: an empty frame."""
     frames = [frame for frame in frames if len(frame)]
@@ -185,36 +171,9 @@ def _summed(frames: Sequence[pd.DataFrame], keys: list[str], columns: list[str])
     return pd.concat(frames).groupby(keys, sort=True).sum().reset_index()
 
 
-def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame, pd.DataFrame]:
-    outcome = chunk["outcome"]
-    abandoned = outcome == CallOutcome.ABANDONED
-    rings_heard = chunk["rings"].fillna(0)
-    flags = pd.DataFrame(
-        {
-            "source": chunk["source"],
-            "day": local_days(chunk["started_at"], rules.zone),
-            "department": chunk["department"],
-            "line": chunk["line"],
-            "offered": 1,
-            "answered_by_person": chunk["person"],
-            "within_standard": chunk["within"] & chunk["person"],
-            **{name: outcome == name for name in OUTCOME_COUNTS},
-            "abandoned_within_standard": abandoned & (rings_heard <= rules.answer_within_rings),
-            "short_abandons": abandoned
-            & (chunk["ring_seconds"].fillna(0) < rules.short_abandon_seconds),
-        }
-    )
-    keys = list(TALLY_KEYS)
-    counts = flags.groupby(keys, sort=False).sum().reset_index()
-    answered = flags.loc[chunk["person"] & chunk["rings"].notna(), keys]
-    answered["rings"] = chunk["rings"]
-    rings = answered.groupby([*keys, "rings"], sort=False).size().rename("calls").reset_index()
-    return counts, rings
-
-
 def compliance_rows(
     counted: Tally,
-    obligations: pd.DataFrame | CallbackTally | None,
+    obligations: CallbackTally | None,
     rules: MetricRules,
     period: Period = Period.WEEK,
     by: Sequence[str] = ("department",),
@@ -225,17 +184,14 @@ def compliance_rows(
 
     With `since` and `until` (the range the data was read for), every period of the
     range gets a row for every group seen, with zero calls where nothing happened.
-    `obligations` are rows (`analysis.observations.OBLIGATION_COLUMNS`) or their
-    `CallbackTally`. Columns: source, period (label), period_start (local first day),
-    *by, *METRICS.
+    `obligations`: the callback tally of the same range, None for none. Columns:
+    source, period (label), period_start (local first day), *by, *METRICS.
     """
     keys = ["source", "period_start", *by]
     counts = _by_period(counted.counts, period, keys, COUNTED)
     if since is not None and until is not None and period is not Period.ALL:
         counts = _with_empty_periods(counts, keys, starts_between(since, until, rules.zone, period))
     rows = counts.merge(_ring_quantiles(counted.rings, period, keys), on=keys, how="left")
-    if isinstance(obligations, pd.DataFrame):
-        obligations = tally_obligations(obligations, rules.zone)
     if obligations is not None and len(obligations.counts):
         rows = rows.merge(callback_rows(obligations, period, by), on=keys, how="outer")
     for name in COUNTED + CALLBACK_COUNTS:
@@ -250,13 +206,6 @@ def compliance_rows(
             rows[name] = math.nan
     ordered = rows.sort_values(keys, kind="stable").reset_index(drop=True)
     return ordered[["source", "period", "period_start", *by, *METRICS]]
-
-
-def answering_compliance(frame: pd.DataFrame, by: Sequence[str] = ("department",)) -> pd.DataFrame:
-    """Live calls (a `calls_frame`) as one row per group of `by` over all time, METRICS only."""
-    rows = compliance_rows(tally([live_observations(frame)], MetricRules()), None,
-                           MetricRules(), Period.ALL, by)  # fmt: skip
-    return rows[[*by, *METRICS]]
 
 
 def wilson_interval(successes: int, trials: int) -> tuple[float, float]:

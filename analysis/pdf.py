@@ -17,8 +17,8 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from analysis import charts
-from analysis.observations import LIVE, RING_TEST
 from analysis.report_data import ReportData, headline, standards_text
+from ringtest.observations import Source
 
 A4_LANDSCAPE_INCHES = (11.69, 8.27)
 SOURCE_COLUMNS = {
@@ -64,7 +64,7 @@ def _department_page(data: ReportData) -> Figure:
     _draw_table(figure, _sources_table(data.rows), top=0.86, height=0.16)
     grid = figure.add_gridspec(2, 2, left=0.07, right=0.85, bottom=0.07, top=0.64,
                                hspace=0.5, wspace=0.25)  # fmt: skip
-    live_rings = data.rings[data.rings["source"] == LIVE]
+    live_rings = data.rings[data.rings["source"] == Source.LIVE]
     charts.rings_histogram(figure.add_subplot(grid[0, 0]), live_rings, data.standard_rings,
                            data.when)  # fmt: skip
     charts.callback_ecdf(
@@ -74,7 +74,7 @@ def _department_page(data: ReportData) -> Figure:
         f"Standard: {data.callback_days} working day ({data.working_day_hours:g} h)",
         data.when,
     )
-    weekly = data.weekly[data.weekly["source"] == LIVE]
+    weekly = data.weekly[data.weekly["source"] == Source.LIVE]
     charts.weekly_trend(figure.add_subplot(grid[1, :]), weekly, data.standard_rings,
                         data.target_percent)  # fmt: skip
     return figure
@@ -82,7 +82,7 @@ def _department_page(data: ReportData) -> Figure:
 
 def _sources_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Real calls beside mystery test calls for one department."""
-    names = {LIVE: "Real calls", RING_TEST: "Mystery test calls"}
+    names = {Source.LIVE: "Real calls", Source.RING_TEST: "Mystery test calls"}
     table = []
     for source, label in names.items():
         found = rows[rows["source"] == source]

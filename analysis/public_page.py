@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.observations import LIVE, RING_TEST
 from analysis.periods import previous_month
 from analysis.report_data import gather_report
 from analysis.summary_html import STYLE, table_html
 from ringtest.config import Settings
 from ringtest.errors import ReportError
+from ringtest.observations import Source
 from ringtest.store import Store
 
 PAGE_NAME = "index.html"
@@ -67,8 +67,8 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
 
 
 def _results(rows: pd.DataFrame, rings: int, day_text: str) -> pd.DataFrame:
-    live = rows[rows["source"] == LIVE].set_index("department")
-    tests = rows[rows["source"] == RING_TEST].set_index("department")
+    live = rows[rows["source"] == Source.LIVE].set_index("department")
+    tests = rows[rows["source"] == Source.RING_TEST].set_index("department")
     table = []
     for department in sorted(rows["department"].unique()):
         row = live.loc[department] if department in live.index else None

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 
-from analysis.observations import LIVE
 from analysis.periods import iso_week_bounds, local_midnight, previous_week
 from analysis.report_data import ReportData, gather_report
 from analysis.summary_html import summary_html, summary_text
 from ringtest.config import Settings
 from ringtest.errors import ReportError
 from ringtest.mail import build_message, send_mail
+from ringtest.observations import Source
 from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
             ax, data.rows, data.standard_rings, data.target_percent, data.when
         ),
         "rings.png": lambda ax: charts.rings_histogram(
-            ax, data.rings[data.rings["source"] == LIVE], data.standard_rings, data.when
+            ax, data.rings[data.rings["source"] == Source.LIVE], data.standard_rings, data.when
         ),
         "callbacks.png": lambda ax: charts.callback_ecdf(
             ax,
@@ -172,7 +172,7 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
             data.when,
         ),
         "trend.png": lambda ax: charts.weekly_trend(
-            ax, data.weekly[data.weekly["source"] == LIVE], data.standard_rings,
+            ax, data.weekly[data.weekly["source"] == Source.LIVE], data.standard_rings,
             data.target_percent,
         ),
     }  # fmt: skip

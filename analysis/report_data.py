@@ -1,12 +1,11 @@
 """Everything one report shows, read in one pass over the store.
 
-`gather_report` has the database sum the stored live calls and callback
-obligations of the report period and the `TREND_WEEKS` weeks ending with it into
-day-level tallies (`analysis.stored`: only sums cross into Python, so 10M calls
-take seconds and little memory), adds the ring tests of the same span, and asks
+`gather_report` has the database sum the stored observations (live calls and
+ring tests) and callback obligations of the report period and the `TREND_WEEKS`
+weeks ending with it into day-level tallies (`analysis.stored`: only sums cross
+into Python, so 10M calls take seconds and little memory), and asks
 `compliance_rows` for the period's rows (per department, both sources) and the
-weekly trend rows. The
-headline table, the charts, the PDF, the HTML summary, the CSV and the email
+weekly trend rows. The headline table, the charts, the PDF, the HTML summary, the CSV and the email
 are all made from the `ReportData` it returns.
 """
 
@@ -19,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.compliance import MetricRules, Tally, compliance_rows, tally
-from analysis.observations import LIVE, RING_TEST, ring_test_observations
+from analysis.compliance import MetricRules, Tally, compliance_rows
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.calendar import parse_opening_hours
 from ringtest.config import Settings
+from ringtest.observations import Source
 from ringtest.store import Store
 
 TREND_WEEKS = 12
@@ -89,14 +88,14 @@ def gather_report(
     """Read [since, until) and the trend weeks before it from `store` into `ReportData`."""
     rules = MetricRules.from_settings(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
-    tests = store.ring_tests(since=trend_since, until=until, department=department)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:
-        # the database sums obligations on another connection while it sums calls
+        # the database sums obligations on another connection while it sums observations
         owed_sums = worker.submit(stored_callbacks, store, rules, trend_since, until, department)
-        calls = stored_tally(store, rules, trend_since, until, department)
+        tallies = [
+            stored_tally(store, rules, trend_since, until, department, source) for source in Source
+        ]
         owed = owed_sums.result()
-    tested = tally([ring_test_observations(tests)], rules)
-    counted = Tally.of([calls.counts, tested.counts], [calls.rings, tested.rings])
+    counted = Tally.of([part.counts for part in tallies], [part.rings for part in tallies])
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)
@@ -129,8 +128,8 @@ def headline(data: ReportData) -> pd.DataFrame:
 
     Columns are the table's headings; values are display text.
     """
-    live = data.rows[data.rows["source"] == LIVE].set_index("department")
-    tests = data.rows[data.rows["source"] == RING_TEST].set_index("department")
+    live = data.rows[data.rows["source"] == Source.LIVE].set_index("department")
+    tests = data.rows[data.rows["source"] == Source.RING_TEST].set_index("department")
     rings = data.standard_rings
     days = f"{data.callback_days} working day{'s' if data.callback_days > 1 else ''}"
     table = []
@@ -211,10 +210,12 @@ def _of(test: pd.Series | None) -> str:
 
 def _trend(data: ReportData, department: str) -> str:
     weekly = data.weekly[
-        (data.weekly["source"] == LIVE) & (data.weekly["department"] == department)
+        (data.weekly["source"] == Source.LIVE) & (data.weekly["department"] == department)
     ]
     earlier = weekly[pd.to_datetime(weekly["period_start"]) < _local_start(data)]
-    current = data.rows[(data.rows["source"] == LIVE) & (data.rows["department"] == department)]
+    current = data.rows[
+        (data.rows["source"] == Source.LIVE) & (data.rows["department"] == department)
+    ]
     if current.empty or not current["offered"].sum() or not earlier["offered"].sum():
         return "no earlier calls"
     before = 100.0 * earlier["within_standard"].sum() / earlier["offered"].sum()

@@ -1,10 +1,10 @@
-"""Day-level tallies of stored calls and obligations, summed by the database.
+"""Day-level tallies of stored observations and obligations, summed by the database.
 
-`stored_tally` and `stored_callbacks` give exactly what `tally` over
-`stored_call_chunks` and `tally_obligations` over `stored_obligations` give (the
-row-level path, kept as the reference the tests compare against), but the
-database sums the rows per time bucket (`ringtest.store.aggregates`) and only
-those sums cross into Python.
+`stored_tally` and `stored_callbacks` turn the store's sums per time bucket
+(`ringtest.store.aggregates`, where each counted metric is defined) into the
+day-level `Tally` and `CallbackTally` that `compliance_rows` reads: only those
+sums cross into Python. The tests hold them to a row-by-row count of the same
+records (`tests/analysis/oracle.py`), figure for figure.
 
 Buckets and local days. A call belongs to the local day it started in. The
 database knows UTC, not the calendar's zone, so it groups by buckets of
@@ -29,8 +29,8 @@ import pandas as pd
 
 from analysis.callbacks import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
 from analysis.compliance import COUNTED, TALLY_KEYS, MetricRules, Tally
-from analysis.observations import LIVE
 from analysis.periods import local_days
+from ringtest.observations import Source
 from ringtest.records import CallbackStatus
 from ringtest.store import Store, aggregates
 from ringtest.store.aggregates import Buckets
@@ -71,17 +71,30 @@ def day_buckets(since: datetime, until: datetime, zone: ZoneInfo) -> DayBuckets:
 
 
 def stored_tally(
-    store: Store, rules: MetricRules, since: datetime, until: datetime,
+    store: Store,
+    rules: MetricRules,
+    since: datetime,
+    until: datetime,
     department: str | None = None,
-) -> Tally:  # fmt: skip
-    """Live calls (test calls left out) that started in [since, until) as a day-level `Tally`."""
+    source: Source = Source.LIVE,
+) -> Tally:
+    """Observations of `source` (live calls by default: test calls left out) that started
+    in [since, until) as a day-level `Tally`."""
     grid = day_buckets(since, until, rules.zone)
     counts, rings = [], []
-    chunks = aggregates.call_sums(store, since, until, grid.buckets, rules.answer_within_rings,
-                                  rules.short_abandon_seconds, department)  # fmt: skip
+    chunks = aggregates.call_sums(
+        store,
+        since,
+        until,
+        grid.buckets,
+        rules.answer_within_rings,
+        rules.short_abandon_seconds,
+        department,
+        source,
+    )
     for chunk in chunks:
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.CALL_SUM_COLUMNS)
-        frame.insert(0, "source", LIVE)
+        frame.insert(0, "source", source.value)
         frame.insert(1, "day", grid.days(frame.pop("bucket")))
         frame[list(COUNTED)] = frame[list(COUNTED)].astype("int64")
         counts.append(frame[[*TALLY_KEYS, *COUNTED]])

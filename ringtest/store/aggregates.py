@@ -1,5 +1,8 @@
-"""Sums of stored calls and callback obligations per time bucket, computed by the database.
+"""Sums of stored observations and callback obligations per time bucket, computed by the database.
 
+This is where every counted metric is defined: `call_sums` counts the
+observations that `ringtest.store.observations` selects (live calls or ring
+tests, the same rules for both), `obligation_sums` the callback obligations.
 The weekly report over millions of calls needs only counts, so these queries
 group in SQL and hand back aggregates: a few rows per bucket instead of one
 row per call (reading a row through the driver costs microseconds; grouping
@@ -27,8 +30,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Select, case, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome
+from ringtest.observations import Source
+from ringtest.records import CallbackStatus, CallOutcome
 from ringtest.store import schema
+from ringtest.store.observations import observations
 from ringtest.store.store import Store
 
 CHUNK_ROWS = 100_000
@@ -84,37 +89,33 @@ def call_sums(
     answer_within_rings: int,
     short_abandon_seconds: float,
     department: str | None = None,
+    source: Source = Source.LIVE,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Live calls (test calls left out) that started in [since, until), summed per
-    bucket, department, line and person_rings (`CALL_SUM_COLUMNS`).
+    """Observations of `source` (live calls by default) that started in [since, until),
+    summed per bucket, department, line and person_rings (`CALL_SUM_COLUMNS`): the one
+    definition of every counted metric.
 
     answer_within_rings: the rings standard T (an abandon within T rings counts for SL2;
     unknown rings count as 0). short_abandon_seconds: an abandon with less ringing than
     this (unknown ring time counts as 0 s) is a short abandon.
     """
-    calls = schema.calls
-    person = calls.c.answered_by == AnsweredBy.PERSON.value
-    abandoned = calls.c.outcome == CallOutcome.ABANDONED.value
+    observed = observations(source, since, until, department).subquery()
+    person = observed.c.answered_by_person
+    abandoned = observed.c.outcome == CallOutcome.ABANDONED.value
+    rings_heard = func.coalesce(observed.c.rings, 0)
+    ring_seconds_heard = func.coalesce(observed.c.ring_seconds, 0.0)
     inner = select(
-        _bucket(store, calls.c.started_at, buckets).label("bucket"),
-        calls.c.department,
-        calls.c.line,
-        case((person & calls.c.rings.is_not(None), calls.c.rings)).label("person_rings"),
+        _bucket(store, observed.c.started_at, buckets).label("bucket"),
+        observed.c.department,
+        observed.c.line,
+        case((person & observed.c.rings.is_not(None), observed.c.rings)).label("person_rings"),
         _flag(person).label("person"),
-        _flag(person & calls.c.within_standard).label("within"),
-        *(_flag(calls.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
-        _flag(abandoned & (func.coalesce(calls.c.rings, 0) <= answer_within_rings)).label(
-            "abandoned_within"
-        ),
-        _flag(
-            abandoned & (func.coalesce(calls.c.ring_seconds, 0.0) < float(short_abandon_seconds))
-        ).label("short"),
-    ).where(
-        calls.c.is_test_call.is_(False), calls.c.started_at >= since, calls.c.started_at < until
+        _flag(observed.c.within_standard).label("within"),
+        *(_flag(observed.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
+        _flag(abandoned & (rings_heard <= answer_within_rings)).label("abandoned_within"),
+        _flag(abandoned & (ring_seconds_heard < float(short_abandon_seconds))).label("short"),
     )
-    if department is not None:
-        inner = inner.where(calls.c.department == department)
     rows = inner.subquery()
     keys = (rows.c.bucket, rows.c.department, rows.c.line, rows.c.person_rings)
     sums = ("person", "within", *CALL_OUTCOMES, "abandoned_within", "short")
@@ -136,7 +137,7 @@ def obligation_sums(
     callback latencies in one pass.
 
     An obligation is bucketed by its missed call's start, or when that call is not
-    stored, by the time it was missed (as `analysis.observations.stored_obligations`).
+    stored, by the time it was missed.
     """
     owed, calls = schema.callback_obligations, schema.calls
     started = func.coalesce(calls.c.started_at, owed.c.missed_at)

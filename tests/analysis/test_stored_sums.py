@@ -1,10 +1,10 @@
-"""The database-summed path (`analysis.stored`) gives exactly the rows of the row-level path.
+"""The database-summed path (`analysis.stored`) gives exactly the rows of the row-level oracle.
 
 Every test runs on real SQLite and PostgreSQL (the store suite's fixtures). The
-row-level path, `tally` over `stored_call_chunks` and `stored_obligations`, is
-the reference: the figures must be identical, not close, on calls around clock
-changes, local midnights and week boundaries, with ring tests and callback
-obligations.
+row-level oracle (`tests.analysis.oracle`: the stored records observed in Python
+and counted row by row in pandas) is the reference: the figures must be
+identical, not close, on calls around clock changes, local midnights and week
+boundaries, with ring tests and callback obligations.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from analysis.callbacks import CallbackTally, tally_obligations
-from analysis.compliance import MetricRules, Tally, compliance_rows, tally
-from analysis.observations import ring_test_observations, stored_call_chunks, stored_obligations
+from analysis.callbacks import CallbackTally
+from analysis.compliance import MetricRules, Tally, compliance_rows
 from analysis.periods import Period, local_midnight
 from analysis.stored import day_buckets, stored_callbacks, stored_tally
+from ringtest.observations import Source
 from ringtest.records import (
     AnsweredBy,
     CallbackObligation,
@@ -32,6 +32,7 @@ from ringtest.records import (
     RingTestResult,
 )
 from ringtest.store import Store
+from tests.analysis.oracle import stored_obligations, stored_observations, tally, tally_obligations
 from tests.store.conftest import (  # noqa: F401  (fixtures: both databases)
     postgres_admin,
     postgres_schema_url,
@@ -147,13 +148,10 @@ def fill(store: Store, instants: list[datetime]) -> list[CallRecord]:
 def both_paths(
     store: Store, rules: MetricRules, since: datetime, until: datetime, department=None
 ) -> tuple[tuple[Tally, CallbackTally], tuple[Tally, CallbackTally]]:
-    """(database sums, row-level reference), ring tests added to both tallies."""
-    tests = ring_test_observations(store.ring_tests(since=since, until=until))
-    summed = stored_tally(store, rules, since, until, department)
-    summed = Tally.of(
-        [summed.counts, tally([tests], rules).counts], [summed.rings, tally([tests], rules).rings]
-    )
-    reference = tally([*stored_call_chunks(store, since, until, department), tests], rules)
+    """(database sums, row-level reference), live calls and ring tests in both tallies."""
+    parts = [stored_tally(store, rules, since, until, department, source) for source in Source]
+    summed = Tally.of([part.counts for part in parts], [part.rings for part in parts])
+    reference = tally([stored_observations(store, since, until, department)], rules)
     owed_rows = stored_obligations(store, since, until, department)
     return (
         (summed, stored_callbacks(store, rules, since, until, department)),
@@ -171,8 +169,7 @@ def assert_same_rows(store: Store, rules: MetricRules, since: datetime, until: d
     for period in Period:
         for by in (("department",), ("department", "line")):
             ours = compliance_rows(summed, summed_owed, rules, period, by, since, until)
-            theirs = compliance_rows(reference, stored_obligations(store, since, until), rules,
-                                     period, by, since, until)  # fmt: skip
+            theirs = compliance_rows(reference, reference_owed, rules, period, by, since, until)
             pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
 
 
