@@ -40,7 +40,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -50,9 +49,6 @@ from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows, ta
 from analysis.observations import calls_frame, live_observations
 from analysis.periods import Period, local_days, period_label, period_starts, starts_between
 from ringtest.records import CallOutcome
-
-if TYPE_CHECKING:
-    from ringtest.config import Settings
 
 __all__ = [
     "answering_compliance",
@@ -122,14 +118,6 @@ class MetricRules:
     answer_within_rings: int = 7
     short_abandon_seconds: float = 5.0
     timezone: str = "Europe/London"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MetricRules:
-        return cls(
-            answer_within_rings=settings.standards.answer_within_rings,
-            short_abandon_seconds=settings.report.short_abandon_seconds,
-            timezone=settings.calendar.timezone,
-        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.compliance import MetricRules, Tally, compliance_rows, tally
+from analysis.compliance import Tally, compliance_rows, tally
 from analysis.observations import LIVE, RING_TEST, ring_test_observations
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.calendar import parse_opening_hours
 from ringtest.config import Settings
+from ringtest.config.adapters import metric_rules_of
 from ringtest.store import Store
 
 TREND_WEEKS = 12
@@ -87,7 +88,7 @@ def gather_report(
     department: str | None = None,
 ) -> ReportData:
     """Read [since, until) and the trend weeks before it from `store` into `ReportData`."""
-    rules = MetricRules.from_settings(settings)
+    rules = metric_rules_of(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
     tests = store.ring_tests(since=trend_since, until=until, department=department)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:

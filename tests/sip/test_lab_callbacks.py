@@ -21,13 +21,13 @@ import pytest
 from ringtest.calendar import WEEKDAYS
 from ringtest.callbacks_run import CallbackCloser, wait_for_callbacks
 from ringtest.config import load_settings
+from ringtest.config.adapters import standards_of
 from ringtest.config.models import CalendarSettings, Line
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.records import AnsweredBy
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 from ringtest.sip.callback_tests import open_callback_test
-from ringtest.standards import Standards
 from ringtest.store import CallbackMatch, CallbackTestStatus, Store
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -62,7 +62,7 @@ def test_a_callback_test_is_left_on_voicemail_and_closed_by_the_staff_call_back(
     lab, sip_endpoint, settings, tmp_path
 ):
     url = f"sqlite:///{tmp_path / 'ringtest.db'}"
-    standards = Standards.from_settings(settings)
+    standards = standards_of(settings)
     with Store.open(url) as store:
         [result] = run_ring_tests(
             settings,
