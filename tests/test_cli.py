@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.records import CallOutcome
 from ringtest.store import Store
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "ami" / "person_answers_after_1500ms.ami"
@@ -122,8 +122,8 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
         )  # fmt: skip
         ringing.start()
         with Store.open(database) as store:
-            wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()))
-        wait_until(lambda: "PJSIP/staff2" in asterisk("core show channels concise"))
+            wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()), 20.0)
+        wait_until(lambda: "PJSIP/staff2" in asterisk("core show channels concise"), 20.0)
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
         ringing.join()
@@ -148,11 +148,4 @@ def asterisk(command: str) -> str:
 
 def wait_for_listener_login() -> None:
     """The daemon logs in right after its first line; wait until Asterisk lists it."""
-    wait_until(lambda: "listener" in asterisk("manager show connected"))
-
-
-def wait_until(condition, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not stored in time"
-        time.sleep(0.05)
+    wait_until(lambda: "listener" in asterisk("manager show connected"), 20.0)

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from ringtest.lab.settings import LAB_CONFIG
 from ringtest.listening import BackgroundListener, StoreSink, make_listener
 from ringtest.records import CallOutcome
 from ringtest.store import Store
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -60,13 +60,6 @@ def asterisk(command: str) -> str:
         ["chroot", str(rootfs), "asterisk", "-rx", command], capture_output=True, text=True
     )
     return done.stdout
-
-
-def wait_until(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module", params=list(RESTARTS))

@@ -11,7 +11,6 @@ past its deadline closes as not called back.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from ringtest.records import AnsweredBy
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 from ringtest.sip.callback_tests import open_callback_test
 from ringtest.store import CallbackMatch, CallbackTestStatus, Store
+from tests.conftest import wait_until
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 STAFF_CALLBACK_NUMBER = "+441382434099"
@@ -48,14 +48,6 @@ def settings():
         Line(extension="2001", department="Council Tax"),
     ]
     return loaded.model_copy(update={"calendar": always_open, "lines": lines})
-
-
-def wait_until(condition, timeout_seconds: float):
-    deadline = time.monotonic() + timeout_seconds
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return value
 
 
 def test_a_callback_test_is_left_on_voicemail_and_closed_by_the_staff_call_back(
