@@ -51,9 +51,23 @@ from ringtest.store import Store
 logger = logging.getLogger(__name__)
 
 BASE_COLUMNS = (
-    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
-    "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
-)  # fmt: skip
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+)
 COLUMNS_BY_COUNT = {
     17: (*BASE_COLUMNS, "uniqueid"),
     18: (*BASE_COLUMNS, "uniqueid", "userfield"),
@@ -205,9 +219,18 @@ def _parse_row(number: int, fields: list[str], zone: ZoneInfo) -> CdrRow:
     if not key:
         raise ValueError("no uniqueid: set loguniqueid = yes in cdr.conf [csv]")
     return CdrRow(
-        number, values["src"], values["dst"], values["dstchannel"], values["lastapp"],
-        values["lastdata"], start, answer, end, disposition, key,
-    )  # fmt: skip
+        number,
+        values["src"],
+        values["dst"],
+        values["dstchannel"],
+        values["lastapp"],
+        values["lastdata"],
+        start,
+        answer,
+        end,
+        disposition,
+        key,
+    )
 
 
 def _instant(text: str, name: str, zone: ZoneInfo) -> datetime:

@@ -33,9 +33,12 @@ def ringtest(
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ringtest", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
 
 
 def free_tcp_port() -> int:
@@ -109,17 +112,20 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
     database = f"sqlite:///{tmp_path}/ringtest.db"
     daemon = subprocess.Popen(
         [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "listen"],
-        cwd=ROOT, env={**os.environ, "RINGTEST_DB": database},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "RINGTEST_DB": database},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert daemon.stderr.readline().startswith("listening to 127.0.0.1:5038")
         wait_for_listener_login()
         lab_call("2001", answer="500", caller="+441382000151")
         ringing = threading.Thread(
-            target=lab_call, kwargs=dict(target="2002", answer="never", give_up_ms=6000,
-                                         caller="+441382000152"),
-        )  # fmt: skip
+            target=lab_call,
+            kwargs=dict(target="2002", answer="never", give_up_ms=6000, caller="+441382000152"),
+        )
         ringing.start()
         with Store.open(database) as store:
             wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()), 20.0)

@@ -553,14 +553,20 @@ def test_report_recipients_come_from_the_environment_as_json() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("RINGTEST_REPORT__SCHEDULE_TIME", "8am",
-         "report.schedule_time '8am' is not a time of day: write it as HH:MM, e.g. \"08:00\""),
-        ("RINGTEST_REPORT__RECIPIENTS", '["nobody"]',
-         "report.recipients[0] 'nobody' is not an email address: "
-         "write it like performance@council.example"),
+        (
+            "RINGTEST_REPORT__SCHEDULE_TIME",
+            "8am",
+            "report.schedule_time '8am' is not a time of day: write it as HH:MM, e.g. \"08:00\"",
+        ),
+        (
+            "RINGTEST_REPORT__RECIPIENTS",
+            '["nobody"]',
+            "report.recipients[0] 'nobody' is not an email address: "
+            "write it like performance@council.example",
+        ),
         ("RINGTEST_REPORT__SMTP__PASSWORD", "", None),
     ],
-)  # fmt: skip
+)
 def test_a_bad_report_setting_is_one_line(variable: str, value: str, expected: str | None) -> None:
     if expected is None:
         assert load_settings(environ={variable: value}).report.smtp.password is None

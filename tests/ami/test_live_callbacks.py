@@ -37,11 +37,18 @@ def obligations(lab, tmp_path_factory):
         listener = BackgroundListener(make_listener(settings, store, StoreSink(store))).start()
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
-                list(pool.map(lambda call: lab_call(**call), [
-                    dict(target="2001", answer="never", give_up_ms=2000, caller=ABANDONER),
-                    dict(target="2004", answer="never", hold_ms=1000, caller=VOICEMAIL_CALLER),
-                    dict(target="2005", caller=BUSY_CALLER),
-                ]))  # fmt: skip
+                list(
+                    pool.map(
+                        lambda call: lab_call(**call),
+                        [
+                            dict(target="2001", answer="never", give_up_ms=2000, caller=ABANDONER),
+                            dict(
+                                target="2004", answer="never", hold_ms=1000, caller=VOICEMAIL_CALLER
+                            ),
+                            dict(target="2005", caller=BUSY_CALLER),
+                        ],
+                    )
+                )
             wait_until(lambda: len(store.obligations(CallbackStatus.OPEN)) == 3, failing=NOT_STORED)
             lab_call(ABANDONER, account=STAFFOUT, answer="1000")
             lab_call(VOICEMAIL_CALLER, account=STAFFOUT, answer="never", give_up_ms=2000)

@@ -73,9 +73,10 @@ def calls_across_restart(request, lab, tmp_path_factory):
         try:
             ringing = threading.Thread(
                 target=lab_call,
-                kwargs=dict(target="2001", answer="never", give_up_ms=15000, caller=IN_FLIGHT,
-                            timeout_s=30),
-            )  # fmt: skip
+                kwargs=dict(
+                    target="2001", answer="never", give_up_ms=15000, caller=IN_FLIGHT, timeout_s=30
+                ),
+            )
             ringing.start()
             wait_until(lambda: "PJSIP/staff1" in asterisk("core show channels concise"))
             restart()
