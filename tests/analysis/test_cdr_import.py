@@ -118,7 +118,7 @@ def test_broken_rows_are_named_by_line_and_skipped_and_stored_calls_are_kept(
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     live = replace(stored_call(1, "Council Tax", "2001", at, 3.0, True), call_id="1795390000.1")
     with Store.open(settings.store_url()) as store:
-        store.save_call(live)
+        store.save_calls([live])
         result = import_cdr(cdr, settings, store)
         assert store.calls() == [live]
     assert result.bad_rows == [

@@ -111,7 +111,6 @@ def test_twenty_concurrent_calls_across_a_pool_are_each_measured_within_50_ms(si
     uas = sipp_uas("ring_then_answer")
     ring_ms = [1000 + 50 * i for i in range(20)]
     with RingTestPool([SipAccount(name="tester", user="tester")], workers=5) as pool:
-        assert pool.capacity == 20
         futures = [
             pool.submit_ring_test(
                 "tester",
