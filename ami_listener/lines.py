@@ -3,7 +3,10 @@
 A line is configured by exactly one of: the E.164 number the public dials, the
 dialplan extension it lands on, or the Asterisk queue that answers it. The
 tracker asks `LineDirectory` with what it sees on the caller's channel: each
-extension the dialplan visits, and each queue the caller joins.
+extension the dialplan visits, and each queue the caller joins. The CDR import
+asks it with each CDR row's destination and queue. Nothing here reads the
+settings: `ringtest.config.adapters.line_directory_of` builds the directory
+from the configured `[[lines]]`.
 """
 
 from __future__ import annotations
@@ -11,39 +14,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ringtest.config.models import Line
-
 
 @dataclass(frozen=True, slots=True)
 class MonitoredLine:
-    """A line under audit. `line` is its label in records: the number, extension or queue."""
+    """A line under audit.
+
+    line: its label in records: the E.164 number, the extension or the queue name.
+    department: who answers it, as reported.
+    name: what people call it, if configured.
+    is_queue: `line` is an Asterisk queue (found by the queue a caller joins), not a
+        number or extension (found by what the caller dialled).
+    """
 
     line: str
     department: str
     name: str | None = None
+    is_queue: bool = False
 
 
 class LineDirectory:
     """Looks lines up by dialled number/extension or by queue name."""
 
-    def __init__(
-        self,
-        by_dialled: dict[str, MonitoredLine] | None = None,
-        by_queue: dict[str, MonitoredLine] | None = None,
-    ) -> None:
-        self._by_dialled = dict(by_dialled or {})
-        self._by_queue = dict(by_queue or {})
-
-    @classmethod
-    def from_settings(cls, lines: Iterable[Line]) -> LineDirectory:
-        """Build from the config's `[[lines]]` entries."""
-        by_dialled: dict[str, MonitoredLine] = {}
-        by_queue: dict[str, MonitoredLine] = {}
-        for entry in lines:
-            label = entry.number or entry.extension or entry.queue or ""
-            line = MonitoredLine(label, entry.department, entry.name)
-            (by_queue if entry.queue else by_dialled)[label] = line
-        return cls(by_dialled, by_queue)
+    def __init__(self, lines: Iterable[MonitoredLine] = ()) -> None:
+        self._by_dialled: dict[str, MonitoredLine] = {}
+        self._by_queue: dict[str, MonitoredLine] = {}
+        for line in lines:
+            (self._by_queue if line.is_queue else self._by_dialled)[line.line] = line
 
     def for_dialled(self, exten: str) -> MonitoredLine | None:
         """The line whose number or extension is `exten`, if monitored."""

@@ -70,7 +70,8 @@ from ringtest.standards import Standards, normalise_number
 from ringtest.stream import CallAnswered, CallRinging
 
 IVR_APPLICATIONS = frozenset({"Background", "BackGround", "Read", "WaitExten", "Playback"})
-"""Dialplan applications that mean a PBX-answered caller is listening to an IVR."""
+"""Dialplan applications that mean a PBX-answered caller is listening to an IVR (the CDR
+import reads a CDR's last application with the same set)."""
 
 FAILURE_BY_APPLICATION = {"Busy": CallOutcome.BUSY, "Congestion": CallOutcome.FAILED}
 FAILURE_BY_DIAL_STATUS = {
@@ -403,12 +404,12 @@ class CallTracker:
             answered_by=call.final_answered_by(),
             ended_at=call.ended_at,
             ring_seconds=ring_seconds,
-            rings=None if ring_seconds is None else self.standards.rings(ring_seconds),
+            rings=None if ring_seconds is None else self.standards.ring_rule.rings(ring_seconds),
             outcome=CallOutcome.INCOMPLETE if incomplete_because else call.outcome(),
             within_standard=(
                 call.person_answered
                 and ring_seconds is not None
-                and self.standards.within_standard(ring_seconds)
+                and self.standards.ring_rule.within(ring_seconds)
             ),
             is_test_call=self.standards.is_test_caller(call.caller),
             ivr_seconds=call.ivr_seconds(),

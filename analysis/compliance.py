@@ -41,7 +41,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -50,9 +49,6 @@ import pandas as pd
 from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
 from ringtest.records import CallOutcome
-
-if TYPE_CHECKING:
-    from ringtest.config import Settings
 
 __all__ = [
     "compliance_rows",
@@ -119,14 +115,6 @@ class MetricRules:
     answer_within_rings: int = 7
     short_abandon_seconds: float = 5.0
     timezone: str = "Europe/London"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MetricRules:
-        return cls(
-            answer_within_rings=settings.standards.answer_within_rings,
-            short_abandon_seconds=settings.report.short_abandon_seconds,
-            timezone=settings.calendar.timezone,
-        )
 
     @property
     def zone(self) -> ZoneInfo:

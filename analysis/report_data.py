@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.compliance import MetricRules, Tally, compliance_rows
+from analysis.compliance import Tally, compliance_rows
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.calendar import parse_opening_hours
 from ringtest.config import Settings
+from ringtest.config.adapters import metric_rules_of
 from ringtest.observations import Source
 from ringtest.store import Store
 
@@ -86,7 +87,7 @@ def gather_report(
     department: str | None = None,
 ) -> ReportData:
     """Read [since, until) and the trend weeks before it from `store` into `ReportData`."""
-    rules = MetricRules.from_settings(settings)
+    rules = metric_rules_of(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:
         # the database sums obligations on another connection while it sums observations

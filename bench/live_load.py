@@ -103,16 +103,48 @@ def run_sipp(rate: int, calls: int, caller: str, work: Path) -> tuple[int, int, 
     (work / "calls.csv").write_text("\n".join(plan) + "\n")
     stats = work / "stats.csv"
     argv = [
-        "sipp", f"{LAB_HOST}:{SIP_PORT}", "-sf", str(work / "caller.xml"),
-        "-inf", str(work / "calls.csv"), "-nostdin",
-        "-i", LAB_HOST, "-p", str(_free_udp_port()), "-mp", str(_free_udp_port() & ~1),
-        "-au", CITIZEN.username, "-ap", CITIZEN.secret,
-        "-key", "account", CITIZEN.username, "-key", "lab_caller", caller,
-        "-r", str(rate), "-m", str(calls), "-l", str(rate * 10), "-d", str(HOLD_MS),
-        "-timeout", f"{calls // rate + 60}s",
-        "-trace_stat", "-stf", str(stats), "-fd", "1",
-        "-trace_err", "-error_file", str(work / "errors.log"),
-    ]  # fmt: skip
+        "sipp",
+        f"{LAB_HOST}:{SIP_PORT}",
+        "-sf",
+        str(work / "caller.xml"),
+        "-inf",
+        str(work / "calls.csv"),
+        "-nostdin",
+        "-i",
+        LAB_HOST,
+        "-p",
+        str(_free_udp_port()),
+        "-mp",
+        str(_free_udp_port() & ~1),
+        "-au",
+        CITIZEN.username,
+        "-ap",
+        CITIZEN.secret,
+        "-key",
+        "account",
+        CITIZEN.username,
+        "-key",
+        "lab_caller",
+        caller,
+        "-r",
+        str(rate),
+        "-m",
+        str(calls),
+        "-l",
+        str(rate * 10),
+        "-d",
+        str(HOLD_MS),
+        "-timeout",
+        f"{calls // rate + 60}s",
+        "-trace_stat",
+        "-stf",
+        str(stats),
+        "-fd",
+        "1",
+        "-trace_err",
+        "-error_file",
+        str(work / "errors.log"),
+    ]
     ran = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=calls / rate + 90)
     stats_text = stats.read_text() if stats.exists() else ""
     rows = list(csv.DictReader(io.StringIO(stats_text), delimiter=";"))
@@ -207,11 +239,18 @@ def main() -> None:
     sustained = [r.rate for r in results if r.sipp_failed == 0 and r.sipp_ok == r.placed]
     rows = [
         (
-            r.rate, r.placed, r.sipp_ok, r.sipp_failed, r.cdr_calls, r.records, r.matched,
-            f"{r.match_share:.1%}", f"`{r.sipp_error}`" if r.sipp_error else "",
+            r.rate,
+            r.placed,
+            r.sipp_ok,
+            r.sipp_failed,
+            r.cdr_calls,
+            r.records,
+            r.matched,
+            f"{r.match_share:.1%}",
+            f"`{r.sipp_error}`" if r.sipp_error else "",
         )
         for r in results
-    ]  # fmt: skip
+    ]
     section = "\n\n".join(
         [
             "## Live load on the lab PBX, checked against Asterisk's CDR",
@@ -232,7 +271,7 @@ def main() -> None:
                     "sipp's most frequent error",
                 ],
                 rows,
-            ),  # fmt: skip
+            ),
             "Highest rate sustained (every call completed, none failed): "
             f"**{max(sustained) if sustained else 'none'} calls/s**.",
         ]

@@ -54,18 +54,23 @@ def _session(connection: socket.socket, stream_body: bytes) -> None:
     login, buffered = _next_frame(connection, buffered)
     action_id = _header(login, b"ActionID")
     connection.sendall(
-        b"Response: Success\r\nActionID: " + action_id + b"\r\nMessage: Authentication accepted"
+        b"Response: Success\r\nActionID: "
+        + action_id
+        + b"\r\nMessage: Authentication accepted"
         + _END
-    )  # fmt: skip
+    )
     if _header(login, b"Username") == LISTENER_USER:
         resync, buffered = _next_frame(connection, buffered)
         resync_id = _header(resync, b"ActionID")
         connection.sendall(
             b"Response: Success\r\nActionID: " + resync_id + b"\r\nEventList: start\r\n"
-            b"Message: Channels will follow" + _END
-            + b"Event: CoreShowChannelsComplete\r\nActionID: " + resync_id
-            + b"\r\nEventList: Complete\r\nListItems: 0" + _END
-        )  # fmt: skip
+            b"Message: Channels will follow"
+            + _END
+            + b"Event: CoreShowChannelsComplete\r\nActionID: "
+            + resync_id
+            + b"\r\nEventList: Complete\r\nListItems: 0"
+            + _END
+        )
     connection.sendall(stream_body)
     connection.shutdown(socket.SHUT_WR)
     while connection.recv(65536):

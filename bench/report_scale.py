@@ -44,8 +44,14 @@ NOTE = os.environ.get("RINGTEST_BENCH_NOTE", "")
 """A sentence for RESULTS.md about the run, e.g. what else loaded the machine."""
 WEEK = "2026-W47"
 FIRST_MONDAY = datetime(2026, 9, 7, tzinfo=UTC)  # 12 weeks ending with 2026-W47
-DEPARTMENTS = (("2000", "Switchboard"), ("2001", "Council Tax"), ("2002", "Housing"),
-               ("benefits", "Benefits"), ("2004", "Planning"), ("2005", "Licensing"))  # fmt: skip
+DEPARTMENTS = (
+    ("2000", "Switchboard"),
+    ("2001", "Council Tax"),
+    ("2002", "Housing"),
+    ("benefits", "Benefits"),
+    ("2004", "Planning"),
+    ("2005", "Licensing"),
+)
 OUTCOMES = np.array(["answered", "abandoned", "voicemail", "busy", "failed"])
 OUTCOME_SHARES = (0.80, 0.10, 0.05, 0.03, 0.02)
 
@@ -95,16 +101,45 @@ def _batch(generator: np.random.Generator, first: int, size: int, calls: int) ->
         at = text[index].replace("T", " ")
         call_id = f"{first + index}.0"
         answered = bool(person[index])
-        calls.append((
-            call_id, "bench", line, name, "+441382000100", line, at, at, at if answered else None,
-            "person" if answered else "none", at, float(ring_seconds[index]), int(rings[index]),
-            outcome[index], bool(answered and rings[index] <= 7), False, None, None,
-        ))  # fmt: skip
+        calls.append(
+            (
+                call_id,
+                "bench",
+                line,
+                name,
+                "+441382000100",
+                line,
+                at,
+                at,
+                at if answered else None,
+                "person" if answered else "none",
+                at,
+                float(ring_seconds[index]),
+                int(rings[index]),
+                outcome[index],
+                bool(answered and rings[index] <= 7),
+                False,
+                None,
+                None,
+            )
+        )
         if not answered:
-            owed.append((
-                call_id, "bench", "+441382000100", line, name, at, at, "called_back", at,
-                None, True, float(ring_seconds[index]) * 100,
-            ))  # fmt: skip
+            owed.append(
+                (
+                    call_id,
+                    "bench",
+                    "+441382000100",
+                    line,
+                    name,
+                    at,
+                    at,
+                    "called_back",
+                    at,
+                    None,
+                    True,
+                    float(ring_seconds[index]) * 100,
+                )
+            )
     return calls, owed
 
 
@@ -118,12 +153,10 @@ def run_report(database: Path, out_dir: Path) -> None:
     from ringtest.store import Store
 
     config = Path(__file__).resolve().parent.parent / "examples" / "lab.toml"
-    settings = load_settings(config, overrides={"store.url": f"sqlite:///{database}"},
-                             environ={})  # fmt: skip
+    settings = load_settings(config, overrides={"store.url": f"sqlite:///{database}"}, environ={})
     period = week_period(WEEK, ZoneInfo(settings.calendar.timezone))
     with Store.open(settings.store_url()) as store:
-        data = gather_report(settings, store, period.since, period.until, period.title,
-                             period.when)  # fmt: skip
+        data = gather_report(settings, store, period.since, period.until, period.title, period.when)
     write_report(data, out_dir)
 
 
@@ -137,14 +170,18 @@ def measure(calls: int, work: Path) -> dict[str, float]:
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.report_scale", "--report", str(database), str(work / "out")],
         cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
+    )
     _pid, status, usage = os.wait4(child.pid, 0)
     report_seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"the report over {calls:,} calls failed")
     database.unlink()
-    return {"fill": fill_seconds, "report": report_seconds, "peak_mb": usage.ru_maxrss / 1024,
-            "load": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"}  # fmt: skip
+    return {
+        "fill": fill_seconds,
+        "report": report_seconds,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "load": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
+    }
 
 
 def main() -> None:
@@ -158,29 +195,48 @@ def main() -> None:
             if goal is not None:
                 within = result["report"] < goal and result["peak_mb"] < MEMORY_GOAL_MB
                 met = f" ({'met' if within else 'missed'}: < {goal:.0f} s, < 4 GB)"
-            rows.append((f"{calls:,}", f"{result['fill']:.1f}", f"{result['report']:.1f}{met}",
-                         f"{result['peak_mb']:,.0f}", result["load"]))  # fmt: skip
+            rows.append(
+                (
+                    f"{calls:,}",
+                    f"{result['fill']:.1f}",
+                    f"{result['report']:.1f}{met}",
+                    f"{result['peak_mb']:,.0f}",
+                    result["load"],
+                )
+            )
             print(
                 f"{calls:,} calls: report {result['report']:.1f} s, peak {result['peak_mb']:.0f} MB"
             )
-    body = "\n\n".join(part for part in [
-        "## Weekly report over millions of stored calls",
-        "Command: `.venv/bin/python -m bench.report_scale` (also run by `python -m bench`).",
-        f"Machine: {machine_line()}.",
-        "Each size: a fresh SQLite database (the store's schema) filled with synthetic live "
-        "calls over 12 weeks and 6 departments (80 % answered) plus one callback obligation per "
-        "missed call, loaded with sqlite3 executemany (indexes rebuilt after). The report "
-        f"(`gather_report` + `write_report` for {WEEK}: 4 PNGs, the PDF, CSVs, HTML) runs in "
-        "a fresh process; its wall time includes starting Python and importing pandas and "
-        "matplotlib. Calls are stored in start order (as the listener stores them). Path "
-        "measured: `analysis.stored` — the database sums calls and callback obligations per "
-        "time bucket (SQL GROUP BY through SQLAlchemy Core; 1-hour buckets here, as "
-        "Europe/London changes its clocks within the 12 weeks), only the sums reach pandas; "
-        "obligations are summed on a second connection while the calls are.",
-        NOTE,
-        table(("stored calls", "fill (s)", "report (s)", "report peak memory (MB)",
-               "load average before / after the report (2 cores)"), rows),
-    ] if part)  # fmt: skip
+    body = "\n\n".join(
+        part
+        for part in [
+            "## Weekly report over millions of stored calls",
+            "Command: `.venv/bin/python -m bench.report_scale` (also run by `python -m bench`).",
+            f"Machine: {machine_line()}.",
+            "Each size: a fresh SQLite database (the store's schema) filled with synthetic live "
+            "calls over 12 weeks and 6 departments (80 % answered) plus one callback obligation "
+            "per missed call, loaded with sqlite3 executemany (indexes rebuilt after). The report "
+            f"(`gather_report` + `write_report` for {WEEK}: 4 PNGs, the PDF, CSVs, HTML) runs in "
+            "a fresh process; its wall time includes starting Python and importing pandas and "
+            "matplotlib. Calls are stored in start order (as the listener stores them). Path "
+            "measured: `analysis.stored` — the database sums calls and callback obligations per "
+            "time bucket (SQL GROUP BY through SQLAlchemy Core; 1-hour buckets here, as "
+            "Europe/London changes its clocks within the 12 weeks), only the sums reach pandas; "
+            "obligations are summed on a second connection while the calls are.",
+            NOTE,
+            table(
+                (
+                    "stored calls",
+                    "fill (s)",
+                    "report (s)",
+                    "report peak memory (MB)",
+                    "load average before / after the report (2 cores)",
+                ),
+                rows,
+            ),
+        ]
+        if part
+    )
     write_section("report-scale", body)
 
 

@@ -30,13 +30,14 @@ from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.sip.endpoint import SipEndpoint
 from ringtest.sip.pool import RingTestPool
+from ringtest.standards import RingRule
 
 SECTION = "sip-accuracy"
 SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "sip" / "scenarios"
 DELAYS_SECONDS = (1.0, 2.0, 3.5, 5.0, 8.0, 12.0, 17.0, 21.0, 25.0)
 QUICK_DELAYS_SECONDS = (1.0, 2.5, 5.0)
 CONCURRENT_CALLS = 20
-CADENCE = {"seconds_per_ring": 3.0, "answer_within_rings": 7}
+CADENCE = {"ring_rule": RingRule(seconds_per_ring=3.0, answer_within_rings=7)}
 GOAL_P99_MS = 20.0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ringtest.callback_requests import line_caller_ids
 from ringtest.config import Settings
+from ringtest.config.adapters import standards_of
 from ringtest.errors import SipError
 from ringtest.ring_tests import default_evidence_dir, sip_account
 from ringtest.sip.callback_tests import close_called_back, close_overdue, match_inbound
@@ -52,7 +53,7 @@ class CallbackCloser:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
-        self.standards = standards if standards is not None else Standards.from_settings(settings)
+        self.standards = standards if standards is not None else standards_of(settings)
         self.clock = clock
         self._line_caller_ids = line_caller_ids(settings.lines)
 

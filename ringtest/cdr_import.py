@@ -18,7 +18,8 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
   abandoned, in that order (`OUTCOME_RULES`); an unanswered call's ring time
   runs to the end of its last dialled leg;
 * it is to a monitored line when a row's `dst` is a line's extension or number, or a
-  ``Queue`` row's queue is a line's queue; other calls are not imported.
+  ``Queue`` row's queue is a line's queue (the tracker's `LineDirectory`); other calls
+  are not imported.
 
 CDR times have whole seconds, so ring times are good to a second. A call the
 PBX answered itself before dialling (an IVR) carries the IVR's answer time on
@@ -38,7 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ami_listener.lines import LineDirectory, MonitoredLine
+from ami_listener.tracker import IVR_APPLICATIONS
 from ringtest.config import Settings
+from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.errors import ReportError
 from ringtest.records import AnsweredBy, CallOutcome, CallRecord
 from ringtest.standards import Standards, normalise_number
@@ -47,9 +51,23 @@ from ringtest.store import Store
 logger = logging.getLogger(__name__)
 
 BASE_COLUMNS = (
-    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
-    "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
-)  # fmt: skip
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+)
 COLUMNS_BY_COUNT = {
     17: (*BASE_COLUMNS, "uniqueid"),
     18: (*BASE_COLUMNS, "uniqueid", "userfield"),
@@ -57,7 +75,6 @@ COLUMNS_BY_COUNT = {
 }
 DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-IVR_APPLICATIONS = frozenset({"BackGround", "Background", "Read", "WaitExten", "Playback"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +188,11 @@ def read_cdr(
             result.bad_rows.append(f"line {number}: {error}")
             continue
         rows_by_call.setdefault(row.call_key, []).append(row)
-    standards = Standards.from_settings(settings)
+    standards = standards_of(settings)
+    lines = line_directory_of(settings)
     for key, rows in rows_by_call.items():
-        call = _call(key, sorted(rows, key=lambda row: row.start), settings, standards, source_name)
+        ordered = sorted(rows, key=lambda row: row.start)
+        call = _call(key, ordered, settings.ami.pbx, lines, standards, source_name)
         if call is None:
             result.not_monitored += 1
         else:
@@ -216,9 +235,18 @@ def _parse_row(number: int, fields: list[str], zone: ZoneInfo) -> CdrRow:
     if not key:
         raise ValueError("no uniqueid: set loguniqueid = yes in cdr.conf [csv]")
     return CdrRow(
-        number, values["src"], values["dst"], values["dstchannel"], values["lastapp"],
-        values["lastdata"], start, answer, end, disposition, key,
-    )  # fmt: skip
+        number,
+        values["src"],
+        values["dst"],
+        values["dstchannel"],
+        values["lastapp"],
+        values["lastdata"],
+        start,
+        answer,
+        end,
+        disposition,
+        key,
+    )
 
 
 def _instant(text: str, name: str, zone: ZoneInfo) -> datetime:
@@ -229,9 +257,14 @@ def _instant(text: str, name: str, zone: ZoneInfo) -> datetime:
 
 
 def _call(
-    key: str, rows: list[CdrRow], settings: Settings, standards: Standards, source_name: str
+    key: str,
+    rows: list[CdrRow],
+    pbx: str,
+    lines: LineDirectory,
+    standards: Standards,
+    source_name: str,
 ) -> CallRecord | None:
-    line = _monitored_line(rows, settings, standards.default_region)
+    line = _monitored_line(rows, lines, standards.default_region)
     if line is None:
         return None
     started_at = rows[0].start
@@ -251,14 +284,14 @@ def _call(
         ring_seconds = (max(row.end for row in dialled) - started_at).total_seconds()
     else:
         ring_seconds = None
-    rings = standards.rings(ring_seconds) if ring_seconds is not None else None
+    rings = standards.ring_rule.rings(ring_seconds) if ring_seconds is not None else None
     lines = sorted(row.line_number for row in rows)
     span = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
     return CallRecord(
         call_id=key,
-        pbx=settings.ami.pbx,
-        line=line[0],
-        department=line[1],
+        pbx=pbx,
+        line=line.line,
+        department=line.department,
         caller=_number(rows[0].src, standards.default_region),
         dialled=rows[0].dst,
         started_at=started_at,
@@ -271,25 +304,25 @@ def _call(
         outcome=outcome,
         within_standard=answered_by is AnsweredBy.PERSON
         and ring_seconds is not None
-        and standards.within_standard(ring_seconds),
+        and standards.ring_rule.within(ring_seconds),
         is_test_call=standards.is_test_caller(rows[0].src),
         gap_note=f"imported from Asterisk CDR {source_name}, {span}",
     )
 
 
 def _monitored_line(
-    rows: Iterable[CdrRow], settings: Settings, region: str
-) -> tuple[str, str] | None:
-    """(line target, department) of the first row to a monitored line, or None."""
+    rows: Iterable[CdrRow], lines: LineDirectory, region: str
+) -> MonitoredLine | None:
+    """The monitored line of the first row to one: by its destination as written or in
+    E.164, else by the queue of a ``Queue`` row; None when no row is to one."""
     for row in rows:
-        queue = row.lastdata.split(",", 1)[0] if row.lastapp == "Queue" else None
-        for line in settings.lines:
-            if (
-                (line.extension is not None and row.dst == line.extension)
-                or (line.queue is not None and queue == line.queue)
-                or (line.number is not None and _number(row.dst, region) == line.number)
-            ):
-                return line.target, line.department
+        line = (
+            lines.for_dialled(row.dst)
+            or lines.for_dialled(_number(row.dst, region))
+            or (lines.for_queue(row.lastdata.split(",", 1)[0]) if row.lastapp == "Queue" else None)
+        )
+        if line is not None:
+            return line
     return None
 
 

@@ -122,8 +122,12 @@ def _drive_calls(
     """Citizens' calls and the campaign's mystery calls at once, then the staff call-backs."""
     slots = _campaign_slots_from_now(store, campaign)
     total = len(CITIZEN_CALLS) + len(slots) + len(CALLED_BACK)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with (
         Progress(*columns, console=console) as progress,
         sip_endpoint_for(settings, [campaign]),
@@ -225,8 +229,11 @@ def _report(settings: Settings, store: Store, out_dir: Path, console: Console) -
     console.print("Report:")
     for path in (files.pdf, files.html, files.csv, *files.charts.values()):
         console.print(f"  {path}")
-    console.print("Raw data: " + ", ".join(str(out_dir / name) for name in exports)
-                  + f", {out_dir / 'ringtest.db'}")  # fmt: skip
+    console.print(
+        "Raw data: "
+        + ", ".join(str(out_dir / name) for name in exports)
+        + f", {out_dir / 'ringtest.db'}"
+    )
     return files.pdf
 
 

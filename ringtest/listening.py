@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ami_listener.callbacks import CallbackLedger
-from ami_listener.lines import LineDirectory
 from ami_listener.listener import Listener, ListenerSettings
 from ami_listener.pipeline import CallPipeline, StreamSink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
+from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.errors import PbxUnreachable
 from ringtest.records import CallbackStatus
-from ringtest.standards import Standards
 from ringtest.store import Store
 from ringtest.store_writer import StoreWriter
 from ringtest.stream import RecordStream
@@ -37,8 +36,8 @@ log = logging.getLogger(__name__)
 
 def build_pipeline(settings: Settings, store: Store) -> CallPipeline:
     """The tracker and callback ledger for the configured PBX, with owed callbacks restored."""
-    standards = Standards.from_settings(settings)
-    tracker = CallTracker(settings.ami.pbx, LineDirectory.from_settings(settings.lines), standards)
+    standards = standards_of(settings)
+    tracker = CallTracker(settings.ami.pbx, line_directory_of(settings), standards)
     owed = [
         obligation
         for status in (CallbackStatus.OPEN, CallbackStatus.OVERDUE)

@@ -48,9 +48,12 @@ def build_message(
     for name, data in inline_images.items():
         html_part.add_related(data, "image", "png", cid=content_ids[name], filename=name)
     for path in attachments:
-        message.add_attachment(path.read_bytes(), maintype="application",
-                               subtype="pdf" if path.suffix == ".pdf" else "octet-stream",
-                               filename=path.name)  # fmt: skip
+        message.add_attachment(
+            path.read_bytes(),
+            maintype="application",
+            subtype="pdf" if path.suffix == ".pdf" else "octet-stream",
+            filename=path.name,
+        )
     return message
 
 
@@ -102,8 +105,9 @@ def send_mail(report: ReportSettings, message: EmailMessage) -> None:
         ) from None
     if refused:
         logger.warning("%s refused recipients %s", server, ", ".join(refused))
-    logger.info("sent '%s' to %d recipients via %s", message["Subject"], len(report.recipients),
-                server)  # fmt: skip
+    logger.info(
+        "sent '%s' to %d recipients via %s", message["Subject"], len(report.recipients), server
+    )
 
 
 def _feature(error: smtplib.SMTPNotSupportedError) -> str:

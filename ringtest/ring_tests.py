@@ -4,7 +4,7 @@
 For each `RingTestRequest` it picks the `[[sip.accounts]]` entry (the first one by
 default), turns the target into a SIP URI (a number or extension is dialled as
 ``sip:<number>@<registrar host, else domain>``), takes the ring cadence and the
-rings standard from `Standards.from_settings`, and places the calls: on this
+rings standard from the settings (`standards_of`), and places the calls: on this
 process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
 once, across a `RingTestPool` of worker processes beyond that. What the far end
 says after answering is recorded as evidence (a WAV per test) and decides who
@@ -44,6 +44,7 @@ from ringtest.callback_requests import (
     open_if_left,
 )
 from ringtest.config import Settings
+from ringtest.config.adapters import standards_of
 from ringtest.config.models import SipAccount as SipAccountSettings
 from ringtest.errors import SipError
 from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
@@ -124,7 +125,7 @@ def run_ring_tests(
     stream: where the `RingTestFinished` changes go; None: a stream of its own with a
     `StoreWriter` on `store`, every result stored before this returns.
     """
-    standards = Standards.from_settings(settings)
+    standards = standards_of(settings)
     evidence = evidence_dir if evidence_dir is not None else default_evidence_dir()
     plans = [_plan(settings, standards, request, evidence) for request in requests]
     if not plans:
@@ -237,7 +238,7 @@ def _plan(
     max_rings = (
         request.max_rings
         if request.max_rings is not None
-        else standards.answer_within_rings + EXTRA_RINGS_BEYOND_STANDARD
+        else standards.ring_rule.answer_within_rings + EXTRA_RINGS_BEYOND_STANDARD
     )
     if max_rings < 1:
         raise SipError(f"max rings {max_rings} for '{request.target}' is too few: use 1 or more")
@@ -248,10 +249,9 @@ def _plan(
         target_uri=target_uri(request.target, account_settings, settings.phone.default_region),
         options={
             "max_rings": max_rings,
-            "seconds_per_ring": standards.seconds_per_ring,
-            "answer_within_rings": standards.answer_within_rings,
+            "ring_rule": standards.ring_rule,
             "extra_headers": dict(request.extra_headers),
-            "timeout_seconds": max_rings * standards.seconds_per_ring + SETUP_SECONDS,
+            "timeout_seconds": max_rings * standards.ring_rule.seconds_per_ring + SETUP_SECONDS,
             "department": request.department,
             "campaign": request.campaign,
             "test_id": test_id,

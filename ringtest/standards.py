@@ -7,10 +7,12 @@ timezone-aware `datetime`s (naive ones are a `ValueError`) and no clock is read.
 
 Rings. A ring is one cycle of the ringing cadence the caller hears, which
 differs by country (`RING_CADENCE_SECONDS`: the UK's double ring repeats every
-3 s, the US ring every 6 s). A wait of `ring_seconds` is
-``ceil(ring_seconds / seconds_per_ring)`` whole rings: the ring in progress when
-someone answered counts. The division is done in integer microseconds so that
-21.0 s of GB ringing is exactly 7 rings, not 7.000000000000001.
+3 s, the US ring every 6 s). `RingRule` is the one definition of rings, used by
+the AMI tracker, the SIP ring-test caller and the CDR import alike: a wait of
+`ring_seconds` is ``ceil(ring_seconds / seconds_per_ring)`` whole rings, the ring
+in progress when someone answered counting. The division is done in integer
+microseconds so that 21.0 s of GB ringing is exactly 7 rings, not
+7.000000000000001, while 21.000001 s is 8.
 
 Callbacks. A missed call must be returned within `callback_within_working_days`
 working days, by one of two `CallbackRule`s (see there). Working time comes
@@ -21,17 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import phonenumbers
 
 from ringtest.calendar import WorkingCalendar
-
-if TYPE_CHECKING:
-    from ringtest.config import Settings
 
 _POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
@@ -45,6 +44,44 @@ RING_CADENCE_SECONDS: Mapping[str, float] = MappingProxyType(
     }
 )
 """float seconds per ring (one full on/off cycle of ringing tone), by country code."""
+
+_MICROSECONDS_PER_SECOND = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RingRule:
+    """How many rings a wait was, and whether that is within the rings standard.
+
+    seconds_per_ring: float, seconds per ring of the caller's ringing cadence.
+    answer_within_rings: int, the most rings a caller may hear before a person answers.
+    """
+
+    seconds_per_ring: float = RING_CADENCE_SECONDS["GB"]
+    answer_within_rings: int = 7
+
+    def __post_init__(self) -> None:
+        if not round(self.seconds_per_ring * _MICROSECONDS_PER_SECOND) >= 1:
+            raise ValueError(
+                f"seconds_per_ring must be positive, got {self.seconds_per_ring}: "
+                "use 0.000001 or more"
+            )
+        if self.answer_within_rings < 1:
+            raise ValueError(
+                f"answer_within_rings must be 1 or more, got {self.answer_within_rings}"
+            )
+
+    def rings(self, ring_seconds: float) -> int:
+        """Whole rings heard in `ring_seconds` (float seconds of ringing): 0 for 0, else
+        ``ceil(ring_seconds / seconds_per_ring)`` to the microsecond."""
+        if math.isnan(ring_seconds) or ring_seconds < 0:
+            raise ValueError(f"ring_seconds must be 0 or more, got {ring_seconds}")
+        ring_microseconds = round(ring_seconds * _MICROSECONDS_PER_SECOND)
+        microseconds_per_ring = round(self.seconds_per_ring * _MICROSECONDS_PER_SECOND)
+        return -(-ring_microseconds // microseconds_per_ring)
+
+    def within(self, ring_seconds: float) -> bool:
+        """True when `ring_seconds` of ringing is at most `answer_within_rings` rings."""
+        return self.rings(ring_seconds) <= self.answer_within_rings
 
 
 class CallbackRule(StrEnum):
@@ -82,8 +119,7 @@ def normalise_number(number: str, region: str) -> str:
 class Standards:
     """The answering and callback standards of one service.
 
-    answer_within_rings: int, the most rings a caller may hear before a person answers.
-    seconds_per_ring: float, seconds per ring of the caller's ringing cadence.
+    ring_rule: the ring cadence and the rings standard, see `RingRule`.
     callback_within_working_days: int, working days allowed to return a missed call.
     callback_rule: how those working days are counted, see `CallbackRule`.
     calendar: the service's working time; defaults to Mon-Fri 09:00-17:00 in
@@ -95,20 +131,17 @@ class Standards:
     def __init__(
         self,
         *,
-        answer_within_rings: int = 7,
-        seconds_per_ring: float = RING_CADENCE_SECONDS["GB"],
+        ring_rule: RingRule | None = None,
         callback_within_working_days: int = 1,
         callback_rule: CallbackRule = CallbackRule.WORKING_HOURS,
         calendar: WorkingCalendar | None = None,
         test_caller_ids: Iterable[str] = (),
         default_region: str = "GB",
     ) -> None:
-        if answer_within_rings < 1 or callback_within_working_days < 1:
-            raise ValueError("answer_within_rings and callback_within_working_days must be >= 1")
-        if not seconds_per_ring > 0:
-            raise ValueError(f"seconds_per_ring must be more than 0, got {seconds_per_ring}")
-        self.answer_within_rings = answer_within_rings
-        self.seconds_per_ring = seconds_per_ring
+        days = callback_within_working_days
+        if days < 1:
+            raise ValueError(f"callback_within_working_days must be 1 or more, got {days}")
+        self.ring_rule = ring_rule if ring_rule is not None else RingRule()
         self.callback_within_working_days = callback_within_working_days
         self.callback_rule = CallbackRule(callback_rule)
         self.calendar = calendar if calendar is not None else WorkingCalendar()
@@ -116,52 +149,13 @@ class Standards:
         self.test_caller_ids = frozenset(
             normalise_number(caller, default_region) for caller in test_caller_ids
         )
-        self._microseconds_per_ring = round(seconds_per_ring * 1_000_000)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Standards:
-        """The standards and working calendar configured in `settings`."""
-        standards = settings.standards
-        calendar = settings.calendar
-        return cls(
-            answer_within_rings=standards.answer_within_rings,
-            seconds_per_ring=(
-                standards.seconds_per_ring
-                if standards.seconds_per_ring is not None
-                else RING_CADENCE_SECONDS[standards.ring_cadence]
-            ),
-            callback_within_working_days=standards.callback_within_working_days,
-            callback_rule=standards.callback_rule,
-            calendar=WorkingCalendar(
-                timezone=calendar.timezone,
-                opening_hours=calendar.opening_hours(),
-                country=calendar.country,
-                subdivision=calendar.subdivision,
-                extra_closed_dates=calendar.extra_closed_dates,
-            ),
-            test_caller_ids=standards.test_caller_ids,
-            default_region=settings.phone.default_region,
-        )
 
     def __repr__(self) -> str:
         return (
-            f"Standards(answer_within_rings={self.answer_within_rings}, "
-            f"seconds_per_ring={self.seconds_per_ring}, "
+            f"Standards(ring_rule={self.ring_rule!r}, "
             f"callback_within_working_days={self.callback_within_working_days}, "
             f"callback_rule={self.callback_rule.value}, calendar={self.calendar!r})"
         )
-
-    def rings(self, ring_seconds: float) -> int:
-        """Whole rings heard in `ring_seconds` (float seconds of ringing): 0 for 0, else
-        ``ceil(ring_seconds / seconds_per_ring)`` to the microsecond."""
-        if math.isnan(ring_seconds) or ring_seconds < 0:
-            raise ValueError(f"ring_seconds must be 0 or more, got {ring_seconds}")
-        ring_microseconds = round(ring_seconds * 1_000_000)
-        return -(-ring_microseconds // self._microseconds_per_ring)
-
-    def within_standard(self, ring_seconds: float) -> bool:
-        """True when `ring_seconds` of ringing is at most `answer_within_rings` rings."""
-        return self.rings(ring_seconds) <= self.answer_within_rings
 
     def callback_deadline(self, missed_at: datetime) -> datetime:
         """When (UTC) a call missed at `missed_at` must have been returned by."""

@@ -1,14 +1,33 @@
-"""Fixtures shared by every suite: the lab PBX and the process's one SIP endpoint."""
+"""Fixtures shared by every suite: the lab PBX and the process's one SIP endpoint; and
+`wait_until`, for tests that wait on another process or thread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
 from ringtest.lab.pbx import LabStatus, lab_up
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.endpoint import SipEndpoint
+
+T = TypeVar("T")
+
+WAIT_POLL_SECONDS = 0.05
+
+
+def wait_until(
+    condition: Callable[[], T], seconds: float = 30.0, failing: str = "condition not met in time"
+) -> T:
+    """Poll `condition` until it returns something true, and return that; the test fails
+    with `failing` when `seconds` (monotonic) pass first."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, failing
+        time.sleep(WAIT_POLL_SECONDS)
+    return value
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.records import CallOutcome
 from ringtest.store import Store
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "ami" / "person_answers_after_1500ms.ami"
@@ -34,9 +34,12 @@ def ringtest(
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ringtest", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
 
 
 def free_tcp_port() -> int:
@@ -143,21 +146,24 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
     database = f"sqlite:///{tmp_path}/ringtest.db"
     daemon = subprocess.Popen(
         [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "listen"],
-        cwd=ROOT, env={**os.environ, "RINGTEST_DB": database},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "RINGTEST_DB": database},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert daemon.stderr.readline().startswith("listening to 127.0.0.1:5038")
         wait_for_listener_login()
         lab_call("2001", answer="500", caller="+441382000151")
         ringing = threading.Thread(
-            target=lab_call, kwargs=dict(target="2002", answer="never", give_up_ms=6000,
-                                         caller="+441382000152"),
-        )  # fmt: skip
+            target=lab_call,
+            kwargs=dict(target="2002", answer="never", give_up_ms=6000, caller="+441382000152"),
+        )
         ringing.start()
         with Store.open(database) as store:
-            wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()))
-        wait_until(lambda: "PJSIP/staff2" in asterisk("core show channels concise"))
+            wait_until(lambda: any(c.caller == "+441382000151" for c in store.calls()), 20.0)
+        wait_until(lambda: "PJSIP/staff2" in asterisk("core show channels concise"), 20.0)
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
         ringing.join()
@@ -209,11 +215,4 @@ def asterisk(command: str) -> str:
 
 def wait_for_listener_login() -> None:
     """The daemon logs in right after its first line; wait until Asterisk lists it."""
-    wait_until(lambda: "listener" in asterisk("manager show connected"))
-
-
-def wait_until(condition, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not stored in time"
-        time.sleep(0.05)
+    wait_until(lambda: "listener" in asterisk("manager show connected"), 20.0)

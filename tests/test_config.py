@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import Settings, load_settings
+from ringtest.config.adapters import standards_of
 from ringtest.errors import ConfigError
-from ringtest.standards import CallbackRule, Standards
+from ringtest.standards import CallbackRule
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ringtest.toml"
 NO_ENVIRONMENT: dict[str, str] = {}
@@ -70,7 +71,7 @@ def test_a_fresh_install_loads_with_defaults() -> None:
 
 
 def test_a_gb_calendar_without_a_subdivision_keeps_englands_bank_holidays() -> None:
-    calendar = Standards.from_settings(load_settings(environ=NO_ENVIRONMENT)).calendar
+    calendar = standards_of(load_settings(environ=NO_ENVIRONMENT)).calendar
     easter_monday, august_bank_holiday = date(2026, 4, 6), date(2026, 8, 31)
     assert not calendar.is_working_day(easter_monday)
     assert not calendar.is_working_day(august_bank_holiday)
@@ -79,7 +80,7 @@ def test_a_gb_calendar_without_a_subdivision_keeps_englands_bank_holidays() -> N
 
 def test_a_scottish_council_names_its_nation_and_gets_its_holidays(tmp_path: Path) -> None:
     path = write_config(tmp_path, '[calendar]\nsubdivision = "SCT"\n')
-    calendar = Standards.from_settings(load_settings(path, environ=NO_ENVIRONMENT)).calendar
+    calendar = standards_of(load_settings(path, environ=NO_ENVIRONMENT)).calendar
     assert not calendar.is_working_day(date(2026, 8, 3))  # Scotland's summer bank holiday
     assert calendar.is_working_day(date(2026, 8, 31))  # England's, a working day in Scotland
 
@@ -240,8 +241,8 @@ def test_standards_come_from_the_settings() -> None:
         },
         environ={},
     )
-    standards = Standards.from_settings(settings)
-    assert standards.seconds_per_ring == 6.0
+    standards = standards_of(settings)
+    assert standards.ring_rule.seconds_per_ring == 6.0
     assert standards.is_test_caller("+442079460999")
     friday_before_st_andrews_day = datetime(2026, 11, 27, 16, tzinfo=UTC)
     assert standards.callback_deadline(friday_before_st_andrews_day) == datetime(
@@ -251,7 +252,7 @@ def test_standards_come_from_the_settings() -> None:
 
 def test_seconds_per_ring_overrides_the_cadence() -> None:
     settings = load_settings(overrides={"standards.seconds_per_ring": 4.0}, environ={})
-    assert Standards.from_settings(settings).seconds_per_ring == 4.0
+    assert standards_of(settings).ring_rule.seconds_per_ring == 4.0
 
 
 def test_an_unknown_sip_account_is_named() -> None:
@@ -552,14 +553,20 @@ def test_report_recipients_come_from_the_environment_as_json() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("RINGTEST_REPORT__SCHEDULE_TIME", "8am",
-         "report.schedule_time '8am' is not a time of day: write it as HH:MM, e.g. \"08:00\""),
-        ("RINGTEST_REPORT__RECIPIENTS", '["nobody"]',
-         "report.recipients[0] 'nobody' is not an email address: "
-         "write it like performance@council.example"),
+        (
+            "RINGTEST_REPORT__SCHEDULE_TIME",
+            "8am",
+            "report.schedule_time '8am' is not a time of day: write it as HH:MM, e.g. \"08:00\"",
+        ),
+        (
+            "RINGTEST_REPORT__RECIPIENTS",
+            '["nobody"]',
+            "report.recipients[0] 'nobody' is not an email address: "
+            "write it like performance@council.example",
+        ),
         ("RINGTEST_REPORT__SMTP__PASSWORD", "", None),
     ],
-)  # fmt: skip
+)
 def test_a_bad_report_setting_is_one_line(variable: str, value: str, expected: str | None) -> None:
     if expected is None:
         assert load_settings(environ={variable: value}).report.smtp.password is None

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringtest.calendar import WorkingCalendar, parse_opening_hours
-from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule, Standards
+from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule, RingRule, Standards
 
 SCOTLAND = WorkingCalendar(country="GB", subdivision="SCT")
 ENGLAND = WorkingCalendar(country="GB", subdivision="ENG")
@@ -34,37 +34,41 @@ def hours(count: float) -> float:
 # Rings
 
 
+def test_the_default_rule_is_seven_gb_rings() -> None:
+    assert Standards().ring_rule == RingRule(seconds_per_ring=3.0, answer_within_rings=7)
+
+
 def test_twenty_point_nine_seconds_is_within_seven_gb_rings() -> None:
-    standards = Standards()
-    assert standards.rings(20.9) == 7
-    assert standards.within_standard(20.9)
+    rule = RingRule()
+    assert rule.rings(20.9) == 7
+    assert rule.within(20.9)
 
 
 def test_twenty_one_seconds_is_exactly_seven_gb_rings() -> None:
-    standards = Standards()
-    assert standards.rings(21.0) == 7
-    assert standards.within_standard(21.0)
+    rule = RingRule()
+    assert rule.rings(21.0) == 7
+    assert rule.within(21.0)
 
 
 def test_twenty_one_point_one_seconds_breaches_seven_gb_rings() -> None:
-    standards = Standards()
-    assert standards.rings(21.1) == 8
-    assert not standards.within_standard(21.1)
+    rule = RingRule()
+    assert rule.rings(21.1) == 8
+    assert not rule.within(21.1)
 
 
 def test_no_ringing_is_no_rings() -> None:
-    assert Standards().rings(0.0) == 0
+    assert RingRule().rings(0.0) == 0
 
 
 def test_the_ring_in_progress_when_answered_counts() -> None:
-    assert Standards().rings(0.1) == 1
-    assert Standards().rings(3.000001) == 2
+    assert RingRule().rings(0.1) == 1
+    assert RingRule().rings(3.000001) == 2
 
 
 def test_float_products_of_the_cadence_are_whole_rings() -> None:
-    standards = Standards(seconds_per_ring=0.1)
-    assert standards.rings(0.1 * 3) == 3
-    assert standards.rings(0.7) == 7
+    rule = RingRule(seconds_per_ring=0.1)
+    assert rule.rings(0.1 * 3) == 3
+    assert rule.rings(0.7) == 7
 
 
 @pytest.mark.parametrize(
@@ -74,9 +78,9 @@ def test_float_products_of_the_cadence_are_whole_rings() -> None:
 def test_seven_rings_last_seven_cadences_of_the_country(
     country: str, seven_rings_seconds: float
 ) -> None:
-    standards = Standards(seconds_per_ring=RING_CADENCE_SECONDS[country])
-    assert standards.within_standard(seven_rings_seconds)
-    assert not standards.within_standard(seven_rings_seconds + 0.1)
+    rule = RingRule(seconds_per_ring=RING_CADENCE_SECONDS[country])
+    assert rule.within(seven_rings_seconds)
+    assert not rule.within(seven_rings_seconds + 0.1)
 
 
 def test_ring_cadences_are_the_published_ones() -> None:
@@ -84,14 +88,14 @@ def test_ring_cadences_are_the_published_ones() -> None:
 
 
 def test_a_five_ring_standard_is_stricter() -> None:
-    standards = Standards(answer_within_rings=5)
-    assert standards.within_standard(15.0)
-    assert not standards.within_standard(15.1)
+    rule = RingRule(answer_within_rings=5)
+    assert rule.within(15.0)
+    assert not rule.within(15.1)
 
 
 def test_negative_ring_seconds_are_refused() -> None:
     with pytest.raises(ValueError, match="ring_seconds must be 0 or more"):
-        Standards().rings(-1.0)
+        RingRule().rings(-1.0)
 
 
 # Working time

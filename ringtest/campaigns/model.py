@@ -36,9 +36,9 @@ from ringtest.calendar import (
     parse_opening_hours,
 )
 from ringtest.config import Settings
+from ringtest.config.adapters import ring_rule_of
 from ringtest.config.fields import PhoneNumber, SipUri, problem
 from ringtest.config.models import CalendarSettings
-from ringtest.standards import Standards
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 """Day names as written in windows, in `date.weekday()` order."""
@@ -313,7 +313,7 @@ def campaign_from_file(
         sha256=sha256,
         timezone=campaign.timezone or settings.calendar.timezone,
         windows=campaign.windows or opening_hours_windows(settings.calendar.opening_hours()),
-        seconds_per_ring=Standards.from_settings(settings).seconds_per_ring,
+        seconds_per_ring=ring_rule_of(settings).seconds_per_ring,
         account=campaign.account or (accounts[0].name if accounts else ""),
         calendar=settings.calendar,
     )

@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from ringtest.campaigns.model import (
     DAY_NAMES,
@@ -33,28 +32,9 @@ from ringtest.campaigns.model import (
 )
 from ringtest.campaigns.plan import fits, gap_seconds, usable_seconds
 from ringtest.config import Settings
-from ringtest.config.fields import SETTING_PROBLEM, VALUE_PROBLEM
+from ringtest.config.messages import COMMON_PROBLEMS, FileKind, Loc, describe
 from ringtest.errors import CampaignError
 
-Loc = tuple[str | int, ...]
-
-_PROBLEMS: dict[str, str] = {
-    "int_parsing": "is not a whole number: write digits without quotes",
-    "int_type": "is not a whole number: write digits without quotes",
-    "int_from_float": "is not a whole number: leave out the decimals",
-    "float_parsing": "is not a number: write it like 0.2",
-    "float_type": "is not a number: write it like 0.2",
-    "string_type": "is not text: write it in quotes",
-    "list_type": "is not a list: write one '- item' per line below it",
-    "model_type": "is not a mapping: write 'key: value' lines below it",
-    "date_type": "is not a date: write it as YYYY-MM-DD",
-    "date_parsing": "is not a date: write it as YYYY-MM-DD",
-    "date_from_datetime_parsing": "is not a date: write it as YYYY-MM-DD",
-    "greater_than_equal": "is too small: use {ge:g} or more",
-    "less_than_equal": "is too large: use {le:g} or less",
-    "string_too_short": "is empty: write some text",
-    "too_short": "is empty: give at least one",
-}
 _ITEM_LABELS = {"targets": "target", "windows": "window", "tags": "tag", "caller_ids": "caller ID"}
 _MAX_VALUE_CHARS = 60
 MAX_NESTING = 16
@@ -82,7 +62,10 @@ def load_campaign(path: Path, settings: Settings) -> CampaignDefinition:
         written = CampaignFile.model_validate(data, context=context)
     except ValidationError as error:
         raise CampaignError(
-            [f"{label}:{_line_of(node, tuple(d['loc']))}: {_describe(d)}" for d in error.errors()]
+            [
+                f"{label}:{_line_of(node, tuple(d['loc']))}: {describe(d, CAMPAIGN_FILE)}"
+                for d in error.errors()
+            ]
         ) from None
     definition = campaign_from_file(
         written, settings, source_path=str(path.resolve()), sha256=hashlib.sha256(raw).hexdigest()
@@ -300,28 +283,6 @@ def _line_of(node: yaml.Node | None, loc: Loc) -> int:
     return line
 
 
-def _describe(detail: ErrorDetails) -> str:
-    loc = tuple(detail["loc"])
-    label = _label(loc)
-    kind = detail["type"]
-    if kind == "extra_forbidden":
-        known = ", ".join(_model_at(loc[:-1]).model_fields)
-        return f"unknown key '{loc[-1]}': check the spelling (known: {known})"
-    if kind == "missing":
-        where = f"{_label(loc[:-1])} has" if loc[:-1] else "the campaign has"
-        return f"{where} no '{loc[-1]}': add it, see schedules/README.md"
-    context = detail.get("ctx") or {}
-    if kind in (VALUE_PROBLEM, SETTING_PROBLEM):
-        text = context["text"]
-    else:
-        text = _PROBLEMS.get(kind, "is not valid ({msg}): see schedules/README.md")
-        text = text.format(msg=detail["msg"].lower(), **context)
-    value = detail["input"]
-    if kind == SETTING_PROBLEM or isinstance(value, dict | list) or value is None:
-        return f"{label} {text}"
-    return f"{label} {_show(value)} {text}"
-
-
 def _label(loc: Loc) -> str:
     """How a location is named in a message: ``window``, ``target 'Housing' number``."""
     if not loc:
@@ -335,6 +296,37 @@ def _model_at(loc: Loc) -> type[BaseModel]:
     return Target if "targets" in loc else CampaignFile
 
 
-def _show(value: Any) -> str:
+def _unknown_key(loc: Loc) -> str:
+    known = ", ".join(_model_at(loc[:-1]).model_fields)
+    return f"unknown key '{loc[-1]}': check the spelling (known: {known})"
+
+
+def _missing(loc: Loc) -> str:
+    where = f"{_label(loc[:-1])} has" if loc[:-1] else "the campaign has"
+    return f"{where} no '{loc[-1]}': add it, see schedules/README.md"
+
+
+def _value(loc: Loc, value: Any) -> str | None:
+    if isinstance(value, dict | list) or value is None:
+        return None
     text = repr(value) if isinstance(value, str) else f"'{value}'"
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 4] + "...'"
+
+
+CAMPAIGN_FILE = FileKind(
+    problems={
+        **COMMON_PROBLEMS,
+        "float_parsing": "is not a number: write it like 0.2",
+        "float_type": "is not a number: write it like 0.2",
+        "string_type": "is not text: write it in quotes",
+        "list_type": "is not a list: write one '- item' per line below it",
+        "model_type": "is not a mapping: write 'key: value' lines below it",
+        "too_short": "is empty: give at least one",
+    },
+    help="schedules/README.md",
+    name=_label,
+    unknown_key=_unknown_key,
+    missing=_missing,
+    show=_value,
+)
+"""A campaign YAML file (see schedules/README.md)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.output import format_option
 from ringtest.export import render
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 
@@ -28,14 +29,7 @@ RING_TEST_COLUMNS = (
 @click.option("--callback", is_flag=True, help="Leave a callback request if no person answers.")
 @click.option("--account", help="The [[sip.accounts]] name to call from (default: the first).")
 @click.option("--department", default="", help="The department the number belongs to.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="table for people; json for tools (every field).",
-)
+@format_option(("table", "json"))
 @click.pass_context
 def call(
     ctx: click.Context,

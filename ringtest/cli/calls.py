@@ -84,7 +84,7 @@ def replay(ctx: click.Context, recording: Path) -> None:
 @instant_option("--until", "Calls that started before this local date/time.")
 @click.option("--line", help="Only this line (number, extension or queue).")
 @click.option("--department", help="Only this department.")
-@format_option
+@format_option()
 @click.pass_context
 def calls(ctx, since, until, line, department, output_format) -> None:
     """Export measured calls, with the field names of the export schema."""
@@ -103,7 +103,7 @@ def calls(ctx, since, until, line, department, output_format) -> None:
 @click.command()
 @click.option("--open", "only", flag_value=CallbackStatus.OPEN, help="Only callbacks still open.")
 @click.option("--overdue", "only", flag_value=CallbackStatus.OVERDUE, help="Only overdue ones.")
-@format_option
+@format_option()
 @click.pass_context
 def callbacks(ctx, only, output_format) -> None:
     """Export callback obligations: who is owed a call back, and when it was returned."""

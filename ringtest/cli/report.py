@@ -39,8 +39,12 @@ def _day(text: str | None, option: str) -> date | None:
 @click.option("--from", "first_day", help="First local day to report, e.g. 2026-11-01.")
 @click.option("--to", "last_day", help="Last local day to report (included).")
 @click.option("--department", help="Only this department.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the files (default: report.output_dir).")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default: report.output_dir).",
+)
 @click.option("--email", is_flag=True, help="Also mail it to report.recipients.")
 @click.pass_context
 def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
@@ -60,21 +64,28 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
     else:
         period = last_week_period(datetime.now(UTC), zone)
     with open_store(settings) as store:
-        data = gather_report(settings, store, period.since, period.until, period.title,
-                             period.when, department)  # fmt: skip
+        data = gather_report(
+            settings, store, period.since, period.until, period.title, period.when, department
+        )
     target = out_dir or default_output_dir(settings) / period.when.replace(" ", "-")
     files = write_report(data, target)
-    click.echo(f"wrote {files.pdf}, {files.csv}, {files.html} and "
-               f"{len(files.charts)} charts in {files.directory}")  # fmt: skip
+    click.echo(
+        f"wrote {files.pdf}, {files.csv}, {files.html} and "
+        f"{len(files.charts)} charts in {files.directory}"
+    )
     if email:
         send_report(settings, data, files)
         click.echo(f"mailed the report to {', '.join(settings.report.recipients)}")
 
 
 @click.command()
-@click.option("--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the public page (index.html).")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the public page (index.html).",
+)
 @click.pass_context
 def publish(ctx, out_dir: Path) -> None:
     """Write the public page: our standards and last month's results, no personal data."""
@@ -86,8 +97,11 @@ def publish(ctx, out_dir: Path) -> None:
 
 @click.command("import-cdr")
 @click.argument("cdr_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--local-times", is_flag=True,
-              help="The file's times are local (cdr_csv usegmtime = no), not UTC.")  # fmt: skip
+@click.option(
+    "--local-times",
+    is_flag=True,
+    help="The file's times are local (cdr_csv usegmtime = no), not UTC.",
+)
 @click.pass_context
 def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
     """Load an Asterisk CDR CSV (cdr_csv's Master.csv) as historical calls."""

@@ -141,9 +141,17 @@ def build_rootfs(lab_dir: Path) -> None:
     steps = (
         ["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror],
         ["chroot", str(rootfs), "apt-get", *_APT_NO_EXPIRY, "update"],
-        ["chroot", str(rootfs), "apt-get", *_APT_NO_EXPIRY, "install", "-y",
-         "--no-install-recommends", *LAB_PACKAGES],
-    )  # fmt: skip
+        [
+            "chroot",
+            str(rootfs),
+            "apt-get",
+            *_APT_NO_EXPIRY,
+            "install",
+            "-y",
+            "--no-install-recommends",
+            *LAB_PACKAGES,
+        ],
+    )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with build_log.open("ab") as output:
         for argv in steps:

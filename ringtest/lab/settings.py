@@ -9,6 +9,7 @@ from typing import Any
 import ringtest
 from ami_listener.lines import LineDirectory
 from ringtest.config import Settings, load_settings
+from ringtest.config.adapters import line_directory_of
 
 LAB_CONFIG = Path(ringtest.__file__).resolve().parent.parent / "examples" / "lab.toml"
 """The lab's ringtest.toml (in the source checkout, beside `docker/asterisk/`)."""
@@ -21,4 +22,4 @@ def lab_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 def lab_lines() -> LineDirectory:
     """The lab council's monitored lines, as `examples/lab.toml` lists them."""
-    return LineDirectory.from_settings(lab_settings().lines)
+    return line_directory_of(lab_settings())

@@ -135,14 +135,35 @@ def stop_staff(lab_dir: Path) -> None:
 def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
     error_file = work_dir / f"{agent.username}.errors.log"
     argv = [
-        "sipp", "-sf", str(work_dir / agent.scenario), "-bg", "-nostdin",
-        "-i", LAB_HOST, "-p", str(agent.sip_port), "-mp", str(agent.rtp_port),
-        "-s", agent.username, "-key", "default_answer_ms", str(DEFAULT_ANSWER_MS),
-        "-key", "transfer_target", f"sip:{TRANSFER_TARGET}@{LAB_HOST}:{SIP_PORT}",
-        "-key", "transfer_after_ms", str(TRANSFER_AFTER_MS),
-        "-recv_timeout", str(RECV_TIMEOUT_MS), "-aa",
-        "-trace_err", "-error_file", str(error_file),
-    ]  # fmt: skip
+        "sipp",
+        "-sf",
+        str(work_dir / agent.scenario),
+        "-bg",
+        "-nostdin",
+        "-i",
+        LAB_HOST,
+        "-p",
+        str(agent.sip_port),
+        "-mp",
+        str(agent.rtp_port),
+        "-s",
+        agent.username,
+        "-key",
+        "default_answer_ms",
+        str(DEFAULT_ANSWER_MS),
+        "-key",
+        "transfer_target",
+        f"sip:{TRANSFER_TARGET}@{LAB_HOST}:{SIP_PORT}",
+        "-key",
+        "transfer_after_ms",
+        str(TRANSFER_AFTER_MS),
+        "-recv_timeout",
+        str(RECV_TIMEOUT_MS),
+        "-aa",
+        "-trace_err",
+        "-error_file",
+        str(error_file),
+    ]
     launched = subprocess.run(
         argv, cwd=work_dir, capture_output=True, text=True, start_new_session=True
     )

@@ -27,9 +27,18 @@ KEY_PATH = "var/lib/asterisk/keys/lab-tls.key"
 VALID_DAYS = 3650
 
 OPENSSL_ARGS = (
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(VALID_DAYS),
-    "-subj", f"/CN={LAB_HOST}", "-addext", f"subjectAltName=IP:{LAB_HOST}",
-)  # fmt: skip
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    str(VALID_DAYS),
+    "-subj",
+    f"/CN={LAB_HOST}",
+    "-addext",
+    f"subjectAltName=IP:{LAB_HOST}",
+)
 """``openssl`` arguments making the certificate (then ``-keyout KEY -out CERT``)."""
 
 

@@ -43,6 +43,7 @@ from ringtest.sip.ring_test_call import NoFreeCallSlot, RingTestCall
 from ringtest.sip.timeline import SipTimeline, measure
 from ringtest.sip.verdict import decide_on_message, greeting_heard
 from ringtest.sip.wire_log import WireLog
+from ringtest.standards import RingRule
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,7 @@ def place_ring_test(
     target_uri: str,
     *,
     max_rings: int | None,
-    seconds_per_ring: float,
-    answer_within_rings: int,
+    ring_rule: RingRule,
     extra_headers: Mapping[str, str] | None = None,
     timeout_seconds: float = 120.0,
     answered_hold_seconds: float = 0.5,
@@ -92,7 +92,7 @@ def place_ring_test(
     """Call `target_uri` from `account_name`, measure the rings, hang up, return the result.
 
     max_rings: hang up after this many unanswered rings (None: wait for timeout_seconds).
-    seconds_per_ring: float, ring cadence in seconds. answer_within_rings: the standard.
+    ring_rule: the ring cadence and the rings standard the call is measured against.
     extra_headers: added to the INVITE (e.g. ``{"X-Lab-Answer": "2000"}``).
     timeout_seconds: float, seconds after which an unfinished call is abandoned.
     answered_hold_seconds: float, seconds to stay on the line after the 200 OK.
@@ -103,6 +103,7 @@ def place_ring_test(
         person answered; needs `evidence_path`.
     """
     headers = _checked_headers(extra_headers or {})
+    ring_limit_seconds = None if max_rings is None else max_rings * ring_rule.seconds_per_ring
     finished: Future[SipTimeline] = Future()
 
     def start() -> WireLog:
@@ -117,7 +118,7 @@ def place_ring_test(
         call.dial(
             with_transport(target_uri, account.settings.transport),
             headers if identity is None else {"P-Preferred-Identity": identity, **headers},
-            ring_limit_seconds=None if max_rings is None else max_rings * seconds_per_ring,
+            ring_limit_seconds=ring_limit_seconds,
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
             record=None if evidence_path is None else (evidence_path, record_seconds),
@@ -141,12 +142,7 @@ def place_ring_test(
             "ring test to %s did not end %g s after hang-up", target_uri, HANGUP_GRACE_SECONDS
         )
         timeline = endpoint.submit(wire.timeline).result()
-    measurement = measure(
-        timeline,
-        seconds_per_ring=seconds_per_ring,
-        answer_within_rings=answer_within_rings,
-        max_rings=max_rings,
-    )
+    measurement = measure(timeline, ring_rule=ring_rule, max_rings=max_rings)
     if greeting is None:
         greeting = greeting_heard(timeline, evidence_path)
     answered_by = AnsweredBy.NONE if greeting is None else greeting.answered_by

@@ -58,11 +58,6 @@ class RingTestPool:
         self._task_ids = itertools.count()
         self._collector: threading.Thread | None = None
 
-    @property
-    def capacity(self) -> int:
-        """Simultaneous calls the pool can hold."""
-        return self.workers * CALLS_PER_PROCESS
-
     def __enter__(self) -> RingTestPool:
         self.start()
         return self

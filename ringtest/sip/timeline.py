@@ -3,8 +3,8 @@
 A `SipTimeline` holds monotonic instants (``time.monotonic()`` seconds, taken on
 the SIP endpoint thread as each message was sent or received) plus one UTC
 anchor, `placed_at`. `measure()` turns a timeline into numbers and an outcome
-with no clock, socket or configuration: cadence and limits come in as plain
-numbers so the standards module can supply them.
+with no clock, socket or configuration: the cadence and the rings standard come
+in as the standards module's `RingRule`, the one definition of rings.
 
 Ringing starts at the first 180 Ringing or 183 Session Progress, or at the first
 early media if that came sooner. It stops at the 200 OK, or at hang-up when no
@@ -13,14 +13,11 @@ one answered.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from ringtest.records import RingTestOutcome
-
-_RING_ROUNDING_TOLERANCE = 1e-6
-"""rings: fraction of a ring ignored when rounding up, so 21.0 s at 3.0 s/ring is 7."""
+from ringtest.standards import RingRule
 
 OUTCOME_BY_SIP_CODE: dict[int, RingTestOutcome] = {
     200: RingTestOutcome.ANSWERED,
@@ -96,9 +93,9 @@ class RingMeasurement:
     ring_seconds: ringing start (see `SipTimeline.ring_started`) to 200 OK, or to the
         end of the call when unanswered.
     tta_seconds: time to answer, INVITE sent to 200 OK.
-    rings: whole rings heard, ring_seconds / seconds_per_ring rounded up; a call we
-        hung up after max_rings counts max_rings (hang-up lands a few ms past the boundary).
-    within_standard: answered within `answer_within_rings` rings.
+    rings: whole rings heard (`RingRule.rings`); a call we hung up after max_rings
+        counts max_rings (hang-up lands a few ms past the boundary).
+    within_standard: answered within the rule's `answer_within_rings` rings.
     """
 
     pdd_seconds: float | None
@@ -112,29 +109,28 @@ class RingMeasurement:
 def measure(
     timeline: SipTimeline,
     *,
-    seconds_per_ring: float,
-    answer_within_rings: int,
+    ring_rule: RingRule,
     max_rings: int | None,
 ) -> RingMeasurement:
-    """Measure one call. seconds_per_ring: float, the cadence of one ring in seconds.
+    """Measure one call. ring_rule: the ring cadence and the rings standard.
 
-    answer_within_rings: the standard. max_rings: the caller hangs up after this many
-    rings (None: no limit); an unanswered call that reached it is a no-answer.
+    max_rings: the caller hangs up after this many rings (None: no limit); an
+    unanswered call that reached it is a no-answer.
     """
-    if seconds_per_ring <= 0:
-        raise ValueError(f"seconds_per_ring must be positive, got {seconds_per_ring}")
     ring_started = timeline.ring_started
     provisional = [t for t in (timeline.first_180, timeline.first_183) if t is not None]
     pdd_seconds = min(provisional) - timeline.invite_sent if provisional else None
     tta_seconds = _interval(timeline.invite_sent, timeline.answered)
     ring_end = timeline.answered if timeline.answered is not None else timeline.ended
     ring_seconds = _interval(ring_started, ring_end)
-    rings = None if ring_seconds is None else _whole_rings(ring_seconds, seconds_per_ring)
+    rings = None if ring_seconds is None else ring_rule.rings(ring_seconds)
     outcome = _outcome(timeline, rings, max_rings)
     if outcome is RingTestOutcome.NO_ANSWER_WITHIN_MAX_RINGS and max_rings is not None:
         rings = min(rings, max_rings)
     within_standard = (
-        outcome is RingTestOutcome.ANSWERED and rings is not None and rings <= answer_within_rings
+        outcome is RingTestOutcome.ANSWERED
+        and ring_seconds is not None
+        and ring_rule.within(ring_seconds)
     )
     return RingMeasurement(
         pdd_seconds=pdd_seconds,
@@ -150,10 +146,6 @@ def _interval(start: float | None, end: float | None) -> float | None:
     if start is None or end is None:
         return None
     return max(0.0, end - start)
-
-
-def _whole_rings(ring_seconds: float, seconds_per_ring: float) -> int:
-    return max(0, math.ceil(ring_seconds / seconds_per_ring - _RING_ROUNDING_TOLERANCE))
 
 
 def _outcome(timeline: SipTimeline, rings: int | None, max_rings: int | None) -> RingTestOutcome:

@@ -46,8 +46,6 @@ SAVE_BATCH_ROWS = 5000
 ITER_CHUNK_ROWS = 1000
 """Rows fetched per round trip by `iter_calls`."""
 
-UNCLOSED_STATUSES = (CallbackStatus.OPEN, CallbackStatus.OVERDUE)
-
 
 class Store:
     """A ringtest database: open it with `Store.open`, close it or use it in `with`."""
@@ -100,10 +98,6 @@ class Store:
         """
         return self._save(CALLS, records)
 
-    def save_call(self, record: CallRecord) -> None:
-        """Upsert one call."""
-        self._save(CALLS, [record])
-
     def calls(
         self,
         since: datetime | None = None,
@@ -151,16 +145,6 @@ class Store:
     def obligations(self, status: CallbackStatus | None = None) -> list[CallbackObligation]:
         """Obligations, optionally of one status, the earliest deadline first."""
         return self._read(OBLIGATIONS, OBLIGATIONS.query(status=status))
-
-    def open_obligations_for(self, pbx: str, caller: str) -> list[CallbackObligation]:
-        """Obligations to `caller` on `pbx` not yet closed (OPEN or OVERDUE), oldest first."""
-        table = OBLIGATIONS.table
-        query = (
-            select(table)
-            .where(*equal(table, pbx=pbx, caller=caller), table.c.status.in_(UNCLOSED_STATUSES))
-            .order_by(table.c.missed_at, table.c.call_id)
-        )
-        return self._read(OBLIGATIONS, query)
 
     # Callback tests: ring tests that asked to be called back.
 

@@ -8,7 +8,6 @@ that into exactly these obligations.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,8 +21,11 @@ from ringtest.records import CallbackStatus, CallOutcome
 from ringtest.store import Store
 from ringtest.store_writer import StoreWriter
 from ringtest.stream import RecordStream
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.lab
+
+NOT_STORED = "the listener did not store it in time"
 
 ABANDONER, VOICEMAIL_CALLER, BUSY_CALLER = "+441382000131", "+441382000132", "+441382000133"
 
@@ -39,27 +41,27 @@ def obligations(lab, tmp_path_factory):
         listener = BackgroundListener(make_listener(settings, store, stream)).start()
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
-                list(pool.map(lambda call: lab_call(**call), [
-                    dict(target="2001", answer="never", give_up_ms=2000, caller=ABANDONER),
-                    dict(target="2004", answer="never", hold_ms=1000, caller=VOICEMAIL_CALLER),
-                    dict(target="2005", caller=BUSY_CALLER),
-                ]))  # fmt: skip
-            wait_until(lambda: len(store.obligations(CallbackStatus.OPEN)) == 3)
+                list(
+                    pool.map(
+                        lambda call: lab_call(**call),
+                        [
+                            dict(target="2001", answer="never", give_up_ms=2000, caller=ABANDONER),
+                            dict(
+                                target="2004", answer="never", hold_ms=1000, caller=VOICEMAIL_CALLER
+                            ),
+                            dict(target="2005", caller=BUSY_CALLER),
+                        ],
+                    )
+                )
+            wait_until(lambda: len(store.obligations(CallbackStatus.OPEN)) == 3, failing=NOT_STORED)
             lab_call(ABANDONER, account=STAFFOUT, answer="1000")
             lab_call(VOICEMAIL_CALLER, account=STAFFOUT, answer="never", give_up_ms=2000)
             lab_call("2001", answer="800", caller=BUSY_CALLER)
-            wait_until(lambda: not store.obligations(CallbackStatus.OPEN))
+            wait_until(lambda: not store.obligations(CallbackStatus.OPEN), failing=NOT_STORED)
         finally:
             listener.stop()
             writer.close()
         return {ob.caller: ob for ob in store.obligations()}, store.calls()
-
-
-def wait_until(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the listener did not store it in time"
-        time.sleep(0.05)
 
 
 def test_every_missed_call_opened_one_obligation(obligations):

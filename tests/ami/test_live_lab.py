@@ -32,6 +32,7 @@ from ringtest.listening import BackgroundListener, make_listener
 from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
+from ringtest.standards import RingRule
 from ringtest.store import Store
 from ringtest.store_writer import StoreWriter
 from ringtest.stream import RecordStream
@@ -144,8 +145,7 @@ def place(scenario: Scenario, endpoint):
         "live-ringtester",
         f"sip:{DIAL.get(scenario.line, scenario.line)}@{LAB_HOST}:{SIP_PORT}",
         max_rings=scenario.caller_max_rings,
-        seconds_per_ring=1.0,
-        answer_within_rings=7,
+        ring_rule=RingRule(seconds_per_ring=1.0, answer_within_rings=7),
         extra_headers=headers,
         timeout_seconds=40,
         answered_hold_seconds=scenario.caller_hold_seconds,

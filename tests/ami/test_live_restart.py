@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from ringtest.records import CallOutcome
 from ringtest.store import Store
 from ringtest.store_writer import StoreWriter
 from ringtest.stream import RecordStream
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -64,13 +64,6 @@ def asterisk(command: str) -> str:
     return done.stdout
 
 
-def wait_until(condition, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module", params=list(RESTARTS))
 def calls_across_restart(request, lab, tmp_path_factory):
     restart, note = RESTARTS[request.param]
@@ -85,9 +78,10 @@ def calls_across_restart(request, lab, tmp_path_factory):
         try:
             ringing = threading.Thread(
                 target=lab_call,
-                kwargs=dict(target="2001", answer="never", give_up_ms=15000, caller=IN_FLIGHT,
-                            timeout_s=30),
-            )  # fmt: skip
+                kwargs=dict(
+                    target="2001", answer="never", give_up_ms=15000, caller=IN_FLIGHT, timeout_s=30
+                ),
+            )
             ringing.start()
             wait_until(lambda: "PJSIP/staff1" in asterisk("core show channels concise"))
             restart()

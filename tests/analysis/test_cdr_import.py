@@ -72,16 +72,19 @@ def test_a_real_lab_master_csv_imports_as_calls_with_outcomes(lab, settings, tmp
     assert result.bad_rows == [] and result.imported == 4
     answered = calls["+441382000171"]
     assert (answered.outcome, answered.answered_by, answered.department) == (
-        CallOutcome.ANSWERED, AnsweredBy.PERSON, "Council Tax",
-    )  # fmt: skip
+        CallOutcome.ANSWERED,
+        AnsweredBy.PERSON,
+        "Council Tax",
+    )
     assert answered.ring_seconds is not None and 1.0 <= answered.ring_seconds <= 3.0
     assert answered.within_standard
     abandoned = calls["+441382000172"]  # a ring group: two CDR rows, one call
     assert (abandoned.outcome, abandoned.department) == (CallOutcome.ABANDONED, "Housing")
     voicemail = calls["+441382000173"]  # 12 s of ringing, then a voicemail row of its own
     assert (voicemail.outcome, voicemail.answered_by) == (
-        CallOutcome.VOICEMAIL, AnsweredBy.VOICEMAIL,
-    )  # fmt: skip
+        CallOutcome.VOICEMAIL,
+        AnsweredBy.VOICEMAIL,
+    )
     assert voicemail.ring_seconds is not None and 11.0 <= voicemail.ring_seconds <= 13.0
     assert calls["+441382000174"].outcome is CallOutcome.BUSY
     assert all(call.pbx == "lab" for call in calls.values())
@@ -118,7 +121,7 @@ def test_broken_rows_are_named_by_line_and_skipped_and_stored_calls_are_kept(
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     live = replace(stored_call(1, "Council Tax", "2001", at, 3.0, True), call_id="1795390000.1")
     with Store.open(settings.store_url()) as store:
-        store.save_call(live)
+        store.save_calls([live])
         result = import_cdr(cdr, settings, store)
         assert store.calls() == [live]
     assert result.bad_rows == [
@@ -167,8 +170,10 @@ def test_ringtest_import_cdr_reports_bad_rows_on_stderr(settings, tmp_path: Path
     cdr.write_text(BROKEN + "\n")
     done = subprocess.run(
         [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "import-cdr", str(cdr)],
-        capture_output=True, text=True, env={"RINGTEST_DB": settings.store_url() or ""},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={"RINGTEST_DB": settings.store_url() or ""},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[1] == (
         f"ringtest: {cdr}: line 3: start 'yesterday' is not a time: "

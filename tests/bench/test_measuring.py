@@ -55,14 +55,22 @@ CDR = (
 def record(answered_at: datetime | None) -> CallRecord:
     at = datetime(2026, 11, 22, 23, 33, 20, tzinfo=UTC)
     return CallRecord(
-        call_id="1795390400.140", pbx="lab", line="2002", department="Housing",
-        caller="+441382000181", dialled="2002", started_at=at, ring_started_at=at,
+        call_id="1795390400.140",
+        pbx="lab",
+        line="2002",
+        department="Housing",
+        caller="+441382000181",
+        dialled="2002",
+        started_at=at,
+        ring_started_at=at,
         answered_at=answered_at,
-        answered_by=AnsweredBy.PERSON if answered_at else AnsweredBy.NONE, ended_at=at,
-        ring_seconds=1.0, rings=1,
+        answered_by=AnsweredBy.PERSON if answered_at else AnsweredBy.NONE,
+        ended_at=at,
+        ring_seconds=1.0,
+        rings=1,
         outcome=CallOutcome.ANSWERED if answered_at else CallOutcome.ABANDONED,
         within_standard=answered_at is not None,
-    )  # fmt: skip
+    )
 
 
 def test_cdr_rows_of_one_caller_after_an_offset_become_one_call_per_uniqueid(tmp_path):

@@ -11,7 +11,6 @@ past its deadline closes as not called back.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,14 +20,15 @@ import pytest
 from ringtest.calendar import WEEKDAYS
 from ringtest.callbacks_run import CallbackCloser, wait_for_callbacks
 from ringtest.config import load_settings
+from ringtest.config.adapters import standards_of
 from ringtest.config.models import CalendarSettings, Line
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.records import AnsweredBy
 from ringtest.ring_tests import RingTestRequest, run_ring_tests
 from ringtest.sip.callback_tests import open_callback_test
-from ringtest.standards import Standards
 from ringtest.store import CallbackMatch, CallbackTestStatus, Store
+from tests.conftest import wait_until
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 STAFF_CALLBACK_NUMBER = "+441382434099"
@@ -50,19 +50,11 @@ def settings():
     return loaded.model_copy(update={"calendar": always_open, "lines": lines})
 
 
-def wait_until(condition, timeout_seconds: float):
-    deadline = time.monotonic() + timeout_seconds
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return value
-
-
 def test_a_callback_test_is_left_on_voicemail_and_closed_by_the_staff_call_back(
     lab, sip_endpoint, settings, tmp_path
 ):
     url = f"sqlite:///{tmp_path / 'ringtest.db'}"
-    standards = Standards.from_settings(settings)
+    standards = standards_of(settings)
     with Store.open(url) as store:
         [result] = run_ring_tests(
             settings,

@@ -14,6 +14,7 @@ from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
+from ringtest.standards import RingRule
 
 pytestmark = pytest.mark.lab
 
@@ -40,8 +41,7 @@ def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
         citizen,
         f"sip:2001@{LAB_HOST}:{SIP_PORT}",
         max_rings=10,
-        seconds_per_ring=3.0,
-        answer_within_rings=7,
+        ring_rule=RingRule(seconds_per_ring=3.0, answer_within_rings=7),
         extra_headers={ANSWER_HEADER: "2000"},
         timeout_seconds=40,
         evidence_path=tmp_path / "staff1.wav",
@@ -65,8 +65,7 @@ def test_lab_ring_times_from_1_to_25_seconds_are_each_within_50_ms(sip_endpoint,
             citizen,
             f"sip:2001@{LAB_HOST}:{SIP_PORT}",
             max_rings=12,
-            seconds_per_ring=3.0,
-            answer_within_rings=7,
+            ring_rule=RingRule(seconds_per_ring=3.0, answer_within_rings=7),
             extra_headers={ANSWER_HEADER: str(int(delay_seconds * 1000))},
             timeout_seconds=45,
         )

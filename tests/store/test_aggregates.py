@@ -23,41 +23,61 @@ SINCE, UNTIL = MONDAY_9AM, MONDAY_9AM + timedelta(hours=3)
 
 def live(n: int, minutes: float, **overrides) -> CallRecord:
     """A live call n that started `minutes` after Monday 09:00 UTC."""
-    fields = {"call_id": f"{n}.1", "is_test_call": False,
-              "started_at": MONDAY_9AM + timedelta(minutes=minutes)}  # fmt: skip
+    fields = {
+        "call_id": f"{n}.1",
+        "is_test_call": False,
+        "started_at": MONDAY_9AM + timedelta(minutes=minutes),
+    }
     return call_record(**(fields | overrides))
 
 
 def calls_by_key(store: Store, **options) -> dict[tuple, dict[str, int]]:
-    rows = [row for chunk in call_sums(store, SINCE, UNTIL, HOUR, 7, 5.0, **options)
-            for row in chunk]  # fmt: skip
+    rows = [
+        row for chunk in call_sums(store, SINCE, UNTIL, HOUR, 7, 5.0, **options) for row in chunk
+    ]
     return {tuple(row[:4]): dict(zip(CALL_SUM_COLUMNS[4:], row[4:], strict=True)) for row in rows}
 
 
 def test_calls_are_summed_per_bucket_line_and_rings_heard_by_a_person(store: Store):
-    abandoned = dict(answered_by=AnsweredBy.NONE, answered_at=None, within_standard=False,
-                     outcome=CallOutcome.ABANDONED)  # fmt: skip
-    store.save_calls([
-        live(1, 0, rings=2),
-        live(2, 59.99, rings=2),
-        live(3, 30, rings=8, within_standard=False),
-        live(4, 60, rings=2),  # the next hour
-        live(5, 10, **abandoned, rings=3, ring_seconds=4.9),  # short, within T rings
-        live(6, 20, **abandoned, rings=9, ring_seconds=26.0),
-        live(7, 25, **abandoned, rings=None, ring_seconds=None),  # unknown: 0 rings, 0 s
-        live(8, 5, rings=2, is_test_call=True),  # a ring test: left out
-        live(9, 180, rings=2),  # at UNTIL: left out
-        live(10, -0.01, rings=2),  # before SINCE: left out
-    ])  # fmt: skip
+    abandoned = dict(
+        answered_by=AnsweredBy.NONE,
+        answered_at=None,
+        within_standard=False,
+        outcome=CallOutcome.ABANDONED,
+    )
+    store.save_calls(
+        [
+            live(1, 0, rings=2),
+            live(2, 59.99, rings=2),
+            live(3, 30, rings=8, within_standard=False),
+            live(4, 60, rings=2),  # the next hour
+            live(5, 10, **abandoned, rings=3, ring_seconds=4.9),  # short, within T rings
+            live(6, 20, **abandoned, rings=9, ring_seconds=26.0),
+            live(7, 25, **abandoned, rings=None, ring_seconds=None),  # unknown: 0 rings, 0 s
+            live(8, 5, rings=2, is_test_call=True),  # a ring test: left out
+            live(9, 180, rings=2),  # at UNTIL: left out
+            live(10, -0.01, rings=2),  # before SINCE: left out
+        ]
+    )
     sums = calls_by_key(store)
-    assert set(sums) == {(0, "reception", "switchboard", 2), (0, "reception", "switchboard", 8),
-                         (0, "reception", "switchboard", None),
-                         (1, "reception", "switchboard", 2)}  # fmt: skip
+    assert set(sums) == {
+        (0, "reception", "switchboard", 2),
+        (0, "reception", "switchboard", 8),
+        (0, "reception", "switchboard", None),
+        (1, "reception", "switchboard", 2),
+    }
     assert sums[(0, "reception", "switchboard", 2)] == {
-        "offered": 2, "answered_by_person": 2, "within_standard": 2, "abandoned": 0,
-        "voicemail": 0, "busy": 0, "failed": 0, "incomplete": 0,
-        "abandoned_within_standard": 0, "short_abandons": 0,
-    }  # fmt: skip
+        "offered": 2,
+        "answered_by_person": 2,
+        "within_standard": 2,
+        "abandoned": 0,
+        "voicemail": 0,
+        "busy": 0,
+        "failed": 0,
+        "incomplete": 0,
+        "abandoned_within_standard": 0,
+        "short_abandons": 0,
+    }
     assert sums[(0, "reception", "switchboard", 8)]["within_standard"] == 0
     missed = sums[(0, "reception", "switchboard", None)]
     assert (missed["offered"], missed["answered_by_person"], missed["abandoned"]) == (3, 0, 3)
@@ -66,18 +86,33 @@ def test_calls_are_summed_per_bucket_line_and_rings_heard_by_a_person(store: Sto
 
 
 def test_voicemail_has_no_person_rings_and_departments_filter(store: Store):
-    store.save_calls([
-        live(1, 0, answered_by=AnsweredBy.VOICEMAIL, outcome=CallOutcome.VOICEMAIL, rings=4,
-             within_standard=False),
-        live(2, 0, department="housing", rings=1),
-    ])  # fmt: skip
+    store.save_calls(
+        [
+            live(
+                1,
+                0,
+                answered_by=AnsweredBy.VOICEMAIL,
+                outcome=CallOutcome.VOICEMAIL,
+                rings=4,
+                within_standard=False,
+            ),
+            live(2, 0, department="housing", rings=1),
+        ]
+    )
     assert calls_by_key(store, department="reception") == {
         (0, "reception", "switchboard", None): {
-            "offered": 1, "answered_by_person": 0, "within_standard": 0, "abandoned": 0,
-            "voicemail": 1, "busy": 0, "failed": 0, "incomplete": 0,
-            "abandoned_within_standard": 0, "short_abandons": 0,
+            "offered": 1,
+            "answered_by_person": 0,
+            "within_standard": 0,
+            "abandoned": 0,
+            "voicemail": 1,
+            "busy": 0,
+            "failed": 0,
+            "incomplete": 0,
+            "abandoned_within_standard": 0,
+            "short_abandons": 0,
         }
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 1000])
@@ -88,14 +123,23 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
     for owed in (
         obligation(call_id="1.1", missed_at=MONDAY_9AM + timedelta(minutes=65)),  # call: hour 0
         obligation(call_id="2.1", closed_at=MONDAY_9AM + timedelta(hours=5)),  # late: hour 1
-        obligation(call_id="gone.1", missed_at=MONDAY_9AM + timedelta(minutes=90),
-                   working_seconds=7.25),  # no call stored: its miss, hour 1
-        obligation(call_id="3.1", status=CallbackStatus.OPEN, closed_at=None,
-                   working_seconds=None, missed_at=MONDAY_9AM + timedelta(minutes=91)),
-        obligation(call_id="4.1", status=CallbackStatus.CALLER_GOT_THROUGH,
-                   missed_at=MONDAY_9AM + timedelta(minutes=92)),  # latency not counted
+        obligation(
+            call_id="gone.1", missed_at=MONDAY_9AM + timedelta(minutes=90), working_seconds=7.25
+        ),  # no call stored: its miss, hour 1
+        obligation(
+            call_id="3.1",
+            status=CallbackStatus.OPEN,
+            closed_at=None,
+            working_seconds=None,
+            missed_at=MONDAY_9AM + timedelta(minutes=91),
+        ),
+        obligation(
+            call_id="4.1",
+            status=CallbackStatus.CALLER_GOT_THROUGH,
+            missed_at=MONDAY_9AM + timedelta(minutes=92),
+        ),  # latency not counted
         obligation(call_id="5.1", missed_at=MONDAY_9AM - timedelta(minutes=1)),  # before SINCE
-    ):  # fmt: skip
+    ):
         store.save_obligation(owed)
     chunks = list(obligation_sums(store, SINCE, UNTIL, HOUR, chunk_rows=chunk_rows))
     rows = sorted((row for chunk in chunks for row in chunk), key=repr)
@@ -147,6 +191,6 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 working_seconds=None,
                 obligations=1,
             ),
-        ],  # fmt: skip
+        ],
         key=lambda row: repr(tuple(row.values())),
     )

@@ -19,7 +19,7 @@ def test_call_with_every_field_comes_back_equal_with_utc_instants_and_enums(stor
         answered_at=(MONDAY_9AM + timedelta(seconds=14.25)).astimezone(PARIS_WINTER),
     )
 
-    store.save_call(given)
+    store.save_calls([given])
 
     [stored] = store.calls()
     assert stored == given
@@ -48,16 +48,16 @@ def test_unanswered_call_keeps_its_empty_fields_empty(store: Store):
         gap_note=None,
     )
 
-    store.save_call(given)
+    store.save_calls([given])
 
     assert store.calls() == [given]
 
 
 def test_replayed_call_replaces_its_row_instead_of_duplicating(store: Store):
-    store.save_call(call_record(outcome=CallOutcome.INCOMPLETE, gap_note="listener restarted"))
+    store.save_calls([call_record(outcome=CallOutcome.INCOMPLETE, gap_note="listener restarted")])
     replayed = call_record(outcome=CallOutcome.ANSWERED, gap_note=None)
 
-    store.save_call(replayed)
+    store.save_calls([replayed])
 
     assert store.calls() == [replayed]
 
@@ -162,7 +162,7 @@ def test_iter_calls_streams_the_same_calls_in_the_same_order(store: Store):
 
 def test_naive_datetime_is_refused_and_the_whole_batch_with_it(store: Store):
     stored_before = call_record(call_id="before")
-    store.save_call(stored_before)
+    store.save_calls([stored_before])
     naive = call_record(call_id="naive", started_at=MONDAY_9AM.replace(tzinfo=None))
 
     with pytest.raises(ValueError) as raised:

@@ -41,7 +41,7 @@ def test_each_record_table_has_exactly_one_column_per_record_field(table, record
 
 def test_reopening_a_store_keeps_its_rows(store_url: str):
     with Store.open(store_url) as first:
-        first.save_call(call_record())
+        first.save_calls([call_record()])
 
     with Store.open(store_url) as reopened:
         assert reopened.calls() == [call_record()]
@@ -152,7 +152,7 @@ def test_postgresql_url_without_a_driver_uses_psycopg(postgres_schema_url: str):
     plain = make_url(postgres_schema_url).set(drivername="postgresql")
 
     with Store.open(plain.render_as_string(hide_password=False)) as store:
-        store.save_call(call_record())
+        store.save_calls([call_record()])
 
         assert store.url_for_display.startswith("postgresql+psycopg://ringtest:***@")
         assert store.calls() == [call_record()]
@@ -237,7 +237,7 @@ def test_open_without_a_url_uses_ringtest_db(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("RINGTEST_DB", f"sqlite:///{tmp_path / 'from-env.db'}")
 
     with Store.open() as store:
-        store.save_call(call_record())
+        store.save_calls([call_record()])
 
     assert store.url_for_display == f"sqlite:///{tmp_path / 'from-env.db'}"
     assert (tmp_path / "from-env.db").is_file()
@@ -250,7 +250,7 @@ def test_open_without_url_or_ringtest_db_creates_the_user_data_directory(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
 
     with Store.open() as store:
-        store.save_call(call_record())
+        store.save_calls([call_record()])
 
     expected = tmp_path / "data-home" / "ringtest" / "ringtest.db"
     assert store.url_for_display == f"sqlite:///{expected}"

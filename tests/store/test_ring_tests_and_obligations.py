@@ -135,28 +135,3 @@ def test_obligations_filter_by_status_earliest_deadline_first(store: Store):
     assert [ob.call_id for ob in store.obligations(CallbackStatus.OVERDUE)] == ["overdue"]
     assert store.obligations(CallbackStatus.NOT_CALLED_BACK) == []
     assert [ob.call_id for ob in store.obligations()] == ["overdue", "early_open", "late_open"]
-
-
-def test_open_obligations_for_a_caller_are_the_unclosed_ones_on_that_pbx(store: Store):
-    caller = "+441632960001"
-    obligations = [
-        ("open", "town-hall", caller, CallbackStatus.OPEN, 0),
-        ("overdue", "town-hall", caller, CallbackStatus.OVERDUE, -1),
-        ("called_back", "town-hall", caller, CallbackStatus.CALLED_BACK, -2),
-        ("other_pbx", "library", caller, CallbackStatus.OPEN, 0),
-        ("other_caller", "town-hall", "+441632960999", CallbackStatus.OPEN, 0),
-    ]
-    for call_id, pbx, who, status, missed_hours in obligations:
-        store.save_obligation(
-            obligation(
-                call_id=call_id,
-                pbx=pbx,
-                caller=who,
-                status=status,
-                missed_at=MONDAY_9AM + timedelta(hours=missed_hours),
-            )
-        )
-
-    owed = store.open_obligations_for("town-hall", caller)
-
-    assert [ob.call_id for ob in owed] == ["overdue", "open"]

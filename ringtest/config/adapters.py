@@ -1,0 +1,75 @@
+"""The settings turned into the plain objects the pure stages take.
+
+The core (`ringtest.standards`, `ami_listener.lines`, `analysis.compliance`'s rules)
+never reads the settings model: each is built here, from `Settings`, by the code
+that wires a service together. Importing this module imports no pandas;
+`metric_rules_of` loads the analysis package when it is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ami_listener.lines import LineDirectory, MonitoredLine
+from ringtest.calendar import WorkingCalendar
+from ringtest.config.models import Line, Settings
+from ringtest.standards import RING_CADENCE_SECONDS, RingRule, Standards
+
+if TYPE_CHECKING:
+    from analysis.compliance import MetricRules
+
+
+def ring_rule_of(settings: Settings) -> RingRule:
+    """The configured ring cadence (`seconds_per_ring`, else the country's) and rings standard."""
+    standards = settings.standards
+    seconds_per_ring = standards.seconds_per_ring
+    return RingRule(
+        seconds_per_ring=(
+            seconds_per_ring
+            if seconds_per_ring is not None
+            else RING_CADENCE_SECONDS[standards.ring_cadence]
+        ),
+        answer_within_rings=standards.answer_within_rings,
+    )
+
+
+def standards_of(settings: Settings) -> Standards:
+    """The standards and working calendar configured in `settings`."""
+    standards = settings.standards
+    calendar = settings.calendar
+    return Standards(
+        ring_rule=ring_rule_of(settings),
+        callback_within_working_days=standards.callback_within_working_days,
+        callback_rule=standards.callback_rule,
+        calendar=WorkingCalendar(
+            timezone=calendar.timezone,
+            opening_hours=calendar.opening_hours(),
+            country=calendar.country,
+            subdivision=calendar.subdivision,
+            extra_closed_dates=calendar.extra_closed_dates,
+        ),
+        test_caller_ids=standards.test_caller_ids,
+        default_region=settings.phone.default_region,
+    )
+
+
+def monitored_line_of(line: Line) -> MonitoredLine:
+    """One `[[lines]]` entry as the line lookup's plain record."""
+    return MonitoredLine(line.target, line.department, line.name, is_queue=line.queue is not None)
+
+
+def line_directory_of(settings: Settings) -> LineDirectory:
+    """The configured `[[lines]]`, to look calls up by dialled number, extension or queue."""
+    return LineDirectory(monitored_line_of(line) for line in settings.lines)
+
+
+def metric_rules_of(settings: Settings) -> MetricRules:
+    """What the report's metrics measure against: the rings standard, the short-abandon
+    threshold and the calendar's time zone."""
+    from analysis.compliance import MetricRules  # pandas: only the report needs it
+
+    return MetricRules(
+        answer_within_rings=settings.standards.answer_within_rings,
+        short_abandon_seconds=settings.report.short_abandon_seconds,
+        timezone=settings.calendar.timezone,
+    )
