@@ -313,7 +313,7 @@ class CallTracker:
         """`by` picked up a call at `at`: a `CallAnswered` when the line is monitored."""
         if call.line is None:
             return []
-        return [call.answer(self.pbx, call.line, by, at, self.standards.rings)]
+        return [call.answer(self.pbx, call.line, by, at, self.standards.ring_rule.rings)]
 
     def _on_hangup(self, message: AmiMessage, at: datetime) -> Outputs:
         """A channel hung up. It counts in the call it joined, whatever Linkedid Asterisk
