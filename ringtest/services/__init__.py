@@ -1,0 +1,2 @@
+"""Services: long-running wiring that hosts sources and sinks in one process.
+"""
