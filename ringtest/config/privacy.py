@@ -48,4 +48,5 @@ class PrivacySettings(Section):
 
     def recording_patterns(self) -> list[str]:
         """`recording_globs` as absolute patterns (relative ones under the data directory)."""
-        return [str(data_directory() / Path(pattern).expanduser()) for pattern in self.recording_globs]
+        directory = data_directory()
+        return [str(directory / Path(pattern).expanduser()) for pattern in self.recording_globs]
