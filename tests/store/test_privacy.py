@@ -7,7 +7,7 @@ import json
 import os
 import stat
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -216,9 +216,7 @@ def test_forget_overwrites_the_number_in_recordings_in_any_format_across_blocks(
     (recordings / "a.ami").write_bytes(text)
     (recordings / "b.ami").write_bytes(b"CallerIDNum: 01632960002\r\n\r\n")
     subject = Subject.of(settings, NUMBER)
-    assert subject_access(settings, store, subject)["ami_recordings"] == [
-        str(recordings / "a.ami")
-    ]
+    assert subject_access(settings, store, subject)["ami_recordings"] == [str(recordings / "a.ami")]
     erasure = forget(settings, store, subject)
     assert erasure.recordings_redacted == [recordings / "a.ami"]
     assert (recordings / "a.ami").read_bytes() == (
