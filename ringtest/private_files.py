@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import platformdirs
 
@@ -49,7 +50,7 @@ def create_private_file(path: Path) -> None:
         return
 
 
-def open_private_for_append(path: Path):
+def open_private_for_append(path: Path) -> BinaryIO:
     """`path` opened for appending bytes; created with mode 0600 when new."""
     return open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE), "ab")
 
