@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ringtest.errors import RingtestError
+from ringtest.private_files import open_private_for_append
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,13 @@ class RecordingCorrupt(RecordingError):
 
 
 class Recorder:
-    """Appends socket chunks with their receive times to a recording file."""
+    """Appends socket chunks with their receive times to a recording file (0600 when new:
+    it holds caller numbers)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._file: BinaryIO = path.open("ab")
+            self._file: BinaryIO = open_private_for_append(path)
         except OSError as error:
             raise RecordingError(
                 f"cannot write the AMI recording {path} ({error.strerror}): "

@@ -24,6 +24,7 @@ from ringtest.config import Settings
 from ringtest.errors import ReportError
 from ringtest.mail import build_message, send_mail
 from ringtest.observations import Source
+from ringtest.private_files import make_private, make_private_directory
 from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
@@ -101,11 +102,12 @@ def default_output_dir(settings: Settings) -> Path:
 
 
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
-    """Write the charts (PNG), PDF, CSVs and HTML summary of `data` into `out_dir`."""
+    """Write the charts (PNG), PDF, CSVs and HTML summary of `data` into `out_dir`, each
+    file 0600 like every file ringtest writes about calls (a new `out_dir` 0700)."""
     from analysis.pdf import write_pdf  # matplotlib: imported only by what draws
 
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_private_directory(out_dir)
         pngs = _write_charts(data, out_dir)
         files = ReportFiles(
             directory=out_dir,
@@ -119,6 +121,7 @@ def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
         data.weekly.to_csv(files.weekly_csv, index=False)
         images = {CHART_ALT_TEXT[name]: name for name in pngs}
         files.html.write_text(summary_html(data, images), encoding="utf-8")
+        make_private(files.pdf, files.csv, files.weekly_csv, files.html, *pngs.values())
     except OSError as error:
         raise ReportError(
             f"cannot write the report to '{out_dir}' ({error.strerror or error}): "

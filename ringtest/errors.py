@@ -60,3 +60,8 @@ class CampaignError(RingtestError):
 
 class ReportError(RingtestError):
     """A report, public page or CDR import could not be read, written or sent."""
+
+
+class PrivacyError(RingtestError):
+    """A subject-rights request could not be carried out (a file could not be read or
+    redacted)."""

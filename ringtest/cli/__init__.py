@@ -3,6 +3,7 @@
 Every subcommand calls the same functions the tests call. Domain errors
 (`RingtestError`) are turned into one line on stderr here, in one place:
 ``ringtest: <what went wrong and the fix>``, with the error's exit code.
+Every command runs with umask 077: what it writes holds caller numbers.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
 from ringtest.cli.lab import lab
+from ringtest.cli.privacy import forget_command, privacy, subject_access_command
 from ringtest.cli.report import import_cdr_command, publish, report
 from ringtest.cli.run import run
 from ringtest.errors import RingtestError
+from ringtest.private_files import restrict_umask
 
 log = logging.getLogger("ringtest")
 
@@ -45,7 +48,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI and turn domain errors into one line."""
+    """Console entry point: run the CLI (files it creates private) and turn domain errors
+    into one line."""
+    restrict_umask()
     try:
         cli.main(standalone_mode=False, prog_name="ringtest")
     except RingtestError as error:
@@ -77,5 +82,8 @@ for command in (
     publish,
     import_cdr_command,
     run,
+    privacy,
+    forget_command,
+    subject_access_command,
 ):
     cli.add_command(command)

@@ -39,6 +39,7 @@ from ringtest.config.fields import (
     problem,
     read_secret_file,
 )
+from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import ReportSettings
 from ringtest.errors import ConfigError
 from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule
@@ -344,6 +345,7 @@ class Settings(Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def ami_secret(self) -> str:
         """The AMI secret; `ConfigError` naming where to put it when it is not set."""

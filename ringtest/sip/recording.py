@@ -4,7 +4,8 @@ A `GreetingRecorder` belongs to one call and lives on the endpoint thread. Once
 the call is confirmed with active audio it connects the call's received audio
 to a pjsua2 `AudioMediaRecorder` (a WAV at the conference bridge's clock rate,
 16-bit mono); `stop()` disconnects and closes the file. The call is held for
-`seconds`, so the WAV holds about that much audio.
+`seconds`, so the WAV holds about that much audio. The WAV is made 0600 and a
+new directory for it 0700: a greeting may name the person who answered.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 import pjsua2 as pj
+
+from ringtest.private_files import make_private, make_private_directory
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +42,11 @@ class GreetingRecorder:
         index = active_audio_index(info)
         if index is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(self.path.parent)
         recorder = pj.AudioMediaRecorder()
         try:
             recorder.createRecorder(str(self.path))
+            make_private(self.path)
             source = call.getAudioMedia(index)
             source.startTransmit(recorder)
         except pj.Error as error:

@@ -1,7 +1,9 @@
 """Opening a database: which URL, which engine settings per backend, and what errors mean.
 
 The URL comes from the caller, else the `RINGTEST_DB` environment variable, else
-an SQLite file in the user's data directory. Two backends are supported and they
+an SQLite file in the user's data directory. The data directory is made 0700 and
+a new SQLite file is created 0600 (`ringtest.private_files`): they hold caller
+numbers. Two backends are supported and they
 differ only in the small table `BACKENDS`: SQLite gets WAL mode, a busy timeout
 and foreign keys on every connection; PostgreSQL gets a connect timeout and a
 liveness check before a pooled connection is reused.
@@ -17,18 +19,18 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, StatementError
 
 from ringtest.errors import SchemaVersionMismatch, StoreError
+from ringtest.private_files import create_private_file, data_directory, make_private_directory
 from ringtest.store import schema
 
 logger = logging.getLogger(__name__)
@@ -193,7 +195,7 @@ def resolve_url(url: str | None) -> URL:
 
 
 def _default_sqlite_url() -> str:
-    return f"sqlite:///{Path(platformdirs.user_data_dir('ringtest')) / 'ringtest.db'}"
+    return f"sqlite:///{data_directory() / 'ringtest.db'}"
 
 
 def display(url: URL) -> str:
@@ -202,10 +204,11 @@ def display(url: URL) -> str:
 
 
 def create_store_engine(url: URL) -> Engine:
-    """An engine for `url` with its backend's settings; SQLite's directory is created."""
+    """An engine for `url` with its backend's settings; SQLite's directory and a new
+    file are created private."""
     backend = BACKENDS[url.get_backend_name()]
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        _make_parent_directory(url)
+        _make_private_file(url)
     try:
         engine = create_engine(url, **backend.engine_options)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
@@ -215,15 +218,21 @@ def create_store_engine(url: URL) -> Engine:
     return engine
 
 
-def _make_parent_directory(url: URL) -> None:
-    directory = Path(url.database or "").parent
+def _make_private_file(url: URL) -> None:
+    """Create the SQLite file's directory (0700 when new) and the file itself (0600) if
+    missing: SQLite would create it with the process's umask, and its WAL and shared-memory
+    files copy the database file's mode."""
+    path = Path(url.database or "")
+    directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_directory(directory)
     except OSError as error:
         raise StoreError(
             f"opening database {display(url)} failed: cannot create directory {directory} "
             f"({error.strerror}): make it writable or set {URL_ENV_VAR} to a writable path"
         ) from None
+    with suppress(OSError):  # SQLite then names what stops it opening the file (FAILURES)
+        create_private_file(path)
 
 
 @contextmanager

@@ -173,6 +173,9 @@ def test_a_person_voicemail_and_an_ivr_are_told_apart_by_what_they_say(
         tmp_path / f"{r.test_id}.wav" for r in (person, voicemail, ivr)
     }
     assert all(Path(r.evidence_path).stat().st_size > 100_000 for r in (person, voicemail, ivr))
+    assert {Path(r.evidence_path).stat().st_mode & 0o777 for r in (person, voicemail, ivr)} == {
+        0o600
+    }, "evidence WAVs are private whatever the umask"
 
 
 def test_wrong_password_is_one_line_and_places_nothing(lab, tmp_path, store):

@@ -1,0 +1,1 @@
+"""Services: long-running wiring that hosts sources and sinks in one process."""
