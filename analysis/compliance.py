@@ -49,6 +49,7 @@ import pandas as pd
 from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
 from ringtest.records import CallOutcome
+from ringtest.standards import MetricRules
 
 __all__ = [
     "compliance_rows",
@@ -100,25 +101,6 @@ METRICS = (
     "median_callback_working_hours",
     "p90_callback_working_hours",
 )
-
-
-@dataclass(frozen=True)
-class MetricRules:
-    """What the metrics measure against.
-
-    answer_within_rings: int, the rings standard T.
-    short_abandon_seconds: float, ringing after which a caller's hang-up counts
-        against the inclusive rate.
-    timezone: IANA zone whose local days, weeks and months calls belong to.
-    """
-
-    answer_within_rings: int = 7
-    short_abandon_seconds: float = 5.0
-    timezone: str = "Europe/London"
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.callbacks import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
-from analysis.compliance import COUNTED, TALLY_KEYS, MetricRules, Tally
+from analysis.compliance import COUNTED, TALLY_KEYS, Tally
 from analysis.periods import local_days
 from ringtest.observations import Source
 from ringtest.records import CallbackStatus
+from ringtest.standards import MetricRules
 from ringtest.store import Store, aggregates
 from ringtest.store.aggregates import Buckets
 

@@ -17,6 +17,10 @@ microseconds so that 21.0 s of GB ringing is exactly 7 rings, not
 Callbacks. A missed call must be returned within `callback_within_working_days`
 working days, by one of two `CallbackRule`s (see there). Working time comes
 from the service's `WorkingCalendar`.
+
+Metrics. `MetricRules` carries what the compliance figures measure against:
+the rings standard, the short-abandon threshold and the zone whose local days
+calls belong to.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 
@@ -182,3 +187,22 @@ class Standards:
             return normalise_number(caller, self.default_region) in self.test_caller_ids
         except ValueError:
             return False
+
+
+@dataclass(frozen=True)
+class MetricRules:
+    """What the metrics measure against.
+
+    answer_within_rings: int, the rings standard T.
+    short_abandon_seconds: float, ringing after which a caller's hang-up counts
+        against the inclusive rate.
+    timezone: IANA zone whose local days, weeks and months calls belong to.
+    """
+
+    answer_within_rings: int = 7
+    short_abandon_seconds: float = 5.0
+    timezone: str = "Europe/London"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,22 +1,16 @@
 """The settings turned into the plain objects the pure stages take.
 
-The core (`ringtest.standards`, `ami_listener.lines`, `analysis.compliance`'s rules)
-never reads the settings model: each is built here, from `Settings`, by the code
-that wires a service together. Importing this module imports no pandas;
-`metric_rules_of` loads the analysis package when it is called.
+The core (`ringtest.standards` with its `MetricRules`) and the pure stages
+(`ami_listener.lines`) never read the settings model: each is built here, from
+`Settings`, by the code that wires a service together.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ami_listener.lines import LineDirectory, MonitoredLine
 from ringtest.calendar import WorkingCalendar
 from ringtest.config.models import Line, Settings
-from ringtest.standards import RING_CADENCE_SECONDS, RingRule, Standards
-
-if TYPE_CHECKING:
-    from analysis.compliance import MetricRules
+from ringtest.standards import RING_CADENCE_SECONDS, MetricRules, RingRule, Standards
 
 
 def ring_rule_of(settings: Settings) -> RingRule:
@@ -66,8 +60,6 @@ def line_directory_of(settings: Settings) -> LineDirectory:
 def metric_rules_of(settings: Settings) -> MetricRules:
     """What the report's metrics measure against: the rings standard, the short-abandon
     threshold and the calendar's time zone."""
-    from analysis.compliance import MetricRules  # pandas: only the report needs it
-
     return MetricRules(
         answer_within_rings=settings.standards.answer_within_rings,
         short_abandon_seconds=settings.report.short_abandon_seconds,

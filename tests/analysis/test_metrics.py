@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.compliance import MetricRules, Tally, _quantile, compliance_rows
+from analysis.compliance import Tally, _quantile, compliance_rows
 from analysis.periods import Period, iso_week_bounds
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.observations import Source
@@ -29,6 +29,7 @@ from ringtest.records import (
     RingTestOutcome,
     RingTestResult,
 )
+from ringtest.standards import MetricRules
 from ringtest.store import Store
 from tests.analysis.oracle import (
     live_observations,
