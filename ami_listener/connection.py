@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ami_listener.frames import FrameBuffer
 from ami_listener.message import AmiMessage, encode_action, parse_frame
-from ringtest.errors import AmiAuthFailed, PbxUnreachable
+from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
 
 log = logging.getLogger(__name__)
 

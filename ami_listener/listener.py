@@ -14,8 +14,8 @@
   (their start was not seen), upserted so that no call is counted twice.
 * What the pipeline makes of each event (calls ringing, answered, ended;
   callback obligations) goes to a `Sink`, usually a `StreamSink` publishing on
-  the record stream (`ringtest.stream`). The store subscribes there through a
-  bounded queue (`ringtest.store_writer`): when it falls behind, the reader
+  the record stream (`ringtest.core.stream`). The store subscribes there through a
+  bounded queue (`ringtest.store.writer`): when it falls behind, the reader
   waits (TCP backpressure towards Asterisk) rather than dropping records.
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
@@ -37,7 +37,7 @@ from ami_listener.message import AmiMessage
 from ami_listener.pipeline import CallPipeline, Sink
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
-from ringtest.errors import AmiAuthFailed, PbxUnreachable
+from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ami_listener.lines import MonitoredLine
-from ringtest.records import AnsweredBy, CallOutcome
-from ringtest.stream import CallAnswered, CallRinging
+from ringtest.core.records import AnsweredBy, CallOutcome
+from ringtest.core.stream import CallAnswered, CallRinging
 
 OUTCOME_BY_ANSWER = {
     AnsweredBy.PERSON: CallOutcome.ANSWERED,

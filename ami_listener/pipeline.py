@@ -2,7 +2,7 @@
 
 `CallPipeline` strings the pure stages together (frame buffer, parser, call
 tracker, callback ledger) and returns what each step produced as a `Batch`: the
-`ringtest.stream` changes in the order they happened (calls ringing, answered
+`ringtest.core.stream` changes in the order they happened (calls ringing, answered
 and ended, callback obligations opened or closed) and, apart, the calls the PBX
 dialled out, which only the ledger reads. Whoever feeds it hands the batch to a
 `Sink`; `StreamSink` publishes it on a `RecordStream` for every subscriber (the
@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.frames import FrameBuffer
 from ami_listener.message import AmiMessage, parse_frame
+from ami_listener.obligations import CallbackLedger
 from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker, TrackerOutput
-from ringtest.records import CallbackObligation, CallRecord, DialledCall
-from ringtest.stream import CallEnded, Change, ObligationChanged, RecordStream
+from ringtest.core.records import CallbackObligation, CallRecord, DialledCall
+from ringtest.core.stream import CallEnded, Change, ObligationChanged, RecordStream
 
 
 @dataclass

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from ringtest.errors import RingtestError
-from ringtest.private_files import open_private_for_append
+from ringtest.core.errors import RingtestError
+from ringtest.core.private_files import open_private_for_append
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ CLOCK_SAMPLE_INTERVAL = timedelta(seconds=1)
 
 
 class CountsWriteErrors(Protocol):
-    """A sink that counts its failed writes (e.g. `ringtest.store_writer.StoreWriter`)."""
+    """A sink that counts its failed writes (e.g. `ringtest.store.writer.StoreWriter`)."""
 
     write_errors: int
 

@@ -42,7 +42,7 @@ a `CallRecord` for a call to a monitored line, a `DialledCall` for any other
 call (staff calling a citizen back, say), which the callback ledger reads.
 
 While a call to a monitored line is in progress its state changes come out as
-they happen, for live views (`ringtest.stream`):
+they happen, for live views (`ringtest.core.stream`):
 
 * `CallRinging` when the ringing that counts starts: the first ringing, or the
   first after an IVR (it restarts the clock, so a call can ring twice);
@@ -65,9 +65,9 @@ from datetime import datetime
 from ami_listener.lines import LineDirectory
 from ami_listener.message import AmiMessage
 from ami_listener.open_call import OpenCall, duration_of
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
-from ringtest.standards import Standards, normalise_number
-from ringtest.stream import CallAnswered, CallRinging
+from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
+from ringtest.core.standards import Standards, normalise_number
+from ringtest.core.stream import CallAnswered, CallRinging
 
 IVR_APPLICATIONS = frozenset({"Background", "BackGround", "Read", "WaitExten", "Playback"})
 """Dialplan applications that mean a PBX-answered caller is listening to an IVR (the CDR

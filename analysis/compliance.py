@@ -1,7 +1,7 @@
 """Compliance with the answering and callback standards: the one function every figure comes from.
 
 `compliance_rows` turns day-level sums of observations (live calls and ring
-tests, `ringtest.observations`) and of callback obligations into one row per
+tests, `ringtest.core.observations`) and of callback obligations into one row per
 source, period and group (department, line). The weekly report's tables,
 charts, PDF, HTML and CSV, the public page and the demo's headline all consume
 its rows, so they cannot disagree.
@@ -46,10 +46,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from analysis.callbacks import CALLBACK_COUNTS, CallbackTally, callback_rows
+from analysis.obligations import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
-from ringtest.records import CallOutcome
-from ringtest.standards import MetricRules
+from ringtest.core.records import CallOutcome
+from ringtest.core.standards import MetricRules
 
 __all__ = [
     "compliance_rows",

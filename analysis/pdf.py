@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from analysis import charts
 from analysis.report_data import ReportData, headline, standards_text
-from ringtest.observations import Source
+from ringtest.core.observations import Source
 
 A4_LANDSCAPE_INCHES = (11.69, 8.27)
 SOURCE_COLUMNS = {

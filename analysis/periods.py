@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ringtest.errors import ReportError
+from ringtest.core.errors import ReportError
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

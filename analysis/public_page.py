@@ -20,8 +20,8 @@ from analysis.periods import previous_month
 from analysis.report_data import gather_report
 from analysis.summary_html import STYLE, table_html
 from ringtest.config import Settings
-from ringtest.errors import ReportError
-from ringtest.observations import Source
+from ringtest.core.errors import ReportError
+from ringtest.core.observations import Source
 from ringtest.store import Store
 
 PAGE_NAME = "index.html"

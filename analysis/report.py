@@ -21,10 +21,10 @@ from analysis.periods import iso_week_bounds, local_midnight, previous_week
 from analysis.report_data import ReportData, gather_report
 from analysis.summary_html import summary_html, summary_text
 from ringtest.config import Settings
-from ringtest.errors import ReportError
-from ringtest.mail import build_message, send_mail
-from ringtest.observations import Source
-from ringtest.private_files import make_private, make_private_directory
+from ringtest.core.errors import ReportError
+from ringtest.core.observations import Source
+from ringtest.core.private_files import make_private, make_private_directory
+from ringtest.outputs.mail import build_message, send_mail
 from ringtest.store import Store
 
 logger = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ import pandas as pd
 from analysis.compliance import Tally, compliance_rows
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
-from ringtest.calendar import parse_opening_hours
 from ringtest.config import Settings
 from ringtest.config.adapters import metric_rules_of
-from ringtest.observations import Source
+from ringtest.core.calendar import parse_opening_hours
+from ringtest.core.observations import Source
 from ringtest.store import Store
 
 TREND_WEEKS = 12

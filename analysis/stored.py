@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.callbacks import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
 from analysis.compliance import COUNTED, TALLY_KEYS, Tally
+from analysis.obligations import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
 from analysis.periods import local_days
-from ringtest.observations import Source
-from ringtest.records import CallbackStatus
-from ringtest.standards import MetricRules
+from ringtest.core.observations import Source
+from ringtest.core.records import CallbackStatus
+from ringtest.core.standards import MetricRules
 from ringtest.store import Store, aggregates
 from ringtest.store.aggregates import Buckets
 

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from ami_listener.callbacks import CallbackLedger
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline
 from ami_listener.tracker import CallTracker
 from bench.results import machine_line, quick_mode, table, write_section

@@ -44,11 +44,11 @@ from bench.replay_server import LISTENER_USER, serving
 from bench.results import machine_line, median, quick_mode, table, write_section
 from bench.streams import BANNER, calls_for_events, load_shapes, plan_calls, stream_bytes
 from ringtest.config import load_settings
+from ringtest.core.stream import RecordStream
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import make_listener
+from ringtest.sources.live_calls import make_listener
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 EVENTS, REPETITIONS = 200_000, 5
 QUICK_EVENTS, QUICK_REPETITIONS = 40_000, 3

@@ -35,15 +35,15 @@ from string import Template
 
 from bench.results import machine_line, quick_mode, table, write_section
 from ringtest.config import load_settings
+from ringtest.core.records import AnsweredBy, CallRecord
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, make_listener
-from ringtest.records import AnsweredBy, CallRecord
+from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 CDR_CSV = "var/log/asterisk/cdr-csv/Master.csv"
 RATES_PER_SECOND, SECONDS_PER_RATE = (5, 10, 20, 40), 20

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.results import machine_line, quick_mode, table, write_section
+from ringtest.core.standards import RingRule
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.tls import SIP_TLS_PORT
@@ -30,7 +31,6 @@ from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.sip.endpoint import SipEndpoint
 from ringtest.sip.pool import RingTestPool
-from ringtest.standards import RingRule
 
 SECTION = "sip-accuracy"
 SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "sip" / "scenarios"

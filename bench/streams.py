@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.frames import FRAME_END, FrameBuffer
 from ami_listener.message import parse_frame
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import CallPipeline
 from ami_listener.tracker import CallTracker
+from ringtest.core.records import AnsweredBy, CallOutcome
+from ringtest.core.standards import Standards
 from ringtest.lab.settings import lab_lines
-from ringtest.records import AnsweredBy, CallOutcome
-from ringtest.standards import Standards
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ami"
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"

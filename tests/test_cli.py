@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from ami_listener.recording import MAGIC
+from ringtest.core.records import CallOutcome
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.records import CallOutcome
 from ringtest.store import Store
 from tests.conftest import wait_until
 

@@ -9,8 +9,8 @@ import pytest
 
 from ringtest.config import Settings, load_settings
 from ringtest.config.adapters import standards_of
-from ringtest.errors import ConfigError
-from ringtest.standards import CallbackRule
+from ringtest.core.errors import ConfigError
+from ringtest.core.standards import CallbackRule
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ringtest.toml"
 NO_ENVIRONMENT: dict[str, str] = {}

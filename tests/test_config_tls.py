@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import load_settings
-from ringtest.errors import ConfigError, SipError
-from ringtest.ring_tests import sip_account, target_uri
+from ringtest.core.errors import ConfigError, SipError
 from ringtest.sip.accounts import SipAccount
+from ringtest.sources.ring_tests import sip_account, target_uri
 
 TLS_ACCOUNT = """
 [[sip.accounts]]

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from ringtest.daemon_host import DaemonHost, run_until_signalled, stop_on_signals, wait_for
-from ringtest.errors import PbxUnreachable
+from ringtest.core.errors import PbxUnreachable
+from ringtest.services.host import DaemonHost, run_until_signalled, stop_on_signals, wait_for
 
 WAIT_SECONDS = 5.0
 

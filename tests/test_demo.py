@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 from rich.console import Console
 
-from ringtest.demo import CALLED_BACK, CITIZEN_CALLS, run_demo
+from ringtest.lab.demo import CALLED_BACK, CITIZEN_CALLS, run_demo
 
 pytestmark = pytest.mark.lab
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ami_listener.recording import Recorder
-from ringtest.records import CallbackStatus
+from ringtest.core.records import CallbackStatus
 from ringtest.services.pseudonyms import read_key
 from ringtest.store import Store
 from tests.store.builders import call_record, obligation

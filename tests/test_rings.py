@@ -14,9 +14,9 @@ import pytest
 from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.message import AmiMessage
 from ami_listener.tracker import CallTracker
-from ringtest.records import AnsweredBy, CallRecord, RingTestOutcome
+from ringtest.core.records import AnsweredBy, CallRecord, RingTestOutcome
+from ringtest.core.standards import RING_CADENCE_SECONDS, RingRule, Standards
 from ringtest.sip.timeline import SipTimeline, measure
-from ringtest.standards import RING_CADENCE_SECONDS, RingRule, Standards
 
 GB = RingRule(seconds_per_ring=RING_CADENCE_SECONDS["GB"], answer_within_rings=7)
 RINGING_STARTS = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

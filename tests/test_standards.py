@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringtest.calendar import WorkingCalendar, parse_opening_hours
-from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule, RingRule, Standards
+from ringtest.core.calendar import WorkingCalendar, parse_opening_hours
+from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule, RingRule, Standards
 
 SCOTLAND = WorkingCalendar(country="GB", subdivision="SCT")
 ENGLAND = WorkingCalendar(country="GB", subdivision="ENG")

@@ -3,8 +3,8 @@
 import logging
 from datetime import UTC, datetime
 
-from ringtest.records import AnsweredBy
-from ringtest.stream import (
+from ringtest.core.records import AnsweredBy
+from ringtest.core.stream import (
     CallAnswered,
     CallRinging,
     RecordStream,
@@ -59,7 +59,7 @@ def test_a_sink_that_raises_still_gets_the_other_calls_and_the_next_sink_gets_al
     broken, healthy = RefusesCall("b"), ListSink()
     stream.subscribe("live-view", broken.handle)
     stream.subscribe("store", healthy.handle)
-    with caplog.at_level(logging.ERROR, logger="ringtest.stream"):
+    with caplog.at_level(logging.ERROR, logger="ringtest.core.stream"):
         stream.publish([ringing("a"), ringing("b"), answered("a")])
         stream.publish([answered("b")])
     assert broken.changes == [ringing("a"), answered("a")]

@@ -55,11 +55,12 @@ from ringtest.campaigns.runs import (
 )
 from ringtest.campaigns.weekly_report import MEMORY_JOBSTORE, schedule_weekly_report
 from ringtest.config import Settings
-from ringtest.errors import CampaignError
-from ringtest.ring_tests import sip_account
+from ringtest.core.errors import CampaignError
+from ringtest.core.records import Campaign, RunSlot, RunStatus
+from ringtest.core.stream import RecordStream
 from ringtest.sip.endpoint import endpoint_with
-from ringtest.store import Campaign, RunSlot, RunStatus, Store
-from ringtest.stream import RecordStream
+from ringtest.sources.ring_tests import sip_account
+from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
 

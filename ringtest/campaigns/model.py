@@ -28,17 +28,17 @@ from pydantic import (
     model_validator,
 )
 
-from ringtest.calendar import (
+from ringtest.config import Settings
+from ringtest.config.adapters import ring_rule_of
+from ringtest.config.fields import PhoneNumber, SipUri, problem
+from ringtest.config.models import CalendarSettings
+from ringtest.core.calendar import (
     WEEKDAYS,
     OpeningRanges,
     WorkingCalendar,
     format_opening_hours,
     parse_opening_hours,
 )
-from ringtest.config import Settings
-from ringtest.config.adapters import ring_rule_of
-from ringtest.config.fields import PhoneNumber, SipUri, problem
-from ringtest.config.models import CalendarSettings
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 """Day names as written in windows, in `date.weekday()` order."""

@@ -35,9 +35,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ringtest.calendar import WorkingCalendar
 from ringtest.campaigns.model import CampaignDefinition, Target
-from ringtest.errors import CampaignError
+from ringtest.core.calendar import WorkingCalendar
+from ringtest.core.errors import CampaignError
 
 SETUP_SECONDS = 32
 """seconds a call may take to start ringing, on top of its rings (as `ring_tests.SETUP_SECONDS`)."""

@@ -32,11 +32,11 @@ from zoneinfo import ZoneInfo
 
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.config import Settings
-from ringtest.errors import RingtestError
-from ringtest.records import RingTestOutcome, RingTestResult
-from ringtest.ring_tests import RingTestRequest, run_ring_tests
-from ringtest.store import RunSlot, RunStatus, Store
-from ringtest.stream import RecordStream
+from ringtest.core.errors import RingtestError
+from ringtest.core.records import RingTestOutcome, RingTestResult, RunSlot, RunStatus
+from ringtest.core.stream import RecordStream
+from ringtest.sources.ring_tests import RingTestRequest, run_ring_tests
+from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
 

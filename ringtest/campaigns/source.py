@@ -33,7 +33,7 @@ from ringtest.campaigns.model import (
 from ringtest.campaigns.plan import fits, gap_seconds, usable_seconds
 from ringtest.config import Settings
 from ringtest.config.messages import COMMON_PROBLEMS, FileKind, Loc, describe
-from ringtest.errors import CampaignError
+from ringtest.core.errors import CampaignError
 
 _ITEM_LABELS = {"targets": "target", "windows": "window", "tags": "tag", "caller_ids": "caller ID"}
 _MAX_VALUE_CHARS = 60

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ringtest.store import Campaign, RunSlot, RunStatus
+from ringtest.core.records import Campaign, RunSlot, RunStatus
 
 
 @dataclass(frozen=True, slots=True)

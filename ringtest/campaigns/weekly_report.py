@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from ringtest.campaigns.runs import Clock, utc_now
 from ringtest.config import Settings
-from ringtest.errors import RingtestError
+from ringtest.core.errors import RingtestError
 from ringtest.store import Store
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import click
 
 from ringtest import __version__
 from ringtest.cli.call import call
-from ringtest.cli.callbacks_wait import callbacks_wait
+from ringtest.cli.callback_answering import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
@@ -23,8 +23,8 @@ from ringtest.cli.lab import lab
 from ringtest.cli.privacy import forget_command, privacy, subject_access_command
 from ringtest.cli.report import import_cdr_command, publish, report
 from ringtest.cli.run import run
-from ringtest.errors import RingtestError
-from ringtest.private_files import restrict_umask
+from ringtest.core.errors import RingtestError
+from ringtest.core.private_files import restrict_umask
 
 log = logging.getLogger("ringtest")
 

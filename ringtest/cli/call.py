@@ -6,8 +6,8 @@ import click
 
 from ringtest.cli.common import local_zone, open_store, settings_of
 from ringtest.cli.output import format_option
-from ringtest.export import render
-from ringtest.ring_tests import RingTestRequest, run_ring_tests
+from ringtest.outputs.export import render
+from ringtest.sources.ring_tests import RingTestRequest, run_ring_tests
 
 RING_TEST_COLUMNS = (
     "placed_at",

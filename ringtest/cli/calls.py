@@ -15,10 +15,10 @@ from ringtest.cli.common import (
 )
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
-from ringtest.daemon_services import DaemonPlan, run_daemon
-from ringtest.export import render
-from ringtest.listening import replay as replay_recording
-from ringtest.records import CallbackStatus
+from ringtest.core.records import CallbackStatus
+from ringtest.outputs.export import render
+from ringtest.services.assembly import DaemonPlan, run_daemon
+from ringtest.sources.live_calls import replay as replay_recording
 
 CALL_COLUMNS = (
     "started_at",

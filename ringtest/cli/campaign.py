@@ -24,14 +24,14 @@ from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.campaigns.status import TargetStatus, campaign_status
 from ringtest.cli.common import local_zone, open_store, settings_of
 from ringtest.config import Settings
-from ringtest.daemon_services import (
+from ringtest.core.errors import CampaignError
+from ringtest.outputs.export import render
+from ringtest.services.assembly import (
     DaemonPlan,
     campaigns_to_run,
     receives_callbacks,
     run_daemon,
 )
-from ringtest.errors import CampaignError
-from ringtest.export import render
 
 PLAN_COLUMNS = ("planned_at", "target", "dial", "department", "callback")
 STATUS_COLUMNS = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ringtest.demo import run_demo
+from ringtest.lab.demo import run_demo
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""The CLI's one `--format` option; the rendering itself is `ringtest.export.render`."""
+"""The CLI's one `--format` option; the rendering itself is `ringtest.outputs.export.render`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ringtest.export import FORMATS
+from ringtest.outputs.export import FORMATS
 
 
 def format_option(

@@ -13,9 +13,9 @@ import click
 
 from ringtest.cli.common import open_store, settings_of
 from ringtest.config import Settings
+from ringtest.core.standards import normalise_number
 from ringtest.services.retention import apply_retention
 from ringtest.services.subject_rights import Subject, forget, subject_access_json
-from ringtest.standards import normalise_number
 
 
 @click.group()

@@ -17,8 +17,8 @@ from analysis.report import (
     write_report,
 )
 from analysis.report_data import gather_report
-from ringtest.cdr_import import import_cdr
 from ringtest.cli.common import configured_department, local_zone, open_store, settings_of
+from ringtest.sources.cdr_import import import_cdr
 
 MAX_BAD_ROWS_SHOWN = 20
 

@@ -8,7 +8,7 @@ import click
 
 from ringtest.cli.campaign import campaigns_started
 from ringtest.cli.common import open_store, settings_of
-from ringtest.daemon_services import DaemonPlan, campaigns_to_run, receives_callbacks, run_daemon
+from ringtest.services.assembly import DaemonPlan, campaigns_to_run, receives_callbacks, run_daemon
 
 
 @click.command()

@@ -1,6 +1,6 @@
 """The settings turned into the plain objects the pure stages take.
 
-The core (`ringtest.standards` with its `MetricRules`) and the pure stages
+The core (`ringtest.core.standards` with its `MetricRules`) and the pure stages
 (`ami_listener.lines`) never read the settings model: each is built here, from
 `Settings`, by the code that wires a service together.
 """
@@ -8,9 +8,9 @@ The core (`ringtest.standards` with its `MetricRules`) and the pure stages
 from __future__ import annotations
 
 from ami_listener.lines import LineDirectory, MonitoredLine
-from ringtest.calendar import WorkingCalendar
 from ringtest.config.models import Line, Settings
-from ringtest.standards import RING_CADENCE_SECONDS, MetricRules, RingRule, Standards
+from ringtest.core.calendar import WorkingCalendar
+from ringtest.core.standards import RING_CADENCE_SECONDS, MetricRules, RingRule, Standards
 
 
 def ring_rule_of(settings: Settings) -> RingRule:

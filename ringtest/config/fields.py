@@ -15,12 +15,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ringtest.calendar import (
+from ringtest.core.calendar import (
     format_opening_hours,
     parse_opening_hours,
 )
-from ringtest.errors import ConfigError
-from ringtest.standards import normalise_number
+from ringtest.core.errors import ConfigError
+from ringtest.core.standards import normalise_number
 
 VALUE_PROBLEM = "ringtest_value"
 """Error type whose message follows the setting's path and value."""

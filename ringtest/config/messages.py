@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from ringtest.config.fields import SETTING_PROBLEM, VALUE_PROBLEM
 from ringtest.config.models import Settings
 from ringtest.config.sources import Origins, model_in
-from ringtest.errors import ConfigError
+from ringtest.core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 """Where in a file's data a problem is: keys and list indexes, e.g. ``("lines", 0, "number")``."""

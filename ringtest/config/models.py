@@ -25,11 +25,6 @@ from pydantic import (
     model_validator,
 )
 
-from ringtest.calendar import (
-    CLOSED,
-    DEFAULT_OPENING_HOURS,
-    WEEKDAYS,
-)
 from ringtest.config.fields import (
     OpeningHours,
     PhoneNumber,
@@ -41,8 +36,13 @@ from ringtest.config.fields import (
 )
 from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import ReportSettings
-from ringtest.errors import ConfigError
-from ringtest.standards import RING_CADENCE_SECONDS, CallbackRule
+from ringtest.core.calendar import (
+    CLOSED,
+    DEFAULT_OPENING_HOURS,
+    WEEKDAYS,
+)
+from ringtest.core.errors import ConfigError
+from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ringtest.config.fields import Section
-from ringtest.private_files import data_directory
+from ringtest.core.private_files import data_directory
 
 KEY_FILE_NAME = "pseudonym.key"
 

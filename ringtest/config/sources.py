@@ -29,7 +29,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from ringtest.config.models import Settings
-from ringtest.errors import ConfigError
+from ringtest.core.errors import ConfigError
 
 ENV_PREFIX = "RINGTEST_"
 STORE_URL_ALIAS = "RINGTEST_DB"

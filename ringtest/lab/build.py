@@ -20,7 +20,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 
 log = logging.getLogger(__name__)
 

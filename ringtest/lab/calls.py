@@ -19,7 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from string import Template
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 from ringtest.lab.accounts import CITIZEN, LAB_HOST, SIP_PORT, SipAccount
 
 SCENARIO = "caller_uac.xml"

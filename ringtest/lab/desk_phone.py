@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from ringtest.daemon_host import stop_on_signals, wait_for
 from ringtest.lab.accounts import (
     ANSWER_HEADER,
     CONSULT_AFTER_MS,
@@ -36,6 +35,7 @@ from ringtest.lab.accounts import (
     LAB_HOST,
     SIP_PORT,
 )
+from ringtest.services.host import stop_on_signals, wait_for
 from ringtest.sip.accounts import PjsuaAccount, SipAccount
 from ringtest.sip.endpoint import SipEndpoint, Timer, endpoint_with
 from ringtest.sip.inbound import AnsweringCall

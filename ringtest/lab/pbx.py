@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ringtest
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 from ringtest.lab.accounts import AMI_PORT, LAB_HOST, SIP_PORT
 from ringtest.lab.build import default_lab_dir, ensure_rootfs, require_root, rootfs_path
 from ringtest.lab.ports import LabPort, check_ports_free, is_listening, read_ami_banner

@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 
 _TCP_LISTEN = "0A"
 _PROC_NET = {"tcp": Path("/proc/net/tcp"), "udp": Path("/proc/net/udp")}

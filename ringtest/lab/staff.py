@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 from ringtest.lab.accounts import (
     ANSWERING_AGENTS,
     DEFAULT_ANSWER_MS,

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 from ringtest.lab.accounts import LAB_HOST
 
 SIP_TLS_PORT = 5061

@@ -18,8 +18,8 @@ import os
 import secrets
 from pathlib import Path
 
-from ringtest.errors import ConfigError
-from ringtest.private_files import PRIVATE_FILE_MODE, make_private_directory
+from ringtest.core.errors import ConfigError
+from ringtest.core.private_files import PRIVATE_FILE_MODE, make_private_directory
 
 PSEUDONYM_PREFIX = "anon:"
 PSEUDONYM_HEX_DIGITS = 16

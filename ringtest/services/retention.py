@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ringtest.config import Settings
-from ringtest.private_files import data_directory
+from ringtest.core.private_files import data_directory
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
 from ringtest.store import Store
 from ringtest.store import privacy as stored

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import phonenumbers
 
 from ringtest.config import Settings
-from ringtest.errors import PrivacyError
+from ringtest.core.errors import PrivacyError
 from ringtest.services.pseudonyms import pseudonym, read_key
 from ringtest.store import Store
 from ringtest.store import privacy as stored

@@ -14,7 +14,7 @@ from typing import Literal
 
 import pjsua2 as pj
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from ringtest.records import RingTestResult
-from ringtest.standards import Standards
-from ringtest.store.callback_test_records import CallbackMatch, CallbackTest, CallbackTestStatus
+from ringtest.core.records import CallbackMatch, CallbackTest, CallbackTestStatus, RingTestResult
+from ringtest.core.standards import Standards
 
 
 def open_callback_test(

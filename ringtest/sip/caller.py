@@ -33,8 +33,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from ringtest.errors import SipError
-from ringtest.records import AnsweredBy, RingTestResult
+from ringtest.core.errors import SipError
+from ringtest.core.records import AnsweredBy, RingTestResult
+from ringtest.core.standards import RingRule
 from ringtest.sip.accounts import with_transport
 from ringtest.sip.endpoint import SipEndpoint
 from ringtest.sip.greeting import Greeting
@@ -43,7 +44,6 @@ from ringtest.sip.ring_test_call import NoFreeCallSlot, RingTestCall
 from ringtest.sip.timeline import SipTimeline, measure
 from ringtest.sip.verdict import decide_on_message, greeting_heard
 from ringtest.sip.wire_log import WireLog
-from ringtest.standards import RingRule
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import pjsua2 as pj
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import PjsuaAccount, SipAccount, with_transport
 from ringtest.sip.pjsip_log import PjsipLogWriter, process_stdout_silenced
 from ringtest.sip.transports import Transports

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringtest.records import AnsweredBy
+from ringtest.core.records import AnsweredBy
 
 FRAME_SECONDS = 0.02
 SILENCE_RMS = 200.0

@@ -8,7 +8,7 @@ once the call's audio is active, BYE when the prompt has played (or at
 message (`invite.invite_parties`), stamped with the UTC time, and put on the queue
 `answer_inbound` returns as an `InboundCall`: the attempt counts as a callback
 whether or not the call then connects. Matching and storing happen off the endpoint
-thread, in whoever reads the queue (`ringtest.callbacks_run`).
+thread, in whoever reads the queue (`ringtest.services.callback_answering`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ringtest.standards import normalise_number
+from ringtest.core.standards import normalise_number
 
 _HEADER = re.compile(r"^([A-Za-z-]+)\s*:\s*(.*)$")
 _COMPACT = {"f": "from", "t": "to"}

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import PlacedRingTest, place_ring_test
 from ringtest.sip.endpoint import CALLS_PER_PROCESS, SipEndpoint

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.recording import active_audio_index
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from ringtest.private_files import make_private, make_private_directory
+from ringtest.core.private_files import make_private, make_private_directory
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.endpoint import SipEndpoint, Timer
 from ringtest.sip.prompt import PromptPlayer
 from ringtest.sip.recording import GreetingRecorder

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ringtest.records import RingTestOutcome
-from ringtest.standards import RingRule
+from ringtest.core.records import RingTestOutcome
+from ringtest.core.standards import RingRule
 
 OUTCOME_BY_SIP_CODE: dict[int, RingTestOutcome] = {
     200: RingTestOutcome.ANSWERED,

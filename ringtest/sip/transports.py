@@ -16,7 +16,7 @@ import ssl
 
 import pjsua2 as pj
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import TRANSPORT_KINDS, SipAccount
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
-from ringtest.records import AnsweredBy
+from ringtest.core.records import AnsweredBy
 from ringtest.sip.endpoint import SipEndpoint
 from ringtest.sip.greeting import Greeting, classify_greeting, read_wav
 from ringtest.sip.recording import wait_until_written

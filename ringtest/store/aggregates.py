@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Select, case, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringtest.observations import Source
-from ringtest.records import CallbackStatus, CallOutcome
+from ringtest.core.observations import Source
+from ringtest.core.records import CallbackStatus, CallOutcome
 from ringtest.store import schema
 from ringtest.store.observations import observations
 from ringtest.store.store import Store

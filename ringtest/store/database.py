@@ -2,7 +2,7 @@
 
 The URL comes from the caller, else the `RINGTEST_DB` environment variable, else
 an SQLite file in the user's data directory. The data directory is made 0700 and
-a new SQLite file is created 0600 (`ringtest.private_files`): they hold caller
+a new SQLite file is created 0600 (`ringtest.core.private_files`): they hold caller
 numbers. Two backends are supported and they
 differ only in the small table `BACKENDS`: SQLite gets WAL mode, a busy timeout
 and foreign keys on every connection; PostgreSQL gets a connect timeout and a
@@ -29,8 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, StatementError
 
-from ringtest.errors import SchemaVersionMismatch, StoreError
-from ringtest.private_files import create_private_file, data_directory, make_private_directory
+from ringtest.core.errors import SchemaVersionMismatch, StoreError
+from ringtest.core.private_files import create_private_file, data_directory, make_private_directory
 from ringtest.store import schema
 
 logger = logging.getLogger(__name__)

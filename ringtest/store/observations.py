@@ -1,4 +1,4 @@
-"""Stored calls and ring tests as observations: `ringtest.observations`' rules in SQL.
+"""Stored calls and ring tests as observations: `ringtest.core.observations`' rules in SQL.
 
 `observations` is the SQL form of `observe_call` and `observe_ring_test`: a
 SELECT whose rows have the fields of `Observation` (a column per field, same
@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Select, Table, case, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringtest.observations import RING_TEST_OUTCOMES, RING_TEST_OUTCOMES_BY_ANSWERER, Source
-from ringtest.records import AnsweredBy
+from ringtest.core.observations import RING_TEST_OUTCOMES, RING_TEST_OUTCOMES_BY_ANSWERER, Source
+from ringtest.core.records import AnsweredBy
 from ringtest.store import schema
 
 

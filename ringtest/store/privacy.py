@@ -23,11 +23,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, not_, or_, select
 
-from ringtest.records import CallbackObligation, CallRecord, RingTestResult
+from ringtest.core.records import (
+    CallbackObligation,
+    CallbackStatus,
+    CallbackTest,
+    CallRecord,
+    RingTestResult,
+)
 from ringtest.store import database
-from ringtest.store.callback_test_records import CallbackTest
 from ringtest.store.record_tables import CALLBACK_TESTS, CALLS, OBLIGATIONS, RING_TESTS
-from ringtest.store.store import UNCLOSED_STATUSES, Store
+from ringtest.store.store import Store
 
 PSEUDONYM_LIKE = "anon:%"
 
@@ -35,6 +40,9 @@ _calls = CALLS.table
 _obligations = OBLIGATIONS.table
 _ring_tests = RING_TESTS.table
 _callback_tests = CALLBACK_TESTS.table
+
+STILL_OWED = (CallbackStatus.OPEN, CallbackStatus.OVERDUE)
+"""Obligation statuses whose caller is still owed a call back."""
 
 
 @dataclass
@@ -62,7 +70,7 @@ def _callback_owed(pbx: Any, caller: Any) -> ColumnElement[bool]:
     return exists().where(
         _obligations.c.pbx == pbx,
         _obligations.c.caller == caller,
-        _obligations.c.status.in_(UNCLOSED_STATUSES),
+        _obligations.c.status.in_(STILL_OWED),
     )
 
 
@@ -81,7 +89,7 @@ def _calls_due(before: datetime) -> list[ColumnElement[bool]]:
 
 def _obligations_due(before: datetime) -> list[ColumnElement[bool]]:
     return [
-        _obligations.c.status.not_in(UNCLOSED_STATUSES),
+        _obligations.c.status.not_in(STILL_OWED),
         func.coalesce(_obligations.c.closed_at, _obligations.c.deadline_at) < before,
         _a_number(_obligations.c.caller),
     ]

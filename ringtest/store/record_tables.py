@@ -18,10 +18,15 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.sql.dml import Insert
 
-from ringtest.records import CallbackObligation, CallRecord, RingTestResult
+from ringtest.core.records import (
+    CallbackObligation,
+    CallbackTest,
+    CallRecord,
+    Campaign,
+    RingTestResult,
+    RunSlot,
+)
 from ringtest.store import schema
-from ringtest.store.callback_test_records import CallbackTest
-from ringtest.store.campaign_records import Campaign, RunSlot
 from ringtest.store.database import Backend
 
 Record = TypeVar("Record")

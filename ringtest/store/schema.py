@@ -35,9 +35,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import SchemaItem
 
-from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, RingTestOutcome
-from ringtest.store.callback_test_records import CallbackMatch, CallbackTestStatus
-from ringtest.store.campaign_records import RunStatus
+from ringtest.core.records import (
+    AnsweredBy,
+    CallbackMatch,
+    CallbackStatus,
+    CallbackTestStatus,
+    CallOutcome,
+    RingTestOutcome,
+    RunStatus,
+)
 
 SCHEMA_VERSION = 2
 

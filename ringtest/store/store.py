@@ -21,11 +21,19 @@ from typing import Any, Self
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, select
 
-from ringtest.errors import StoreError
-from ringtest.records import CallbackObligation, CallbackStatus, CallRecord, RingTestResult
+from ringtest.core.errors import StoreError
+from ringtest.core.records import (
+    CallbackObligation,
+    CallbackStatus,
+    CallbackTest,
+    CallbackTestStatus,
+    CallRecord,
+    Campaign,
+    RingTestResult,
+    RunSlot,
+    RunStatus,
+)
 from ringtest.store import database
-from ringtest.store.callback_test_records import CallbackTest, CallbackTestStatus
-from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,

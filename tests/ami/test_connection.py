@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from ami_listener.connection import AmiConnection
-from ringtest.errors import AmiAuthFailed, PbxUnreachable
+from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
 from ringtest.lab.accounts import AMI_LISTENER, AMI_PORT, LAB_HOST
 
 pytestmark = pytest.mark.lab

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.listener import Listener, ListenerSettings
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline
 from ami_listener.tracker import CallTracker
-from ringtest.errors import AmiAuthFailed
+from ringtest.core.errors import AmiAuthFailed
+from ringtest.core.records import CallOutcome
+from ringtest.core.standards import Standards
 from ringtest.lab.settings import lab_lines
-from ringtest.records import CallOutcome
-from ringtest.standards import Standards
 from tests.ami.fake_ami import FakeAmi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"

@@ -10,15 +10,15 @@ import logging
 import time
 from pathlib import Path
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.frames import DEFAULT_MAX_FRAME_BYTES
 from ami_listener.listener import Listener, ListenerSettings
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, StreamSink
 from ami_listener.tracker import CallTracker
+from ringtest.core.standards import Standards
+from ringtest.core.stream import RecordStream
 from ringtest.lab.settings import lab_lines
-from ringtest.standards import Standards
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 from tests.ami.fake_ami import FakeAmi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"

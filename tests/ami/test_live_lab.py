@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import pytest
 
 from ringtest.config import load_settings
+from ringtest.core.records import AnsweredBy, CallOutcome
+from ringtest.core.standards import RingRule
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import (
     ANSWER_HEADER,
     CONSULT_AFTER_MS,
@@ -28,14 +31,11 @@ from ringtest.lab.accounts import (
     TRANSFER_AFTER_MS,
 )
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, make_listener
-from ringtest.records import AnsweredBy, CallOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
-from ringtest.standards import RingRule
+from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 pytestmark = pytest.mark.lab
 

@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import load_settings
+from ringtest.core.records import CallOutcome
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import AMI_PORT, LAB_HOST
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_status, lab_up
 from ringtest.lab.ports import read_ami_banner
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, make_listener
-from ringtest.records import CallOutcome
+from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.lab

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.connection import AmiConnection
 from ami_listener.message import parse_frame
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.recording import MAGIC, Recorder, RecordingCorrupt, read_chunks
 from ami_listener.tracker import CallTracker
+from ringtest.core.standards import Standards
+from ringtest.core.stream import CallEnded
 from ringtest.lab.settings import lab_lines
-from ringtest.standards import Standards
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import CallEnded
+from ringtest.store.writer import StoreWriter
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "ami" / "ring_group_answers_after_1200ms.ami"
 LISTENED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

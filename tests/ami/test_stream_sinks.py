@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from ami_listener.callbacks import CallbackLedger
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import CallPipeline, StreamSink, replay_file
 from ami_listener.tracker import CallTracker
-from ringtest.lab.settings import lab_lines
-from ringtest.records import AnsweredBy
-from ringtest.standards import Standards
-from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import (
+from ringtest.core.records import AnsweredBy
+from ringtest.core.standards import Standards
+from ringtest.core.stream import (
     CallAnswered,
     CallEnded,
     CallRinging,
     ObligationChanged,
     RecordStream,
 )
+from ringtest.lab.settings import lab_lines
+from ringtest.store import Store
+from ringtest.store.writer import StoreWriter
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"
@@ -139,7 +139,7 @@ def test_calls_nobody_answered_at_once_show_what_the_caller_met_in_order(name, s
 def test_a_sink_that_raises_costs_the_store_nothing_and_is_logged_once_per_call(store, caplog):
     names = PERSON_ANSWERS + list(KINDS_OF_THE_RINGTESTERS_CALL)
     healthy = ListSink()
-    with caplog.at_level(logging.ERROR, logger="ringtest.stream"):
+    with caplog.at_level(logging.ERROR, logger="ringtest.core.stream"):
         replay_onto_stream(names, store, ("live-view", LiveViewWithABug()), ("metrics", healthy))
     ended = [change.record for change in healthy.changes if isinstance(change, CallEnded)]
     assert len(ended) > len(names)

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ami_listener.connection import AmiConnection
-from ringtest.errors import PbxUnreachable
+from ringtest.core.errors import PbxUnreachable
 from tests.ami.fake_ami import FakeAmi
 
 

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ami_listener.callbacks import CallbackLedger
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, replay_file
 from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker
+from ringtest.core.records import AnsweredBy, CallOutcome
+from ringtest.core.standards import Standards
 from ringtest.lab.accounts import CONSULT_AFTER_MS, TRANSFER_AFTER_MS
 from ringtest.lab.settings import lab_lines
-from ringtest.records import AnsweredBy, CallOutcome
-from ringtest.standards import Standards
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
 RINGTESTER = "+441382000199"

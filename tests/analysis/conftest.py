@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import Settings, load_settings
-from ringtest.records import (
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallbackStatus,

@@ -3,7 +3,7 @@
 The report takes its counts from the database (`ringtest.store.aggregates`, the
 one definition of each metric; `analysis.stored` turns the sums into tallies).
 This module counts the same metrics again, the plain way, from typed
-observations (`ringtest.observations`) and callback obligations, one row each:
+observations (`ringtest.core.observations`) and callback obligations, one row each:
 the tests hold the database sums to these rows, figure for figure, and the
 hand-worked metric tests run the oracle through `compliance_rows`.
 Instants are UTC ``datetime64[ns, UTC]`` columns.
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.callbacks import SECONDS_PER_HOUR, CallbackTally
 from analysis.compliance import (
     COUNTED,
     METRICS,
@@ -28,9 +27,10 @@ from analysis.compliance import (
     Tally,
     compliance_rows,
 )
+from analysis.obligations import SECONDS_PER_HOUR, CallbackTally
 from analysis.periods import Period, local_days
-from ringtest.observations import Observation, observe_call, observe_ring_test
-from ringtest.records import (
+from ringtest.core.observations import Observation, observe_call, observe_ring_test
+from ringtest.core.records import (
     CallbackObligation,
     CallbackStatus,
     CallOutcome,

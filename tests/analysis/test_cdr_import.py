@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.cdr_import import import_cdr
 from ringtest.config import load_settings
+from ringtest.core.records import AnsweredBy, CallOutcome
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.calls import lab_call
-from ringtest.records import AnsweredBy, CallOutcome
+from ringtest.sources.cdr_import import import_cdr
 from ringtest.store import Store
 from tests.analysis.conftest import LAB_CONFIG, stored_call
 

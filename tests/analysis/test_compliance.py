@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analysis.compliance import wilson_interval
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord
+from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 from tests.analysis.oracle import answering_compliance
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

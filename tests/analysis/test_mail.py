@@ -16,8 +16,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope
 
 from analysis.report import send_weekly_report
 from ringtest.config import Settings, load_settings
-from ringtest.errors import ReportError
-from ringtest.mail import build_message, send_mail
+from ringtest.core.errors import ReportError
+from ringtest.outputs.mail import build_message, send_mail
 from tests.analysis.conftest import CALLER, LAB_CONFIG
 
 MONDAY_MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

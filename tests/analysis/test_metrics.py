@@ -19,8 +19,8 @@ import pytest
 from analysis.compliance import Tally, _quantile, compliance_rows
 from analysis.periods import Period, iso_week_bounds
 from analysis.stored import stored_callbacks, stored_tally
-from ringtest.observations import Source
-from ringtest.records import (
+from ringtest.core.observations import Source
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallbackStatus,
@@ -29,7 +29,7 @@ from ringtest.records import (
     RingTestOutcome,
     RingTestResult,
 )
-from ringtest.standards import MetricRules
+from ringtest.core.standards import MetricRules
 from ringtest.store import Store
 from tests.analysis.oracle import (
     live_observations,

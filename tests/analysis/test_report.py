@@ -16,7 +16,7 @@ from analysis.report import week_period, write_report
 from analysis.report_data import gather_report, headline
 from ringtest.cli.common import configured_department
 from ringtest.config import Settings
-from ringtest.errors import ReportError
+from ringtest.core.errors import ReportError
 from tests.analysis.conftest import CALLER
 
 LONDON = ZoneInfo("Europe/London")

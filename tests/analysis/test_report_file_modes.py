@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from analysis.report import week_period, write_report
 from analysis.report_data import gather_report
-from tests.analysis.test_report import LONDON
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def test_every_report_file_is_readable_by_its_owner_only(council, tmp_path: Path):

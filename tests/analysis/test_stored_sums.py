@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from analysis.callbacks import CallbackTally
 from analysis.compliance import Tally, compliance_rows
+from analysis.obligations import CallbackTally
 from analysis.periods import Period, local_midnight
 from analysis.stored import day_buckets, stored_callbacks, stored_tally
-from ringtest.observations import Source
-from ringtest.records import (
+from ringtest.core.observations import Source
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallbackStatus,
@@ -31,7 +31,7 @@ from ringtest.records import (
     RingTestOutcome,
     RingTestResult,
 )
-from ringtest.standards import MetricRules
+from ringtest.core.standards import MetricRules
 from ringtest.store import Store
 from tests.analysis.oracle import stored_obligations, stored_observations, tally, tally_obligations
 from tests.store.conftest import (  # noqa: F401  (fixtures: both databases)

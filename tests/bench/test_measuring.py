@@ -13,7 +13,7 @@ from bench.live_load import CdrCall, cdr_calls, matches, scenario_text
 from bench.replay_server import serving
 from bench.results import markers, write_section
 from bench.streams import BANNER, load_shapes, plan_calls, stream_bytes
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord
+from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 
 
 def test_every_reader_sees_every_event_of_the_served_stream():

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ami_listener.callbacks import CallbackLedger
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import CallPipeline
 from ami_listener.tracker import CallTracker
 from bench.streams import (

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ringtest.campaigns.source import load_campaign
 from ringtest.config import load_settings
-from ringtest.store import Campaign, RunSlot, RunStatus, Store
+from ringtest.core.records import Campaign, RunSlot, RunStatus
+from ringtest.store import Store
 from tests.campaigns.conftest import LAB_CONFIG, REPO
 from tests.campaigns.test_validation import VALID, mistake
 

@@ -24,9 +24,15 @@ from ringtest.campaigns.daemon import (
 from ringtest.campaigns.plan import plan_between
 from ringtest.campaigns.runs import SlotRunner, misfire_reason, ring_test_id, settle_interrupted
 from ringtest.campaigns.source import load_campaign, load_campaigns
-from ringtest.errors import SipError
-from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
-from ringtest.store import Campaign, RunSlot, RunStatus
+from ringtest.core.errors import SipError
+from ringtest.core.records import (
+    AnsweredBy,
+    Campaign,
+    RingTestOutcome,
+    RingTestResult,
+    RunSlot,
+    RunStatus,
+)
 from tests.campaigns.conftest import BASE_CAMPAIGN
 
 MONDAY_8AM = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

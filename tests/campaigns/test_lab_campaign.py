@@ -24,12 +24,12 @@ from ringtest.campaigns.daemon import CampaignDaemon
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.plan import parse_week, plan_week
 from ringtest.campaigns.source import load_campaign
-from ringtest.daemon_services import DaemonPlan, build_host
+from ringtest.core.records import CallOutcome, Campaign, RingTestOutcome, RunSlot, RunStatus
+from ringtest.core.stream import CallEnded, Change, RecordStream, RingTestFinished
 from ringtest.lab.calls import lab_call
-from ringtest.records import CallOutcome, RingTestOutcome
-from ringtest.ring_tests import sip_account
-from ringtest.store import Campaign, RunSlot, RunStatus, Store
-from ringtest.stream import CallEnded, Change, RecordStream, RingTestFinished
+from ringtest.services.assembly import DaemonPlan, build_host
+from ringtest.sources.ring_tests import sip_account
+from ringtest.store import Store
 from tests.campaigns.conftest import LAB_CONFIG, REPO
 
 pytestmark = pytest.mark.lab

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ringtest.calendar import WorkingCalendar
 from ringtest.campaigns.plan import (
     call_seconds,
     gap_seconds,
@@ -24,7 +23,8 @@ from ringtest.campaigns.plan import (
     plan_week,
     week_label,
 )
-from ringtest.errors import CampaignError
+from ringtest.core.calendar import WorkingCalendar
+from ringtest.core.errors import CampaignError
 
 LONDON = ZoneInfo("Europe/London")
 SCOTLAND = WorkingCalendar("Europe/London", country="GB", subdivision="SCT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ringtest.campaigns.source import load_campaign, load_campaigns
-from ringtest.errors import CampaignError
+from ringtest.core.errors import CampaignError
 from tests.campaigns.conftest import REPO
 
 VALID = """\

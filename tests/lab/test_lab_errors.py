@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ringtest.errors import LabError
+from ringtest.core.errors import LabError
 from ringtest.lab import build, pbx
 from ringtest.lab.ports import LabPort, check_ports_free
 

@@ -10,7 +10,7 @@ import sys
 from ringtest.sip.endpoint import ACCOUNTS_PER_PROCESS
 
 ADD_ONE_TOO_MANY = f"""
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.endpoint import SipEndpoint
 

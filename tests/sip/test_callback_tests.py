@@ -5,16 +5,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ringtest.calendar import WEEKDAYS, WorkingCalendar
-from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
+from ringtest.core.calendar import WEEKDAYS, WorkingCalendar
+from ringtest.core.records import (
+    AnsweredBy,
+    CallbackMatch,
+    CallbackTestStatus,
+    RingTestOutcome,
+    RingTestResult,
+)
+from ringtest.core.standards import Standards
 from ringtest.sip.callback_tests import (
     close_called_back,
     close_overdue,
     match_inbound,
     open_callback_test,
 )
-from ringtest.standards import Standards
-from ringtest.store import CallbackMatch, CallbackTestStatus, Store
+from ringtest.store import Store
 
 LEFT_AT = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 STANDARDS = Standards(

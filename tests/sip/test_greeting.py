@@ -8,7 +8,7 @@ in real speech. A beep is one steady sine.
 import numpy as np
 import pytest
 
-from ringtest.records import AnsweredBy
+from ringtest.core.records import AnsweredBy
 from ringtest.sip.greeting import classify_greeting, read_wav
 
 RATE_HZ = 16000

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ringtest.core.records import AnsweredBy, RingTestOutcome
+from ringtest.core.standards import RingRule
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
-from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
-from ringtest.standards import RingRule
 
 pytestmark = pytest.mark.lab
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
+from ringtest.core.records import AnsweredBy, RingTestOutcome
+from ringtest.core.standards import RingRule
 from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST
 from ringtest.lab.tls import SIP_TLS_PORT, ensure_lab_certificate
-from ringtest.records import AnsweredBy, RingTestOutcome
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
-from ringtest.standards import RingRule
 
 pytestmark = pytest.mark.lab
 

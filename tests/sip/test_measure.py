@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ringtest.records import RingTestOutcome
+from ringtest.core.records import RingTestOutcome
+from ringtest.core.standards import RingRule
 from ringtest.sip.timeline import SipTimeline, measure
-from ringtest.standards import RingRule
 
 PLACED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 CADENCE = {"ring_rule": RingRule(seconds_per_ring=3.0, answer_within_rings=7), "max_rings": 10}

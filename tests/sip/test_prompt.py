@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.prompt import request_text, speak, wav_seconds
 
 

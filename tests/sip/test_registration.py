@@ -2,7 +2,7 @@
 
 import pytest
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.endpoint import SipEndpoint
 

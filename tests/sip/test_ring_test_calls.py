@@ -9,13 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ringtest.errors import SipError
-from ringtest.records import AnsweredBy, RingTestOutcome
+from ringtest.core.errors import SipError
+from ringtest.core.records import AnsweredBy, RingTestOutcome
+from ringtest.core.standards import RingRule
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import place_ring_test
 from ringtest.sip.endpoint import CALLS_PER_PROCESS
 from ringtest.sip.pool import RingTestPool
-from ringtest.standards import RingRule
 
 TOLERANCE_SECONDS = 0.050
 CADENCE = {"ring_rule": RingRule(seconds_per_ring=1.0, answer_within_rings=2)}

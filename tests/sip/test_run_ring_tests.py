@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import load_settings
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
+from ringtest.core.records import AnsweredBy, RingTestOutcome
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import ANSWER_HEADER, DEFAULT_ANSWER_MS, VOICEMAIL_RING_SECONDS
-from ringtest.records import AnsweredBy, RingTestOutcome
-from ringtest.ring_tests import RingTestRequest, run_ring_tests, target_uri
+from ringtest.sources.ring_tests import RingTestRequest, run_ring_tests, target_uri
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 pytestmark = pytest.mark.lab
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.errors import SipError
+from ringtest.core.errors import SipError
 from ringtest.sip.accounts import SipAccount
 
 

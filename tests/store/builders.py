@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ringtest.records import (
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallbackStatus,
     CallOutcome,
     CallRecord,
+    Campaign,
     RingTestOutcome,
     RingTestResult,
 )
-from ringtest.store import Campaign
 
 MONDAY_9AM = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ringtest.records import AnsweredBy, CallbackStatus, CallOutcome, CallRecord
+from ringtest.core.records import AnsweredBy, CallbackStatus, CallOutcome, CallRecord
 from ringtest.store import Store
 from ringtest.store.aggregates import (
     CALL_SUM_COLUMNS,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from ringtest.store import CallbackMatch, CallbackTest, CallbackTestStatus, Store
+from ringtest.core.records import CallbackMatch, CallbackTest, CallbackTestStatus
+from ringtest.store import Store
 
 LEFT_AT = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 
-from ringtest.records import AnsweredBy, CallOutcome
+from ringtest.core.records import AnsweredBy, CallOutcome
 from ringtest.store import Store
 from tests.store.builders import MONDAY_9AM, call_record
 

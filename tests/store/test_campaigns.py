@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from ringtest.errors import StoreError
-from ringtest.store import RunSlot, RunStatus, Store
+from ringtest.core.errors import StoreError
+from ringtest.core.records import RunSlot, RunStatus
+from ringtest.store import Store
 from tests.store.builders import MONDAY_9AM, campaign
 
 TUESDAY_9AM = MONDAY_9AM + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""Contract: the store observes calls and ring tests in SQL as `ringtest.observations` does."""
+"""Contract: the store observes calls and ring tests in SQL as `ringtest.core.observations` does."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from itertools import product
 
 import pytest
 
-from ringtest.observations import Observation, Source, observe_call, observe_ring_test
-from ringtest.records import AnsweredBy, CallOutcome, RingTestOutcome
+from ringtest.core.observations import Observation, Source, observe_call, observe_ring_test
+from ringtest.core.records import AnsweredBy, CallOutcome, RingTestOutcome
 from ringtest.store import Store
 from ringtest.store.observations import observations
 from tests.store.builders import MONDAY_9AM, call_record, ring_test_result

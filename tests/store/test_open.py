@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from ringtest.errors import SchemaVersionMismatch, StoreError
-from ringtest.records import CallbackObligation, CallRecord, RingTestResult
-from ringtest.store import SCHEMA_VERSION, Campaign, RunSlot, Store, schema
+from ringtest.core.errors import SchemaVersionMismatch, StoreError
+from ringtest.core.records import CallbackObligation, CallRecord, Campaign, RingTestResult, RunSlot
+from ringtest.store import SCHEMA_VERSION, Store, schema
 from tests.store.builders import call_record
 
 NOBODY_UID = 65534

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import Settings
-from ringtest.records import CallbackStatus
+from ringtest.core.records import CallbackStatus, CallbackTest
 from ringtest.services import subject_rights
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
 from ringtest.services.retention import RetentionSummary, apply_retention, months_before
 from ringtest.services.subject_rights import Subject, forget, subject_access
-from ringtest.store import CallbackTest, Store
+from ringtest.store import Store
 from tests.store.builders import MONDAY_9AM, call_record, obligation, ring_test_result
 
 NUMBER = "+441632960001"
@@ -69,9 +69,9 @@ def test_a_closed_obligation_older_than_n_days_is_pseudonymised_and_an_open_one_
 
 
 def test_a_repeat_caller_gets_the_same_pseudonym_in_a_later_run(store: Store, settings: Settings):
-    store.save_call(call_record(call_id="first", caller=NUMBER))
+    store.save_calls([call_record(call_id="first", caller=NUMBER)])
     apply_retention(settings, store, NOW)
-    store.save_call(call_record(call_id="second", caller=NUMBER, started_at=NOW))
+    store.save_calls([call_record(call_id="second", caller=NUMBER, started_at=NOW)])
     assert apply_retention(settings, store, NOW + timedelta(days=91)).calls_pseudonymised == 1
     first, second = store.calls()
     assert first.caller == second.caller == pseudonym(key_of(settings), NUMBER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from ringtest.records import AnsweredBy, CallbackStatus, RingTestOutcome
+from ringtest.core.records import AnsweredBy, CallbackStatus, RingTestOutcome
 from ringtest.store import Store
 from tests.store.builders import MONDAY_9AM, obligation, ring_test_result
 

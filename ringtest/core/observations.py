@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord, RingTestOutcome, RingTestResult
+from ringtest.core.records import (
+    AnsweredBy,
+    CallOutcome,
+    CallRecord,
+    RingTestOutcome,
+    RingTestResult,
+)
 
 
 class Source(StrEnum):

@@ -8,10 +8,10 @@ rings standard from the settings (`standards_of`), and places the calls: on this
 process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
 once, across a `RingTestPool` of worker processes beyond that. What the far end
 says after answering is recorded as evidence (a WAV per test) and decides who
-answered. Every result is published on the record stream (`ringtest.stream`) as a
+answered. Every result is published on the record stream (`ringtest.core.stream`) as a
 `RingTestFinished` the moment its call ends; the store is one of its subscribers.
 A callback request (`RingTestRequest.callback`) gets its number, reference and
-message before dialling (`callback_requests`); when no person answers, the message
+message before dialling (`callback_test_requests`); when no person answers, the message
 is played into the call and the callback test it opens is saved in the store
 directly (the stream has no change for callback tests).
 
@@ -37,25 +37,25 @@ from typing import Any
 
 import platformdirs
 
-from ringtest.callback_requests import (
+from ringtest.config import Settings
+from ringtest.config.adapters import standards_of
+from ringtest.config.models import SipAccount as SipAccountSettings
+from ringtest.core.errors import SipError
+from ringtest.core.records import AnsweredBy, RingTestOutcome, RingTestResult
+from ringtest.core.standards import Standards, normalise_number
+from ringtest.core.stream import RecordStream, RingTestFinished
+from ringtest.sip.accounts import SipAccount
+from ringtest.sip.caller import PlacedRingTest, place_ring_test
+from ringtest.sip.endpoint import CALLS_PER_PROCESS, endpoint_with
+from ringtest.sip.pool import RingTestPool
+from ringtest.sources.callback_test_requests import (
     CallbackRequest,
     callback_request,
     numbers_in_use,
     open_if_left,
 )
-from ringtest.config import Settings
-from ringtest.config.adapters import standards_of
-from ringtest.config.models import SipAccount as SipAccountSettings
-from ringtest.errors import SipError
-from ringtest.records import AnsweredBy, RingTestOutcome, RingTestResult
-from ringtest.sip.accounts import SipAccount
-from ringtest.sip.caller import PlacedRingTest, place_ring_test
-from ringtest.sip.endpoint import CALLS_PER_PROCESS, endpoint_with
-from ringtest.sip.pool import RingTestPool
-from ringtest.standards import Standards, normalise_number
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream, RingTestFinished
+from ringtest.store.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
 

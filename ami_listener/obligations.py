@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ringtest.records import (
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallbackStatus,
@@ -35,7 +35,7 @@ from ringtest.records import (
     CallRecord,
     DialledCall,
 )
-from ringtest.standards import Standards, normalise_number
+from ringtest.core.standards import Standards, normalise_number
 
 GIVE_UP_AFTER = timedelta(days=30)
 """How long past its deadline an unreturned missed call stays owed before it is closed

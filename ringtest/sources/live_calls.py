@@ -18,18 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ami_listener.callbacks import CallbackLedger
 from ami_listener.listener import Listener, ListenerSettings
+from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import CallPipeline, StreamSink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
 from ringtest.config.adapters import line_directory_of, standards_of
-from ringtest.errors import PbxUnreachable
-from ringtest.records import CallbackStatus
+from ringtest.core.errors import PbxUnreachable
+from ringtest.core.records import CallbackStatus
+from ringtest.core.stream import RecordStream
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 

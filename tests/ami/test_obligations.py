@@ -3,16 +3,16 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ami_listener.callbacks import CallbackLedger
-from ringtest.calendar import WorkingCalendar
-from ringtest.records import (
+from ami_listener.obligations import CallbackLedger
+from ringtest.core.calendar import WorkingCalendar
+from ringtest.core.records import (
     AnsweredBy,
     CallbackStatus,
     CallOutcome,
     CallRecord,
     DialledCall,
 )
-from ringtest.standards import Standards
+from ringtest.core.standards import Standards
 
 LONDON = ZoneInfo("Europe/London")
 CITIZEN = "+441382000100"

@@ -6,6 +6,10 @@ Two sources measure calls:
   inbound call to a monitored line (and a `CallbackObligation` per missed call);
 * the SIP test caller places mystery calls and emits a `RingTestResult` per test.
 
+Two more kinds of record are the domain's too, kept by the store: a
+`CallbackTest` (a ring test that left a message asking to be called back) and
+a `Campaign` with its planned `RunSlot`s.
+
 Storage, live metrics and reports only ever read these records. All instants are
 timezone-aware UTC `datetime`s; all durations are `float` seconds.
 """
@@ -169,3 +173,106 @@ class DialledCall:
     started_at: datetime
     answered_at: datetime | None
     ended_at: datetime | None
+
+
+# Callback tests: ring tests that left a message asking to be called back.
+
+
+class CallbackTestStatus(StrEnum):
+    """Where one callback test stands."""
+
+    OPEN = "open"
+    CALLED_BACK = "called_back"
+    NOT_CALLED_BACK = "not_called_back"
+
+
+class CallbackMatch(StrEnum):
+    """How an inbound call was matched to its callback test, most certain first."""
+
+    DID = "did"
+    LINE_CALLER_ID = "line_caller_id"
+    OLDEST_OPEN = "oldest_open"
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTest:
+    """One ring test that asked the line to call back.
+
+    test_id: the ring test's `RingTestResult.test_id`.
+    account: the SIP account that waits for the callback.
+    target: the line called, as requested. callback_number: the number left in the
+        message (a DID of the account's pool, or its caller ID).
+    left_at: when (UTC) the message was left; the callback clock starts here.
+    deadline_at: when (UTC) the callback standard is breached.
+    closed_at: when (UTC) the callback came, or the test was closed past its deadline.
+    caller: the caller ID the callback came from. matched_by: how it was matched.
+    working_seconds: float, working-time latency from left_at to closed_at.
+    within_deadline: the callback came by deadline_at (None while open).
+    """
+
+    test_id: str
+    account: str
+    target: str
+    department: str
+    callback_number: str
+    reference: str
+    left_at: datetime
+    deadline_at: datetime
+    status: CallbackTestStatus = CallbackTestStatus.OPEN
+    closed_at: datetime | None = None
+    caller: str | None = None
+    matched_by: CallbackMatch | None = None
+    working_seconds: float | None = None
+    within_deadline: bool | None = None
+
+
+# Campaigns: a definition's provenance and its planned run slots.
+
+
+class RunStatus(StrEnum):
+    """Where one planned ring test of a campaign stands."""
+
+    PLANNED = "planned"
+    PLACED = "placed"
+    DONE = "done"
+    NOT_PLACED = "not_placed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign as loaded from its definition file.
+
+    source_sha256: hex SHA-256 of the definition file's bytes when last loaded.
+    created_at / updated_at: UTC instants of the first and the latest save.
+    definition: the validated campaign as JSON (`ringtest.campaigns.model`), with
+        its windows and calendar resolved: everything its plan depends on.
+    """
+
+    name: str
+    source_path: str
+    source_sha256: str
+    paused: bool
+    created_at: datetime
+    updated_at: datetime
+    definition: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSlot:
+    """One ring test a campaign plans to place at `planned_at` (UTC) to `target`.
+
+    test_id: the `RingTestResult.test_id` once the test was placed.
+    reason: why the slot was not placed or failed; empty otherwise.
+    callback: the test asks for a call back when no person answers.
+    started_at: when (UTC) the slot was claimed to place its test; None until then.
+    """
+
+    campaign: str
+    target: str
+    planned_at: datetime
+    status: RunStatus = RunStatus.PLANNED
+    test_id: str | None = None
+    reason: str = ""
+    callback: bool = False
+    started_at: datetime | None = None

@@ -20,13 +20,12 @@ from pathlib import Path
 
 from ringtest.config.models import Line
 from ringtest.config.models import SipAccount as SipAccountSettings
-from ringtest.records import RingTestResult
+from ringtest.core.records import CallbackTestStatus, RingTestResult
+from ringtest.core.standards import Standards
 from ringtest.sip.callback_tests import open_callback_test
 from ringtest.sip.caller import PlacedRingTest
 from ringtest.sip.prompt import request_text, speak, wav_seconds
-from ringtest.standards import Standards
 from ringtest.store import Store
-from ringtest.store.callback_test_records import CallbackTestStatus
 
 logger = logging.getLogger(__name__)
 

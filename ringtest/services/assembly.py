@@ -24,15 +24,15 @@ from datetime import datetime
 from pathlib import Path
 
 from ami_listener.recording import Recorder
-from ringtest.callbacks_run import wait_for_callbacks
 from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaigns
 from ringtest.config import Settings
-from ringtest.daemon_host import DaemonHost, Service, run_until_signalled
-from ringtest.listening import StoreWriter, make_listener
+from ringtest.core.stream import RecordStream
+from ringtest.services.callback_answering import wait_for_callbacks
+from ringtest.services.host import DaemonHost, Service, run_until_signalled
+from ringtest.sources.live_calls import StoreWriter, make_listener
 from ringtest.store import Store
-from ringtest.stream import RecordStream
 
 STOP_POLL_SECONDS = 0.1
 """seconds between the listener's looks at the host's stop event (its loop cannot wait on it)."""

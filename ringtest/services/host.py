@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Protocol
 
-from ringtest.errors import RingtestError
+from ringtest.core.errors import RingtestError
 
 log = logging.getLogger(__name__)
 

@@ -22,18 +22,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ringtest.callback_requests import line_caller_ids
 from ringtest.config import Settings
 from ringtest.config.adapters import standards_of
-from ringtest.errors import SipError
-from ringtest.ring_tests import default_evidence_dir, sip_account
+from ringtest.core.errors import SipError
+from ringtest.core.records import CallbackTest, CallbackTestStatus
+from ringtest.core.standards import Standards
 from ringtest.sip.callback_tests import close_called_back, close_overdue, match_inbound
 from ringtest.sip.endpoint import endpoint_with
 from ringtest.sip.inbound import InboundCall, answer_inbound, stop_answering
 from ringtest.sip.prompt import ANSWER_TEXT, speak
-from ringtest.standards import Standards
+from ringtest.sources.callback_test_requests import line_caller_ids
+from ringtest.sources.ring_tests import default_evidence_dir, sip_account
 from ringtest.store import Store
-from ringtest.store.callback_test_records import CallbackTest, CallbackTestStatus
 
 logger = logging.getLogger(__name__)
 

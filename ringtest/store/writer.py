@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from ringtest.core.stream import CallEnded, Change, ObligationChanged, RingTestFinished
 from ringtest.store import Store
-from ringtest.stream import CallEnded, Change, ObligationChanged, RingTestFinished
 
 log = logging.getLogger(__name__)
 

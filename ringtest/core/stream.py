@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ringtest.records import (
+from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallRecord,

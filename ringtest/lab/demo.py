@@ -31,16 +31,16 @@ from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaign
 from ringtest.config import Settings, load_settings
-from ringtest.export import render
+from ringtest.core.records import Campaign, RunSlot, RunStatus
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, make_listener
+from ringtest.outputs.export import render
+from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
-from ringtest.store.campaign_records import Campaign, RunSlot, RunStatus
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 
 CALL_SETTLE_SECONDS = 10.0
 """seconds to wait for the last calls' hang-up events to reach the store."""

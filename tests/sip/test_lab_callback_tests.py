@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from ringtest.calendar import WEEKDAYS
-from ringtest.callbacks_run import CallbackCloser, wait_for_callbacks
 from ringtest.config import load_settings
 from ringtest.config.adapters import standards_of
 from ringtest.config.models import CalendarSettings, Line
+from ringtest.core.calendar import WEEKDAYS
+from ringtest.core.records import AnsweredBy, CallbackMatch, CallbackTestStatus
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
-from ringtest.records import AnsweredBy
-from ringtest.ring_tests import RingTestRequest, run_ring_tests
+from ringtest.services.callback_answering import CallbackCloser, wait_for_callbacks
 from ringtest.sip.callback_tests import open_callback_test
-from ringtest.store import CallbackMatch, CallbackTestStatus, Store
+from ringtest.sources.ring_tests import RingTestRequest, run_ring_tests
+from ringtest.store import Store
 from tests.conftest import wait_until
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

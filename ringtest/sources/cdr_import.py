@@ -43,9 +43,9 @@ from ami_listener.lines import LineDirectory, MonitoredLine
 from ami_listener.tracker import IVR_APPLICATIONS
 from ringtest.config import Settings
 from ringtest.config.adapters import line_directory_of, standards_of
-from ringtest.errors import ReportError
-from ringtest.records import AnsweredBy, CallOutcome, CallRecord
-from ringtest.standards import Standards, normalise_number
+from ringtest.core.errors import ReportError
+from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
+from ringtest.core.standards import Standards, normalise_number
 from ringtest.store import Store
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from ringtest.config.report import ReportSettings
-from ringtest.errors import ReportError
+from ringtest.core.errors import ReportError
 
 logger = logging.getLogger(__name__)
 

@@ -13,14 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ringtest.config import load_settings
+from ringtest.core.records import CallbackStatus, CallOutcome
+from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import STAFFOUT
 from ringtest.lab.calls import lab_call
 from ringtest.lab.settings import LAB_CONFIG
-from ringtest.listening import BackgroundListener, make_listener
-from ringtest.records import CallbackStatus, CallOutcome
+from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
-from ringtest.store_writer import StoreWriter
-from ringtest.stream import RecordStream
+from ringtest.store.writer import StoreWriter
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.lab

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.periods import Period, period_starts
-from ringtest.observations import Source
+from ringtest.core.observations import Source
 
 CALLBACK_KEYS = ("day", "department", "line")
 CALLBACK_COUNTS = (

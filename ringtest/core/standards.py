@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from ringtest.calendar import WorkingCalendar
+from ringtest.core.calendar import WorkingCalendar
 
 _POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 

@@ -11,7 +11,7 @@ from ringtest.cli.common import (
     parse_local_instant,
     settings_of,
 )
-from ringtest.daemon_services import DaemonPlan, run_daemon
+from ringtest.services.assembly import DaemonPlan, run_daemon
 
 
 @click.command("callbacks-wait")

@@ -1,0 +1,1 @@
+"""Outputs: records as text (tables, CSV, JSON) and as mail."""
