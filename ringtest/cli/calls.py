@@ -60,7 +60,7 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",
             err=True,
         )
-        run_daemon(settings, store, DaemonPlan(listen=True, record_to=record_to))
+        run_daemon(settings, store, DaemonPlan(listen=True, record_to=record_to, retention=True))
 
 
 @click.command()

@@ -23,6 +23,7 @@ from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
 from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.campaigns.status import TargetStatus, campaign_status
 from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.output import format_option
 from ringtest.config import Settings
 from ringtest.core.errors import CampaignError
 from ringtest.outputs.export import render
@@ -76,14 +77,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @campaign.command()
 @click.argument("file", type=_FILES)
 @click.option("--week", help="ISO week to plan, like 2026-W48 (default: this week).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("table", "csv")),
-    default="table",
-    show_default=True,
-    help="table for people, csv for tools (UTC instants).",
-)
+@format_option(("table", "csv"), tools_get="UTC instants")
 @click.pass_context
 def plan(ctx: click.Context, file: Path, week: str | None, output_format: str) -> None:
     """Show the exact calls a campaign will place in one week."""
@@ -141,14 +135,7 @@ def campaigns_started(definitions: Sequence[CampaignDefinition], report: SyncRep
 
 
 @campaign.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("table", "csv", "json")),
-    default="table",
-    show_default=True,
-    help="table for people; csv or json for tools.",
-)
+@format_option()
 @click.pass_context
 def status(ctx: click.Context, output_format: str) -> None:
     """Per campaign and target: planned, done, failed, skipped, and the next call."""

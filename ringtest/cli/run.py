@@ -37,6 +37,7 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
                 campaigns_started(definitions, report), err=True
             ),
             answer_callbacks=receives_callbacks(settings),
+            retention=True,
         )
         click.echo(
             f"running: listener on {settings.ami.host}:{settings.ami.port}, "

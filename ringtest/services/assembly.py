@@ -31,6 +31,7 @@ from ringtest.config import Settings
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.host import DaemonHost, Service, run_until_signalled
+from ringtest.services.retention import RetentionService
 from ringtest.sources.live_calls import StoreWriter, make_listener
 from ringtest.store import Store
 
@@ -47,6 +48,7 @@ class DaemonPlan:
     (on_campaigns_started: told the first sync's report).
     answer_callbacks: answer call-backs on the registering SIP accounts until
     callbacks_until (UTC; None: until stopped).
+    retention: apply the `[privacy]` retention at start and once a day.
     """
 
     listen: bool = False
@@ -55,6 +57,7 @@ class DaemonPlan:
     on_campaigns_started: Callable[[SyncReport], None] | None = None
     answer_callbacks: bool = False
     callbacks_until: datetime | None = None
+    retention: bool = False
 
     @property
     def uses_sip(self) -> bool:
@@ -162,6 +165,8 @@ def build_host(
         services.append(CampaignService(daemon, plan.on_campaigns_started))
     if plan.answer_callbacks:
         services.append(CallbackService(settings, store, plan.callbacks_until))
+    if plan.retention:
+        services.append(RetentionService(settings, store))
     shared: list[AbstractContextManager[object]] = [subscription]
     if plan.uses_sip:
         shared.append(sip_endpoint_for(settings, plan.campaigns))

@@ -1,7 +1,8 @@
 """Retention: pseudonymise caller numbers and delete what is kept no longer, once a day.
 
 `apply_retention(settings, store, now)` is the whole job; the daemon's daily job
-and `ringtest privacy retain` call it. It is idempotent: run twice at the same
+(`RetentionService`, hosted by `ringtest run` and `ringtest listen`) and
+`ringtest privacy retain` call it. It is idempotent: run twice at the same
 `now`, the second run changes nothing. In order:
 
 1. call rows (and their callback obligations) older than
@@ -23,13 +24,15 @@ from __future__ import annotations
 import calendar
 import glob
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ringtest.config import Settings
 from ringtest.core.private_files import data_directory
+from ringtest.services.host import wait_for
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
 from ringtest.store import Store
 from ringtest.store import privacy as stored
@@ -137,3 +140,46 @@ def _delete(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+RETENTION_EVERY_SECONDS = 24 * 60 * 60.0
+"""seconds between the daemon's retention runs (the first runs at start)."""
+
+
+class RetentionService:
+    """The daemon's daily retention job: `apply_retention` at start, then once a day.
+
+    A run that fails (the database locked, a file that cannot be removed) is logged
+    in one line and tried again at the next run; it never stops the daemon.
+    clock: the current UTC instant (tests pass their own).
+    """
+
+    name = "retention"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        every_seconds: float = RETENTION_EVERY_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.every_seconds = every_seconds
+        self.runs = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                apply_retention(self.settings, self.store, self.clock())
+            except Exception as error:
+                logger.error(
+                    "retention did not run: %s: %s (next try in %g s)",
+                    type(error).__name__,
+                    error,
+                    self.every_seconds,
+                )
+            self.runs += 1
+            if wait_for(stop, self.every_seconds):
+                return

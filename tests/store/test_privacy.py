@@ -15,10 +15,17 @@ import pytest
 from ringtest.config import Settings
 from ringtest.core.records import CallbackStatus, CallbackTest
 from ringtest.services import subject_rights
+from ringtest.services.host import DaemonHost
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
-from ringtest.services.retention import RetentionSummary, apply_retention, months_before
+from ringtest.services.retention import (
+    RetentionService,
+    RetentionSummary,
+    apply_retention,
+    months_before,
+)
 from ringtest.services.subject_rights import Subject, forget, subject_access
 from ringtest.store import Store
+from tests.conftest import wait_until
 from tests.store.builders import MONDAY_9AM, call_record, obligation, ring_test_result
 
 NUMBER = "+441632960001"
@@ -224,3 +231,21 @@ def test_forget_overwrites_the_number_in_recordings_in_any_format_across_blocks(
         b"CallerIDNum: 00XXXXXXXXXXXX\r\n\r\nCallerIDNum: 01632960002\r\n\r\n"
     )
     assert subject_access(settings, store, subject)["ami_recordings"] == []
+
+
+def test_the_daemon_applies_retention_at_start_and_keeps_running_after_a_failed_run(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+):
+    store.save_calls([call_record(call_id="old", caller=NUMBER)])
+    store.save_obligation(obligation(call_id="old", caller=NUMBER))
+    instants = iter([NOW, "not an instant", NOW])
+    service = RetentionService(settings, store, clock=lambda: next(instants), every_seconds=0.01)
+    host = DaemonHost([service])
+    host.start()
+    wait_until(lambda: service.runs >= 3, seconds=10.0)
+    host.stop()
+    assert host.failures == {}
+    assert [call.caller for call in store.calls()] == [pseudonym(key_of(settings), NUMBER)]
+    failed = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert len(failed) == 1 and failed[0].startswith("retention did not run: ")
+    assert NUMBER not in caplog.text
