@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import ringtest
 from analysis.report import week_period, write_report
 from analysis.report_data import gather_report, headline
 from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
@@ -83,7 +84,7 @@ CITIZEN_CALLS = (
 CALLED_BACK = ("+441382000104", "+441382000108")
 """Missed callers the lab staff ring back during the demo; the others stay owed."""
 
-CAMPAIGN_FILE = Path(__file__).parent.parent / "schedules" / "council.yaml"
+CAMPAIGN_FILE = Path(ringtest.__file__).resolve().parent.parent / "schedules" / "council.yaml"
 CAMPAIGN_SLOT_SPACING_SECONDS = 3.0
 """The demo's campaign places one test per target, this far apart, starting now."""
 
