@@ -134,10 +134,11 @@ class Journal:
         A zero-byte chunk marks a link boundary. A chunk over `MAX_CHUNK_BYTES` is
         written as several.
         """
-        position = self.end
-        for start in range(0, max(len(chunk), 1), MAX_CHUNK_BYTES):
+        positions = [
             self._append_one(received_at, chunk[start : start + MAX_CHUNK_BYTES])
-        return position
+            for start in range(0, max(len(chunk), 1), MAX_CHUNK_BYTES)
+        ]
+        return positions[0]
 
     def chunks_from(self, position: int) -> Iterator[JournalChunk]:
         """Every chunk at or after `position`, in order (a damaged segment is logged and
@@ -167,18 +168,22 @@ class Journal:
             os.close(self._file)
             self._file = None
 
-    def _append_one(self, received_at: datetime, chunk: bytes) -> None:
+    def _append_one(self, received_at: datetime, chunk: bytes) -> int:
+        """Write one record; return its position (the journal's end when it failed)."""
         record = f"{received_at.timestamp():.6f} {len(chunk)}\n".encode() + chunk + b"\n"
+        position = self.end
         try:
             if self._file is None or (chunk and self._current_size() >= self.segment_bytes):
                 self._begin_segment()
             assert self._file is not None
+            position = self.end
             written = os.write(self._file, record)
             self.end += written
             if written < len(record):
                 raise OSError(28, os.strerror(28))
         except OSError as error:
             self._failed(len(chunk), error)
+        return position
 
     def _current_size(self) -> int:
         assert self._segment is not None
