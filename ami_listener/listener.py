@@ -12,11 +12,18 @@
   noted. After every (re)connect ``CoreShowChannels`` lists the calls already
   in progress; they are tracked to their end and stored as ``incomplete``
   (their start was not seen), upserted so that no call is counted twice.
+* Every chunk read is appended to the `Journal` (`ami_listener.journal`) before
+  it is parsed, so what was received survives a crash and a store that falls
+  behind. Asterisk does not wait for a slow reader (it logs it off), so nothing
+  here ever waits for the store: the socket is read at line rate.
 * What the pipeline makes of each event (calls ringing, answered, ended;
   callback obligations) goes to a `Sink`, usually a `StreamSink` publishing on
-  the record stream (`ringtest.core.stream`). The store subscribes there through a
-  bounded queue (`ringtest.store.writer`): when it falls behind, the reader
-  waits (TCP backpressure towards Asterisk) rather than dropping records.
+  the record stream (`ringtest.core.stream`). The store subscribes there
+  (`ringtest.store.writer`) and never blocks the publisher. `UnstoredCalls`
+  (``ami_listener.checkpoint``) follows which calls the store has confirmed, and
+  the journal's checkpoint is advanced from it every `checkpoint_interval_seconds`.
+* A link loss is dated by the last byte received, not by the moment the Ping
+  watchdog noticed it.
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -32,9 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ami_listener.checkpoint import UnstoredCalls
 from ami_listener.connection import AmiConnection
+from ami_listener.frames import FRAME_END
+from ami_listener.journal import Journal
 from ami_listener.message import AmiMessage
-from ami_listener.pipeline import CallPipeline, Sink
+from ami_listener.pipeline import Batch, CallPipeline, Sink
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
 from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
@@ -57,10 +67,22 @@ class ListenerSettings:
     max_backoff_seconds: float = 30.0
     overdue_check_seconds: float = 30.0
     stats_interval_seconds: float = 300.0
+    checkpoint_interval_seconds: float = 1.0
+
+
+def in_progress_note(at: datetime) -> str:
+    """The gap note of a call already in progress when the listener connected at `at`."""
+    return f"in progress when the listener connected at {at.isoformat()}"
 
 
 class Listener:
-    """Runs one PBX link until `stop` is set."""
+    """Runs one PBX link until `stop` is set.
+
+    journal: where every chunk is appended before it is parsed (None: nowhere).
+    unstored: the calls the store has not confirmed, from which the journal's
+    checkpoint advances (None: the checkpoint stays where it is).
+    last_byte_at: UTC receive time of the latest chunk; None before the first.
+    """
 
     def __init__(
         self,
@@ -69,14 +91,22 @@ class Listener:
         sink: Sink,
         recorder: Recorder | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        journal: Journal | None = None,
+        unstored: UnstoredCalls | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.sink = sink
         self.recorder = recorder
         self.clock = clock
+        self.journal = journal
+        self.unstored = unstored
         self.stats = ListenerStats(pipeline)
         self.address = f"{settings.host}:{settings.port}"
+        self.last_byte_at: datetime | None = None
+        self._link_position = 0
+        self._frame_position = 0
+        self._at_frame_end = True
 
     @property
     def connects(self) -> int:
@@ -85,13 +115,25 @@ class Listener:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop` is set; reconnect after any drop. Logs the stats meanwhile."""
-        log_stats = asyncio.create_task(self._log_stats())
+        chores = [asyncio.create_task(self._log_stats())]
+        if self.journal is not None and self.unstored is not None:
+            chores.append(asyncio.create_task(self._keep_checkpoint()))
         try:
             await self._run_links(stop)
         finally:
-            log_stats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await log_stats
+            for chore in chores:
+                chore.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await chore
+            self.advance_checkpoint()
+
+    def advance_checkpoint(self) -> None:
+        """Move the journal's checkpoint up to the first call the store has not confirmed."""
+        if self.journal is None or self.unstored is None:
+            return
+        self.unstored.keep_only({call.call_id for call in self.pipeline.tracker.open_calls()})
+        next_frame = self.journal.end if self._at_frame_end else self._frame_position
+        self.journal.advance_checkpoint(self.unstored.checkpoint(next_frame))
 
     async def _run_links(self, stop: asyncio.Event) -> None:
         backoff = self.settings.first_backoff_seconds
@@ -104,6 +146,7 @@ class Listener:
                 self._on_bytes,
                 tls=ssl.create_default_context() if self.settings.tls else None,
             )
+            self._link_began()
             try:
                 await self._open(connection)
             except (PbxUnreachable, AmiAuthFailed) as error:
@@ -122,12 +165,18 @@ class Listener:
             connection.close()
             self.stats.link_closed()
             if not stop.is_set():
-                lost_at = self.clock()
+                lost_at = self.last_byte_at or self.clock()
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
                 log.warning("%s: calls in progress will be stored as incomplete", note)
-                self.sink.write(self.pipeline.link_lost(note))
+                self._publish(self.pipeline.link_lost(note))
         stopped_at = self.clock().isoformat()
-        self.sink.write(self.pipeline.link_lost(f"listener stopped at {stopped_at}"))
+        self._publish(self.pipeline.link_lost(f"listener stopped at {stopped_at}"))
+
+    def _link_began(self) -> None:
+        """Mark a link boundary in the journal; frames start afresh there."""
+        if self.journal is not None:
+            self._link_position = self.journal.append(self.clock(), b"")
+        self._at_frame_end = True
 
     async def _open(self, connection: AmiConnection) -> None:
         await connection.connect()
@@ -139,9 +188,9 @@ class Listener:
         reply = await connection.action("CoreShowChannels", timeout_seconds=10.0)
         now = self.clock()
         for channel in reply.events:
-            self.pipeline.tracker.adopt_in_flight(
-                channel, now, note=f"in progress when the listener connected at {now.isoformat()}"
-            )
+            self.pipeline.tracker.adopt_in_flight(channel, now, note=in_progress_note(now))
+            if self.unstored is not None:
+                self.unstored.call_began(channel.get("Linkedid", ""), self._link_position)
 
     async def _serve(self, connection: AmiConnection, stop: asyncio.Event) -> None:
         """Run until the link is lost or `stop` is set, pinging when the link is quiet."""
@@ -184,7 +233,12 @@ class Listener:
     async def _check_overdue(self) -> None:
         while True:
             await asyncio.sleep(self.settings.overdue_check_seconds)
-            self.sink.write(self.pipeline.tick(self.clock()))
+            self._publish(self.pipeline.tick(self.clock()))
+
+    async def _keep_checkpoint(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.checkpoint_interval_seconds)
+            self.advance_checkpoint()
 
     async def _log_stats(self) -> None:
         while True:
@@ -194,11 +248,32 @@ class Listener:
     def _on_event(self, message: AmiMessage) -> None:
         received_at = self.clock()
         self.stats.event_received(message, received_at)
-        self.sink.write(self.pipeline.feed_message(message, received_at))
+        if self.unstored is None:
+            self.sink.write(self.pipeline.feed_message(message, received_at))
+            return
+        calls_before = self.pipeline.tracker.open_call_count
+        batch = self.pipeline.feed_message(message, received_at)
+        calls_after = self.pipeline.tracker.open_call_count
+        self.unstored.after_event(message, batch, calls_before, calls_after, self._frame_position)
+        self.sink.write(batch)
+
+    def _publish(self, batch: Batch) -> None:
+        """Hand `batch` (not the result of one event) to the sink."""
+        if self.unstored is not None:
+            self.unstored.handed_to_store(batch, self._frame_position)
+        self.sink.write(batch)
 
     def _on_bytes(self, chunk: bytes) -> None:
+        """Journal the chunk before it is parsed; remember where its first frame began."""
+        received_at = self.clock()
+        self.last_byte_at = received_at
+        if self.journal is not None:
+            position = self.journal.append(received_at, chunk)
+            if self._at_frame_end:
+                self._frame_position = position
+            self._at_frame_end = chunk.endswith(FRAME_END)
         if self.recorder is not None:
-            self.recorder.write(self.clock(), chunk)
+            self.recorder.write(received_at, chunk)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

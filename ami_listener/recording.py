@@ -90,10 +90,13 @@ def read_chunks(path: Path) -> Iterator[tuple[datetime | None, bytes]]:
             while chunk := stream.read(RAW_CHUNK_BYTES):
                 yield None, chunk
             return
-        yield from _recorded_chunks(stream, path)
+        for _, received_at, chunk in recorded_chunks(stream, path):
+            yield received_at, chunk
 
 
-def _recorded_chunks(stream: BinaryIO, path: Path) -> Iterator[tuple[datetime, bytes]]:
+def recorded_chunks(stream: BinaryIO, path: Path) -> Iterator[tuple[int, datetime, bytes]]:
+    """Yield ``(byte offset of the chunk's header, received_at, chunk)`` from a ringtest
+    recording `stream` positioned just after its `MAGIC` line (`path` names it in errors)."""
     chunk_number = 0
     while header := stream.readline(MAX_HEADER_BYTES):
         offset = stream.tell() - len(header)
@@ -110,7 +113,7 @@ def _recorded_chunks(stream: BinaryIO, path: Path) -> Iterator[tuple[datetime, b
             raise _corrupt(
                 path, offset, f"chunk {chunk_number} is not the {length} bytes its header says"
             )
-        yield received_at, chunk
+        yield offset, received_at, chunk
 
 
 def _parse_header(

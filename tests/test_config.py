@@ -278,7 +278,8 @@ FILE_ERRORS = [
     pytest.param(
         '[ami]\nhots = "pbx"\n',
         "ringtest.toml: unknown setting 'ami.hots': check the spelling (known: host, port, user, "
-        "secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds)",
+        "secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds, "
+        "journal_dir, journal_max_megabytes)",
         id="unknown-key",
     ),
     pytest.param(
@@ -478,7 +479,8 @@ def test_a_bad_variable_is_named() -> None:
 def test_a_misspelt_variable_is_named() -> None:
     assert load_error(environ={"RINGTEST_AMI__HOTS": "pbx"}) == (
         "RINGTEST_AMI__HOTS: unknown setting 'ami.hots': check the spelling (known: host, port, "
-        "user, secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds)"
+        "user, secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds, "
+        "journal_dir, journal_max_megabytes)"
     )
 
 

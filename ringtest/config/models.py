@@ -52,6 +52,8 @@ class AmiSettings(Section):
 
     The secret comes from `secret` (best from env RINGTEST_AMI__SECRET) or, when
     that is unset, from the file at `secret_file`; it is read when the AMI is used.
+    journal_dir: where the listener journals every AMI byte before processing it (None:
+        ``journal/`` in the data directory); journal_max_megabytes bounds it.
     """
 
     host: str = "127.0.0.1"
@@ -63,6 +65,8 @@ class AmiSettings(Section):
     pbx: str = "pbx"
     ping_interval_seconds: float = Field(default=10.0, gt=0)
     pong_timeout_seconds: float = Field(default=5.0, gt=0)
+    journal_dir: Path | None = None
+    journal_max_megabytes: int = Field(default=1024, ge=64)
 
     def secret_value(self) -> str:
         """The AMI secret; `ConfigError` when neither `secret` nor `secret_file` is set."""

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ami_listener.checkpoint import UnstoredCalls
+from ami_listener.journal import JournalError
 from ami_listener.recording import Recorder
 from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
@@ -32,11 +34,20 @@ from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.host import DaemonHost, Service, run_until_signalled
 from ringtest.services.retention import RetentionService
-from ringtest.sources.live_calls import StoreWriter, make_listener
+from ringtest.sources.live_calls import (
+    StoreWriter,
+    journal_for,
+    make_listener,
+    recover_from_journal,
+)
 from ringtest.store import Store
 
 STOP_POLL_SECONDS = 0.1
 """seconds between the listener's looks at the host's stop event (its loop cannot wait on it)."""
+
+FINAL_WRITE_SECONDS = 2.0
+"""seconds the stopping listener gives the store for its last calls (the rest are replayed
+from the journal at the next start), well inside the host's stop deadline."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,14 @@ class DaemonPlan:
 
 
 class ListenerService:
-    """The live AMI listener, publishing every call on the host's stream."""
+    """The live AMI listener, publishing every call on the host's stream.
+
+    Before connecting it checks that the store can be written (one line if not) and
+    replays its journal from the checkpoint into the store. On stop it gives the
+    store `FINAL_WRITE_SECONDS` to take the last calls, and then advances the
+    checkpoint; it raises `JournalError` when something received could not be
+    journalled (a non-zero exit: those bytes are not durable).
+    """
 
     name = "listener"
 
@@ -82,15 +100,33 @@ class ListenerService:
         self.record_to = record_to
 
     def run(self, stop: threading.Event) -> None:
+        self.store.check_writable()
+        journal = journal_for(self.settings, self.store)
         recorder = Recorder(self.record_to) if self.record_to is not None else None
+        unstored = UnstoredCalls()
+        writer = self.subscription.writer
         try:
-            listener = make_listener(self.settings, self.store, self.subscription.stream, recorder)
-            if self.subscription.writer is not None:
-                listener.stats.watch_writer(self.subscription.writer)
+            listener = make_listener(
+                self.settings, self.store, self.subscription.stream, recorder, journal, unstored
+            )
+            if writer is not None:
+                listener.stats.watch_writer(writer)
+                writer.notify_stored(unstored.stored)
+            recover_from_journal(journal, listener.pipeline, self.store)
             asyncio.run(_listen_until(listener.run, stop))
+            if writer is not None:
+                writer.wait_until_stored(FINAL_WRITE_SECONDS)
+            listener.advance_checkpoint()
         finally:
+            journal.close()
             if recorder is not None:
                 recorder.close()
+        if not journal.durable:
+            raise JournalError(
+                f"{journal.failed_chunks} chunks ({journal.failed_bytes} bytes) received from "
+                f"the AMI could not be written to the journal in {journal.directory}: calls in "
+                "them that are not stored are lost; free space there or set ami.journal_dir"
+            )
 
 
 async def _listen_until(listen: Callable[[asyncio.Event], object], stop: threading.Event) -> None:

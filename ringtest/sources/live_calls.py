@@ -6,11 +6,16 @@ recording feeds the same `CallPipeline`, and what it makes of the events is
 published on a `RecordStream`. The store is one subscriber of that stream (a
 `StoreWriter` keeps the calls and the callback obligations); the store also
 restores the obligations still owed after a restart.
+
+The live listener journals every byte (`ami_listener.journal`): `journal_for`
+opens the journal of one PBX and database, and `recover_from_journal` replays
+it from its checkpoint into the store before the listener connects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -18,18 +23,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ami_listener.checkpoint import UnstoredCalls
+from ami_listener.journal import Journal
+from ami_listener.journal_replay import replay_journal
 from ami_listener.listener import Listener, ListenerSettings
 from ami_listener.obligations import CallbackLedger
-from ami_listener.pipeline import CallPipeline, StreamSink, replay_file
+from ami_listener.pipeline import Batch, CallPipeline, StreamSink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
 from ringtest.config import Settings
 from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import PbxUnreachable
+from ringtest.core.private_files import data_directory
 from ringtest.core.records import CallbackStatus
-from ringtest.core.stream import RecordStream
+from ringtest.core.stream import Change, RecordStream
 from ringtest.store import Store
-from ringtest.store.writer import StoreWriter
+from ringtest.store.writer import STORED_CHANGES, StoreWriter, write_changes
+
+RECOVERY_BATCH_CHANGES = 5000
+"""Changes replayed from the journal per write to the store."""
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +94,71 @@ def replay(
     )
 
 
+def journal_for(settings: Settings, store: Store) -> Journal:
+    """The journal of the configured PBX writing to `store`: in ``ami.journal_dir`` (else
+    ``journal/`` in the data directory), named for the PBX and the database, so that
+    two databases never replay each other's calls."""
+    ami = settings.ami
+    directory = ami.journal_dir or data_directory() / "journal"
+    database = hashlib.sha256(store.url_for_display.encode()).hexdigest()[:8]
+    return Journal(
+        directory, f"{ami.pbx}-{database}", max_bytes=ami.journal_max_megabytes * 1024 * 1024
+    )
+
+
+class _StoreInBatches:
+    """A pipeline sink writing the stored changes to the store, `RECOVERY_BATCH_CHANGES`
+    at a time, in this thread (a failed write raises its StoreError)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls = 0
+        self._pending: list[Change] = []
+
+    def write(self, batch: Batch) -> None:
+        self._pending += [c for c in batch.changes if isinstance(c, STORED_CHANGES)]
+        if len(self._pending) >= RECOVERY_BATCH_CHANGES:
+            self.flush()
+
+    def flush(self) -> None:
+        self.calls += write_changes(self.store, self._pending)["calls"]
+        self._pending = []
+
+
+def recover_from_journal(journal: Journal, pipeline: CallPipeline, store: Store) -> int:
+    """Replay `journal` from its checkpoint through `pipeline` into `store`, then move the
+    checkpoint to its end; returns the calls stored (again)."""
+    sink = _StoreInBatches(store)
+    replayed = replay_journal(journal, pipeline, sink)
+    sink.flush()
+    journal.advance_checkpoint(replayed.end)
+    if replayed.messages:
+        log.warning(
+            "replayed %d AMI events from the journal in %s (bytes %d to %d) since the "
+            "listener last stopped: stored %d calls",
+            replayed.messages,
+            journal.directory,
+            replayed.start,
+            replayed.end,
+            sink.calls,
+        )
+    return sink.calls
+
+
 def make_listener(
-    settings: Settings, store: Store, stream: RecordStream, recorder: Recorder | None = None
+    settings: Settings,
+    store: Store,
+    stream: RecordStream,
+    recorder: Recorder | None = None,
+    journal: Journal | None = None,
+    unstored: UnstoredCalls | None = None,
 ) -> Listener:
     """A listener for the configured AMI, publishing on `stream`.
 
     store: only read, to restore the callback obligations still owed; subscribe a
-    `StoreWriter` to `stream` to store what the listener sees.
+    `StoreWriter` to `stream` to store what the listener sees. journal: where every
+    byte is journalled first; unstored: the calls the store has not confirmed (the
+    journal's checkpoint follows them).
     """
     ami = settings.ami
     listener_settings = ListenerSettings(
@@ -101,7 +171,14 @@ def make_listener(
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
     pipeline = build_pipeline(settings, store)
-    return Listener(listener_settings, pipeline, StreamSink(stream), recorder)
+    return Listener(
+        listener_settings,
+        pipeline,
+        StreamSink(stream),
+        recorder,
+        journal=journal,
+        unstored=unstored,
+    )
 
 
 class BackgroundListener:

@@ -119,6 +119,11 @@ FAILURES: tuple[tuple[str, str, str], ...] = (
         f"make the file and its directory writable or set {URL_ENV_VAR} to a writable path",
     ),
     (
+        r"permission denied|read-only transaction",
+        "the user may not write to it",
+        f"grant the user in {URL_ENV_VAR} the right to write ringtest's tables",
+    ),
+    (
         r"database or disk is full|no space left on device",
         "the disk is full",
         "free space on its disk (rows stored before this write are intact)",

@@ -33,7 +33,7 @@ from ringtest.core.records import (
     RunSlot,
     RunStatus,
 )
-from ringtest.store import database
+from ringtest.store import database, schema
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -340,14 +340,33 @@ class Store:
         ):
             yield connection
 
+    def check_writable(self) -> None:
+        """Raise StoreError, one line naming the database and the fix, when it cannot be
+        written (a read-only file or directory, a user without write rights): a trial
+        write that changes nothing."""
+        version = schema.schema_version
+        with self._writing() as connection:
+            connection.execute(
+                version.update().where(version.c.id == 1).values(version=version.c.version)
+            )
+
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """One write transaction whose driver errors (commit included) become StoreError."""
-        with (
-            database.database_errors("writing to database", self.url_for_display),
-            self.engine.begin() as connection,
-        ):
-            yield connection
+        """One write transaction whose driver errors (commit included) become StoreError.
+
+        After a failed write every pooled connection is dropped, so the next write opens
+        a new one: SQLite keeps a connection opened on a read-only file read-only even
+        once the file is writable again, and a broken server connection stays broken.
+        """
+        try:
+            with (
+                database.database_errors("writing to database", self.url_for_display),
+                self.engine.begin() as connection,
+            ):
+                yield connection
+        except StoreError:
+            self.engine.dispose()
+            raise
 
 
 def _run_slot(campaign: str, target: str, planned_at: datetime) -> list[ColumnElement[bool]]:
