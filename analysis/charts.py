@@ -135,13 +135,13 @@ def callback_ecdf(
     for index, (department, owed) in enumerate(owing.items()):
         values = np.sort(np.asarray(hours_by_department.get(department, ()), dtype=float))
         share = 100.0 * np.arange(1, len(values) + 1) / owed
+        label = f"{department} ({count_text(len(values))} of {count_text(owed)} returned)"
         ax.step(np.concatenate([[0], values, [right]]),
                 np.concatenate([[0], share, share[-1:] if len(share) else [0]]), where="post",
                 color=OKABE_ITO[index % len(OKABE_ITO)],
                 linestyle=LINE_STYLES[index % len(LINE_STYLES)],
                 marker=MARKERS[index % len(MARKERS)], markevery=max(1, len(values) // 8),
-                markersize=4,
-                label=f"{department} ({count_text(len(values))} of {count_text(owed)} returned)")  # fmt: skip
+                markersize=4, label=label)  # fmt: skip
     ax.axvline(deadline_hours, **TARGET_STYLE, label=deadline_text)
     ax.set_ylim(0, 100)
     ax.set_xlim(0, right)

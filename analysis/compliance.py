@@ -221,7 +221,8 @@ def _with_groups(
     seen = set(counts.loc[counts["source"] == Source.LIVE, keys[2:]].itertuples(index=False))
     start = counts["period_start"].min() if len(counts) else pd.Timestamp(0)
     missing = [
-        {"source": Source.LIVE.value, "period_start": start, **dict(zip(keys[2:], group, strict=True))}
+        {"source": Source.LIVE.value, "period_start": start}
+        | dict(zip(keys[2:], group, strict=True))
         for group in dict.fromkeys(groups)
         if tuple(group) not in seen
     ]

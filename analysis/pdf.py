@@ -25,12 +25,14 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from analysis import charts
-from analysis.display import MISSING, count_text, number_text, percent_text
 from analysis.report_data import (
     ReportData,
     callback_states_text,
+    callbacks_text,
     calls_text,
     headline,
+    mystery_sentence,
+    sources_table,
     standards_text,
 )
 from ringtest.core.observations import Source
@@ -51,17 +53,6 @@ BAR_ROW_INCHES = 0.28
 CHART_ABOVE, CHART_BELOW = 0.08, 0.13
 """Room above a chart's axes for its title, and below for its labels, legend and margin
 (fractions of the page's height)."""
-SOURCE_COLUMNS = {
-    "offered": "Calls",
-    "within_standard_pct": "Within standard",
-    "median_rings": "Median rings",
-    "p90_rings": "Rings for 9 in 10",
-    "service_level_pct": "Of answered, within standard",
-    "abandoned": "Caller gave up",
-    "voicemail": "Voicemail",
-    "busy": "Busy",
-    "answered_by_ivr": "Answered by an IVR, not a person",
-}
 
 
 def write_pdf(data: ReportData, path: Path) -> Path:
@@ -114,8 +105,9 @@ def _compliance_chart(
 def _department_page(data: ReportData) -> Figure:
     [department] = data.departments()
     figure, top = _page(data.title, [standards_text(data), callback_states_text(data)])
-    bottom = _draw_table(figure, _sources_table(data.rows), top=top, most_height=0.2)
-    figure.text(LEFT, bottom - 0.015, _callbacks_line(data), fontsize=9, va="top")
+    bottom = _draw_table(figure, sources_table(data), top=top, most_height=0.2)
+    figure.text(LEFT, bottom - 0.015, f"{mystery_sentence(data)}\n{callbacks_text(data)}",
+                fontsize=9, va="top", linespacing=1.4)  # fmt: skip
     grid = figure.add_gridspec(2, 2, left=0.07, right=0.95, bottom=0.14, top=bottom - 0.1,
                                hspace=0.75, wspace=0.22)  # fmt: skip
     live_rings = data.rings[data.rings["source"] == Source.LIVE]
@@ -133,42 +125,6 @@ def _department_page(data: ReportData) -> Figure:
     charts.weekly_trend(figure.add_subplot(grid[1, :]), weekly, data.standard_rings,
                         data.target_percent)  # fmt: skip
     return figure
-
-
-def _callbacks_line(data: ReportData) -> str:
-    """The department's callbacks in the three states, in one sentence."""
-    live = data.rows[data.rows["source"] == Source.LIVE]
-    if live.empty or not live["callbacks_owed"].sum():
-        return "Callbacks owed for this period's missed calls: none."
-    row = live.iloc[0]
-    return (
-        f"Callbacks owed for this period's missed calls: {count_text(row['callbacks_owed'])} "
-        f"({count_text(row['called_back_within_standard'])} returned in time, "
-        f"{count_text(row['callbacks_late_or_never'])} returned late or never, "
-        f"{count_text(row['callbacks_not_yet_due'])} not yet due: deadline still ahead)."
-    )
-
-
-def _sources_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Real calls beside mystery test calls for one department."""
-    names = {Source.LIVE: "Real calls", Source.RING_TEST: "Mystery test calls"}
-    table = []
-    for source, label in names.items():
-        found = rows[rows["source"] == source]
-        row = found.iloc[0] if len(found) else None
-        table.append({"": label, **{title: _cell(row, name) for name, title in
-                                    SOURCE_COLUMNS.items()}})  # fmt: skip
-    return pd.DataFrame(table)
-
-
-def _cell(row: pd.Series | None, name: str) -> str:
-    if row is None:
-        return MISSING if name != "offered" else "0"
-    if name.endswith("_pct"):
-        return percent_text(row[name])
-    if name.endswith("_rings"):
-        return number_text(row[name])
-    return count_text(row[name])
 
 
 def _draw_table(figure: Figure, table: pd.DataFrame, top: float, most_height: float) -> float:

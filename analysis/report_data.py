@@ -7,8 +7,9 @@ into Python, so 10M calls take seconds and little memory), and asks
 `compliance_rows` for the period's rows (per department, both sources: every
 configured department has a row, with 0 calls when it had none) and the weekly
 trend rows. Callback obligations are judged as of the report's `now`, which the
-caller gives: nothing here reads the clock. The headline table, the charts, the PDF, the HTML summary, the CSV and the email
-are all made from the `ReportData` it returns.
+caller gives: nothing here reads the clock. The headline table, the charts, the
+PDF, the HTML summary, the CSV and the email are all made from the `ReportData`
+it returns.
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ from ringtest.store import Store
 TREND_WEEKS = 12
 STEADY_POINTS = 1.0
 """A change in % within the standard smaller than this many points reads as steady."""
+SOURCE_COLUMNS = {
+    "offered": "Calls",
+    "within_standard_pct": "Within standard",
+    "median_rings": "Median rings",
+    "p90_rings": "Rings for 9 in 10",
+    "service_level_pct": "Of answered, within standard",
+    "abandoned": "Caller gave up",
+    "voicemail": "Voicemail",
+    "busy": "Busy",
+    "answered_by_ivr": "Answered by an IVR, not a person",
+}
+"""The columns of a department's real-beside-mystery table, and their headings."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +207,7 @@ def standards_text(data: ReportData) -> str:
 def calls_text(data: ReportData) -> str:
     """Which departments had no calls in the period, in one sentence ("" when all had some)."""
     quiet = [name for name in data.departments() if name not in data.departments_with_calls()]
-    if not data.departments_with_calls():
+    if not data.departments_with_calls() and len(quiet) != 1:
         return f"There were no calls to any monitored line in {data.when}."
     if not quiet:
         return ""
@@ -211,6 +224,13 @@ def callback_states_text(data: ReportData) -> str:
     )
 
 
+def mystery_sentence(data: ReportData) -> str:
+    """A one-department report's mystery calls in a sentence, saying when an IVR answered."""
+    tests = data.rows[data.rows["source"] == Source.RING_TEST]
+    text = mystery_calls_text(tests.iloc[0] if len(tests) else None)
+    return f"Mystery test calls within the standard: {text}."
+
+
 def mystery_calls_text(test: pd.Series | None) -> str:
     """Mystery calls within the standard, and why the others failed where it was an IVR."""
     if test is None or not test["offered"]:
@@ -218,6 +238,43 @@ def mystery_calls_text(test: pd.Series | None) -> str:
     text = f"{count_text(test['within_standard'])} of {count_text(test['offered'])}"
     ivr = int(test["answered_by_ivr"])
     return text if not ivr else f"{text} ({count_text(ivr)} answered by an IVR)"
+
+
+def callbacks_text(data: ReportData) -> str:
+    """The department's callbacks in the three states, in one sentence."""
+    live = data.rows[data.rows["source"] == Source.LIVE]
+    if live.empty or not live["callbacks_owed"].sum():
+        return "Callbacks owed for this period's missed calls: none."
+    row = live.iloc[0]
+    return (
+        f"Callbacks owed for this period's missed calls: {count_text(row['callbacks_owed'])} "
+        f"({count_text(row['called_back_within_standard'])} returned in time, "
+        f"{count_text(row['callbacks_late_or_never'])} returned late or never, "
+        f"{count_text(row['callbacks_not_yet_due'])} not yet due: deadline still ahead)."
+    )
+
+
+def sources_table(data: ReportData) -> pd.DataFrame:
+    """Real calls beside mystery test calls, for a report of one department."""
+    rows = data.rows
+    names = {Source.LIVE: "Real calls", Source.RING_TEST: "Mystery test calls"}
+    table = []
+    for source, label in names.items():
+        found = rows[rows["source"] == source]
+        row = found.iloc[0] if len(found) else None
+        table.append({"": label, **{title: _source_cell(row, name) for name, title in
+                                    SOURCE_COLUMNS.items()}})  # fmt: skip
+    return pd.DataFrame(table)
+
+
+def _source_cell(row: pd.Series | None, name: str) -> str:
+    if row is None:
+        return MISSING if name != "offered" else "0"
+    if name.endswith("_pct"):
+        return percent_text(row[name])
+    if name.endswith("_rings"):
+        return number_text(row[name])
+    return count_text(row[name])
 
 
 def working_day_hours(settings: Settings) -> float:

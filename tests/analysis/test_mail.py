@@ -109,7 +109,7 @@ def test_the_weekly_report_arrives_with_the_pdf_and_the_summary_inline(council, 
     assert attachment.get_filename() == "report.pdf"
     assert attachment.get_content() == pdf.read_bytes()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "<td>Council Tax</td><td>5</td><td>60%</td>" in html
+    assert "<th scope='row'>Council Tax</th><td>5</td><td>60%</td>" in html
     assert (
         "Department: Council Tax | Calls: 5 | Answered within 7 rings: 60%"
         in message.get_body(preferencelist=("plain",)).get_content()
