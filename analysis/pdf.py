@@ -108,7 +108,7 @@ def _department_page(data: ReportData) -> Figure:
     bottom = _draw_table(figure, sources_table(data), top=top, most_height=0.2)
     figure.text(LEFT, bottom - 0.015, f"{mystery_sentence(data)}\n{callbacks_text(data)}",
                 fontsize=9, va="top", linespacing=1.4)  # fmt: skip
-    grid = figure.add_gridspec(2, 2, left=0.07, right=0.95, bottom=0.14, top=bottom - 0.1,
+    grid = figure.add_gridspec(2, 2, left=0.1, right=0.93, bottom=0.14, top=bottom - 0.13,
                                hspace=0.75, wspace=0.22)  # fmt: skip
     live_rings = data.rings[data.rings["source"] == Source.LIVE]
     charts.rings_histogram(figure.add_subplot(grid[0, 0]), live_rings, data.standard_rings,
