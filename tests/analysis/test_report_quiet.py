@@ -64,7 +64,8 @@ def test_the_default_period_on_a_fresh_database_writes_the_report(tmp_path: Path
                     env_db=f"sqlite:///{tmp_path / 'fresh.db'}")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "report.pdf").exists()
-    assert "There were no calls to any monitored line" in (tmp_path / "out/summary.html").read_text()
+    html = (tmp_path / "out" / "summary.html").read_text()
+    assert "There were no calls to any monitored line" in html
 
 
 def test_every_configured_department_has_a_row_with_its_calls(council):
@@ -118,10 +119,20 @@ def test_a_mystery_call_answered_by_an_ivr_says_so(council, tmp_path: Path):
     settings, store = council
     store.save_ring_test(
         RingTestResult(
-            test_id="ivr", target="2011", account="ringtester", department="Out of order",
-            placed_at=WEEK_47_MONDAY + timedelta(days=2), outcome=RingTestOutcome.ANSWERED,
-            answered_by=AnsweredBy.IVR, pdd_seconds=0.1, ring_seconds=3.0, tta_seconds=None,
-            rings=1, within_standard=False, sip_code=200, reason="OK",
+            test_id="ivr",
+            target="2011",
+            account="ringtester",
+            department="Out of order",
+            placed_at=WEEK_47_MONDAY + timedelta(days=2),
+            outcome=RingTestOutcome.ANSWERED,
+            answered_by=AnsweredBy.IVR,
+            pdd_seconds=0.1,
+            ring_seconds=3.0,
+            tta_seconds=None,
+            rings=1,
+            within_standard=False,
+            sip_code=200,
+            reason="OK",
         )  # fmt: skip
     )
     data = week(settings, store, "2026-W47", AFTER_WEEK_47)

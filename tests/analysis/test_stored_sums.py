@@ -238,8 +238,8 @@ def test_no_calls_in_the_range_gives_empty_tallies(store: Store):
     assert stored_tally(store, rules, since, until).counts.empty
     assert stored_callbacks(store, rules, since, until, now=until).counts.empty
     rows = compliance_rows(stored_tally(store, rules, since, until),
-                           stored_callbacks(store, rules, since, until, now=until), rules, Period.WEEK,
-                           since=since, until=until)  # fmt: skip
+                           stored_callbacks(store, rules, since, until, now=until), rules,
+                           Period.WEEK, since=since, until=until)  # fmt: skip
     assert rows.empty
 
 

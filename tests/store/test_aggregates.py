@@ -144,7 +144,9 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
         obligation(call_id="5.1", missed_at=MONDAY_9AM - timedelta(minutes=1)),  # before SINCE
     ):
         store.save_obligation(owed)
-    chunks = list(obligation_sums(store, SINCE, UNTIL, HOUR, AFTER_EVERY_DEADLINE, chunk_rows=chunk_rows))
+    chunks = list(
+        obligation_sums(store, SINCE, UNTIL, HOUR, AFTER_EVERY_DEADLINE, chunk_rows=chunk_rows)
+    )
     rows = sorted((row for chunk in chunks for row in chunk), key=repr)
     assert all(len(chunk) <= chunk_rows for chunk in chunks)
     assert [dict(zip(OBLIGATION_SUM_COLUMNS, row, strict=True)) for row in rows] == sorted(
