@@ -4,7 +4,10 @@ Every chart reads rows from `compliance_rows` (or the tally and obligations the
 same rows come from), so a chart and the table beside it cannot disagree. They
 are made for managers and for paper: plain titles and axis labels with units,
 the Okabe-Ito colour-blind-safe palette, and every series also told apart by
-hatching, marker or line style so a black-and-white print still reads.
+hatching, marker or line style so a black-and-white print still reads. Titles
+put the period on a line of their own, so two charts side by side never overlap;
+counts are whole numbers on the axes and written as `analysis.display` writes
+them; a chart with nothing to show says so over a plain 0-1 axis.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from analysis.display import count_text, plural
 from ringtest.core.observations import Source
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
@@ -30,6 +34,8 @@ LATE_STYLE = {"color": OKABE_ITO[3], "hatch": "xx"}
 TARGET_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2}
 MOST_RINGS_SHOWN = 20
 """Waits longer than this many rings share the last bar (``20+``)."""
+TITLE_SIZE = 10
+LEGEND_COLUMNS = 4
 
 
 def new_figure(width_inches: float = 8.0, height_inches: float = 4.5) -> tuple[Figure, Axes]:
@@ -59,11 +65,12 @@ def compliance_bars(
                 hatch=style["hatch"], edgecolor="black", linewidth=0.6, label=style["label"],
                 error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
         noun = "test call" if source == Source.RING_TEST else "call"
-        for y, pct, calls in zip(positions + offset, value, of_source["offered"], strict=True):
-            count = 0 if pd.isna(calls) else int(calls)
-            text = f"{pct:.0f}% of {count} {noun}{'s' if count != 1 else ''}"
-            text = text if count else f"no {noun}s"
-            ax.text(2, y, text, va="center", fontsize=7,
+        ivr = of_source["answered_by_ivr"].fillna(0).astype(int)
+        offered = of_source["offered"].fillna(0).astype(int)
+        for y, pct, count, by_ivr in zip(positions + offset, value, offered, ivr, strict=True):
+            text = f"{pct:.0f}% of {plural(count, noun)}" if count else f"no {noun}s"
+            text += f" ({count_text(by_ivr)} answered by an IVR)" if by_ivr else ""
+            ax.text(2, y, text, va="center", fontsize=7, clip_on=True,
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
     ax.axvline(target_percent, **TARGET_STYLE, label=f"Target: {target_percent:.0f}%")
     ax.set_yticks(positions, departments)
@@ -73,8 +80,11 @@ def compliance_bars(
         f"Calls answered by a person within {standard_rings} rings (% of calls; "
         "the thin line is the 95% range)"
     )
-    ax.set_title(f"Calls answered within {standard_rings} rings, {when}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, framealpha=1)
+    _title(ax, f"Calls answered within {standard_rings} rings", when)
+    if not departments:
+        ax.set_ylim(-0.5, 0.5)
+        ax.text(50, 0, "No calls", ha="center", va="center")
+    _legend_below(ax, ncol=3, fontsize=8, below_points=36)
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -98,40 +108,50 @@ def rings_histogram(ax: Axes, histogram: pd.DataFrame, standard_rings: int, when
     ax.set_xticks(rings, labels, fontsize=7)
     ax.set_xlabel("Rings the caller heard before a person answered")
     ax.set_ylabel("Calls answered")
-    ax.set_title(f"How long callers waited, {when}")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(1, int(counts.max())) * 1.15)
+    _title(ax, "How long callers waited", when)
     if not counts.any():
         ax.text(0.5, 0.5, "No calls answered by a person", transform=ax.transAxes, ha="center")
-    ax.legend(fontsize=8, framealpha=1)
+    ax.legend(fontsize=7, loc="best", framealpha=1)
     ax.grid(axis="y", alpha=0.3)
 
 
 def callback_ecdf(
-    ax: Axes, hours_by_department: Mapping[str, Sequence[float]], deadline_hours: float,
-    deadline_text: str, when: str,
+    ax: Axes, hours_by_department: Mapping[str, Sequence[float]],
+    owed_by_department: Mapping[str, int], deadline_hours: float, deadline_text: str, when: str,
 ) -> None:  # fmt: skip
-    """Share of returned missed calls returned within x working hours, one line per department."""
-    drawn = 0
-    for index, (department, hours) in enumerate(sorted(hours_by_department.items())):
-        values = np.sort(np.asarray(hours, dtype=float))
-        if not len(values):
-            continue
-        share = 100.0 * np.arange(1, len(values) + 1) / len(values)
-        ax.step(np.concatenate([[0], values]), np.concatenate([[0], share]), where="post",
+    """Share of the callbacks owed that were returned within x working hours, a line per
+    department with callbacks owed.
+
+    hours_by_department: working hours to each call back made. owed_by_department: every
+    callback owed (returned or not). A callback not made, the caller still waiting,
+    never reaches the curve, so it ends below 100 % while anyone waits.
+    """
+    owing = {name: owed for name, owed in sorted(owed_by_department.items()) if owed > 0}
+    longest = max((max(hours, default=0.0) for hours in hours_by_department.values()),
+                  default=0.0)  # fmt: skip
+    right = max(deadline_hours * 1.25, longest * 1.05)
+    for index, (department, owed) in enumerate(owing.items()):
+        values = np.sort(np.asarray(hours_by_department.get(department, ()), dtype=float))
+        share = 100.0 * np.arange(1, len(values) + 1) / owed
+        label = f"{department} ({count_text(len(values))} of {count_text(owed)} returned)"
+        ax.step(np.concatenate([[0], values, [right]]),
+                np.concatenate([[0], share, share[-1:] if len(share) else [0]]), where="post",
                 color=OKABE_ITO[index % len(OKABE_ITO)],
                 linestyle=LINE_STYLES[index % len(LINE_STYLES)],
                 marker=MARKERS[index % len(MARKERS)], markevery=max(1, len(values) // 8),
-                markersize=4, label=f"{department} ({len(values)} returned)")  # fmt: skip
-        drawn += 1
+                markersize=4, label=label)  # fmt: skip
     ax.axvline(deadline_hours, **TARGET_STYLE, label=deadline_text)
     ax.set_ylim(0, 100)
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, right)
     ax.yaxis.set_major_formatter(PercentFormatter())
     ax.set_xlabel("Working hours from the missed call to the call back")
-    ax.set_ylabel("Missed calls returned (%)")
-    ax.set_title(f"How fast missed calls were returned, {when}")
-    if not drawn:
-        ax.text(0.5, 0.5, "No missed calls were returned", transform=ax.transAxes, ha="center")
-    ax.legend(fontsize=7, loc="lower right", framealpha=1)
+    ax.set_ylabel("Callbacks owed, returned (%)")
+    _title(ax, "How fast missed calls were returned", when)
+    if not owing:
+        ax.text(0.5, 0.5, "No callbacks owed", transform=ax.transAxes, ha="center")
+    ax.legend(fontsize=7, loc="upper left", framealpha=1)
     ax.grid(alpha=0.3)
 
 
@@ -157,6 +177,18 @@ def weekly_trend(
     ax.yaxis.set_major_formatter(PercentFormatter())
     ax.set_xlabel("Week starting (Monday)")
     ax.set_ylabel(f"Answered within {standard_rings} rings (%)")
-    ax.set_title(f"Calls answered within {standard_rings} rings, last {len(weeks)} weeks")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
+    _title(ax, f"Calls answered within {standard_rings} rings", f"last {len(weeks)} weeks")
+    _legend_below(ax, ncol=LEGEND_COLUMNS, fontsize=7, below_points=42)
     ax.grid(alpha=0.3)
+
+
+def _legend_below(ax: Axes, ncol: int, fontsize: float, below_points: float) -> None:
+    """The legend `below_points` (points: room for the tick labels and x label) under
+    the axes, whatever their height, so it covers neither and stays in the figure."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol, fontsize=fontsize,
+              framealpha=1, borderaxespad=below_points / fontsize)  # fmt: skip
+
+
+def _title(ax: Axes, what: str, when: str) -> None:
+    """The chart's title: what it shows, then the period on its own line."""
+    ax.set_title(f"{what}\n{when}", fontsize=TITLE_SIZE)

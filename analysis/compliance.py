@@ -22,14 +22,18 @@ Definitions (also in the README's "How we measure"), T being the rings standard:
   with a Wilson 95 % interval (ring-test samples are small);
 * median_rings, p90_rings: rings heard before a person answered;
 * abandoned, voicemail, busy, failed, incomplete: counts by outcome;
+* answered_by_ivr: answered, but by the PBX itself (an IVR), never by a person;
 * service_level_pct (SL): within_standard / answered_by_person;
 * service_level_2_pct (SL2): (within_standard + abandoned within T rings) /
   (answered_by_person + abandoned);
 * inclusive_rate_pct: within_standard / (offered - short_abandons), a short
   abandon being a caller who hung up within `short_abandon_seconds` of ringing;
 * missed: abandoned + voicemail + busy + failed;
-* callbacks_owed: obligations opened by the missed calls (callers with a number);
-  called_back_within_standard: called back by the deadline (count and %);
+* callbacks_owed: obligations opened by the missed calls (callers with a number),
+  each, as of the report's `now`, returned in time (called_back_within_standard),
+  returned late or never (callbacks_late_or_never: the deadline passed first) or
+  not yet due (callbacks_not_yet_due: the deadline is still ahead);
+  called_back_within_standard_pct is of the obligations whose deadline has passed;
   caller_got_through, callbacks_open, callbacks_overdue: by status;
 * median/p90_callback_working_hours: working hours from the miss to the call back.
 """
@@ -48,6 +52,7 @@ import pandas as pd
 
 from analysis.obligations import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
+from ringtest.core.observations import Source
 from ringtest.core.records import CallOutcome
 from ringtest.core.standards import MetricRules
 
@@ -76,6 +81,7 @@ COUNTED = (
     *OUTCOME_COUNTS,
     "abandoned_within_standard",
     "short_abandons",
+    "answered_by_ivr",
 )
 METRICS = (
     "offered",
@@ -87,6 +93,7 @@ METRICS = (
     "median_rings",
     "p90_rings",
     *OUTCOME_COUNTS,
+    "answered_by_ivr",
     "service_level_pct",
     "service_level_2_pct",
     "short_abandons",
@@ -95,6 +102,8 @@ METRICS = (
     "callbacks_owed",
     "called_back_within_standard",
     "called_back_within_standard_pct",
+    "callbacks_late_or_never",
+    "callbacks_not_yet_due",
     "caller_got_through",
     "callbacks_open",
     "callbacks_overdue",
@@ -149,16 +158,20 @@ def compliance_rows(
     by: Sequence[str] = ("department",),
     since: datetime | None = None,
     until: datetime | None = None,
+    groups: Sequence[tuple[str, ...]] = (),
 ) -> pd.DataFrame:
     """One row per source, period and `by` group with `METRICS`; the one source of figures.
 
     With `since` and `until` (the range the data was read for), every period of the
     range gets a row for every group seen, with zero calls where nothing happened.
-    `obligations`: the callback tally of the same range, None for none. Columns:
-    source, period (label), period_start (local first day), *by, *METRICS.
+    `groups`: values of `by` (the configured departments) that get a live row in
+    every period even with no calls at all. `obligations`: the callback tally of
+    the same range, None for none. Columns: source, period (label), period_start
+    (local first day), *by, *METRICS.
     """
     keys = ["source", "period_start", *by]
     counts = _by_period(counted.counts, period, keys, COUNTED)
+    counts = _with_groups(counts, keys, groups)
     if since is not None and until is not None and period is not Period.ALL:
         counts = _with_empty_periods(counts, keys, starts_between(since, until, rules.zone, period))
     rows = counts.merge(_ring_quantiles(counted.rings, period, keys), on=keys, how="left")
@@ -199,6 +212,24 @@ def _by_period(
 ) -> pd.DataFrame:
     frame = frame.assign(period_start=period_starts(pd.to_datetime(frame["day"]), period))
     return frame.groupby(keys, sort=True)[list(values)].sum().reset_index()
+
+
+def _with_groups(
+    counts: pd.DataFrame, keys: list[str], groups: Sequence[tuple[str, ...]]
+) -> pd.DataFrame:
+    """`counts` with a zero live row for each of `groups` that has no live row yet."""
+    seen = set(counts.loc[counts["source"] == Source.LIVE, keys[2:]].itertuples(index=False))
+    start = counts["period_start"].min() if len(counts) else pd.Timestamp(0)
+    missing = [
+        {"source": Source.LIVE.value, "period_start": start}
+        | dict(zip(keys[2:], group, strict=True))
+        for group in dict.fromkeys(groups)
+        if tuple(group) not in seen
+    ]
+    if not missing:
+        return counts
+    zeros = pd.DataFrame(missing).assign(**{name: 0 for name in COUNTED})
+    return pd.concat([counts, zeros], ignore_index=True) if len(counts) else zeros
 
 
 def _with_empty_periods(counts: pd.DataFrame, keys: list[str], starts: list) -> pd.DataFrame:
@@ -255,7 +286,8 @@ def _derived(rows: pd.DataFrame) -> pd.DataFrame:
         ),
         missed=rows[list(MISSED)].sum(axis=1).astype(int),
         called_back_within_standard_pct=percent(
-            rows["called_back_within_standard"], rows["callbacks_owed"]
+            rows["called_back_within_standard"],
+            rows["called_back_within_standard"] + rows["callbacks_late_or_never"],
         ),
     )
 

@@ -9,9 +9,12 @@ re-adds them to the periods asked for; the latency quantiles are pandas' own
 obligation, so they are exactly what the rows would give.
 
 Definitions (README "How we measure"): an obligation belongs to the period of its
-missed call's start; called back within the standard: status called_back and
-closed no later than the deadline; latency: working hours of called-back
-obligations only.
+missed call's start; as of the report's `now` it is in one `CallbackState`
+(`ringtest.store.aggregates`, where the states are defined): returned in time
+(its deadline has passed and it was called back by then), returned late or never
+(its deadline has passed and it was not), or not yet due (its deadline is still
+ahead). The share returned in time is of the obligations whose deadline has
+passed only. Latency: working hours of called-back obligations only.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ import pandas as pd
 
 from analysis.periods import Period, period_starts
 from ringtest.core.observations import Source
+from ringtest.store.aggregates import CallbackState
 
 CALLBACK_KEYS = ("day", "department", "line")
+CALLBACK_STATE_COUNTS = {
+    "called_back_within_standard": CallbackState.RETURNED_IN_TIME,
+    "callbacks_late_or_never": CallbackState.LATE_OR_NEVER,
+    "callbacks_not_yet_due": CallbackState.NOT_YET_DUE,
+}
+"""The count of obligations in each `CallbackState`, by its column name."""
 CALLBACK_COUNTS = (
     "callbacks_owed",
-    "called_back_within_standard",
+    *CALLBACK_STATE_COUNTS,
     "caller_got_through",
     "callbacks_open",
     "callbacks_overdue",

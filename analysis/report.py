@@ -148,7 +148,9 @@ def send_weekly_report(settings: Settings, store: Store, now: datetime) -> Path:
     """
     zone = ZoneInfo(settings.calendar.timezone)
     period = last_week_period(now, zone)
-    data = gather_report(settings, store, period.since, period.until, period.title, period.when)
+    data = gather_report(
+        settings, store, period.since, period.until, period.title, period.when, now=now
+    )
     files = write_report(data, default_output_dir(settings) / period.when.replace(" ", "-"))
     send_report(settings, data, files)
     return files.pdf
@@ -159,7 +161,8 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
 
     drawings = {
         "compliance.png": lambda ax: charts.compliance_bars(
-            ax, data.rows, data.standard_rings, data.target_percent, data.when
+            ax, data.rows[data.rows["department"].isin(data.departments_with_calls())],
+            data.standard_rings, data.target_percent, data.when,
         ),
         "rings.png": lambda ax: charts.rings_histogram(
             ax, data.rings[data.rings["source"] == Source.LIVE], data.standard_rings, data.when
@@ -170,6 +173,7 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
                 department: hours["hours"].tolist()
                 for department, hours in data.callback_hours.groupby("department")
             },
+            data.owed_by_department(),
             data.callback_days * data.working_day_hours,
             f"Standard: {data.callback_days} working day ({data.working_day_hours:g} h)",
             data.when,

@@ -4,9 +4,12 @@
 ring tests) and callback obligations of the report period and the `TREND_WEEKS`
 weeks ending with it into day-level tallies (`analysis.stored`: only sums cross
 into Python, so 10M calls take seconds and little memory), and asks
-`compliance_rows` for the period's rows (per department, both sources) and the
-weekly trend rows. The headline table, the charts, the PDF, the HTML summary, the CSV and the email
-are all made from the `ReportData` it returns.
+`compliance_rows` for the period's rows (per department, both sources: every
+configured department has a row, with 0 calls when it had none) and the weekly
+trend rows. Callback obligations are judged as of the report's `now`, which the
+caller gives: nothing here reads the clock. The headline table, the charts, the
+PDF, the HTML summary, the CSV and the email are all made from the `ReportData`
+it returns.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.compliance import Tally, compliance_rows
+from analysis.display import MISSING, count_text, number_text, percent_text
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.config import Settings
@@ -30,6 +34,18 @@ from ringtest.store import Store
 TREND_WEEKS = 12
 STEADY_POINTS = 1.0
 """A change in % within the standard smaller than this many points reads as steady."""
+SOURCE_COLUMNS = {
+    "offered": "Calls",
+    "within_standard_pct": "Within standard",
+    "median_rings": "Median rings",
+    "p90_rings": "Rings for 9 in 10",
+    "service_level_pct": "Of answered, within standard",
+    "abandoned": "Caller gave up",
+    "voicemail": "Voicemail",
+    "busy": "Busy",
+    "answered_by_ivr": "Answered by an IVR, not a person",
+}
+"""The columns of a department's real-beside-mystery table, and their headings."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +53,10 @@ class ReportData:
     """The figures of one report.
 
     since, until: the period, aware UTC instants of local midnights, until exclusive.
+    now: the instant (aware UTC) callback deadlines are judged at.
     timezone: the calendar's zone, whose local days the periods are.
-    rows: `compliance_rows` for the period, one row per source and department.
+    rows: `compliance_rows` for the period, one row per source and department
+        (every configured department has a live row).
     weekly: `compliance_rows` per ISO week for the TREND_WEEKS weeks ending with the period.
     rings: person-answered calls by source, department and rings heard, in the period.
     callback_hours: department and working hours to the call back, called-back
@@ -49,6 +67,7 @@ class ReportData:
     when: str
     since: datetime
     until: datetime
+    now: datetime
     timezone: str
     standard_rings: int
     callback_days: int
@@ -60,7 +79,17 @@ class ReportData:
     callback_hours: pd.DataFrame
 
     def departments(self) -> list[str]:
+        """Every department in the report, in alphabetical order."""
         return sorted(self.rows["department"].unique())
+
+    def departments_with_calls(self) -> list[str]:
+        """Departments with a real or mystery call in the period, in alphabetical order."""
+        return sorted(self.rows.loc[self.rows["offered"] > 0, "department"].unique())
+
+    def owed_by_department(self) -> dict[str, int]:
+        """Callback obligations opened in the period, per department (live calls)."""
+        live = self.rows[self.rows["source"] == Source.LIVE]
+        return dict(zip(live["department"], live["callbacks_owed"].astype(int), strict=True))
 
     def of_department(self, department: str) -> ReportData:
         """The same report narrowed to one department."""
@@ -85,13 +114,21 @@ def gather_report(
     title: str,
     when: str,
     department: str | None = None,
+    *,
+    now: datetime,
 ) -> ReportData:
-    """Read [since, until) and the trend weeks before it from `store` into `ReportData`."""
+    """Read [since, until) and the trend weeks before it from `store` into `ReportData`,
+    callback obligations judged as of `now` (aware UTC). The configured departments
+    (of `[[lines]]`; only `department` when given) each get a row."""
     rules = metric_rules_of(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
+    configured = [department] if department else [line.department for line in settings.lines]
+    groups = [(name,) for name in configured]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:
         # the database sums obligations on another connection while it sums observations
-        owed_sums = worker.submit(stored_callbacks, store, rules, trend_since, until, department)
+        owed_sums = worker.submit(
+            stored_callbacks, store, rules, trend_since, until, department, now=now
+        )
         tallies = [
             stored_tally(store, rules, trend_since, until, department, source) for source in Source
         ]
@@ -100,16 +137,18 @@ def gather_report(
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)
-    rows = compliance_rows(in_period, owed_in_period, rules, Period.ALL, since=since, until=until)
+    rows = compliance_rows(in_period, owed_in_period, rules, Period.ALL, since=since, until=until,
+                           groups=groups)  # fmt: skip
     weekly = compliance_rows(
         counted, owed, rules, Period.WEEK, since=weeks_back(until, rules.zone, TREND_WEEKS),
-        until=until,
+        until=until, groups=groups,
     )  # fmt: skip
     return ReportData(
         title=title,
         when=when,
         since=since,
         until=until,
+        now=now,
         timezone=settings.calendar.timezone,
         standard_rings=settings.standards.answer_within_rings,
         callback_days=settings.standards.callback_within_working_days,
@@ -146,8 +185,9 @@ def headline(data: ReportData) -> pd.DataFrame:
                 "Median rings": _number(row, "median_rings"),
                 "Missed calls": _count(row, "missed"),
                 f"Returned within {days}": _percent(row, "called_back_within_standard_pct"),
+                "Callbacks not yet due": _count(row, "callbacks_not_yet_due"),
                 "Still owed": _owed(row),
-                "Mystery calls within standard": _of(test),
+                "Mystery calls within standard": mystery_calls_text(test),
                 "Compared with earlier weeks": _trend(data, department),
             }
         )
@@ -162,6 +202,79 @@ def standards_text(data: ReportData) -> str:
         f"are returned within {days}. Target: {data.target_percent:.0f}% of calls within the "
         "answering standard."
     )
+
+
+def calls_text(data: ReportData) -> str:
+    """Which departments had no calls in the period, in one sentence ("" when all had some)."""
+    quiet = [name for name in data.departments() if name not in data.departments_with_calls()]
+    if not data.departments_with_calls() and len(quiet) != 1:
+        return f"There were no calls to any monitored line in {data.when}."
+    if not quiet:
+        return ""
+    return f"No calls to {_listed(quiet)} in {data.when}."
+
+
+def callback_states_text(data: ReportData) -> str:
+    """How the period's callback figures are judged, as of the report's `now`."""
+    at = data.now.astimezone(ZoneInfo(data.timezone))
+    return (
+        f"Callbacks are judged at {at:%d %b %Y %H:%M}: a missed call whose deadline is "
+        "still ahead is not yet due, and the share returned in time is of the missed calls "
+        "whose deadline has passed."
+    )
+
+
+def mystery_sentence(data: ReportData) -> str:
+    """A one-department report's mystery calls in a sentence, saying when an IVR answered."""
+    tests = data.rows[data.rows["source"] == Source.RING_TEST]
+    text = mystery_calls_text(tests.iloc[0] if len(tests) else None)
+    return f"Mystery test calls within the standard: {text}."
+
+
+def mystery_calls_text(test: pd.Series | None) -> str:
+    """Mystery calls within the standard, and why the others failed where it was an IVR."""
+    if test is None or not test["offered"]:
+        return "none made"
+    text = f"{count_text(test['within_standard'])} of {count_text(test['offered'])}"
+    ivr = int(test["answered_by_ivr"])
+    return text if not ivr else f"{text} ({count_text(ivr)} answered by an IVR)"
+
+
+def callbacks_text(data: ReportData) -> str:
+    """The department's callbacks in the three states, in one sentence."""
+    live = data.rows[data.rows["source"] == Source.LIVE]
+    if live.empty or not live["callbacks_owed"].sum():
+        return "Callbacks owed for this period's missed calls: none."
+    row = live.iloc[0]
+    return (
+        f"Callbacks owed for this period's missed calls: {count_text(row['callbacks_owed'])} "
+        f"({count_text(row['called_back_within_standard'])} returned in time, "
+        f"{count_text(row['callbacks_late_or_never'])} returned late or never, "
+        f"{count_text(row['callbacks_not_yet_due'])} not yet due: deadline still ahead)."
+    )
+
+
+def sources_table(data: ReportData) -> pd.DataFrame:
+    """Real calls beside mystery test calls, for a report of one department."""
+    rows = data.rows
+    names = {Source.LIVE: "Real calls", Source.RING_TEST: "Mystery test calls"}
+    table = []
+    for source, label in names.items():
+        found = rows[rows["source"] == source]
+        row = found.iloc[0] if len(found) else None
+        table.append({"": label, **{title: _source_cell(row, name) for name, title in
+                                    SOURCE_COLUMNS.items()}})  # fmt: skip
+    return pd.DataFrame(table)
+
+
+def _source_cell(row: pd.Series | None, name: str) -> str:
+    if row is None:
+        return MISSING if name != "offered" else "0"
+    if name.endswith("_pct"):
+        return percent_text(row[name])
+    if name.endswith("_rings"):
+        return number_text(row[name])
+    return count_text(row[name])
 
 
 def working_day_hours(settings: Settings) -> float:
@@ -179,34 +292,33 @@ def _days_of(since: datetime, until: datetime, zone: ZoneInfo) -> tuple[pd.Times
     return first, last
 
 
+def _listed(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _count(row: pd.Series | None, name: str) -> str:
-    return "0" if row is None else f"{int(row[name]):,}"
+    return "0" if row is None else count_text(row[name])
 
 
 def _percent(row: pd.Series | None, name: str) -> str:
-    return "-" if row is None or pd.isna(row[name]) else f"{row[name]:.0f}%"
+    return MISSING if row is None else percent_text(row[name])
 
 
 def _number(row: pd.Series | None, name: str) -> str:
-    return "-" if row is None or pd.isna(row[name]) else f"{row[name]:g}"
+    return MISSING if row is None else number_text(row[name])
 
 
 def _range(row: pd.Series | None) -> str:
     if row is None or pd.isna(row["wilson_low_pct"]):
-        return "-"
+        return MISSING
     return f"{row['wilson_low_pct']:.0f}-{row['wilson_high_pct']:.0f}%"
 
 
 def _owed(row: pd.Series | None) -> str:
     if row is None:
         return "0"
-    return f"{int(row['callbacks_open']) + int(row['callbacks_overdue'])}"
-
-
-def _of(test: pd.Series | None) -> str:
-    if test is None or not test["offered"]:
-        return "none made"
-    return f"{int(test['within_standard'])} of {int(test['offered'])}"
+    return count_text(int(row["callbacks_open"]) + int(row["callbacks_overdue"]))
 
 
 def _trend(data: ReportData, department: str) -> str:

@@ -28,7 +28,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.compliance import COUNTED, TALLY_KEYS, Tally
-from analysis.obligations import CALLBACK_COUNTS, SECONDS_PER_HOUR, CallbackTally
+from analysis.obligations import (
+    CALLBACK_COUNTS,
+    CALLBACK_STATE_COUNTS,
+    SECONDS_PER_HOUR,
+    CallbackTally,
+)
 from analysis.periods import local_days
 from ringtest.core.observations import Source
 from ringtest.core.records import CallbackStatus
@@ -110,22 +115,27 @@ def stored_tally(
 
 def stored_callbacks(
     store: Store, rules: MetricRules, since: datetime, until: datetime,
-    department: str | None = None,
+    department: str | None = None, *, now: datetime,
 ) -> CallbackTally:  # fmt: skip
-    """Callback obligations of calls that started in [since, until) as a `CallbackTally`."""
+    """Callback obligations of calls that started in [since, until) as a `CallbackTally`,
+    each obligation's `CallbackState` as of `now` (aware UTC)."""
     grid = day_buckets(since, until, rules.zone)
     counts, hours = [], []
-    for chunk in aggregates.obligation_sums(store, since, until, grid.buckets, department):
+    for chunk in aggregates.obligation_sums(store, since, until, grid.buckets, now, department):
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.OBLIGATION_SUM_COLUMNS)
         keys = {"day": grid.days(frame["bucket"]), "department": frame["department"],
                 "line": frame["line"]}  # fmt: skip
         status, owed = frame["status"], frame["obligations"].astype("int64")
+        state = frame["callback_state"]
         counts.append(
             pd.DataFrame(
                 {
                     **keys,
                     "callbacks_owed": owed,
-                    "called_back_within_standard": owed * frame["on_time"].astype("int64"),
+                    **{
+                        name: owed.where(state == value, 0)
+                        for name, value in CALLBACK_STATE_COUNTS.items()
+                    },
                     "caller_got_through": owed.where(
                         status == CallbackStatus.CALLER_GOT_THROUGH, 0
                     ),

@@ -57,16 +57,16 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
         raise click.UsageError("give either --week or --from/--to, not both")
     if (first is None) != (last is None):
         raise click.UsageError("give both --from and --to")
+    now = datetime.now(UTC)
     if week:
         period = week_period(week, zone)
     elif first and last:
         period = days_period(first, last, zone)
     else:
-        period = last_week_period(datetime.now(UTC), zone)
+        period = last_week_period(now, zone)
     with open_store(settings) as store:
-        data = gather_report(
-            settings, store, period.since, period.until, period.title, period.when, department
-        )
+        data = gather_report(settings, store, period.since, period.until, period.title,
+                             period.when, department, now=now)  # fmt: skip
     target = out_dir or default_output_dir(settings) / period.when.replace(" ", "-")
     files = write_report(data, target)
     click.echo(

@@ -2,7 +2,8 @@
 
 This is where every counted metric is defined: `call_sums` counts the
 observations that `ringtest.store.observations` selects (live calls or ring
-tests, the same rules for both), `obligation_sums` the callback obligations.
+tests, the same rules for both), `obligation_sums` the callback obligations,
+each in one `CallbackState` as of the report's `now`.
 The weekly report over millions of calls needs only counts, so these queries
 group in SQL and hand back aggregates: a few rows per bucket instead of one
 row per call (reading a row through the driver costs microseconds; grouping
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, case, cast, extract, func, select
@@ -51,22 +53,38 @@ CALL_SUM_COLUMNS = (
     *CALL_OUTCOMES,
     "abandoned_within_standard",
     "short_abandons",
+    "answered_by_ivr",
 )
 """`call_sums` columns. person_rings: rings heard when a person answered and the
-rings are known, else None; the rest are counts of calls."""
+rings are known, else None; the rest are counts of calls. answered_by_ivr: the
+call was answered, but not by a person (the PBX itself: an IVR or an announcement)."""
 
 OBLIGATION_SUM_COLUMNS = (
     "bucket",
     "department",
     "line",
     "status",
-    "on_time",
+    "callback_state",
     "working_seconds",
     "obligations",
 )
-"""`obligation_sums` columns. on_time: 1 when called back no later than the deadline,
-else 0; working_seconds: the exact latency of a called-back obligation (None for the
-other statuses and when unknown); obligations: how many share these values."""
+"""`obligation_sums` columns. callback_state: a `CallbackState` value; working_seconds:
+the exact latency of a called-back obligation (None for the other statuses and when
+unknown); obligations: how many share these values."""
+
+
+class CallbackState(StrEnum):
+    """Where a callback obligation stands against its deadline, as of a given `now`.
+
+    Only an obligation whose deadline has passed is judged: it was called back by
+    the deadline, or it was not (called back late, the caller got through first, or
+    still owed). One whose deadline is still ahead is not yet due, even if it was
+    already returned: counting only the early returns would flatter the figure.
+    """
+
+    RETURNED_IN_TIME = "returned_in_time"
+    LATE_OR_NEVER = "late_or_never"
+    NOT_YET_DUE = "not_yet_due"
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,7 @@ def call_sums(
     observed = observations(source, since, until, department).subquery()
     person = observed.c.answered_by_person
     abandoned = observed.c.outcome == CallOutcome.ABANDONED.value
+    answered = observed.c.outcome == CallOutcome.ANSWERED.value
     rings_heard = func.coalesce(observed.c.rings, 0)
     ring_seconds_heard = func.coalesce(observed.c.ring_seconds, 0.0)
     inner = select(
@@ -115,10 +134,11 @@ def call_sums(
         *(_flag(observed.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
         _flag(abandoned & (rings_heard <= answer_within_rings)).label("abandoned_within"),
         _flag(abandoned & (ring_seconds_heard < float(short_abandon_seconds))).label("short"),
+        _flag(answered & ~person).label("ivr"),
     )
     rows = inner.subquery()
     keys = (rows.c.bucket, rows.c.department, rows.c.line, rows.c.person_rings)
-    sums = ("person", "within", *CALL_OUTCOMES, "abandoned_within", "short")
+    sums = ("person", "within", *CALL_OUTCOMES, "abandoned_within", "short", "ivr")
     query = select(*keys, func.count(), *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
     yield from _chunks(store, query, chunk_rows)
 
@@ -128,13 +148,15 @@ def obligation_sums(
     since: datetime,
     until: datetime,
     buckets: Buckets,
+    now: datetime,
     department: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Callback obligations of calls that started in [since, until), counted per bucket,
-    department, line, status, on_time and called-back working_seconds
-    (`OBLIGATION_SUM_COLUMNS`): the counts by status and the exact histogram of
-    callback latencies in one pass.
+    department, line, status, `CallbackState` as of `now` (aware UTC) and called-back
+    working_seconds (`OBLIGATION_SUM_COLUMNS`): the counts by status and by state and
+    the exact histogram of callback latencies in one pass; the one definition of
+    every callback metric.
 
     An obligation is bucketed by its missed call's start, or when that call is not
     stored, by the time it was missed.
@@ -142,12 +164,18 @@ def obligation_sums(
     owed, calls = schema.callback_obligations, schema.calls
     started = func.coalesce(calls.c.started_at, owed.c.missed_at)
     called_back = owed.c.status == CallbackStatus.CALLED_BACK.value
+    state = case(
+        (owed.c.deadline_at > now, CallbackState.NOT_YET_DUE.value),
+        (called_back & (owed.c.closed_at <= owed.c.deadline_at),
+         CallbackState.RETURNED_IN_TIME.value),
+        else_=CallbackState.LATE_OR_NEVER.value,
+    )  # fmt: skip
     inner = select(
         _bucket(store, started, buckets).label("bucket"),
         owed.c.department,
         owed.c.line,
         owed.c.status,
-        _flag(called_back & (owed.c.closed_at <= owed.c.deadline_at)).label("on_time"),
+        state.label("callback_state"),
         case((called_back, owed.c.working_seconds)).label("working_seconds"),
     ).select_from(
         owed.outerjoin(calls, (calls.c.pbx == owed.c.pbx) & (calls.c.call_id == owed.c.call_id))

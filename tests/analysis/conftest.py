@@ -22,6 +22,13 @@ from ringtest.store import Store
 
 LAB_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "lab.toml"
 WEEK_47_MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+AFTER_WEEK_47 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+"""A report's `now` after every deadline of week 47's callbacks."""
+DEPARTMENTS = sorted(
+    ("Switchboard", "Council Tax", "Housing", "Benefits", "Planning", "Licensing", "Reception",
+     "Customer Services", "Out of order", "Permits", "Environmental Health")
+)  # fmt: skip
+"""The departments of examples/lab.toml's [[lines]]."""
 CALLER = "+441382000155"
 """The one caller number in the stored calls: no public output may show it."""
 

@@ -147,6 +147,7 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
             "abandoned_within_standard": abandoned & (rings_heard <= rules.answer_within_rings),
             "short_abandons": abandoned
             & (chunk["ring_seconds"].fillna(0) < rules.short_abandon_seconds),
+            "answered_by_ivr": (outcome == CallOutcome.ANSWERED) & ~person,
         }
     )
     keys = list(TALLY_KEYS)
@@ -157,18 +158,22 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
     return counts, rings
 
 
-def tally_obligations(obligations: pd.DataFrame, zone: ZoneInfo) -> CallbackTally:
-    """Obligation rows (OBLIGATION_COLUMNS) as a `CallbackTally` of the local days of `zone`."""
+def tally_obligations(obligations: pd.DataFrame, zone: ZoneInfo, now: datetime) -> CallbackTally:
+    """Obligation rows (OBLIGATION_COLUMNS) as a `CallbackTally` of the local days of `zone`,
+    each obligation judged against its deadline as of `now`."""
     status = obligations["status"]
     called_back = status == CallbackStatus.CALLED_BACK
+    due = obligations["deadline_at"] <= pd.Timestamp(now)
+    in_time = due & called_back & (obligations["closed_at"] <= obligations["deadline_at"])
     day = local_days(obligations["started_at"], zone)
     keys = {"day": day, "department": obligations["department"], "line": obligations["line"]}
     counts = pd.DataFrame(
         {
             **keys,
             "callbacks_owed": 1,
-            "called_back_within_standard": called_back
-            & (obligations["closed_at"] <= obligations["deadline_at"]),
+            "called_back_within_standard": in_time,
+            "callbacks_late_or_never": due & ~in_time,
+            "callbacks_not_yet_due": ~due,
             "caller_got_through": status == CallbackStatus.CALLER_GOT_THROUGH,
             "callbacks_open": status == CallbackStatus.OPEN,
             "callbacks_overdue": status == CallbackStatus.OVERDUE,

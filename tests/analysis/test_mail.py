@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope
 
 from analysis.report import send_weekly_report
+from ringtest.campaigns.weekly_report import send_scheduled_report
 from ringtest.config import Settings, load_settings
 from ringtest.core.errors import ReportError
 from ringtest.outputs.mail import build_message, send_mail
@@ -109,7 +110,7 @@ def test_the_weekly_report_arrives_with_the_pdf_and_the_summary_inline(council, 
     assert attachment.get_filename() == "report.pdf"
     assert attachment.get_content() == pdf.read_bytes()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "<td>Council Tax</td><td>5</td><td>60%</td>" in html
+    assert "<th scope='row'>Council Tax</th><td>5</td><td>60%</td>" in html
     assert (
         "Department: Council Tax | Calls: 5 | Answered within 7 rings: 60%"
         in message.get_body(preferencelist=("plain",)).get_content()
@@ -179,3 +180,17 @@ def test_no_recipients_is_one_line(council, smtp_server):
 
 def plain_message(settings: Settings) -> EmailMessage:
     return build_message(settings.report, "test", "text", "<p>html</p>", {}, [Path(__file__)])
+
+
+def test_the_daemon_mails_a_week_without_calls(council, smtp_server):
+    settings, store = council
+    settings = with_smtp(settings, smtp_server.port)
+    quiet_monday = datetime(2027, 1, 18, 8, 0, tzinfo=UTC)
+    send_scheduled_report(settings, store, lambda: quiet_monday)
+    assert smtp_server.inbox.received.wait(timeout=10)
+    [message] = smtp_server.inbox.messages
+    assert message["Subject"] == "Telephone standards, week 2027-W02 (11 Jan to 17 Jan 2027)"
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    assert "There were no calls to any monitored line in week 2027-W02." in plain
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "report.pdf"

@@ -41,6 +41,7 @@ from tests.analysis.oracle import (
 
 RULES = MetricRules(answer_within_rings=7, short_abandon_seconds=5.0, timezone="Europe/London")
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, GMT
+AFTER_EVERY_DEADLINE = MONDAY + timedelta(days=30)
 
 
 def call(n: int, outcome: CallOutcome, ring_seconds: float | None, **extra) -> CallRecord:
@@ -58,10 +59,11 @@ def call(n: int, outcome: CallOutcome, ring_seconds: float | None, **extra) -> C
     return CallRecord(**{**fields, **extra})
 
 
-def oracle_rows(calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs):
+def oracle_rows(calls, ring_tests=(), obligations=None, period=Period.ALL,
+                now=AFTER_EVERY_DEADLINE, **kwargs):  # fmt: skip
     observations = [live_observations(calls), ring_test_observations(ring_tests)]
     owed = (
-        tally_obligations(obligations_frame(obligations, calls), RULES.zone)
+        tally_obligations(obligations_frame(obligations, calls), RULES.zone, now)
         if obligations is not None
         else None
     )
@@ -69,8 +71,9 @@ def oracle_rows(calls, ring_tests=(), obligations=None, period=Period.ALL, **kwa
 
 
 def database_rows(
-    database: Path, calls, ring_tests=(), obligations=None, period=Period.ALL, **kwargs
-) -> pd.DataFrame:
+    database: Path, calls, ring_tests=(), obligations=None, period=Period.ALL,
+    now=AFTER_EVERY_DEADLINE, **kwargs,
+) -> pd.DataFrame:  # fmt: skip
     """The same records stored, summed by the database over a range that holds them all."""
     instants = [call.started_at for call in calls] + [test.placed_at for test in ring_tests]
     since = kwargs.get("since") or min(instants, default=MONDAY) - timedelta(days=1)
@@ -82,7 +85,7 @@ def database_rows(
         for owed in obligations or ():
             store.save_obligation(owed)
         parts = [stored_tally(store, RULES, since, until, source=source) for source in Source]
-        owed_sums = stored_callbacks(store, RULES, since, until)
+        owed_sums = stored_callbacks(store, RULES, since, until, now=now)
     counted = Tally.of([part.counts for part in parts], [part.rings for part in parts])
     return compliance_rows(counted, owed_sums, RULES, period, **kwargs)
 

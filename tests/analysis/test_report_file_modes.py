@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from analysis.report import week_period, write_report
 from analysis.report_data import gather_report
+from tests.analysis.conftest import AFTER_WEEK_47
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -16,7 +17,8 @@ LONDON = ZoneInfo("Europe/London")
 def test_every_report_file_is_readable_by_its_owner_only(council, tmp_path: Path):
     settings, store = council
     period = week_period("2026-W47", LONDON)
-    data = gather_report(settings, store, period.since, period.until, period.title, period.when)
+    data = gather_report(settings, store, period.since, period.until, period.title, period.when,
+                         now=AFTER_WEEK_47)  # fmt: skip
     previous = os.umask(0o022)
     try:
         files = write_report(data, tmp_path / "out")

@@ -149,20 +149,24 @@ def fill(store: Store, instants: list[datetime]) -> list[CallRecord]:
 def both_paths(
     store: Store, rules: MetricRules, since: datetime, until: datetime, department=None
 ) -> tuple[tuple[Tally, CallbackTally], tuple[Tally, CallbackTally]]:
-    """(database sums, row-level reference), live calls and ring tests in both tallies."""
+    """(database sums, row-level reference), live calls and ring tests in both tallies;
+    callbacks as of the middle of the range, so every callback state occurs."""
+    now = since + (until - since) / 2
     parts = [stored_tally(store, rules, since, until, department, source) for source in Source]
     summed = Tally.of([part.counts for part in parts], [part.rings for part in parts])
     reference = tally([stored_observations(store, since, until, department)], rules)
     owed_rows = stored_obligations(store, since, until, department)
     return (
-        (summed, stored_callbacks(store, rules, since, until, department)),
-        (reference, tally_obligations(owed_rows, rules.zone)),
+        (summed, stored_callbacks(store, rules, since, until, department, now=now)),
+        (reference, tally_obligations(owed_rows, rules.zone, now)),
     )
 
 
 def assert_same_rows(store: Store, rules: MetricRules, since: datetime, until: datetime) -> None:
     (summed, summed_owed), (reference, reference_owed) = both_paths(store, rules, since, until)
     assert len(summed.counts) and len(summed_owed.hours)
+    states = ["called_back_within_standard", "callbacks_late_or_never", "callbacks_not_yet_due"]
+    assert (summed_owed.counts[states].sum() > 0).all()
     for ours, theirs in ((summed.counts, reference.counts), (summed.rings, reference.rings),
                          (summed_owed.counts, reference_owed.counts),
                          (summed_owed.hours, reference_owed.hours)):  # fmt: skip
@@ -232,10 +236,10 @@ def test_no_calls_in_the_range_gives_empty_tallies(store: Store):
     since = datetime(2027, 1, 4, tzinfo=UTC)
     until = since + timedelta(days=7)
     assert stored_tally(store, rules, since, until).counts.empty
-    assert stored_callbacks(store, rules, since, until).counts.empty
+    assert stored_callbacks(store, rules, since, until, now=until).counts.empty
     rows = compliance_rows(stored_tally(store, rules, since, until),
-                           stored_callbacks(store, rules, since, until), rules, Period.WEEK,
-                           since=since, until=until)  # fmt: skip
+                           stored_callbacks(store, rules, since, until, now=until), rules,
+                           Period.WEEK, since=since, until=until)  # fmt: skip
     assert rows.empty
 
 

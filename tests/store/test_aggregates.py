@@ -19,6 +19,7 @@ from tests.store.builders import MONDAY_9AM, call_record, obligation
 
 HOUR = Buckets(origin=int(MONDAY_9AM.timestamp()), width=3600)
 SINCE, UNTIL = MONDAY_9AM, MONDAY_9AM + timedelta(hours=3)
+AFTER_EVERY_DEADLINE = MONDAY_9AM + timedelta(days=30)
 
 
 def live(n: int, minutes: float, **overrides) -> CallRecord:
@@ -77,6 +78,7 @@ def test_calls_are_summed_per_bucket_line_and_rings_heard_by_a_person(store: Sto
         "incomplete": 0,
         "abandoned_within_standard": 0,
         "short_abandons": 0,
+        "answered_by_ivr": 0,
     }
     assert sums[(0, "reception", "switchboard", 8)]["within_standard"] == 0
     missed = sums[(0, "reception", "switchboard", None)]
@@ -111,6 +113,7 @@ def test_voicemail_has_no_person_rings_and_departments_filter(store: Store):
             "incomplete": 0,
             "abandoned_within_standard": 0,
             "short_abandons": 0,
+            "answered_by_ivr": 0,
         }
     }
 
@@ -141,7 +144,9 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
         obligation(call_id="5.1", missed_at=MONDAY_9AM - timedelta(minutes=1)),  # before SINCE
     ):
         store.save_obligation(owed)
-    chunks = list(obligation_sums(store, SINCE, UNTIL, HOUR, chunk_rows=chunk_rows))
+    chunks = list(
+        obligation_sums(store, SINCE, UNTIL, HOUR, AFTER_EVERY_DEADLINE, chunk_rows=chunk_rows)
+    )
     rows = sorted((row for chunk in chunks for row in chunk), key=repr)
     assert all(len(chunk) <= chunk_rows for chunk in chunks)
     assert [dict(zip(OBLIGATION_SUM_COLUMNS, row, strict=True)) for row in rows] == sorted(
@@ -151,7 +156,7 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 department="reception",
                 line="switchboard",
                 status="called_back",
-                on_time=1,
+                callback_state="returned_in_time",
                 working_seconds=3600.5,
                 obligations=1,
             ),
@@ -160,7 +165,7 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 department="reception",
                 line="switchboard",
                 status="called_back",
-                on_time=0,
+                callback_state="late_or_never",
                 working_seconds=3600.5,
                 obligations=1,
             ),
@@ -169,7 +174,7 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 department="reception",
                 line="switchboard",
                 status="called_back",
-                on_time=1,
+                callback_state="returned_in_time",
                 working_seconds=7.25,
                 obligations=1,
             ),
@@ -178,7 +183,7 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 department="reception",
                 line="switchboard",
                 status="open",
-                on_time=0,
+                callback_state="late_or_never",
                 working_seconds=None,
                 obligations=1,
             ),
@@ -187,7 +192,7 @@ def test_obligations_are_bucketed_by_their_calls_start_with_exact_latencies(
                 department="reception",
                 line="switchboard",
                 status="caller_got_through",
-                on_time=0,
+                callback_state="late_or_never",
                 working_seconds=None,
                 obligations=1,
             ),

@@ -1,0 +1,39 @@
+"""Figures as the text a manager reads: one spelling of each kind of number in every output.
+
+The PDF, the HTML summary, the email and the charts' labels all write their numbers
+through these functions, so a count reads "13,724" everywhere and a missing
+figure (no calls to divide by) reads "-".
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "-"
+
+
+def count_text(count: float) -> str:
+    """A whole count with thousands separators: 13724 -> ``13,724``."""
+    return f"{int(count):,}"
+
+
+def percent_text(percent: float | None) -> str:
+    """A percentage, whole points: 66.67 -> ``67%``; None or NaN -> ``-``."""
+    return MISSING if _missing(percent) else f"{percent:.0f}%"
+
+
+def number_text(value: float | None) -> str:
+    """A measured number (rings, hours) to one decimal place, none when whole:
+    7.0 -> ``7``, 11.85 -> ``11.8``, 1234.5 -> ``1,234.5``; None or NaN -> ``-``."""
+    if _missing(value):
+        return MISSING
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 call``, ``2 calls``, ``13,724 calls``."""
+    return f"{count_text(count)} {noun}{'' if count == 1 else 's'}"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)
