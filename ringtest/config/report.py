@@ -34,6 +34,8 @@ class SmtpSettings(Section):
 
     password: from `password` (best env RINGTEST_REPORT__SMTP__PASSWORD) or, when
     that is unset, the file at `password_file`; None with no user means no login.
+    allow_plaintext_auth: log in (AUTH) even without STARTTLS, sending the password
+        in clear; off by default, so a login without TLS is refused before connecting.
     """
 
     host: str = "localhost"
@@ -43,6 +45,7 @@ class SmtpSettings(Section):
     password: SecretStr | None = None
     password_file: SecretFile | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
+    allow_plaintext_auth: bool = False
 
     def password_value(self) -> str | None:
         """The SMTP password, or None when none is configured."""
