@@ -1,4 +1,5 @@
-"""`[report]` and `[report.smtp]`: the weekly report managers receive and how it is mailed."""
+"""`[report]`, `[report.smtp]` and `[publish]`: the weekly report managers receive,
+how it is mailed, and the public page citizens see."""
 
 from __future__ import annotations
 
@@ -77,3 +78,15 @@ class ReportSettings(Section):
     schedule_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     schedule_time: Annotated[str, AfterValidator(_clock_time)] = "08:00"
     output_dir: Path | None = None
+
+
+class PublishSettings(Section):
+    """`[publish]`: the public page `ringtest publish` writes.
+
+    min_count: int, the smallest count of calls (or of missed calls owed a
+        callback) a department's row shows; a smaller count, and every percentage
+        computed from it, is shown as "fewer than <min_count>", so that no caller's
+        single call can be recognised on the page.
+    """
+
+    min_count: int = Field(default=5, ge=1)
