@@ -44,7 +44,8 @@ _NUMBER_IN_URI = re.compile(
     rf"|(?P<tel>\btel:){_PHONE_NUMBER}(?=[;>?\s,]|$)"
 )
 """The user part of a SIP URI (before its @: a bare host stays) or a tel: number."""
-_NUMBER_AS_NAME = re.compile(rf'"\s*{_PHONE_NUMBER}\s*"')
+_NUMBER_AS_NAME = re.compile(rf'"\s*{_PHONE_NUMBER}\s*"|(?<=:)[ \t]*{_PHONE_NUMBER}(?=[ \t]*<)')
+"""A display name that is a number: quoted, or bare right after a header's colon."""
 
 
 class PjsipLogWriter(pj.LogWriter):
@@ -69,14 +70,17 @@ def redact_sip_trace(text: str) -> str:
     """`text` (pjsip log output, SIP messages included) without credentials or numbers.
 
     Authorization and Proxy-Authorization values become `REDACTED`; the user part of
-    a sip:, sips: or tel: URI and a quoted display name that are phone numbers become
+    a sip:, sips: or tel: URI and a display name that are phone numbers become
     `NUMBER_REDACTED`. Hosts, ports, tags and names that are not numbers are kept.
     """
     text = _CREDENTIAL_HEADER.sub(lambda match: f"{match['name']}: {REDACTED}", text)
     text = _NUMBER_IN_URI.sub(
         lambda match: (match["scheme"] or match["tel"]) + NUMBER_REDACTED, text
     )
-    return _NUMBER_AS_NAME.sub(f'"{NUMBER_REDACTED}"', text)
+    return _NUMBER_AS_NAME.sub(
+        lambda match: f'"{NUMBER_REDACTED}"' if match[0].startswith('"') else f" {NUMBER_REDACTED}",
+        text,
+    )
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ REGISTER_WITH_CREDENTIALS = (
     "From: <sip:+441632960123@council.example>;tag=a1\r\n"
     't: "01632 960123" <sip:01632-960123@council.example>\r\n'
     "Contact: <sip:441632960123@127.0.0.1:5071;ob>\r\n"
+    "Remote-Party-ID: +44 1632 960123 <sip:resident@council.example>;party=calling\r\n"
     "P-Asserted-Identity: <tel:+44-1632-960123>\r\n"
     'Authorization: Digest username="01632960123", realm="ringtest", '
     'response="6629fae49393a05397450978507c4ef1"\r\n'
@@ -38,6 +39,7 @@ def test_no_phone_number_survives_in_any_identity_header(digits):
     assert f"From: <sip:{NUMBER_REDACTED}@council.example>;tag=a1" in trace
     assert f't: "{NUMBER_REDACTED}" <sip:{NUMBER_REDACTED}@council.example>' in trace
     assert f"P-Asserted-Identity: <tel:{NUMBER_REDACTED}>" in trace
+    assert f"Remote-Party-ID: {NUMBER_REDACTED} <sip:resident@council.example>" in trace
 
 
 def test_hosts_ports_branches_and_named_users_are_kept():
