@@ -5,6 +5,12 @@ published standards and, per department, how last month went: calls, the share
 answered by a person within the standard, and the share of missed calls returned
 in time, with mystery test calls beside them. Only counts and percentages from
 `compliance_rows` are shown: no caller numbers, names or single calls.
+
+Small numbers are suppressed: a count of calls (or of missed calls owed a
+callback) below `publish.min_count`, and every percentage computed from it, is
+shown as "fewer than N", so that "1 call, 0 % answered" cannot tell a caller or
+their neighbour about one call. Mystery calls are ringtest's own and are shown
+as they are.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
     rings = settings.standards.answer_within_rings
     days = settings.standards.callback_within_working_days
     day_text = f"{days} working day{'s' if days > 1 else ''}"
-    table = _results(data.rows, rings, day_text)
+    min_count = settings.publish.min_count
+    table = _results(data.rows, rings, day_text, min_count)
     body = table_html(table) if len(table) else "<p>No calls were measured last month.</p>"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -53,6 +60,9 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
         f"<h2>How we did in {escape(month)}</h2>{body}"
         "<p>We measure every call to these lines automatically, and we also make our own "
         "mystery test calls. Counts and percentages only: no caller is identified.</p>"
+        f"<p id='small-numbers'>Where a department had fewer than {min_count} calls, or "
+        f"fewer than {min_count} missed calls to return, we do not show the number or the "
+        "percentage, so that no single call can be recognised.</p>"
         "</body></html>"
     )
     try:
@@ -67,20 +77,24 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
     return path
 
 
-def _results(rows: pd.DataFrame, rings: int, day_text: str) -> pd.DataFrame:
+def _results(rows: pd.DataFrame, rings: int, day_text: str, min_count: int) -> pd.DataFrame:
     live = rows[rows["source"] == Source.LIVE].set_index("department")
     tests = rows[rows["source"] == Source.RING_TEST].set_index("department")
     table = []
     for department in sorted(rows["department"].unique()):
         row = live.loc[department] if department in live.index else None
         test = tests.loc[department] if department in tests.index else None
+        calls = 0 if row is None else int(row["offered"])
+        owed = 0 if row is None else int(row["callbacks_owed"])
         table.append(
             {
                 "Department": department,
-                "Calls": "0" if row is None else f"{int(row['offered']):,}",
-                f"Answered within {rings} rings": _percent(row, "within_standard_pct"),
-                f"Missed calls returned within {day_text}": _percent(
-                    row, "called_back_within_standard_pct"
+                "Calls": _unless_few(calls, min_count, f"{calls:,}"),
+                f"Answered within {rings} rings": _unless_few(
+                    calls, min_count, _percent(row, "within_standard_pct")
+                ),
+                f"Missed calls returned within {day_text}": _unless_few(
+                    owed, min_count, _percent(row, "called_back_within_standard_pct")
                 ),
                 f"Mystery calls answered within {rings} rings": "none made"
                 if test is None or not test["offered"]
@@ -88,6 +102,11 @@ def _results(rows: pd.DataFrame, rings: int, day_text: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(table)
+
+
+def _unless_few(count: int, min_count: int, shown: str) -> str:
+    """`shown`, or "fewer than `min_count`" when `count` is a small number above 0."""
+    return f"fewer than {min_count}" if 0 < count < min_count else shown
 
 
 def _percent(row: pd.Series | None, name: str) -> str:

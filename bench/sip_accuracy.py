@@ -194,7 +194,8 @@ def sipp_uas(scenario: str) -> Iterator[int]:
             [
                 "sipp",
                 *("-sf", str(SCENARIO / f"{scenario}.xml")),
-                *("-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port)),
+                *("-i", "127.0.0.1", "-ci", "127.0.0.1", "-p", str(port)),
+                *("-mi", "127.0.0.1", "-mp", str(media_port)),
                 *("-timer_resol", "1"),
                 "-nostdin",
             ],

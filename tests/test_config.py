@@ -285,7 +285,7 @@ FILE_ERRORS = [
     pytest.param(
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
-        "(known: ami, sip, lines, standards, calendar, store, phone, report, privacy)",
+        "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy)",
         id="unknown-section",
     ),
     pytest.param(

@@ -35,7 +35,7 @@ from ringtest.config.fields import (
     read_secret_file,
 )
 from ringtest.config.privacy import PrivacySettings
-from ringtest.config.report import ReportSettings
+from ringtest.config.report import PublishSettings, ReportSettings
 from ringtest.core.calendar import (
     CLOSED,
     DEFAULT_OPENING_HOURS,
@@ -349,6 +349,7 @@ class Settings(Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def ami_secret(self) -> str:

@@ -1,4 +1,5 @@
-"""`[report]` and `[report.smtp]`: the weekly report managers receive and how it is mailed."""
+"""`[report]`, `[report.smtp]` and `[publish]`: the weekly report managers receive,
+how it is mailed, and the public page citizens see."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class SmtpSettings(Section):
 
     password: from `password` (best env RINGTEST_REPORT__SMTP__PASSWORD) or, when
     that is unset, the file at `password_file`; None with no user means no login.
+    allow_plaintext_auth: log in (AUTH) even without STARTTLS, sending the password
+        in clear; off by default, so a login without TLS is refused before connecting.
     """
 
     host: str = "localhost"
@@ -43,6 +46,7 @@ class SmtpSettings(Section):
     password: SecretStr | None = None
     password_file: SecretFile | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
+    allow_plaintext_auth: bool = False
 
     def password_value(self) -> str | None:
         """The SMTP password, or None when none is configured."""
@@ -74,3 +78,15 @@ class ReportSettings(Section):
     schedule_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     schedule_time: Annotated[str, AfterValidator(_clock_time)] = "08:00"
     output_dir: Path | None = None
+
+
+class PublishSettings(Section):
+    """`[publish]`: the public page `ringtest publish` writes.
+
+    min_count: int, the smallest count of calls (or of missed calls owed a
+        callback) a department's row shows; a smaller count, and every percentage
+        computed from it, is shown as "fewer than <min_count>", so that no caller's
+        single call can be recognised on the page.
+    """
+
+    min_count: int = Field(default=5, ge=1)

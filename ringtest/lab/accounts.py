@@ -104,7 +104,7 @@ class Department:
 AMI_LISTENER = AmiUser(
     username="listener",
     secret="lab-listener-secret",
-    read=("system", "call", "agent", "user", "cdr", "dialplan", "reporting"),
+    read=("system", "call", "agent", "dialplan"),
     write=("reporting",),
 )
 AMI_ADMIN = AmiUser(

@@ -1,8 +1,10 @@
 """Sending mail through the configured SMTP server (`[report.smtp]`).
 
 One function, `send_mail`: connects, upgrades with STARTTLS when configured,
-logs in when a user is set, and sends one message to every recipient. Every
-failure the user can fix (server unreachable, TLS refused, login refused,
+logs in when a user is set, and sends one message to every recipient. A login
+without STARTTLS would send the password in clear: it is refused before
+connecting unless `report.smtp.allow_plaintext_auth` is set. Every failure the
+user can fix (plaintext login, server unreachable, TLS refused, login refused,
 recipients refused) is a one-line `ReportError` naming the server and the fix.
 """
 
@@ -65,6 +67,12 @@ def send_mail(report: ReportSettings, message: EmailMessage) -> None:
         raise ReportError(
             "report.recipients is empty: list who receives the report, "
             'e.g. recipients = ["performance@council.example"]'
+        )
+    if smtp.user is not None and not smtp.starttls and not smtp.allow_plaintext_auth:
+        raise ReportError(
+            f"{server}: logging in as '{smtp.user}' without STARTTLS would send the password "
+            "in clear: set report.smtp.starttls = true, or report.smtp.allow_plaintext_auth "
+            "= true for a server you trust on this host"
         )
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds) as client:

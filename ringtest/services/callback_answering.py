@@ -67,7 +67,11 @@ class CallbackCloser:
             line_caller_ids=self._line_caller_ids,
         )
         if matched is None:
-            logger.info("call to %r from %s matches no open callback test", call.account, call)
+            logger.info(
+                "call to %r (SIP Call-ID %s) matches no open callback test",
+                call.account,
+                call.sip_call_id,
+            )
             return None
         test, how = matched
         closed = close_called_back(
@@ -79,9 +83,8 @@ class CallbackCloser:
         )
         self.store.save_callback_test(closed)
         logger.info(
-            "callback test %s called back by %s (%s) after %.0f working seconds",
+            "callback test %s called back (matched by %s) after %.0f working seconds",
             closed.test_id,
-            closed.caller,
             how,
             closed.working_seconds,
         )

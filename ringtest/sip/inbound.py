@@ -90,12 +90,8 @@ def answer_inbound(
                 sip_call_id=call.getInfo().callIdString,
             )
         )
-        logger.info(
-            "inbound call to %r (%s) from %s",
-            account.settings.name,
-            parties.dialled,
-            parties.caller,
-        )
+        logger.info("inbound call to %r", account.settings.name)
+        logger.debug("inbound call to %s from %s", parties.dialled, parties.caller)
         call.ring_then_answer(ring_seconds, max(max_call_seconds, ring_seconds + player_seconds))
 
     def install() -> None:

@@ -90,9 +90,8 @@ def open_if_left(
     )
     store.save_callback_test(test)
     logger.info(
-        "ring test %s left a callback request for %s (reference %s), due %s",
+        "ring test %s left a callback request (reference %s), due %s",
         result.test_id,
-        test.callback_number,
         test.reference,
         test.deadline_at.isoformat(),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
 import threading
 import time
@@ -31,7 +32,7 @@ from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, StreamSink, replay_file
 from ami_listener.recording import Recorder
 from ami_listener.tracker import CallTracker
-from ringtest.config import Settings
+from ringtest.config import AmiSettings, Settings
 from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import PbxUnreachable
 from ringtest.core.private_files import data_directory
@@ -161,6 +162,7 @@ def make_listener(
     journal's checkpoint follows them).
     """
     ami = settings.ami
+    warn_if_plaintext_login(ami)
     listener_settings = ListenerSettings(
         host=ami.host,
         port=ami.port,
@@ -179,6 +181,30 @@ def make_listener(
         journal=journal,
         unstored=unstored,
     )
+
+
+def warn_if_plaintext_login(ami: AmiSettings) -> bool:
+    """Log one WARNING when the AMI login (secret) and events (caller numbers) would
+    cross a network unencrypted: no TLS to a host that is not this one. True if warned."""
+    if ami.tls or is_loopback(ami.host):
+        return False
+    log.warning(
+        "AMI login to %s:%d is unencrypted: the secret and every caller number cross the "
+        "network in clear; set ami.tls = true (and tlsenable = yes in Asterisk's manager.conf)",
+        ami.host,
+        ami.port,
+    )
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine: localhost or a loopback IP."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class BackgroundListener:

@@ -215,7 +215,7 @@ def create_store_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         _make_private_file(url)
     try:
-        engine = create_engine(url, **backend.engine_options)
+        engine = create_engine(url, hide_parameters=True, **backend.engine_options)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise StoreError(f"opening database {display(url)} failed: {error}: {_FIX_URL}") from None
     if backend.on_connect is not None:

@@ -44,10 +44,12 @@ class SmtpServer:
     def __init__(self, password: str | None = None) -> None:
         self.inbox = Inbox()
         self.password = password
+        self.logins = 0
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.logins += 1
         return AuthResult(success=auth_data.password.decode() == self.password, handled=False)
 
     def __enter__(self) -> SmtpServer:
@@ -122,7 +124,9 @@ def test_the_weekly_report_arrives_with_the_pdf_and_the_summary_inline(council, 
 def test_a_wrong_smtp_password_is_one_line(council):
     settings, _store = council
     with SmtpServer(password="right") as server:
-        settings = with_smtp(settings, server.port, user="reports", password="wrong")
+        settings = with_smtp(
+            settings, server.port, user="reports", password="wrong", allow_plaintext_auth=True
+        )
         with pytest.raises(ReportError) as caught:
             send_mail(settings.report, plain_message(settings))
     assert str(caught.value) == (
@@ -135,10 +139,38 @@ def test_a_wrong_smtp_password_is_one_line(council):
 def test_the_right_smtp_password_logs_in_and_sends(council):
     settings, _store = council
     with SmtpServer(password="right") as server:
-        settings = with_smtp(settings, server.port, user="reports", password="right")
+        settings = with_smtp(
+            settings, server.port, user="reports", password="right", allow_plaintext_auth=True
+        )
         send_mail(settings.report, plain_message(settings))
         assert server.inbox.received.wait(timeout=10)
     assert server.inbox.messages[0]["Subject"] == "test"
+
+
+def test_a_login_without_tls_is_refused_before_the_password_is_sent(council):
+    settings, _store = council
+    with SmtpServer(password="right") as server:
+        settings = with_smtp(settings, server.port, user="reports", password="right")
+        with pytest.raises(ReportError) as caught:
+            send_mail(settings.report, plain_message(settings))
+    assert str(caught.value) == (
+        f"SMTP server 127.0.0.1:{server.port}: logging in as 'reports' without STARTTLS "
+        "would send the password in clear: set report.smtp.starttls = true, or "
+        "report.smtp.allow_plaintext_auth = true for a server you trust on this host"
+    )
+    assert server.logins == 0
+    assert server.inbox.messages == []
+
+
+def test_a_login_without_tls_is_made_when_explicitly_allowed(council):
+    settings, _store = council
+    with SmtpServer(password="right") as server:
+        settings = with_smtp(
+            settings, server.port, user="reports", password="right", allow_plaintext_auth=True
+        )
+        send_mail(settings.report, plain_message(settings))
+        assert server.inbox.received.wait(timeout=10)
+    assert server.logins == 1
 
 
 def test_an_unreachable_smtp_server_is_one_line(council):

@@ -24,6 +24,12 @@ from ringtest.lab.settings import lab_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = asterisk_config_dir()
+AMI_CAPTURES = REPO / "tests" / "fixtures" / "ami"
+TRACKED_EVENTS = (
+    "Newchannel", "Newexten", "Newstate", "DialState", "DialEnd", "QueueCallerJoin",
+    "NewCallerid", "SoftHangupRequest", "Hangup", "AttendedTransfer", "BlindTransfer",
+)  # fmt: skip
+"""The events `ami_listener.tracker` reads; the restart detection reads FullyBooted."""
 
 
 def sections(conf_file: str) -> list[tuple[str, dict[str, str]]]:
@@ -55,6 +61,32 @@ def test_manager_users_match_accounts() -> None:
         assert users[user.username]["write"] == ",".join(user.write)
     assert users["general"]["bindaddr"] == "127.0.0.1"
     assert users["general"]["timestampevents"] == "yes"
+
+
+def event_classes() -> dict[str, str]:
+    """Event name -> its read class, from the Privilege headers of the lab's captures."""
+    classes: dict[str, str] = {}
+    for capture in AMI_CAPTURES.glob("*.ami"):
+        text = capture.read_bytes().decode("utf-8", "replace")
+        for event, privilege in re.findall(r"Event: (\w+)\r\nPrivilege: (\w+),", text):
+            classes[event] = privilege
+    return classes
+
+
+def test_the_listener_reads_only_the_classes_of_the_events_it_uses() -> None:
+    listener = dict(sections("manager.conf"))["listener"]
+    classes = event_classes()
+    needed = {classes[event] for event in (*TRACKED_EVENTS, "FullyBooted", "Shutdown")}
+    assert needed == {"call", "agent", "dialplan", "system"}
+    assert set(listener["read"].split(",")) == needed
+    assert listener["write"] == "reporting"
+
+
+def test_the_listener_is_not_sent_varset() -> None:
+    listener = dict(sections("manager.conf"))["listener"]
+    assert event_classes()["VarSet"] in listener["read"].split(",")
+    filters = {key: value for key, value in listener.items() if key.startswith("eventfilter")}
+    assert filters == {"eventfilter(action(exclude),name(VarSet))": ""}
 
 
 def test_caller_accounts_match_pjsip() -> None:

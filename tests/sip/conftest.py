@@ -63,7 +63,7 @@ def sipp_uas(tmp_path: Path) -> Iterator[Callable[[str], SippUas]]:
             [
                 "sipp",
                 *("-sf", str(SCENARIOS / f"{scenario}.xml")),
-                *("-i", "127.0.0.1", "-p", str(port)),
+                *("-i", "127.0.0.1", "-ci", "127.0.0.1", "-p", str(port)),
                 *("-mi", "127.0.0.1", "-mp", str(media_port)),
                 *("-timer_resol", "1"),
                 "-nostdin",
