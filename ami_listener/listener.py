@@ -17,6 +17,14 @@
   the record stream (`ringtest.core.stream`). The store subscribes there through a
   bounded queue (`ringtest.store.writer`): when it falls behind, the reader
   waits (TCP backpressure towards Asterisk) rather than dropping records.
+* Gaps: every interval in which the listener did not see the PBX is published as
+  a `GapObserved` once the next resync is done: from the last event (or the last
+  resync, when no event came since) to that resync. Its reason is the listener
+  being down (the first connect of a process, from the instant the previous run
+  was last known to see the PBX, `seen_until_before_start`), the link lost, or
+  the PBX restarted (``CoreStatus`` names another startup time than before).
+  That instant is published as a `ListenerHeartbeat` every `heartbeat_seconds`
+  while it moves, and once more when the listener stops, so the store keeps it.
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -34,10 +42,12 @@ from datetime import UTC, datetime
 
 from ami_listener.connection import AmiConnection
 from ami_listener.message import AmiMessage
-from ami_listener.pipeline import CallPipeline, Sink
+from ami_listener.pipeline import Batch, CallPipeline, Sink
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
 from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
+from ringtest.core.records import CoverageGap, GapReason
+from ringtest.core.stream import GapObserved, ListenerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,7 @@ class ListenerSettings:
     max_backoff_seconds: float = 30.0
     overdue_check_seconds: float = 30.0
     stats_interval_seconds: float = 300.0
+    heartbeat_seconds: float = 5.0
 
 
 class Listener:
@@ -69,7 +80,10 @@ class Listener:
         sink: Sink,
         recorder: Recorder | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        seen_until_before_start: datetime | None = None,
     ) -> None:
+        """seen_until_before_start: the latest instant (UTC) a previous run is known to
+        have seen this PBX (the store's `listener_state`); None when none ever did."""
         self.settings = settings
         self.pipeline = pipeline
         self.sink = sink
@@ -77,6 +91,11 @@ class Listener:
         self.clock = clock
         self.stats = ListenerStats(pipeline)
         self.address = f"{settings.host}:{settings.port}"
+        self._blind_since = seen_until_before_start
+        self._blind_reason = GapReason.LISTENER_DOWN
+        self._resynced_at: datetime | None = None
+        self._pbx_started: str | None = None
+        self._heartbeat_sent: datetime | None = None
 
     @property
     def connects(self) -> int:
@@ -86,12 +105,15 @@ class Listener:
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop` is set; reconnect after any drop. Logs the stats meanwhile."""
         log_stats = asyncio.create_task(self._log_stats())
+        heartbeats = asyncio.create_task(self._send_heartbeats())
         try:
             await self._run_links(stop)
         finally:
-            log_stats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await log_stats
+            for task in (log_stats, heartbeats):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._send_heartbeat()
 
     async def _run_links(self, stop: asyncio.Event) -> None:
         backoff = self.settings.first_backoff_seconds
@@ -118,9 +140,11 @@ class Listener:
             if lost_at is not None:
                 log.warning("AMI link to %s restored (down since %s)", self.address, lost_at)
             await self._resync(connection)
+            await self._close_gap(connection)
             await self._serve(connection, stop)
             connection.close()
             self.stats.link_closed()
+            self._open_gap(GapReason.LINK_LOST)
             if not stop.is_set():
                 lost_at = self.clock()
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
@@ -142,6 +166,66 @@ class Listener:
             self.pipeline.tracker.adopt_in_flight(
                 channel, now, note=f"in progress when the listener connected at {now.isoformat()}"
             )
+
+    # Gaps: when the listener did not see the PBX, and the heartbeat that bounds them.
+
+    def _seen_until(self) -> datetime | None:
+        """The latest instant the PBX is known to have been seen: its last event, or the
+        last resync when no event came since."""
+        known = [at for at in (self.stats.last_event_at, self._resynced_at) if at is not None]
+        return max(known, default=None)
+
+    def _open_gap(self, reason: GapReason) -> None:
+        """The link is gone: the listener is blind from the last instant it saw the PBX."""
+        self._blind_since = self._seen_until()
+        self._blind_reason = reason
+
+    async def _close_gap(self, connection: AmiConnection) -> None:
+        """A resync is done: publish the gap it ends, if the listener was blind before it."""
+        resynced_at = self.clock()
+        started = await self._pbx_startup(connection)
+        known_before = self._pbx_started
+        restarted = started is not None and known_before is not None and started != known_before
+        self._pbx_started = started or self._pbx_started
+        self._resynced_at = resynced_at
+        since, self._blind_since = self._blind_since, None
+        if since is None or since >= resynced_at:
+            return
+        reason = GapReason.PBX_RESTARTED if restarted else self._blind_reason
+        gap = CoverageGap(self.pipeline.tracker.pbx, since, resynced_at, reason)
+        log.warning(
+            "AMI %s: calls from %s to %s were not seen (%s)",
+            self.address,
+            since.isoformat(),
+            resynced_at.isoformat(),
+            reason.value,
+        )
+        self.sink.write(Batch([GapObserved(gap)]))
+
+    async def _pbx_startup(self, connection: AmiConnection) -> str | None:
+        """When the PBX last started, as ``CoreStatus`` says it (date and time on the PBX's
+        own clock); None when it does not say (an older PBX, or a user without the
+        ``reporting`` write class)."""
+        try:
+            reply = await connection.action("CoreStatus", timeout_seconds=5.0)
+        except PbxUnreachable:
+            return None
+        date = reply.response.get("CoreStartupDate", "")
+        time = reply.response.get("CoreStartupTime", "")
+        return f"{date} {time}" if reply.ok and date and time else None
+
+    async def _send_heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            self._send_heartbeat()
+
+    def _send_heartbeat(self) -> None:
+        """Publish when the PBX was last seen, if that moved since the last heartbeat."""
+        seen_until = self._seen_until()
+        if seen_until is None or seen_until == self._heartbeat_sent:
+            return
+        self._heartbeat_sent = seen_until
+        self.sink.write(Batch([ListenerHeartbeat(self.pipeline.tracker.pbx, seen_until)]))
 
     async def _serve(self, connection: AmiConnection, stop: asyncio.Event) -> None:
         """Run until the link is lost or `stop` is set, pinging when the link is quiet."""

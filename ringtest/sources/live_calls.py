@@ -87,8 +87,9 @@ def make_listener(
 ) -> Listener:
     """A listener for the configured AMI, publishing on `stream`.
 
-    store: only read, to restore the callback obligations still owed; subscribe a
-    `StoreWriter` to `stream` to store what the listener sees.
+    store: only read, to restore the callback obligations still owed and to learn
+    when a listener last saw the PBX (where the gap of this start begins); subscribe
+    a `StoreWriter` to `stream` to store what the listener sees.
     """
     ami = settings.ami
     listener_settings = ListenerSettings(
@@ -101,7 +102,14 @@ def make_listener(
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
     pipeline = build_pipeline(settings, store)
-    return Listener(listener_settings, pipeline, StreamSink(stream), recorder)
+    seen_until = store.listener_seen_until(ami.pbx)
+    return Listener(
+        listener_settings,
+        pipeline,
+        StreamSink(stream),
+        recorder,
+        seen_until_before_start=seen_until,
+    )
 
 
 class BackgroundListener:

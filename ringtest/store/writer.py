@@ -3,10 +3,12 @@
 `StoreWriter.handle` is subscribed to a `RecordStream`
 (``stream.subscribe("store", writer.handle)``), and `close` (or the end of its
 ``with`` block) writes what is still queued. It keeps what the store holds
-(`CallEnded`, `ObligationChanged`, `RingTestFinished`; ringing and answers are
-live state only) and queues it; one writer thread drains the queue, and whatever
-queued up meanwhile goes to the store in one write: the calls in one batched
-upsert, then the obligations and ring tests. Upserts make a repeated write harmless.
+(`CallEnded`, `ObligationChanged`, `RingTestFinished`, `GapObserved`,
+`ListenerHeartbeat`; ringing and answers are live state only) and queues it; one
+writer thread drains the queue, and whatever queued up meanwhile goes to the
+store in one write: the calls in one batched upsert, then the obligations, ring
+tests, gaps and the latest heartbeat of each PBX. Upserts make a repeated write
+harmless.
 
 Overflow policy: `handle` blocks the publisher (the AMI reader) until there is
 room, so records are never dropped; the wait is logged. A failing write
@@ -26,12 +28,19 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from ringtest.core.stream import CallEnded, Change, ObligationChanged, RingTestFinished
+from ringtest.core.stream import (
+    CallEnded,
+    Change,
+    GapObserved,
+    ListenerHeartbeat,
+    ObligationChanged,
+    RingTestFinished,
+)
 from ringtest.store import Store
 
 log = logging.getLogger(__name__)
 
-STORED_CHANGES = (CallEnded, ObligationChanged, RingTestFinished)
+STORED_CHANGES = (CallEnded, ObligationChanged, RingTestFinished, GapObserved, ListenerHeartbeat)
 """The change types the store keeps; the others are live state."""
 
 MAX_RETRY_SECONDS = 30.0
@@ -131,16 +140,23 @@ class StoreWriter:
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
 
     def _write(self, changes: list[Change]) -> None:
-        """One write: the calls in one upsert, then obligations and ring tests in order."""
+        """One write: the calls in one upsert, then obligations, ring tests, gaps and
+        heartbeats in order."""
         calls = [change.record for change in changes if isinstance(change, CallEnded)]
         obligations = [c.obligation for c in changes if isinstance(c, ObligationChanged)]
         ring_tests = [c.result for c in changes if isinstance(c, RingTestFinished)]
+        gaps = [c.gap for c in changes if isinstance(c, GapObserved)]
+        seen_until = {c.pbx: c.seen_until for c in changes if isinstance(c, ListenerHeartbeat)}
         if calls:
             self.store.save_calls(calls)
         for obligation in obligations:
             self.store.save_obligation(obligation)
         for result in ring_tests:
             self.store.save_ring_test(result)
+        if gaps:
+            self.store.save_gaps(gaps)
+        for pbx, instant in seen_until.items():
+            self.store.save_listener_seen(pbx, instant)
         self.calls_written += len(calls)
         self.obligations_written += len(obligations)
         self.ring_tests_written += len(ring_tests)
