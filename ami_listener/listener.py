@@ -24,6 +24,14 @@
   the journal's checkpoint is advanced from it every `checkpoint_interval_seconds`.
 * A link loss is dated by the last byte received, not by the moment the Ping
   watchdog noticed it.
+* Gaps: every interval in which the listener did not see the PBX is published as
+  a `GapObserved` once the next resync is done: from the last event (or the last
+  resync, when no event came since) to that resync. Its reason is the listener
+  being down (the first connect of a process, from the instant the previous run
+  was last known to see the PBX, `seen_until_before_start`), the link lost, or
+  the PBX restarted (``CoreStatus`` names another startup time than before).
+  That instant is published as a `ListenerHeartbeat` every `heartbeat_seconds`
+  while it moves, and once more when the listener stops, so the store keeps it.
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -48,6 +56,8 @@ from ami_listener.pipeline import Batch, CallPipeline, Sink
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
 from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
+from ringtest.core.records import CoverageGap, GapReason
+from ringtest.core.stream import GapObserved, ListenerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +78,7 @@ class ListenerSettings:
     overdue_check_seconds: float = 30.0
     stats_interval_seconds: float = 300.0
     checkpoint_interval_seconds: float = 1.0
+    heartbeat_seconds: float = 5.0
 
 
 def in_progress_note(at: datetime) -> str:
@@ -93,7 +104,10 @@ class Listener:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         journal: Journal | None = None,
         unstored: UnstoredCalls | None = None,
+        seen_until_before_start: datetime | None = None,
     ) -> None:
+        """seen_until_before_start: the latest instant (UTC) a previous run is known to
+        have seen this PBX (the store's `listener_state`); None when none ever did."""
         self.settings = settings
         self.pipeline = pipeline
         self.sink = sink
@@ -107,6 +121,11 @@ class Listener:
         self._link_position = 0
         self._frame_position = 0
         self._at_frame_end = True
+        self._blind_since = seen_until_before_start
+        self._blind_reason = GapReason.LISTENER_DOWN
+        self._resynced_at: datetime | None = None
+        self._pbx_started: str | None = None
+        self._heartbeat_sent: datetime | None = None
 
     @property
     def connects(self) -> int:
@@ -115,7 +134,10 @@ class Listener:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop` is set; reconnect after any drop. Logs the stats meanwhile."""
-        chores = [asyncio.create_task(self._log_stats())]
+        chores = [
+            asyncio.create_task(self._log_stats()),
+            asyncio.create_task(self._send_heartbeats()),
+        ]
         if self.journal is not None and self.unstored is not None:
             chores.append(asyncio.create_task(self._keep_checkpoint()))
         try:
@@ -125,6 +147,7 @@ class Listener:
                 chore.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await chore
+            self._send_heartbeat()
             self.advance_checkpoint()
 
     def advance_checkpoint(self) -> None:
@@ -161,9 +184,11 @@ class Listener:
             if lost_at is not None:
                 log.warning("AMI link to %s restored (down since %s)", self.address, lost_at)
             await self._resync(connection)
+            await self._close_gap(connection)
             await self._serve(connection, stop)
             connection.close()
             self.stats.link_closed()
+            self._open_gap(GapReason.LINK_LOST)
             if not stop.is_set():
                 lost_at = self.last_byte_at or self.clock()
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
@@ -191,6 +216,66 @@ class Listener:
             self.pipeline.tracker.adopt_in_flight(channel, now, note=in_progress_note(now))
             if self.unstored is not None:
                 self.unstored.call_began(channel.get("Linkedid", ""), self._link_position)
+
+    # Gaps: when the listener did not see the PBX, and the heartbeat that bounds them.
+
+    def _seen_until(self) -> datetime | None:
+        """The latest instant the PBX is known to have been seen: its last event, or the
+        last resync when no event came since."""
+        known = [at for at in (self.stats.last_event_at, self._resynced_at) if at is not None]
+        return max(known, default=None)
+
+    def _open_gap(self, reason: GapReason) -> None:
+        """The link is gone: the listener is blind from the last instant it saw the PBX."""
+        self._blind_since = self._seen_until()
+        self._blind_reason = reason
+
+    async def _close_gap(self, connection: AmiConnection) -> None:
+        """A resync is done: publish the gap it ends, if the listener was blind before it."""
+        resynced_at = self.clock()
+        started = await self._pbx_startup(connection)
+        known_before = self._pbx_started
+        restarted = started is not None and known_before is not None and started != known_before
+        self._pbx_started = started or self._pbx_started
+        self._resynced_at = resynced_at
+        since, self._blind_since = self._blind_since, None
+        if since is None or since >= resynced_at:
+            return
+        reason = GapReason.PBX_RESTARTED if restarted else self._blind_reason
+        gap = CoverageGap(self.pipeline.tracker.pbx, since, resynced_at, reason)
+        log.warning(
+            "AMI %s: calls from %s to %s were not seen (%s)",
+            self.address,
+            since.isoformat(),
+            resynced_at.isoformat(),
+            reason.value,
+        )
+        self.sink.write(Batch([GapObserved(gap)]))
+
+    async def _pbx_startup(self, connection: AmiConnection) -> str | None:
+        """When the PBX last started, as ``CoreStatus`` says it (date and time on the PBX's
+        own clock); None when it does not say (an older PBX, or a user without the
+        ``reporting`` write class)."""
+        try:
+            reply = await connection.action("CoreStatus", timeout_seconds=5.0)
+        except PbxUnreachable:
+            return None
+        date = reply.response.get("CoreStartupDate", "")
+        time = reply.response.get("CoreStartupTime", "")
+        return f"{date} {time}" if reply.ok and date and time else None
+
+    async def _send_heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            self._send_heartbeat()
+
+    def _send_heartbeat(self) -> None:
+        """Publish when the PBX was last seen, if that moved since the last heartbeat."""
+        seen_until = self._seen_until()
+        if seen_until is None or seen_until == self._heartbeat_sent:
+            return
+        self._heartbeat_sent = seen_until
+        self.sink.write(Batch([ListenerHeartbeat(self.pipeline.tracker.pbx, seen_until)]))
 
     async def _serve(self, connection: AmiConnection, stop: asyncio.Event) -> None:
         """Run until the link is lost or `stop` is set, pinging when the link is quiet."""

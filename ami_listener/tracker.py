@@ -165,7 +165,9 @@ class CallTracker:
         """Track a channel already up when we connected (a ``CoreShowChannel`` event).
 
         Its call was not seen from the start, so it will be stored as
-        ``incomplete`` with `note`; its start is estimated from ``Duration``.
+        ``incomplete`` with `note`; its start is estimated from ``Duration``, counted
+        back from the event's ``Timestamp:`` (the PBX's clock, as every other instant)
+        when it has one, else from `at`.
         """
         call_id = channel.get("Linkedid", "")
         uniqueid = channel.get("Uniqueid", "")
@@ -176,7 +178,7 @@ class CallTracker:
                 caller_channel=call_id,
                 caller="",
                 dialled="",
-                started_at=at - duration_of(channel.get("Duration", "")),
+                started_at=self._instant(channel, at) - duration_of(channel.get("Duration", "")),
                 gap_note=note,
             )
             self._calls[call_id] = call

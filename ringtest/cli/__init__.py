@@ -19,6 +19,7 @@ from ringtest.cli.callback_answering import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
+from ringtest.cli.gaps import gaps
 from ringtest.cli.lab import lab
 from ringtest.cli.privacy import forget_command, privacy, subject_access_command
 from ringtest.cli.report import import_cdr_command, publish, report
@@ -74,6 +75,7 @@ for command in (
     replay,
     calls,
     callbacks,
+    gaps,
     callbacks_wait,
     demo,
     call,

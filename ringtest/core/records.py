@@ -276,3 +276,29 @@ class RunSlot:
     reason: str = ""
     callback: bool = False
     started_at: datetime | None = None
+
+
+# Coverage: the intervals in which the listener did not see its PBX.
+
+
+class GapReason(StrEnum):
+    """Why the listener did not see its PBX for a while."""
+
+    LISTENER_DOWN = "listener_down"
+    LINK_LOST = "link_lost"
+    PBX_RESTARTED = "pbx_restarted"
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageGap:
+    """An interval [started_at, ended_at) (UTC) in which calls on `pbx` may have gone unseen.
+
+    started_at: the last instant the listener is known to have been connected (its
+        last event, or its last resync when no event came since).
+    ended_at: when the listener had resynchronised with the PBX again.
+    """
+
+    pbx: str
+    started_at: datetime
+    ended_at: datetime
+    reason: GapReason

@@ -13,7 +13,11 @@ What travels:
 * `CallEnded`: the call's final `CallRecord` (an ``incomplete`` one too: the
   listener lost sight of it);
 * `ObligationChanged`: a callback obligation opened, went overdue or closed;
-* `RingTestFinished`: a mystery ring test's `RingTestResult`.
+* `RingTestFinished`: a mystery ring test's `RingTestResult`;
+* `GapObserved`: an interval in which the listener did not see its PBX (`CoverageGap`),
+  published once it has resynchronised;
+* `ListenerHeartbeat`: the latest instant a listener is known to have seen its PBX,
+  published every few seconds, so that the next start knows where its gap began.
 
 Isolation. A handler that raises never stops the other handlers or the source.
 The stream then hands that handler the changes of the failed list one at a
@@ -40,6 +44,7 @@ from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
     CallRecord,
+    CoverageGap,
     RingTestResult,
 )
 
@@ -101,12 +106,36 @@ class RingTestFinished:
     result: RingTestResult
 
 
-Change = CallRinging | CallAnswered | CallEnded | ObligationChanged | RingTestFinished
+@dataclass(frozen=True, slots=True)
+class GapObserved:
+    """The listener was blind to its PBX for `gap` (stored, and read back as coverage)."""
+
+    gap: CoverageGap
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerHeartbeat:
+    """The listener on `pbx` is known to have seen it up to `seen_until` (UTC): its last
+    event, or its last resync when no event came since."""
+
+    pbx: str
+    seen_until: datetime
+
+
+Change = (
+    CallRinging
+    | CallAnswered
+    | CallEnded
+    | ObligationChanged
+    | RingTestFinished
+    | GapObserved
+    | ListenerHeartbeat
+)
 Handler = Callable[[Sequence[Change]], None]
 
 
 def change_key(change: Change) -> str:
-    """The id a change is about, for logs: a call id or a ring test id."""
+    """The id a change is about, for logs: a call id, a ring test id, a gap or a listener."""
     match change:
         case CallEnded(record=record):
             return f"call {record.pbx}/{record.call_id}"
@@ -114,6 +143,10 @@ def change_key(change: Change) -> str:
             return f"obligation {obligation.pbx}/{obligation.call_id}"
         case RingTestFinished(result=result):
             return f"ring test {result.test_id}"
+        case GapObserved(gap=gap):
+            return f"gap {gap.pbx}/{gap.started_at.isoformat()}"
+        case ListenerHeartbeat(pbx=pbx):
+            return f"listener {pbx}"
         case _:
             return f"call {change.pbx}/{change.call_id}"
 

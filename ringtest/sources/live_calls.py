@@ -156,8 +156,9 @@ def make_listener(
 ) -> Listener:
     """A listener for the configured AMI, publishing on `stream`.
 
-    store: only read, to restore the callback obligations still owed; subscribe a
-    `StoreWriter` to `stream` to store what the listener sees. journal: where every
+    store: only read, to restore the callback obligations still owed and to learn
+    when a listener last saw the PBX (where the gap of this start begins); subscribe
+    a `StoreWriter` to `stream` to store what the listener sees. journal: where every
     byte is journalled first; unstored: the calls the store has not confirmed (the
     journal's checkpoint follows them).
     """
@@ -173,6 +174,7 @@ def make_listener(
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
     pipeline = build_pipeline(settings, store)
+    seen_until = store.listener_seen_until(ami.pbx)
     return Listener(
         listener_settings,
         pipeline,
@@ -180,6 +182,7 @@ def make_listener(
         recorder,
         journal=journal,
         unstored=unstored,
+        seen_until_before_start=seen_until,
     )
 
 

@@ -275,6 +275,7 @@ def ensure_schema(engine: Engine, url_display: str) -> None:
 
     A database without a `schema_version` table is taken as empty (other tables,
     e.g. a scheduler's, may share it). A missing version row reads as version 0.
+    In a database of this version, the `schema.ADDITIVE_TABLES` still missing are created.
     """
     with database_errors("opening database", url_display), engine.begin() as connection:
         if not inspect(connection).has_table(schema.schema_version.name):
@@ -287,6 +288,8 @@ def ensure_schema(engine: Engine, url_display: str) -> None:
             )
             return
         found = connection.execute(select(schema.schema_version.c.version)).scalar() or 0
+        if found == schema.SCHEMA_VERSION:
+            schema.metadata.create_all(connection, tables=schema.ADDITIVE_TABLES)
     if found != schema.SCHEMA_VERSION:
         raise SchemaVersionMismatch(version_mismatch_message(url_display, found))
 

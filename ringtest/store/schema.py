@@ -6,7 +6,10 @@ field. Instants are `UtcDateTime` (aware UTC in, aware UTC out, on SQLite and
 PostgreSQL alike); enums are stored as their string values.
 
 `SCHEMA_VERSION` is written into the single row of `schema_version` when the
-tables are created. Change it whenever a table here changes.
+tables are created. Change it whenever a table here changes, except for a new
+table listed in `ADDITIVE_TABLES`: opening a database of the current version
+creates those when they are missing, so a database written before they existed
+keeps working (a migration tool replaces this later).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from ringtest.core.records import (
     CallbackStatus,
     CallbackTestStatus,
     CallOutcome,
+    GapReason,
     RingTestOutcome,
     RunStatus,
 )
@@ -236,3 +240,25 @@ callback_tests = Table(
     Column("within_deadline", Boolean),
     Index("ix_callback_tests_status_left_at", "status", "left_at"),
 )
+
+coverage_gaps = Table(
+    "coverage_gaps",
+    metadata,
+    Column("pbx", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=False),
+    Column("reason", _enum(GapReason), nullable=False),
+    PrimaryKeyConstraint("pbx", "started_at"),
+    Index("ix_coverage_gaps_ended_at", "ended_at"),
+)
+
+listener_state = Table(
+    "listener_state",
+    metadata,
+    Column("pbx", String, primary_key=True),
+    Column("seen_until", UtcDateTime, nullable=False),
+)
+
+ADDITIVE_TABLES = (coverage_gaps, listener_state)
+"""Tables added after `SCHEMA_VERSION` 2 was released without changing it: created on
+open when missing (`database.ensure_schema`), never altered."""

@@ -29,16 +29,18 @@ from ringtest.core.records import (
     CallbackTestStatus,
     CallRecord,
     Campaign,
+    CoverageGap,
     RingTestResult,
     RunSlot,
     RunStatus,
 )
-from ringtest.store import database, schema
+from ringtest.store import coverage, database, schema
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
     CAMPAIGN_RUNS,
     CAMPAIGNS,
+    GAPS,
     OBLIGATIONS,
     RING_TESTS,
     Record,
@@ -101,8 +103,10 @@ class Store:
     def save_calls(self, records: Iterable[CallRecord]) -> int:
         """Upsert `records` in one transaction, in batches; returns how many were given.
 
-        A record whose (pbx, call_id) is already stored replaces that row; of two
-        records with the same key in one call, the later one wins.
+        A record whose (pbx, call_id) is already stored replaces that row, except that an
+        ``incomplete`` record merges into it (`record_tables.CALL_MERGE`): it never
+        replaces a complete row, nor an answer, a ring time or an earlier start already
+        stored. Two records with the same key in one call are saved in their order.
         """
         return self._save(CALLS, records)
 
@@ -126,6 +130,36 @@ class Store:
         """Like `calls`, streamed `ITER_CHUNK_ROWS` at a time for large exports."""
         query = CALLS.query(since, until, line=line, department=department)
         return self._stream(CALLS, query, yield_per=ITER_CHUNK_ROWS)
+
+    # Coverage: when the listener did not see its PBX.
+
+    def save_gaps(self, gaps: Iterable[CoverageGap]) -> int:
+        """Upsert coverage gaps by (pbx, started_at); returns how many were given."""
+        return self._save(GAPS, gaps)
+
+    def gaps(
+        self, since: datetime | None = None, until: datetime | None = None, pbx: str | None = None
+    ) -> list[CoverageGap]:
+        """Gaps that overlap [since, until) (None: unbounded), optionally of one PBX, oldest
+        first; a gap that began before `since` or ends after `until` is listed whole."""
+        table = GAPS.table
+        overlapping = []
+        if since is not None:
+            overlapping.append(table.c.ended_at > since)
+        if until is not None:
+            overlapping.append(table.c.started_at < until)
+        return self._read(GAPS, GAPS.query(pbx=pbx).where(*overlapping))
+
+    def save_listener_seen(self, pbx: str, seen_until: datetime) -> None:
+        """Record that the listener on `pbx` saw it up to `seen_until` (UTC); never moves back."""
+        with self._writing() as connection:
+            statement = coverage.seen_until_upsert(self._backend)
+            connection.execute(statement, {"pbx": pbx, "seen_until": seen_until})
+
+    def listener_seen_until(self, pbx: str) -> datetime | None:
+        """The latest instant (UTC) a listener on `pbx` is known to have seen it; None if never."""
+        with self.reading() as connection:
+            return connection.execute(coverage.seen_until_query(pbx)).scalar()
 
     # Ring tests placed by the SIP test caller.
 
@@ -295,11 +329,8 @@ class Store:
         records_left = iter(records)
         with self._writing() as connection:
             while batch := list(islice(records_left, SAVE_BATCH_ROWS)):
-                rows_by_key = {}  # one row per key: a statement may not upsert a row twice
-                for record in batch:
-                    row = records_table.row(record)
-                    rows_by_key[tuple(row[name] for name in key_names)] = row
-                connection.execute(statement, list(rows_by_key.values()))
+                for rows in _rounds(records_table, batch, key_names):
+                    connection.execute(statement, rows)
                 saved += len(batch)
         logger.debug("saved %d rows into %s", saved, records_table.table.name)
         return saved
@@ -367,6 +398,23 @@ class Store:
         except StoreError:
             self.engine.dispose()
             raise
+
+
+def _rounds(
+    records_table: RecordTable[Record], batch: list[Record], key_names: list[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """`batch`'s rows in rounds with one row per key each (a statement may not upsert a row
+    twice): a key's second record goes in the second round, so it merges into the first."""
+    rounds: list[list[dict[str, Any]]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for record in batch:
+        row = records_table.row(record)
+        key = tuple(row[name] for name in key_names)
+        seen[key] = seen.get(key, -1) + 1
+        if seen[key] == len(rounds):
+            rounds.append([])
+        rounds[seen[key]].append(row)
+    return iter(rounds)
 
 
 def _run_slot(campaign: str, target: str, planned_at: datetime) -> list[ColumnElement[bool]]:

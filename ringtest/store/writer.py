@@ -3,11 +3,12 @@
 `StoreWriter.handle` is subscribed to a `RecordStream`
 (``stream.subscribe("store", writer.handle)``), and `close` (or the end of its
 ``with`` block) writes what is still queued. It keeps what the store holds
-(`CallEnded`, `ObligationChanged`, `RingTestFinished`; ringing and answers are
-live state only) and queues it; one writer thread drains the queue, and whatever
-queued up meanwhile goes to the store in one write (`write_changes`): the calls
-in one batched upsert, then the obligations and ring tests. Upserts make a
-repeated write harmless.
+(`CallEnded`, `ObligationChanged`, `RingTestFinished`, `GapObserved`,
+`ListenerHeartbeat`; ringing and answers are live state only) and queues it; one
+writer thread drains the queue, and whatever queued up meanwhile goes to the
+store in one write (`write_changes`): the calls in one batched upsert, then the obligations, ring
+tests, gaps and the latest heartbeat of each PBX. Upserts make a repeated write
+harmless.
 
 Overflow policy: `handle` never blocks its publisher. Asterisk does not wait for
 a slow reader (it logs the listener off), so when `max_queued_changes` are
@@ -35,12 +36,19 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
-from ringtest.core.stream import CallEnded, Change, ObligationChanged, RingTestFinished
+from ringtest.core.stream import (
+    CallEnded,
+    Change,
+    GapObserved,
+    ListenerHeartbeat,
+    ObligationChanged,
+    RingTestFinished,
+)
 from ringtest.store import Store
 
 log = logging.getLogger(__name__)
 
-STORED_CHANGES = (CallEnded, ObligationChanged, RingTestFinished)
+STORED_CHANGES = (CallEnded, ObligationChanged, RingTestFinished, GapObserved, ListenerHeartbeat)
 """The change types the store keeps; the others are live state."""
 
 JOURNALLED_CHANGES = (CallEnded, ObligationChanged)
@@ -56,19 +64,26 @@ StoredHandler = Callable[[Sequence[Change]], None]
 
 
 def write_changes(store: Store, changes: Sequence[Change]) -> Counter[str]:
-    """One write: the calls in one upsert, then obligations and ring tests in order.
+    """One write: the calls in one upsert, then obligations, ring tests, gaps and the
+    latest heartbeat of each PBX, in order.
 
     Returns how many of each were written: ``calls``, ``obligations``, ``ring tests``.
     """
     calls = [change.record for change in changes if isinstance(change, CallEnded)]
     obligations = [c.obligation for c in changes if isinstance(c, ObligationChanged)]
     ring_tests = [c.result for c in changes if isinstance(c, RingTestFinished)]
+    gaps = [c.gap for c in changes if isinstance(c, GapObserved)]
+    seen_until = {c.pbx: c.seen_until for c in changes if isinstance(c, ListenerHeartbeat)}
     if calls:
         store.save_calls(calls)
     for obligation in obligations:
         store.save_obligation(obligation)
     for result in ring_tests:
         store.save_ring_test(result)
+    if gaps:
+        store.save_gaps(gaps)
+    for pbx, instant in seen_until.items():
+        store.save_listener_seen(pbx, instant)
     return Counter(calls=len(calls), obligations=len(obligations), ring_tests=len(ring_tests))
 
 

@@ -1,8 +1,8 @@
 """A scriptable stand-in for Asterisk's AMI, for fault injection only.
 
-It speaks just enough of the protocol (banner, Login, Ping, CoreShowChannels)
-for the listener to connect, and lets a test push recorded event bytes, stop
-answering (a half-open link) or drop the connection. The real-Asterisk tests
+It speaks just enough of the protocol (banner, Login, Ping, CoreShowChannels,
+CoreStatus) for the listener to connect, and lets a test push recorded event
+bytes, stop answering (a half-open link), drop the connection or restart. The real-Asterisk tests
 are in test_connection.py and the lab tests; this one exists to break things
 on purpose.
 """
@@ -28,6 +28,7 @@ class FakeAmi:
     logins: int = 0
     pings: int = 0
     port: int = 0
+    started: str = "2026-11-23 08:00:00"
     tls: ssl.SSLContext | None = None
     _server: asyncio.Server | None = None
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
@@ -53,6 +54,11 @@ class FakeAmi:
         for writer in self._writers:
             writer.close()
         self._writers.clear()
+
+    def restart(self, started: str) -> None:
+        """Drop every client and come back as a PBX that started at `started` (local)."""
+        self.drop_all()
+        self.started = started
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(BANNER)
@@ -82,6 +88,12 @@ class FakeAmi:
                 writer.write(
                     f"Response: Success\r\nActionID: {action_id}\r\nPing: Pong\r\n\r\n".encode()
                 )
+        elif name == "CoreStatus":
+            date, time = self.started.split()
+            writer.write(
+                f"Response: Success\r\nActionID: {action_id}\r\nCoreStartupDate: {date}\r\n"
+                f"CoreStartupTime: {time}\r\n\r\n".encode()
+            )
         elif name == "CoreShowChannels":
             writer.write(
                 f"Response: Success\r\nActionID: {action_id}\r\nEventList: start\r\n\r\n"

@@ -47,6 +47,12 @@ class FlakyStore:
     def save_obligation(self, obligation) -> None:
         pass
 
+    def save_gaps(self, gaps) -> int:
+        return len(gaps)
+
+    def save_listener_seen(self, pbx, seen_until) -> None:
+        pass
+
 
 class RaisesOnce:
     """A sink in front of another that raises on its first non-empty batch (a bug)."""

@@ -1,5 +1,6 @@
 """Asterisk restarted mid-call: the listener reconnects, the call in flight is
-stored as incomplete with the gap noted, and later calls are measured normally.
+stored as incomplete with the gap noted, the interval it could not see is stored
+as a gap told apart as a PBX restart, and later calls are measured normally.
 
 Two ways a PBX goes away: a clean restart (`core restart now`: Asterisk hangs
 every channel up first, with soft-hangup reason "shutdown") and a crash
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import load_settings
-from ringtest.core.records import CallOutcome
+from ringtest.core.records import CallOutcome, GapReason
 from ringtest.core.stream import RecordStream
 from ringtest.lab.accounts import AMI_PORT, LAB_HOST
 from ringtest.lab.build import default_lab_dir, rootfs_path
@@ -92,18 +93,18 @@ def calls_across_restart(request, lab, tmp_path_factory):
         finally:
             background.stop()
             writer.close()
-        return store.calls(), listener.connects, note
+        return store.calls(), listener.connects, note, store.gaps()
 
 
 def test_call_in_flight_during_the_restart_is_incomplete_with_the_gap_noted(calls_across_restart):
-    calls, _, note = calls_across_restart
+    calls, _, note, _ = calls_across_restart
     [cut] = [call for call in calls if call.caller == IN_FLIGHT]
     assert cut.outcome is CallOutcome.INCOMPLETE
     assert cut.gap_note.startswith(note)
 
 
 def test_listener_reconnected_and_measures_the_next_call(calls_across_restart):
-    calls, connects, _ = calls_across_restart
+    calls, connects, _, _ = calls_across_restart
     assert connects >= 2
     [after] = [call for call in calls if call.caller == AFTER]
     assert after.outcome is CallOutcome.ANSWERED
@@ -111,5 +112,13 @@ def test_listener_reconnected_and_measures_the_next_call(calls_across_restart):
 
 
 def test_the_cut_call_is_stored_once_not_again_after_the_reconnect(calls_across_restart):
-    calls, _, _ = calls_across_restart
+    calls, _, _, _ = calls_across_restart
     assert [call.caller for call in calls].count(IN_FLIGHT) == 1
+
+
+def test_the_interval_the_listener_could_not_see_is_stored_as_a_pbx_restart(calls_across_restart):
+    calls, _, _, gaps = calls_across_restart
+    [gap] = gaps
+    assert gap.reason is GapReason.PBX_RESTARTED
+    [after] = [call for call in calls if call.caller == AFTER]
+    assert gap.started_at < gap.ended_at < after.started_at

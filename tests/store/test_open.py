@@ -16,7 +16,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from ringtest.core.errors import SchemaVersionMismatch, StoreError
-from ringtest.core.records import CallbackObligation, CallRecord, Campaign, RingTestResult, RunSlot
+from ringtest.core.records import (
+    CallbackObligation,
+    CallRecord,
+    Campaign,
+    CoverageGap,
+    RingTestResult,
+    RunSlot,
+)
 from ringtest.store import SCHEMA_VERSION, Store, schema
 from tests.store.builders import call_record
 
@@ -31,6 +38,7 @@ NOBODY_UID = 65534
         (schema.callback_obligations, CallbackObligation),
         (schema.campaigns, Campaign),
         (schema.campaign_runs, RunSlot),
+        (schema.coverage_gaps, CoverageGap),
     ],
 )
 def test_each_record_table_has_exactly_one_column_per_record_field(table, record_class):

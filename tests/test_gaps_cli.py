@@ -1,0 +1,76 @@
+"""`ringtest gaps` as a person meets it: a subprocess, its exact output."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from ringtest.core.records import CoverageGap, GapReason
+from ringtest.store import Store
+from tests.test_cli import ringtest
+
+DOWN = CoverageGap(
+    "lab",
+    datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC),
+    datetime(2026, 11, 23, 9, 0, 8, 500000, tzinfo=UTC),
+    GapReason.LISTENER_DOWN,
+)
+RESTART = CoverageGap(
+    "lab",
+    datetime(2026, 11, 24, 14, 5, 0, tzinfo=UTC),
+    datetime(2026, 11, 24, 14, 5, 3, tzinfo=UTC),
+    GapReason.PBX_RESTARTED,
+)
+
+
+@pytest.fixture
+def database(tmp_path) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'ringtest.db'}"
+    with Store.open(url) as store:
+        store.save_gaps([RESTART, DOWN])
+    return {"RINGTEST_DB": url}
+
+
+def test_gaps_as_csv_oldest_first(database):
+    done = ringtest("gaps", "--format", "csv", env=database)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "pbx,started_at,ended_at,reason\n"
+        "lab,2026-11-23T09:00:00+00:00,2026-11-23T09:00:08.500000+00:00,listener_down\n"
+        "lab,2026-11-24T14:05:00+00:00,2026-11-24T14:05:03+00:00,pbx_restarted\n\n"
+    )
+
+
+def test_gaps_as_json_within_a_period(database):
+    done = ringtest(
+        "gaps", "--since", "2026-11-24", "--until", "2026-11-25", "--format", "json", env=database
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {
+            "pbx": "lab",
+            "started_at": "2026-11-24T14:05:00+00:00",
+            "ended_at": "2026-11-24T14:05:03+00:00",
+            "reason": "pbx_restarted",
+        }
+    ]
+
+
+def test_gaps_as_a_table_in_local_time(database):
+    done = ringtest("gaps", "--until", "2026-11-24", env=database)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "┏━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓",
+        "┃ pbx ┃ started_at          ┃ ended_at            ┃ reason        ┃",
+        "┡━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩",
+        "│ lab │ 2026-11-23 09:00:00 │ 2026-11-23 09:00:08 │ listener_down │",
+        "└─────┴─────────────────────┴─────────────────────┴───────────────┘",
+        "",
+    ]
+
+
+def test_no_gaps_is_said_so(tmp_path):
+    done = ringtest("gaps", env={"RINGTEST_DB": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert (done.returncode, done.stdout) == (0, "(none)\n")
