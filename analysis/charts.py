@@ -61,17 +61,33 @@ def compliance_bars(
         value = of_source["within_standard_pct"].fillna(0).to_numpy()
         low = (value - of_source["wilson_low_pct"].fillna(0).to_numpy()).clip(0)
         high = (of_source["wilson_high_pct"].fillna(0).to_numpy() - value).clip(0)
-        ax.barh(positions + offset, value, height, xerr=[low, high], color=style["color"],
-                hatch=style["hatch"], edgecolor="black", linewidth=0.6, label=style["label"],
-                error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
+        ax.barh(
+            positions + offset,
+            value,
+            height,
+            xerr=[low, high],
+            color=style["color"],
+            hatch=style["hatch"],
+            edgecolor="black",
+            linewidth=0.6,
+            label=style["label"],
+            error_kw={"elinewidth": 0.8, "capsize": 2},
+        )
         noun = "test call" if source == Source.RING_TEST else "call"
         ivr = of_source["answered_by_ivr"].fillna(0).astype(int)
         offered = of_source["offered"].fillna(0).astype(int)
         for y, pct, count, by_ivr in zip(positions + offset, value, offered, ivr, strict=True):
             text = f"{pct:.0f}% of {plural(count, noun)}" if count else f"no {noun}s"
             text += f" ({count_text(by_ivr)} answered by an IVR)" if by_ivr else ""
-            ax.text(2, y, text, va="center", fontsize=7, clip_on=True,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
+            ax.text(
+                2,
+                y,
+                text,
+                va="center",
+                fontsize=7,
+                clip_on=True,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
     ax.axvline(target_percent, **TARGET_STYLE, label=f"Target: {target_percent:.0f}%")
     ax.set_yticks(positions, departments)
     ax.set_xlim(0, 100)
@@ -98,11 +114,25 @@ def rings_histogram(ax: Axes, histogram: pd.DataFrame, standard_rings: int, when
     rings = np.arange(1, MOST_RINGS_SHOWN + 1)
     counts = calls.reindex(rings, fill_value=0).to_numpy()
     within = rings <= standard_rings
-    ax.bar(rings[within], counts[within], 0.8, color=OKABE_ITO[0], edgecolor="black",
-           linewidth=0.6, label=f"Within standard (1-{standard_rings} rings)")  # fmt: skip
-    ax.bar(rings[~within], counts[~within], 0.8, color=LATE_STYLE["color"],
-           hatch=LATE_STYLE["hatch"], edgecolor="black", linewidth=0.6,
-           label=f"Too slow (over {standard_rings} rings)")  # fmt: skip
+    ax.bar(
+        rings[within],
+        counts[within],
+        0.8,
+        color=OKABE_ITO[0],
+        edgecolor="black",
+        linewidth=0.6,
+        label=f"Within standard (1-{standard_rings} rings)",
+    )
+    ax.bar(
+        rings[~within],
+        counts[~within],
+        0.8,
+        color=LATE_STYLE["color"],
+        hatch=LATE_STYLE["hatch"],
+        edgecolor="black",
+        linewidth=0.6,
+        label=f"Too slow (over {standard_rings} rings)",
+    )
     ax.axvline(standard_rings + 0.5, **TARGET_STYLE, label=f"Standard: {standard_rings} rings")
     labels = [str(ring) for ring in rings[:-1]] + [f"{MOST_RINGS_SHOWN}+"]
     ax.set_xticks(rings, labels, fontsize=7)
@@ -118,9 +148,13 @@ def rings_histogram(ax: Axes, histogram: pd.DataFrame, standard_rings: int, when
 
 
 def callback_ecdf(
-    ax: Axes, hours_by_department: Mapping[str, Sequence[float]],
-    owed_by_department: Mapping[str, int], deadline_hours: float, deadline_text: str, when: str,
-) -> None:  # fmt: skip
+    ax: Axes,
+    hours_by_department: Mapping[str, Sequence[float]],
+    owed_by_department: Mapping[str, int],
+    deadline_hours: float,
+    deadline_text: str,
+    when: str,
+) -> None:
     """Share of the callbacks owed that were returned within x working hours, a line per
     department with callbacks owed.
 
@@ -129,19 +163,23 @@ def callback_ecdf(
     never reaches the curve, so it ends below 100 % while anyone waits.
     """
     owing = {name: owed for name, owed in sorted(owed_by_department.items()) if owed > 0}
-    longest = max((max(hours, default=0.0) for hours in hours_by_department.values()),
-                  default=0.0)  # fmt: skip
+    longest = max((max(hours, default=0.0) for hours in hours_by_department.values()), default=0.0)
     right = max(deadline_hours * 1.25, longest * 1.05)
     for index, (department, owed) in enumerate(owing.items()):
         values = np.sort(np.asarray(hours_by_department.get(department, ()), dtype=float))
         share = 100.0 * np.arange(1, len(values) + 1) / owed
         label = f"{department} ({count_text(len(values))} of {count_text(owed)} returned)"
-        ax.step(np.concatenate([[0], values, [right]]),
-                np.concatenate([[0], share, share[-1:] if len(share) else [0]]), where="post",
-                color=OKABE_ITO[index % len(OKABE_ITO)],
-                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
-                marker=MARKERS[index % len(MARKERS)], markevery=max(1, len(values) // 8),
-                markersize=4, label=label)  # fmt: skip
+        ax.step(
+            np.concatenate([[0], values, [right]]),
+            np.concatenate([[0], share, share[-1:] if len(share) else [0]]),
+            where="post",
+            color=OKABE_ITO[index % len(OKABE_ITO)],
+            linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+            marker=MARKERS[index % len(MARKERS)],
+            markevery=max(1, len(values) // 8),
+            markersize=4,
+            label=label,
+        )
     ax.axvline(deadline_hours, **TARGET_STYLE, label=deadline_text)
     ax.set_ylim(0, 100)
     ax.set_xlim(0, right)
@@ -167,9 +205,15 @@ def weekly_trend(
     weeks = sorted(starts.index)
     for index, (department, rows) in enumerate(weekly_rows.groupby("department", sort=True)):
         values = rows.set_index("period")["within_standard_pct"].reindex(weeks)
-        ax.plot(range(len(weeks)), values.to_numpy(float), color=OKABE_ITO[index % 7],
-                linestyle=LINE_STYLES[index % 7], marker=MARKERS[index % 7], markersize=5,
-                label=department)  # fmt: skip
+        ax.plot(
+            range(len(weeks)),
+            values.to_numpy(float),
+            color=OKABE_ITO[index % 7],
+            linestyle=LINE_STYLES[index % 7],
+            marker=MARKERS[index % 7],
+            markersize=5,
+            label=department,
+        )
     ax.axhline(target_percent, **TARGET_STYLE, label=f"Target: {target_percent:.0f}%")
     labels = [f"{pd.Timestamp(starts[week]):%d %b}\nweek {week[-2:]}" for week in weeks]
     ax.set_xticks(range(len(weeks)), labels, fontsize=7)
@@ -185,8 +229,14 @@ def weekly_trend(
 def _legend_below(ax: Axes, ncol: int, fontsize: float, below_points: float) -> None:
     """The legend `below_points` (points: room for the tick labels and x label) under
     the axes, whatever their height, so it covers neither and stays in the figure."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), ncol=ncol, fontsize=fontsize,
-              framealpha=1, borderaxespad=below_points / fontsize)  # fmt: skip
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0),
+        ncol=ncol,
+        fontsize=fontsize,
+        framealpha=1,
+        borderaxespad=below_points / fontsize,
+    )
 
 
 def _title(ax: Axes, what: str, when: str) -> None:

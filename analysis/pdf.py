@@ -78,8 +78,9 @@ def _page(title: str, notes: list[str]) -> tuple[Figure, float]:
 
 def _summary_pages(data: ReportData) -> list[Figure]:
     """The summary page, and the compliance chart's own page when it does not fit on it."""
-    figure, top = _page(data.title, [standards_text(data), callback_states_text(data),
-                                     calls_text(data)])  # fmt: skip
+    figure, top = _page(
+        data.title, [standards_text(data), callback_states_text(data), calls_text(data)]
+    )
     table = headline(data)
     bottom = _draw_table(figure, table, top=top, most_height=0.5) if len(table) else top
     rows = data.rows[data.rows["department"].isin(data.departments_with_calls())]
@@ -106,13 +107,21 @@ def _department_page(data: ReportData) -> Figure:
     [department] = data.departments()
     figure, top = _page(data.title, [standards_text(data), callback_states_text(data)])
     bottom = _draw_table(figure, sources_table(data), top=top, most_height=0.2)
-    figure.text(LEFT, bottom - 0.015, f"{mystery_sentence(data)}\n{callbacks_text(data)}",
-                fontsize=9, va="top", linespacing=1.4)  # fmt: skip
-    grid = figure.add_gridspec(2, 2, left=0.1, right=0.93, bottom=0.14, top=bottom - 0.13,
-                               hspace=0.75, wspace=0.22)  # fmt: skip
+    figure.text(
+        LEFT,
+        bottom - 0.015,
+        f"{mystery_sentence(data)}\n{callbacks_text(data)}",
+        fontsize=9,
+        va="top",
+        linespacing=1.4,
+    )
+    grid = figure.add_gridspec(
+        2, 2, left=0.1, right=0.93, bottom=0.14, top=bottom - 0.13, hspace=0.75, wspace=0.22
+    )
     live_rings = data.rings[data.rings["source"] == Source.LIVE]
-    charts.rings_histogram(figure.add_subplot(grid[0, 0]), live_rings, data.standard_rings,
-                           data.when)  # fmt: skip
+    charts.rings_histogram(
+        figure.add_subplot(grid[0, 0]), live_rings, data.standard_rings, data.when
+    )
     charts.callback_ecdf(
         figure.add_subplot(grid[0, 1]),
         {department: data.callback_hours["hours"].tolist()},
@@ -122,8 +131,9 @@ def _department_page(data: ReportData) -> Figure:
         data.when,
     )
     weekly = data.weekly[data.weekly["source"] == Source.LIVE]
-    charts.weekly_trend(figure.add_subplot(grid[1, :]), weekly, data.standard_rings,
-                        data.target_percent)  # fmt: skip
+    charts.weekly_trend(
+        figure.add_subplot(grid[1, :]), weekly, data.standard_rings, data.target_percent
+    )
     return figure
 
 
@@ -134,13 +144,19 @@ def _draw_table(figure: Figure, table: pd.DataFrame, top: float, most_height: fl
     in a smaller font rather than clipped.
     """
     headers = [textwrap.fill(str(column), HEADER_CHARACTERS) for column in table.columns]
-    cells = [[textwrap.fill(str(value), CELL_CHARACTERS) for value in row]
-             for row in table.to_numpy().tolist()]  # fmt: skip
+    cells = [
+        [textwrap.fill(str(value), CELL_CHARACTERS) for value in row]
+        for row in table.to_numpy().tolist()
+    ]
     widths = [
-        max(len(line) for text in [header, *(row[column] for row in cells)]
-            for line in text.splitlines() or [""]) + 2
+        max(
+            len(line)
+            for text in [header, *(row[column] for row in cells)]
+            for line in text.splitlines() or [""]
+        )
+        + 2
         for column, header in enumerate(headers)
-    ]  # fmt: skip
+    ]
     page_points = WIDTH * A4_LANDSCAPE_INCHES[0] * POINTS_PER_INCH
     font = min(TABLE_FONT_POINTS, page_points / (sum(widths) * CHARACTER_WIDTH_EMS))
     font = max(font, SMALLEST_FONT_POINTS)
@@ -153,8 +169,13 @@ def _draw_table(figure: Figure, table: pd.DataFrame, top: float, most_height: fl
     height = sum(heights)
     ax = figure.add_axes((LEFT, top - height, WIDTH, height))
     ax.axis("off")
-    drawn = ax.table(cellText=cells, colLabels=headers, cellLoc="center", loc="upper center",
-                     colWidths=[width / sum(widths) for width in widths])  # fmt: skip
+    drawn = ax.table(
+        cellText=cells,
+        colLabels=headers,
+        cellLoc="center",
+        loc="upper center",
+        colWidths=[width / sum(widths) for width in widths],
+    )
     drawn.auto_set_font_size(False)
     drawn.set_fontsize(font)
     for (row, _column), cell in drawn.get_celld().items():

@@ -38,8 +38,9 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
     zone = ZoneInfo(settings.calendar.timezone)
     since, until = previous_month(now, zone)
     month = f"{since.astimezone(zone):%B %Y}"
-    data = gather_report(settings, store, since, until, f"Our telephone service, {month}", month,
-                         now=now)  # fmt: skip
+    data = gather_report(
+        settings, store, since, until, f"Our telephone service, {month}", month, now=now
+    )
     rings = settings.standards.answer_within_rings
     days = settings.standards.callback_within_working_days
     day_text = f"{days} working day{'s' if days > 1 else ''}"

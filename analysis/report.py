@@ -135,8 +135,14 @@ def send_report(settings: Settings, data: ReportData, files: ReportFiles) -> Non
     """Mail the report to `report.recipients`: summary inline (HTML + text), PDF attached."""
     inline = {name: path.read_bytes() for name, path in files.charts.items()}
     images = {CHART_ALT_TEXT[name]: f"cid:{name}" for name in inline}
-    message = build_message(settings.report, data.title, summary_text(data),
-                            summary_html(data, images), inline, [files.pdf])  # fmt: skip
+    message = build_message(
+        settings.report,
+        data.title,
+        summary_text(data),
+        summary_html(data, images),
+        inline,
+        [files.pdf],
+    )
     send_mail(settings.report, message)
 
 
@@ -161,8 +167,11 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
 
     drawings = {
         "compliance.png": lambda ax: charts.compliance_bars(
-            ax, data.rows[data.rows["department"].isin(data.departments_with_calls())],
-            data.standard_rings, data.target_percent, data.when,
+            ax,
+            data.rows[data.rows["department"].isin(data.departments_with_calls())],
+            data.standard_rings,
+            data.target_percent,
+            data.when,
         ),
         "rings.png": lambda ax: charts.rings_histogram(
             ax, data.rings[data.rings["source"] == Source.LIVE], data.standard_rings, data.when
@@ -179,10 +188,12 @@ def _write_charts(data: ReportData, out_dir: Path) -> dict[str, Path]:
             data.when,
         ),
         "trend.png": lambda ax: charts.weekly_trend(
-            ax, data.weekly[data.weekly["source"] == Source.LIVE], data.standard_rings,
+            ax,
+            data.weekly[data.weekly["source"] == Source.LIVE],
+            data.standard_rings,
             data.target_percent,
         ),
-    }  # fmt: skip
+    }
     written = {}
     for name, draw in drawings.items():
         figure, ax = charts.new_figure()

@@ -137,12 +137,18 @@ def gather_report(
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)
-    rows = compliance_rows(in_period, owed_in_period, rules, Period.ALL, since=since, until=until,
-                           groups=groups)  # fmt: skip
+    rows = compliance_rows(
+        in_period, owed_in_period, rules, Period.ALL, since=since, until=until, groups=groups
+    )
     weekly = compliance_rows(
-        counted, owed, rules, Period.WEEK, since=weeks_back(until, rules.zone, TREND_WEEKS),
-        until=until, groups=groups,
-    )  # fmt: skip
+        counted,
+        owed,
+        rules,
+        Period.WEEK,
+        since=weeks_back(until, rules.zone, TREND_WEEKS),
+        until=until,
+        groups=groups,
+    )
     return ReportData(
         title=title,
         when=when,
@@ -262,8 +268,12 @@ def sources_table(data: ReportData) -> pd.DataFrame:
     for source, label in names.items():
         found = rows[rows["source"] == source]
         row = found.iloc[0] if len(found) else None
-        table.append({"": label, **{title: _source_cell(row, name) for name, title in
-                                    SOURCE_COLUMNS.items()}})  # fmt: skip
+        table.append(
+            {
+                "": label,
+                **{title: _source_cell(row, name) for name, title in SOURCE_COLUMNS.items()},
+            }
+        )
     return pd.DataFrame(table)
 
 

@@ -114,17 +114,25 @@ def stored_tally(
 
 
 def stored_callbacks(
-    store: Store, rules: MetricRules, since: datetime, until: datetime,
-    department: str | None = None, *, now: datetime,
-) -> CallbackTally:  # fmt: skip
+    store: Store,
+    rules: MetricRules,
+    since: datetime,
+    until: datetime,
+    department: str | None = None,
+    *,
+    now: datetime,
+) -> CallbackTally:
     """Callback obligations of calls that started in [since, until) as a `CallbackTally`,
     each obligation's `CallbackState` as of `now` (aware UTC)."""
     grid = day_buckets(since, until, rules.zone)
     counts, hours = [], []
     for chunk in aggregates.obligation_sums(store, since, until, grid.buckets, now, department):
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.OBLIGATION_SUM_COLUMNS)
-        keys = {"day": grid.days(frame["bucket"]), "department": frame["department"],
-                "line": frame["line"]}  # fmt: skip
+        keys = {
+            "day": grid.days(frame["bucket"]),
+            "department": frame["department"],
+            "line": frame["line"],
+        }
         status, owed = frame["status"], frame["obligations"].astype("int64")
         state = frame["callback_state"]
         counts.append(

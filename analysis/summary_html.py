@@ -102,6 +102,6 @@ def _department_html(data: ReportData) -> str:
         f"<h2>{escape(department)}</h2>"
         + table_html(
             sources_table(data), f"{department}: real calls and mystery calls", row_headers=True
-        )  # fmt: skip
+        )
         + f"<p>{escape(mystery_sentence(data))}</p><p>{escape(callbacks_text(data))}</p>"
     )

@@ -156,8 +156,9 @@ def run_report(database: Path, out_dir: Path) -> None:
     settings = load_settings(config, overrides={"store.url": f"sqlite:///{database}"}, environ={})
     period = week_period(WEEK, ZoneInfo(settings.calendar.timezone))
     with Store.open(settings.store_url()) as store:
-        data = gather_report(settings, store, period.since, period.until, period.title,
-                             period.when, now=period.until)  # fmt: skip
+        data = gather_report(
+            settings, store, period.since, period.until, period.title, period.when, now=period.until
+        )
     write_report(data, out_dir)
 
 

@@ -65,8 +65,16 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
     else:
         period = last_week_period(now, zone)
     with open_store(settings) as store:
-        data = gather_report(settings, store, period.since, period.until, period.title,
-                             period.when, department, now=now)  # fmt: skip
+        data = gather_report(
+            settings,
+            store,
+            period.since,
+            period.until,
+            period.title,
+            period.when,
+            department,
+            now=now,
+        )
     target = out_dir or default_output_dir(settings) / period.when.replace(" ", "-")
     files = write_report(data, target)
     click.echo(

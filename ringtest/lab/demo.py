@@ -211,8 +211,9 @@ def _report(settings: Settings, store: Store, out_dir: Path, console: Console) -
     zone = ZoneInfo(settings.calendar.timezone)
     year, week, _ = _now().astimezone(zone).isocalendar()
     period = week_period(f"{year}-W{week:02d}", zone)
-    data = gather_report(settings, store, period.since, period.until, period.title, period.when,
-                         now=_now())  # fmt: skip
+    data = gather_report(
+        settings, store, period.since, period.until, period.title, period.when, now=_now()
+    )
     files = write_report(data, out_dir)
     exports = {
         "calls.csv": render(store.calls(), "csv"),

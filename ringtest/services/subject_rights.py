@@ -124,8 +124,10 @@ def forget(settings: Settings, store: Store, subject: Subject) -> Erasure:
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """`row` with instants as ISO 8601 text (enums are strings already)."""
-    return {name: value.isoformat() if hasattr(value, "isoformat") else value
-            for name, value in row.items()}  # fmt: skip
+    return {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in row.items()
+    }
 
 
 def _evidence_files(ring_tests: Iterable[Any]) -> list[Path]:
@@ -135,8 +137,11 @@ def _evidence_files(ring_tests: Iterable[Any]) -> list[Path]:
 
 def _recordings(settings: Settings) -> list[Path]:
     """The AMI recordings and journals `privacy.recording_globs` names, sorted."""
-    names = {name for pattern in settings.privacy.recording_patterns()
-             for name in glob.glob(pattern, recursive=True)}  # fmt: skip
+    names = {
+        name
+        for pattern in settings.privacy.recording_patterns()
+        for name in glob.glob(pattern, recursive=True)
+    }
     return sorted(Path(name) for name in names if Path(name).is_file())
 
 

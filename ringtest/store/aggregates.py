@@ -166,10 +166,12 @@ def obligation_sums(
     called_back = owed.c.status == CallbackStatus.CALLED_BACK.value
     state = case(
         (owed.c.deadline_at > now, CallbackState.NOT_YET_DUE.value),
-        (called_back & (owed.c.closed_at <= owed.c.deadline_at),
-         CallbackState.RETURNED_IN_TIME.value),
+        (
+            called_back & (owed.c.closed_at <= owed.c.deadline_at),
+            CallbackState.RETURNED_IN_TIME.value,
+        ),
         else_=CallbackState.LATE_OR_NEVER.value,
-    )  # fmt: skip
+    )
     inner = select(
         _bucket(store, started, buckets).label("bucket"),
         owed.c.department,

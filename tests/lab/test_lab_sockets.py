@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from ringtest.lab.accounts import AMI_PORT
-from ringtest.lab.pbx import LabStatus
+from ringtest.lab.pbx import LabStatus, lab_status
 
 pytestmark = pytest.mark.lab
 
@@ -45,6 +45,7 @@ def is_loopback(local: str) -> bool:
 
 
 def test_every_listening_socket_of_the_lab_is_on_loopback(lab: LabStatus):
+    lab = lab_status()  # the lab as it is now: a restart test may have replaced Asterisk
     lab_pids = {lab.pid, *(agent.pid for agent in lab.staff)}
     assert None not in lab_pids, f"the lab is not fully up: {lab.lines()}"
     sockets = [(local, name, pid) for local, name, pid in listening_sockets() if pid in lab_pids]
