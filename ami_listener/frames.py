@@ -117,6 +117,10 @@ class FrameBuffer:
                 return []
             chunk, self._pending = bytes(self._pending), bytearray()
         if self._pending:
+            if not self._completes_a_frame(chunk):
+                self._pending += chunk
+                self._bound_unfinished_frame()
+                return []
             chunk = bytes(self._pending) + chunk
         frames = chunk.split(FRAME_END)
         self._pending = bytearray(frames.pop())
@@ -129,6 +133,13 @@ class FrameBuffer:
             frames = [frame for frame in frames if 0 < len(frame) <= limit]
         self._bound_unfinished_frame()
         return frames
+
+    def _completes_a_frame(self, chunk: bytes) -> bool:
+        """True when `chunk` ends a frame (alone, or with the unfinished frame's last
+        bytes). Otherwise it is only appended, so a frame that trickles in byte by byte
+        costs time in proportion to its size, not to its square."""
+        keep = len(FRAME_END) - 1
+        return FRAME_END in chunk or FRAME_END in bytes(self._pending[-keep:]) + chunk[:keep]
 
     def _take_banner(self) -> bool:
         """Consume the banner line if the stream starts with one; True once settled."""
