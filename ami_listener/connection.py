@@ -4,6 +4,8 @@ Data flows one way: socket bytes -> `FrameBuffer` -> `parse_frame` -> either
 the future of the action that asked (matched by ActionID, list responses
 collected up to their ``...Complete`` event) or the `on_event` callback.
 A raising `on_event` is logged and counted, never allowed to kill the reader.
+Frames skipped as garbage (oversize, or neither event nor response) are counted
+in `AmiConnection.skipped`, which logs a summary at most once a minute.
 
 Errors a user can fix come out as one line: `PbxUnreachable` when nothing
 answers or the peer is not an AMI, `AmiAuthFailed` when the login is refused.
@@ -19,7 +21,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ami_listener.frames import FrameBuffer
+from ami_listener.frames import NOT_A_MESSAGE, FrameBuffer, SkippedFrames
 from ami_listener.message import AmiMessage, encode_action, parse_frame
 from ringtest.core.errors import AmiAuthFailed, PbxUnreachable
 
@@ -53,7 +55,7 @@ class _AmiProtocol(asyncio.Protocol):
 
     def __init__(self, connection: AmiConnection) -> None:
         self.connection = connection
-        self.frames = FrameBuffer()
+        self.frames = FrameBuffer(skipped=connection.skipped)
         self.banner_seen: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -83,6 +85,8 @@ class AmiConnection:
     bytes_received: total bytes read, the liveness signal for a keepalive watchdog.
     handler_errors: how many times `on_event` raised (each one logged).
     oversize_frames: frames skipped for exceeding the frame size limit (`FrameBuffer`).
+    garbage_frames: frames skipped for being no AMI message (neither event nor response).
+    skipped: both kinds, by kind, with the rate-limited log line (`SkippedFrames`).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class AmiConnection:
         self.on_bytes = on_bytes
         self.bytes_received = 0
         self.handler_errors = 0
+        self.skipped = SkippedFrames(f"AMI {self.address}")
         self.banner = ""
         self._transport: asyncio.Transport | None = None
         self._protocol: _AmiProtocol | None = None
@@ -173,7 +178,11 @@ class AmiConnection:
             pending = self._pending.get(message.action_id or "")
             if pending is not None and self._resolve(pending, message):
                 return
-        if message.event is not None and self.on_event is not None:
+        if message.event is None:
+            if message.response is None:
+                self.skipped.skipped(NOT_A_MESSAGE)
+            return
+        if self.on_event is not None:
             try:
                 self.on_event(message)
             except Exception:
@@ -209,6 +218,10 @@ class AmiConnection:
     @property
     def oversize_frames(self) -> int:
         return self._protocol.frames.oversize_frames if self._protocol is not None else 0
+
+    @property
+    def garbage_frames(self) -> int:
+        return self.skipped.by_kind[NOT_A_MESSAGE]
 
     @property
     def lost(self) -> asyncio.Future[None]:

@@ -9,7 +9,10 @@ raising, so a listener can count it and carry on.
 Times: with ``timestampevents = yes`` in manager.conf every event (except the
 login ``FullyBooted``) carries ``Timestamp: 1732312345.123456``, the PBX's own
 clock in seconds since the epoch. `server_time` turns it into an aware UTC
-datetime; the caller falls back to its receive time when it is absent.
+datetime; the caller falls back to its receive time when it is absent. A value
+that is no number, or no instant of this century (``1e20``, ``inf``, ``nan``, a
+PBX clock reset to 1970), is unreadable: `server_time_of` gives None for it too,
+and the tracker counts it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 _EVENT_LINE = b"Event: "
+
+EARLIEST_SERVER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_SERVER_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""A ``Timestamp:`` outside [`EARLIEST_SERVER_TIME`, `LATEST_SERVER_TIME`) is unreadable."""
+_EARLIEST_SECONDS = EARLIEST_SERVER_TIME.timestamp()
+_LATEST_SECONDS = LATEST_SERVER_TIME.timestamp()
 
 
 class AmiMessage:
@@ -109,12 +118,7 @@ class AmiMessage:
     def server_time(self) -> datetime | None:
         """The PBX's ``Timestamp:`` header as an aware UTC datetime, None when absent or bad."""
         raw = self.get("Timestamp")
-        if raw is None:
-            return None
-        try:
-            return datetime.fromtimestamp(float(raw), tz=UTC)
-        except (ValueError, OverflowError):
-            return None
+        return None if raw is None else server_time_of(raw)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AmiMessage):
@@ -141,6 +145,18 @@ class AmiMessage:
                 malformed.append(line)
         self._headers = tuple(headers)
         self._malformed = tuple(malformed)
+
+
+def server_time_of(timestamp: str) -> datetime | None:
+    """A ``Timestamp:`` value (seconds since the epoch) as an aware UTC datetime; None when
+    it is no number or outside [`EARLIEST_SERVER_TIME`, `LATEST_SERVER_TIME`)."""
+    try:
+        seconds = float(timestamp)
+    except ValueError:
+        return None
+    if not _EARLIEST_SECONDS <= seconds < _LATEST_SECONDS:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def parse_frame(frame: bytes) -> AmiMessage:

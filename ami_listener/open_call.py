@@ -2,7 +2,7 @@
 
 Pure data plus what follows from it: the state changes a live view sees while the
 call is in progress and, once it is over, the seconds the caller heard ringing, the
-seconds spent in an IVR, who answered and the outcome.
+seconds spent in an IVR, who answered, the outcome and the record it is stored as.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ami_listener.lines import MonitoredLine
-from ringtest.core.records import AnsweredBy, CallOutcome
+from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
+from ringtest.core.standards import Standards
 from ringtest.core.stream import CallAnswered, CallRinging
 
 OUTCOME_BY_ANSWER = {
@@ -21,10 +22,14 @@ OUTCOME_BY_ANSWER = {
 }
 """Who answered -> the call's outcome; a call nobody answered failed or was abandoned."""
 
+MAX_CHANNEL_AGE = timedelta(days=366)
+"""The longest ``Duration`` a channel listed at a resync is believed to have been up."""
+
 
 @dataclass
 class OpenCall:
-    """What the tracker knows so far about one call (keyed by Linkedid).
+    """What the tracker knows so far about one call (keyed by its Linkedid, or by its
+    caller's Uniqueid when the PBX sent an empty Linkedid).
 
     live_channels: Uniqueids of the call's channels not yet hung up.
     Instants are UTC datetimes (the events' server time).
@@ -136,11 +141,57 @@ class OpenCall:
             return None
         return (left_ivr_at - self.ivr_started_at).total_seconds()
 
+    def record(
+        self, pbx: str, standards: Standards, incomplete_because: str | None = None
+    ) -> CallRecord | DialledCall:
+        """What the call is stored as once over (or abandoned): a `CallRecord` for a
+        monitored line, else a `DialledCall`. incomplete_because: why its end was not
+        seen (it is then ``incomplete``); the call's own gap note when None."""
+        incomplete_because = incomplete_because or self.gap_note
+        if self.line is None:
+            return DialledCall(
+                call_id=self.call_id,
+                pbx=pbx,
+                caller=self.caller,
+                dialled=self.dialled,
+                started_at=self.started_at,
+                answered_at=self.answered_at if self.person_answered else None,
+                ended_at=self.ended_at,
+            )
+        ring_seconds = self.ring_seconds()
+        ring_rule = standards.ring_rule
+        return CallRecord(
+            call_id=self.call_id,
+            pbx=pbx,
+            line=self.line.line,
+            department=self.line.department,
+            caller=self.caller,
+            dialled=self.dialled,
+            started_at=self.started_at,
+            ring_started_at=self.ring_started_at,
+            answered_at=self.answered_at,
+            answered_by=self.final_answered_by(),
+            ended_at=self.ended_at,
+            ring_seconds=ring_seconds,
+            rings=None if ring_seconds is None else ring_rule.rings(ring_seconds),
+            outcome=CallOutcome.INCOMPLETE if incomplete_because else self.outcome(),
+            within_standard=(
+                self.person_answered and ring_seconds is not None and ring_rule.within(ring_seconds)
+            ),
+            is_test_call=standards.is_test_caller(self.caller),
+            ivr_seconds=self.ivr_seconds(),
+            gap_note=incomplete_because,
+        )
 
-def duration_of(text: str) -> timedelta:
-    """``HH:MM:SS`` (CoreShowChannel's Duration) as a timedelta; zero when unreadable."""
+
+def duration_of(text: str) -> timedelta | None:
+    """``HH:MM:SS`` (CoreShowChannel's Duration) as a timedelta; None when it is unreadable,
+    negative or longer than `MAX_CHANNEL_AGE`."""
     try:
         hours, minutes, seconds = (int(part) for part in text.split(":"))
-    except ValueError:
-        return timedelta()
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        duration = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    except (ValueError, OverflowError):
+        return None
+    if min(hours, minutes, seconds) < 0 or duration > MAX_CHANNEL_AGE:
+        return None
+    return duration

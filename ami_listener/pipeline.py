@@ -7,7 +7,9 @@ and ended, callback obligations opened or closed) and, apart, the calls the PBX
 dialled out, which only the ledger reads. Whoever feeds it hands the batch to a
 `Sink`; `StreamSink` publishes it on a `RecordStream` for every subscriber (the
 store is one). The live listener feeds socket messages; `replay_file` feeds a
-recording. Neither stage knows which.
+recording. Neither stage knows which. Frames it skips as garbage (oversize, or
+no AMI message at all) are counted in `CallPipeline.skipped` and logged at most
+once a minute.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ami_listener.frames import FrameBuffer
+from ami_listener.frames import NOT_A_MESSAGE, FrameBuffer, SkippedFrames
 from ami_listener.message import AmiMessage, parse_frame
 from ami_listener.obligations import CallbackLedger
 from ami_listener.recording import read_chunks
@@ -75,7 +77,8 @@ class PipelineCounters:
     """Running totals for logs, status and benchmarks.
 
     malformed_lines counts the non-header lines of the messages that were parsed
-    (events the tracker ignores are never split into lines).
+    (events the tracker ignores are never split into lines). Frames that were no
+    message at all are counted apart, in `CallPipeline.skipped`.
     """
 
     bytes: int = 0
@@ -84,12 +87,17 @@ class PipelineCounters:
 
 
 class CallPipeline:
-    """Frame buffer + parser + tracker + callback ledger for one PBX link."""
+    """Frame buffer + parser + tracker + callback ledger for one PBX link.
+
+    skipped: the garbage frames of every stream fed as bytes, by kind (it outlives
+    the frame buffer, which a lost link replaces).
+    """
 
     def __init__(self, tracker: CallTracker, ledger: CallbackLedger) -> None:
         self.tracker = tracker
         self.ledger = ledger
-        self.frames = FrameBuffer()
+        self.skipped = SkippedFrames("AMI stream")
+        self.frames = FrameBuffer(skipped=self.skipped)
         self.counters = PipelineCounters()
 
     def feed_bytes(self, chunk: bytes, received_at: datetime) -> Batch:
@@ -112,6 +120,8 @@ class CallPipeline:
         outputs = self.tracker.feed(message, received_at)
         if message.parsed:
             self.counters.malformed_lines += len(message.malformed_lines)
+            if message.event is None and message.response is None:
+                self.skipped.skipped(NOT_A_MESSAGE)
         return outputs
 
     def tick(self, now: datetime) -> Batch:
@@ -120,7 +130,7 @@ class CallPipeline:
 
     def link_lost(self, note: str) -> Batch:
         """The stream broke: every call in progress is finished as incomplete."""
-        self.frames = FrameBuffer()
+        self.frames = FrameBuffer(skipped=self.skipped)
         return self._settle(self.tracker.abandon_all(note))
 
     def _settle(self, outputs: Iterable[TrackerOutput]) -> Batch:

@@ -2,12 +2,12 @@
 
 The counts live where the work is done: the pipeline counts messages, the
 tracker counts anomalies by kind and knows its open calls, each AMI connection
-counts its handler errors and oversize frames, a store writer counts failed
-writes. `ListenerStats` reads them when asked (a Prometheus collector's way:
-nothing is copied on the hot path) and adds up what the connections that are
-already closed counted, so no number goes back to zero when the link is
-reopened. It also keeps what only the listener sees: how often it connected,
-when the last event arrived and how far the PBX's clock is from ours.
+counts its handler errors, oversize frames and garbage frames (no AMI message),
+a store writer counts failed writes. `ListenerStats` reads them when asked (a
+Prometheus collector's way: nothing is copied on the hot path) and adds up what
+the connections that are already closed counted, so no number goes back to zero
+when the link is reopened. It also keeps what only the listener sees: how often
+it connected, when the last event arrived and how far the PBX's clock is from ours.
 
 `summary()` is the one line the listener logs every few minutes; `as_dict()`
 is the same numbers for other code (a status page, the live view).
@@ -50,6 +50,7 @@ class ListenerStats:
         self._link: AmiConnection | None = None
         self._closed_links_handler_errors = 0
         self._closed_links_oversize_frames = 0
+        self._closed_links_garbage_frames = 0
         self._writers: list[CountsWriteErrors] = []
         self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
 
@@ -64,6 +65,7 @@ class ListenerStats:
             return
         self._closed_links_handler_errors += self._link.handler_errors
         self._closed_links_oversize_frames += self._link.oversize_frames
+        self._closed_links_garbage_frames += self._link.garbage_frames
         self._link = None
 
     def watch_writer(self, writer: CountsWriteErrors) -> None:
@@ -108,6 +110,12 @@ class ListenerStats:
         return self._closed_links_oversize_frames + current
 
     @property
+    def garbage_frames(self) -> int:
+        """Frames skipped for being no AMI message, on every connection so far."""
+        current = self._link.garbage_frames if self._link is not None else 0
+        return self._closed_links_garbage_frames + current
+
+    @property
     def write_errors(self) -> int:
         """Failed store writes (each retried) of the watched writers."""
         return sum(writer.write_errors for writer in self._writers)
@@ -118,6 +126,7 @@ class ListenerStats:
             "messages": self.messages,
             "anomalies": self.anomalies,
             "oversize_frames": self.oversize_frames,
+            "garbage_frames": self.garbage_frames,
             "handler_errors": self.handler_errors,
             "write_errors": self.write_errors,
             "open_calls": self.open_calls,
@@ -139,6 +148,7 @@ class ListenerStats:
         return (
             f"{self.messages} messages, {sum(anomalies.values())} anomalies"
             + (f" ({kinds})" if kinds else "")
+            + f", {self.garbage_frames} garbage frames"
             + f", {self.oversize_frames} oversize frames, {self.handler_errors} handler errors, "
             f"{self.write_errors} write errors, {self.open_calls} open calls, "
             f"{self.connects} connects, last event {last_event}, PBX clock offset {offset}"

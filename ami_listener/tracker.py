@@ -5,9 +5,9 @@ Theory of operation
 Asterisk gives every channel a ``Uniqueid`` and every channel of one call the
 same ``Linkedid``: the Uniqueid of the channel that started it (the caller).
 The Linkedid survives queue members, both halves of Local channels and a
-blind-transfer target, so the tracker keys open calls by Linkedid and counts a
-call as finished when its last channel has hung up (Local halves and
-``LocalOptimization*`` never end a call on their own).
+blind-transfer target, so the tracker keys open calls by Linkedid (never by an
+empty one, see below) and counts a call as finished when its last channel has
+hung up (Local halves and ``LocalOptimization*`` never end a call on their own).
 
 What the caller experiences, and which events show it (Asterisk 22):
 
@@ -54,6 +54,25 @@ An event that does not fit (a channel of a call that began before we were
 listening, an unknown Linkedid) is counted in `anomalies` and skipped, never
 raised. Open calls are bounded by `max_open_calls`: past it the oldest is
 emitted as ``incomplete`` rather than kept for ever.
+
+Input that makes no sense is counted in `anomalies` by kind too, and made safe
+or refused, never stored as it came and never raised (the values kept pass
+through `ami_listener.event_fields`, which states the bounds):
+
+* an empty (or missing) ``Linkedid``: Asterisk always sends one, so this is a
+  broken PBX or a forged frame. Keying by it would merge every such channel
+  into one call, so the channel counts in the call it already joined, or else
+  starts its own call keyed by its ``Uniqueid``;
+* an empty, over-long or unprintable ``Uniqueid``/``Linkedid`` keys nothing:
+  its ``Newchannel`` (or resync listing) is refused;
+* an over-long or unprintable ``CallerIDNum``/``Exten`` (a 100,000-character
+  caller ID, a NUL) is no number: a new call stores it empty (like a withheld
+  number, so it opens no callback obligation), and a ``NewCallerid`` rewrite
+  to it is refused (the call keeps the number it had);
+* a ``Hangup`` of a channel never seen starting (its ``Newchannel`` came
+  before we listened, or never) is refused: it must not end, or count in, a
+  call it was never part of;
+* an unreadable ``Timestamp:`` times its event at receipt instead.
 """
 
 from __future__ import annotations
@@ -62,9 +81,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
+from ami_listener.event_fields import NO_LINKEDID, EventFields
 from ami_listener.lines import LineDirectory
 from ami_listener.message import AmiMessage
-from ami_listener.open_call import OpenCall, duration_of
+from ami_listener.open_call import OpenCall
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
 from ringtest.core.standards import Standards, normalise_number
 from ringtest.core.stream import CallAnswered, CallRinging
@@ -95,6 +115,8 @@ shutdown is hanging every channel up, so the call's end was not seen for what it
 
 DEFAULT_MAX_OPEN_CALLS = 100_000
 
+HANGUP_OF_UNSEEN_CHANNEL = "Hangup of a channel never seen starting: refused"
+
 TrackerOutput = CallRinging | CallAnswered | CallRecord | DialledCall
 Outputs = list[TrackerOutput]
 
@@ -120,9 +142,10 @@ class CallTracker:
         self.standards = standards
         self.max_open_calls = max_open_calls
         self.anomalies: Counter[str] = Counter()
+        self._fields = EventFields(self.anomalies)
         self._calls: dict[str, OpenCall] = {}
         self._call_of_channel: dict[str, str] = {}
-        """Uniqueid of every live channel -> the Linkedid of the call it counts in."""
+        """Uniqueid of every live channel -> the id (Linkedid) of the call it counts in."""
         self._handlers: dict[str, Callable[[OpenCall, AmiMessage, datetime], Outputs]] = {
             "Newexten": self._on_newexten,
             "Newstate": self._on_newstate,
@@ -138,19 +161,19 @@ class CallTracker:
         (usually none), in the order they happened."""
         event = message.event
         if event == "Newchannel":
-            return self._on_newchannel(message, self._instant(message, received_at))
+            return self._on_newchannel(message, self._fields.instant(message, received_at))
         if event == "Hangup":
-            return self._on_hangup(message, self._instant(message, received_at))
+            return self._on_hangup(message, self._fields.instant(message, received_at))
         if event == "AttendedTransfer":
-            return self._on_attended_transfer(message, self._instant(message, received_at))
+            return self._on_attended_transfer(message, self._fields.instant(message, received_at))
         handler = self._handlers.get(event or "")
         if handler is None:
             return []
-        call = self._calls.get(message.get("Linkedid", ""))
+        call = self._calls.get(message.get("Linkedid") or self._call_id_without_linkedid(message))
         if call is None:
             self.anomalies[f"{event} for a call not being tracked"] += 1
             return []
-        return handler(call, message, self._instant(message, received_at))
+        return handler(call, message, self._fields.instant(message, received_at))
 
     def open_calls(self) -> list[OpenCall]:
         """Calls in progress now, oldest first (live state for metrics)."""
@@ -169,8 +192,10 @@ class CallTracker:
         back from the event's ``Timestamp:`` (the PBX's clock, as every other instant)
         when it has one, else from `at`.
         """
-        call_id = channel.get("Linkedid", "")
-        uniqueid = channel.get("Uniqueid", "")
+        keys = self._fields.channel_keys(channel)
+        if keys is None:
+            return
+        uniqueid, call_id = keys
         call = self._calls.get(call_id)
         if call is None:
             call = OpenCall(
@@ -178,29 +203,34 @@ class CallTracker:
                 caller_channel=call_id,
                 caller="",
                 dialled="",
-                started_at=self._instant(channel, at) - duration_of(channel.get("Duration", "")),
+                started_at=self._fields.instant(channel, at) - self._fields.duration_up(channel),
                 gap_note=note,
             )
             self._calls[call_id] = call
         self._add_channel(call, uniqueid)
         if uniqueid == call_id:
-            call.caller = self._caller_number(channel.get("CallerIDNum", ""))
-            call.dialled = channel.get("Exten", "")
+            call.caller = self._caller_number(self._fields.bounded(channel, "CallerIDNum") or "")
+            call.dialled = self._fields.bounded(channel, "Exten") or ""
             call.line = call.line or self.lines.for_dialled(call.dialled)
 
     def abandon_all(self, note: str) -> Outputs:
         """The event stream broke (reconnect): every open call becomes ``incomplete``."""
         calls, self._calls = list(self._calls.values()), {}
         self._call_of_channel.clear()
-        return [self._finish(call, incomplete_because=note) for call in calls]
+        return [call.record(self.pbx, self.standards, note) for call in calls]
 
-    @staticmethod
-    def _instant(message: AmiMessage, received_at: datetime) -> datetime:
-        return message.server_time() or received_at
+    def _call_id_without_linkedid(self, message: AmiMessage) -> str:
+        """The call of a channel event whose Linkedid is empty (counted): the call its
+        channel joined, else the one its Uniqueid would key."""
+        self.anomalies[NO_LINKEDID] += 1
+        uniqueid = message.get("Uniqueid") or ""
+        return self._call_of_channel.get(uniqueid, uniqueid)
 
     def _on_newchannel(self, message: AmiMessage, at: datetime) -> Outputs:
-        uniqueid = message.get("Uniqueid", "")
-        call_id = message.get("Linkedid", uniqueid)
+        keys = self._fields.channel_keys(message)
+        if keys is None:
+            return []
+        uniqueid, call_id = keys
         call = self._calls.get(call_id)
         if call is not None:
             self._add_channel(call, uniqueid)
@@ -208,11 +238,11 @@ class CallTracker:
         if uniqueid != call_id:
             self.anomalies["Newchannel of a call that began before we listened"] += 1
             return []
-        dialled = message.get("Exten", "")
+        dialled = self._fields.bounded(message, "Exten") or ""
         call = OpenCall(
             call_id=call_id,
             caller_channel=uniqueid,
-            caller=self._caller_number(message.get("CallerIDNum", "")),
+            caller=self._caller_number(self._fields.bounded(message, "CallerIDNum") or ""),
             dialled=dialled,
             started_at=at,
             line=self.lines.for_dialled(dialled),
@@ -294,9 +324,12 @@ class CallTracker:
         return self._ringing_began(call, at)
 
     def _on_new_caller_id(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
-        """The dialplan rewrote the caller's number (e.g. normalised a prefix)."""
+        """The dialplan rewrote the caller's number (e.g. normalised a prefix); a rewrite
+        to no number (over-long, unprintable) is refused."""
         if message.get("Uniqueid") == call.caller_channel:
-            call.caller = self._caller_number(message.get("CallerIDNum", ""))
+            rewritten = self._fields.bounded(message, "CallerIDNum")
+            if rewritten is not None:
+                call.caller = self._caller_number(rewritten)
         return []
 
     def _on_soft_hangup_request(self, call: OpenCall, message: AmiMessage, at: datetime) -> Outputs:
@@ -319,13 +352,17 @@ class CallTracker:
 
     def _on_hangup(self, message: AmiMessage, at: datetime) -> Outputs:
         """A channel hung up. It counts in the call it joined, whatever Linkedid Asterisk
-        has given it since (see `_on_attended_transfer`)."""
-        uniqueid = message.get("Uniqueid", "")
-        call_id = self._call_of_channel.pop(uniqueid, None) or message.get("Linkedid", "")
-        call = self._calls.get(call_id)
-        if call is None:
-            self.anomalies["Hangup for a call not being tracked"] += 1
+        has given it since (see `_on_attended_transfer`); a channel never seen starting
+        counts in none."""
+        uniqueid = message.get("Uniqueid") or ""
+        call_id = self._call_of_channel.pop(uniqueid, None)
+        if call_id is None:
+            tracked = (message.get("Linkedid") or "") in self._calls
+            self.anomalies[
+                HANGUP_OF_UNSEEN_CHANNEL if tracked else "Hangup for a call not being tracked"
+            ] += 1
             return []
+        call = self._calls[call_id]
         if uniqueid == call.caller_channel:
             call.ended_at = at
             cause_failure = FAILURE_BY_HANGUP_CAUSE.get(message.get("Cause", ""))
@@ -360,7 +397,7 @@ class CallTracker:
             return []
         del self._calls[call.call_id]
         call.ended_at = call.ended_at or at
-        return [self._finish(call)]
+        return [call.record(self.pbx, self.standards)]
 
     def _evict_oldest_beyond_limit(self) -> Outputs:
         evicted: list[TrackerOutput] = []
@@ -370,7 +407,7 @@ class CallTracker:
             for uniqueid in oldest.live_channels:
                 self._call_of_channel.pop(uniqueid, None)
             self.anomalies["open call evicted: too many open calls"] += 1
-            evicted.append(self._finish(oldest, incomplete_because="evicted: too many open calls"))
+            evicted.append(oldest.record(self.pbx, self.standards, "evicted: too many open calls"))
         return evicted
 
     def _caller_number(self, raw: str) -> str:
@@ -378,42 +415,3 @@ class CallTracker:
             return normalise_number(raw, self.standards.default_region)
         except ValueError:
             return raw
-
-    def _finish(self, call: OpenCall, incomplete_because: str | None = None) -> TrackerOutput:
-        """Turn a finished (or abandoned) open call into its record."""
-        incomplete_because = incomplete_because or call.gap_note
-        if call.line is None:
-            return DialledCall(
-                call_id=call.call_id,
-                pbx=self.pbx,
-                caller=call.caller,
-                dialled=call.dialled,
-                started_at=call.started_at,
-                answered_at=call.answered_at if call.person_answered else None,
-                ended_at=call.ended_at,
-            )
-        ring_seconds = call.ring_seconds()
-        return CallRecord(
-            call_id=call.call_id,
-            pbx=self.pbx,
-            line=call.line.line,
-            department=call.line.department,
-            caller=call.caller,
-            dialled=call.dialled,
-            started_at=call.started_at,
-            ring_started_at=call.ring_started_at,
-            answered_at=call.answered_at,
-            answered_by=call.final_answered_by(),
-            ended_at=call.ended_at,
-            ring_seconds=ring_seconds,
-            rings=None if ring_seconds is None else self.standards.ring_rule.rings(ring_seconds),
-            outcome=CallOutcome.INCOMPLETE if incomplete_because else call.outcome(),
-            within_standard=(
-                call.person_answered
-                and ring_seconds is not None
-                and self.standards.ring_rule.within(ring_seconds)
-            ),
-            is_test_call=self.standards.is_test_caller(call.caller),
-            ivr_seconds=call.ivr_seconds(),
-            gap_note=incomplete_because,
-        )
