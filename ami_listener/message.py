@@ -17,9 +17,12 @@ and the tracker counts it.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 _EVENT_LINE = b"Event: "
+_ACTION_ID_LINE = re.compile(rb"^actionid:", re.IGNORECASE | re.MULTILINE)
+"""An ``ActionID:`` header line anywhere in a frame (header names are case-insensitive)."""
 
 EARLIEST_SERVER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_SERVER_TIME = datetime(2100, 1, 1, tzinfo=UTC)
@@ -112,7 +115,11 @@ class AmiMessage:
 
     @property
     def action_id(self) -> str | None:
-        """The ActionID echoed back by the PBX, if any."""
+        """The ActionID echoed back by the PBX, if any. Asked of every message while an
+        action waits for its answer, so a frame without the header is not parsed."""
+        frame = self._frame
+        if self._headers is None and frame is not None and not _ACTION_ID_LINE.search(frame):
+            return None
         return self.get("ActionID")
 
     def server_time(self) -> datetime | None:

@@ -4,7 +4,8 @@ It runs in a child process (so its sending costs none of the reader's CPU) and
 listens on 127.0.0.1 port 0. Per connection it speaks just enough AMI for every
 reader under test: the banner, a ``Response: Success`` to ``Action: Login``
 (echoing the ActionID), and, when the login user is `LISTENER_USER`, an empty
-``CoreShowChannels`` list (ringtest's listener resyncs after each login). Then
+``CoreShowChannels`` list and a ``CoreStatus`` answer, as Asterisk gives them
+(ringtest's listener resyncs, then asks when the PBX started, after each login). Then
 it sends the whole stream at once, half-closes and waits for the client to
 close. Not for tests of behaviour: tests use the real lab PBX or
 ``tests/ami/fake_ami.py``.
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from bench.streams import BANNER
 
 LISTENER_USER = b"listener"
-"""The login user after which the server also answers one CoreShowChannels."""
+"""The login user after which the server also answers one CoreShowChannels and one CoreStatus."""
 
 _END = b"\r\n\r\n"
 
@@ -69,6 +70,13 @@ def _session(connection: socket.socket, stream_body: bytes) -> None:
             + b"Event: CoreShowChannelsComplete\r\nActionID: "
             + resync_id
             + b"\r\nEventList: Complete\r\nListItems: 0"
+            + _END
+        )
+        status, buffered = _next_frame(connection, buffered)
+        connection.sendall(
+            b"Response: Success\r\nActionID: "
+            + _header(status, b"ActionID")
+            + b"\r\nCoreStartupDate: 2026-11-23\r\nCoreStartupTime: 04:00:00"
             + _END
         )
     connection.sendall(stream_body)

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ami_listener.frames import FrameBuffer
-from ami_listener.message import encode_action, parse_frame
+from ami_listener.message import AmiMessage, encode_action, parse_frame
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 NEWSTATE = (
@@ -98,3 +98,15 @@ def test_missing_or_bad_timestamp_gives_none():
 
 def test_action_is_encoded_as_one_crlf_frame():
     assert encode_action("Ping", ActionID="a1") == b"Action: Ping\r\nActionID: a1\r\n\r\n"
+
+
+def test_an_event_without_action_id_is_not_parsed_to_learn_it():
+    message = AmiMessage.from_frame(b"Event: VarSet\r\nVariable: X\r\nValue: 1")
+    assert message.action_id is None
+    assert not message.parsed
+
+
+def test_action_id_is_found_in_any_case_and_any_line():
+    frame = b"Event: CoreShowChannel\r\nChannel: PJSIP/a\r\nactionid: 7"
+    assert AmiMessage.from_frame(frame).action_id == "7"
+    assert AmiMessage.from_frame(b"Response: Success\r\nActionID: 8").action_id == "8"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from ringtest.config import Settings, load_settings
 from ringtest.core.records import (
@@ -120,3 +124,31 @@ def council(tmp_path: Path) -> Iterator[tuple[Settings, Store]]:
     with Store.open(settings.store_url()) as store:
         fill(store)
         yield settings, store
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+"""A headless Chromium that fetches nothing from outside (no updates, sync or first run)."""
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    """A real headless Chromium through chromedriver (Debian's packages), profile in a temp dir."""
+    profile = tempfile.mkdtemp(prefix="ringtest-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

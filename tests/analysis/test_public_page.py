@@ -4,8 +4,6 @@ and no small number (`publish.min_count`)."""
 from __future__ import annotations
 
 import functools
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,8 +11,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from analysis.public_page import write_public_page
@@ -23,10 +19,6 @@ from tests.analysis.conftest import CALLER, DEPARTMENTS
 
 EARLY_DECEMBER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 """The page then shows November 2026, the month of the stored calls."""
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-)  # fmt: skip
 
 
 @pytest.fixture
@@ -49,21 +41,6 @@ def served(council, min_count: int, tmp_path: Path) -> Iterator[str]:
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    profile = tempfile.mkdtemp(prefix="ringtest-chromium-")
-    options = webdriver.ChromeOptions()
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_citizen_sees_the_standards_and_last_months_results(served, browser):

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from analysis.report import week_period, write_report
 from analysis.report_data import gather_report
 from tests.analysis.conftest import AFTER_WEEK_47, DEPARTMENTS
-
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-)  # fmt: skip
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    profile = tempfile.mkdtemp(prefix="ringtest-chromium-")
-    options = webdriver.ChromeOptions()
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_the_html_report_has_headings_table_headers_and_alt_texts(council, tmp_path: Path,
