@@ -9,7 +9,7 @@ from bench.ami_replay import (
     read_ringtest_reader,
     whole_path_reader,
 )
-from bench.live_load import CdrCall, cdr_calls, matches, scenario_text
+from bench.lab_traffic import CdrCall, cdr_calls, matches, scenario_text
 from bench.replay_server import serving
 from bench.results import markers, write_section
 from bench.streams import BANNER, load_shapes, plan_calls, stream_bytes
