@@ -10,8 +10,9 @@ the listener with SIGTERM and counts:
 * placed: calls sipp was asked to place; CDR calls: calls Asterisk's CDR wrote;
 * stored: records of the row's caller; matched: CDR calls whose record agrees
   (answered or not, answer time within 1 s: `bench.lab_traffic.matches`);
-* placed while down: CDR calls that began while no listener process ran (only the
-  PBX's CDR can know them; they are counted apart from the losses);
+* placed while down: CDR calls that began while no listener process ran or within a
+  recorded gap (only the PBX's CDR can know them; they are counted apart from the
+  losses, and a call answered in a gap is not counted as downgraded);
 * lost: other CDR calls with no record; downgraded: records less known than the CDR
   (answered there, not answered by a person here) or than an earlier read of the
   store held (an answer, an answer time or a ring time gone), polled every second;
@@ -63,6 +64,16 @@ FIRST_CALLER = 171
 TMPFS_MEGABYTES = 24
 
 
+@dataclass(frozen=True)
+class Outage:
+    """No listener process ran from `began` (killed or stopped) to `restarted` (the next
+    one started); it saw the PBX again by `resynced` (its session listed). UTC."""
+
+    began: datetime
+    restarted: datetime
+    resynced: datetime
+
+
 @dataclass
 class Trial:
     """One row's listener process, scratch store and journal, and what happened to them."""
@@ -70,8 +81,9 @@ class Trial:
     work: Path
     caller: str
     listener: subprocess.Popen | None = None
+    started_at: datetime | None = None
     exit_codes: list[int] = field(default_factory=list)
-    down: list[tuple[datetime, datetime]] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log_files: list[Path] = field(default_factory=list)
 
@@ -89,6 +101,7 @@ class Trial:
 
     def start_listener(self) -> None:
         """Start `ringtest listen` and wait until Asterisk lists its AMI session."""
+        self.started_at = datetime.now(UTC)
         wait_for(lambda: listener_sessions() == 0, LOGIN_TIMEOUT_SECONDS)
         log_file = self.work / f"listener-{len(self.log_files) + 1}.log"
         self.log_files.append(log_file)
@@ -102,6 +115,12 @@ class Trial:
             )
         if not wait_for(lambda: listener_sessions() > 0, LOGIN_TIMEOUT_SECONDS):
             raise RuntimeError(f"the listener did not log in: see {log_file}")
+
+    def restart_listener(self, began: datetime) -> None:
+        """Start a new listener after an outage that began at `began`; note the outage."""
+        self.start_listener()
+        assert self.started_at is not None
+        self.outages.append(Outage(began, self.started_at, datetime.now(UTC)))
 
     def stop_listener(self) -> float:
         """SIGTERM the listener; records its exit code and returns the seconds it took."""
@@ -247,17 +266,43 @@ def run_row(fault: Fault, caller: str) -> RowResult:
             truth = settled(watch, cdr, from_byte, caller)
             trial.stop_listener()
         records = watch.read()
-        down = [c for c in truth.values() if was_down(trial, c)]
+        gaps = trial.gaps()
+        unseen = [(o.began, o.resynced) for o in trial.outages] + [
+            (datetime.fromisoformat(g["started_at"]), datetime.fromisoformat(g["ended_at"]))
+            for g in gaps
+        ]
+        down = [c for c in truth.values() if within(c.started_at, unseen)]
         counted = [c for c in truth.values() if c not in down]
         lost = [c for c in counted if c.uniqueid not in records]
+        answered_unseen = [c for c in counted if within(c.answered_at, unseen)]
         downgraded = {
             c.uniqueid
             for c in counted
             if c.uniqueid in records
             and c.answered
+            and c not in answered_unseen
             and records[c.uniqueid].answered_by is not AnsweredBy.PERSON
         } | (watch.forgotten & set(records))
+        if answered_unseen:
+            trial.notes.append(
+                f"{len(answered_unseen)} placed before a gap were answered in it "
+                "(stored incomplete)"
+            )
+        adopted = sum(c.uniqueid in records for c in down)
+        if adopted:
+            trial.notes.append(
+                f"{adopted} of those placed while down were stored anyway (journal or "
+                "resync), as incomplete"
+            )
         matched = sum(matches(records.get(c.uniqueid), c) for c in truth.values())
+        if os.environ.get("FAULTS_DEBUG"):
+            for c in truth.values():
+                r = records.get(c.uniqueid)
+                if c.uniqueid in downgraded or not matches(r, c):
+                    print("DEBUG", c, c in down, watch.best.get(c.uniqueid), r, sep="\n  ")
+            print("DEBUG down", trial.outages, trial.gaps())
+            for f in trial.log_files:
+                print("DEBUG log", f.read_text()[-3000:])
         write_errors = trial.log_count("could not store")
         if write_errors:
             trial.notes.append(f"{write_errors} failed store writes logged")
@@ -270,7 +315,7 @@ def run_row(fault: Fault, caller: str) -> RowResult:
             len(lost),
             len(downgraded),
             len(down),
-            describe_gaps(trial),
+            describe_gaps(trial, gaps),
             ", ".join(str(code) for code in trial.exit_codes),
             "; ".join(trial.notes),
         )
@@ -290,24 +335,22 @@ def settled(watch: StoreWatch, cdr: Path, from_byte: int, caller: str) -> dict[s
         time.sleep(POLL_SECONDS)
 
 
-def was_down(trial: Trial, call: CdrCall) -> bool:
-    """Whether `call` began while no listener ran (CDR times are whole seconds)."""
-    assert call.started_at is not None
-    return any(
-        began.replace(microsecond=0) <= call.started_at <= ended for began, ended in trial.down
+def within(at: datetime | None, intervals: list[tuple[datetime, datetime]]) -> bool:
+    """Whether a CDR time (whole seconds) falls in one of `intervals`."""
+    return at is not None and any(
+        began.replace(microsecond=0) <= at <= ended for began, ended in intervals
     )
 
 
-def describe_gaps(trial: Trial) -> str:
-    """``1 (listener_down), covers the outage``: the gaps `ringtest gaps` lists."""
-    gaps = trial.gaps()
+def describe_gaps(trial: Trial, gaps: list[dict]) -> str:
+    """``1 (listener_down), covers the outage``: the gaps `ringtest gaps` listed."""
     text = f"{len(gaps)}"
     if gaps:
         text += f" ({', '.join(gap['reason'] for gap in gaps)})"
-    for began, ended in trial.down:
+    for outage in trial.outages:
         covered = any(
-            datetime.fromisoformat(g["started_at"]) <= began
-            and datetime.fromisoformat(g["ended_at"]) >= ended
+            datetime.fromisoformat(g["started_at"]) <= outage.began
+            and datetime.fromisoformat(g["ended_at"]) >= outage.restarted
             for g in gaps
         )
         text += ", covers the outage" if covered else ", **does not cover the outage**"
@@ -353,8 +396,7 @@ def kill_listener(seconds: float) -> Callable[[Trial], None]:
         trial.listener.kill()
         trial.exit_codes.append(trial.listener.wait())
         time.sleep(seconds)
-        trial.start_listener()
-        trial.down.append((began, datetime.now(UTC)))
+        trial.restart_listener(began)
 
     return inject
 
@@ -400,17 +442,19 @@ def fill_disk(seconds: float) -> Callable[[Trial], None]:
 
 
 def make_read_only(seconds: float) -> Callable[[Trial], None]:
-    """The database files made immutable (root ignores modes), then writable again."""
+    """The database and its write-ahead log made read-only (mode 0444, and immutable:
+    root ignores modes), then writable again. The shared-memory file is left alone:
+    SQLite maps it, and an immutable one kills the process (SIGBUS)."""
 
     def inject(trial: Trial) -> None:
-        files = [
-            path for path in (trial.database, *trial.work.glob("ringtest.db-*")) if path.exists()
-        ]
-        subprocess.run(["chattr", "+i", *map(str, files)], check=True)
+        files = [str(trial.database), f"{trial.database}-wal"]
+        subprocess.run(["chmod", "0444", *files], check=True)
+        subprocess.run(["chattr", "+i", *files], check=True)
         try:
             time.sleep(seconds)
         finally:
-            subprocess.run(["chattr", "-i", *map(str, files)], check=True)
+            subprocess.run(["chattr", "-i", *files], check=True)
+            subprocess.run(["chmod", "0600", *files], check=True)
 
     return inject
 
@@ -430,8 +474,7 @@ def terminate_during_outage(lock_seconds: float) -> Callable[[Trial], None]:
             lock.rollback()
         finally:
             lock.close()
-        trial.start_listener()
-        trial.down.append((began, datetime.now(UTC)))
+        trial.restart_listener(began)
 
     return inject
 
@@ -458,7 +501,7 @@ def faults(quick: bool) -> list[Fault]:
         Fault(
             f"listener killed (kill -9) {pick(8, 5):g} s, restarted",
             10,
-            int(pick(15, 10)),
+            int(pick(20, 15)),
             kill_listener(pick(8, 5)),
         ),
         Fault("Asterisk restarted mid-burst", 10, int(pick(15, 10)), restart_asterisk),
