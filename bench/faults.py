@@ -295,14 +295,6 @@ def run_row(fault: Fault, caller: str) -> RowResult:
                 "resync), as incomplete"
             )
         matched = sum(matches(records.get(c.uniqueid), c) for c in truth.values())
-        if os.environ.get("FAULTS_DEBUG"):
-            for c in truth.values():
-                r = records.get(c.uniqueid)
-                if c.uniqueid in downgraded or not matches(r, c):
-                    print("DEBUG", c, c in down, watch.best.get(c.uniqueid), r, sep="\n  ")
-            print("DEBUG down", trial.outages, trial.gaps())
-            for f in trial.log_files:
-                print("DEBUG log", f.read_text()[-3000:])
         write_errors = trial.log_count("could not store")
         if write_errors:
             trial.notes.append(f"{write_errors} failed store writes logged")
