@@ -10,9 +10,12 @@ the listener with SIGTERM and counts:
 * placed: calls sipp was asked to place; CDR calls: calls Asterisk's CDR wrote;
 * stored: records of the row's caller; matched: CDR calls whose record agrees
   (answered or not, answer time within 1 s: `bench.lab_traffic.matches`);
-* placed while down: CDR calls that began while no listener process ran or within a
-  recorded gap (only the PBX's CDR can know them; they are counted apart from the
-  losses, and a call answered in a gap is not counted as downgraded);
+* placed while down: CDR calls that began while no listener process ran (from its
+  end to the next one's login) or within a recorded link-lost or PBX-restarted gap
+  (only the PBX's CDR can know them; they are counted apart from the losses, and a
+  call answered in such an interval is not counted as downgraded). A listener-down
+  gap starts at the last instant the store kept, which can be earlier than the
+  process's end, so the process's own outage bounds those calls instead;
 * lost: other CDR calls with no record; downgraded: records less known than the CDR
   (answered there, not answered by a person here) or than an earlier read of the
   store held (an answer, an answer time or a ring time gone), polled every second;
@@ -114,6 +117,7 @@ def run_row(fault: Fault, caller: str) -> RowResult:
         unseen = [(o.began, o.resynced) for o in trial.outages] + [
             (datetime.fromisoformat(g["started_at"]), datetime.fromisoformat(g["ended_at"]))
             for g in gaps
+            if g["reason"] != "listener_down"
         ]
         down = [c for c in truth.values() if within(c.started_at, unseen)]
         counted = [c for c in truth.values() if c not in down]
@@ -135,8 +139,8 @@ def run_row(fault: Fault, caller: str) -> RowResult:
         adopted = sum(c.uniqueid in records for c in down)
         if adopted:
             trial.notes.append(
-                f"{adopted} of those placed while down were stored anyway (journal or "
-                "resync), as incomplete"
+                f"{adopted} of those placed while down were stored anyway (from the journal "
+                "or adopted at the resync)"
             )
         matched = sum(matches(records.get(c.uniqueid), c) for c in truth.values())
         write_errors = trial.log_count("could not store")
