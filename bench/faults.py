@@ -58,7 +58,7 @@ from bench.fault_trial import (
 from bench.lab_traffic import CdrCall, cdr_calls, cdr_path, matches, place_calls
 from bench.results import machine_line, quick_mode, table, write_section
 from ringtest.core.records import AnsweredBy
-from ringtest.lab.pbx import lab_up
+from ringtest.lab.pbx import asterisk_log_path, lab_up
 
 FAULT_AFTER_SECONDS = 3.0
 """Traffic runs this long before each fault is injected."""
@@ -101,6 +101,7 @@ def run_row(fault: Fault, caller: str) -> RowResult:
         trial = Trial(work, caller)
         trial.start_listener()
         from_byte = cdr.stat().st_size
+        asterisk_log_byte = asterisk_log_path().stat().st_size
         placed = fault.rate * fault.seconds
         traffic = threading.Thread(target=place_calls, args=(fault.rate, placed, caller))
         with StoreWatch(trial) as watch:
@@ -146,6 +147,8 @@ def run_row(fault: Fault, caller: str) -> RowResult:
         write_errors = trial.log_count("could not store")
         if write_errors:
             trial.notes.append(f"{write_errors} failed store writes logged")
+        if lost or downgraded:
+            trial.notes += logoffs_and_losses(trial, asterisk_log_byte)
         return RowResult(
             fault,
             placed,
@@ -173,6 +176,24 @@ def settled(watch: StoreWatch, cdr: Path, from_byte: int, caller: str) -> dict[s
         if set(truth) <= stored or time.monotonic() > deadline:
             return truth
         time.sleep(POLL_SECONDS)
+
+
+def logoffs_and_losses(trial: Trial, asterisk_log_byte: int) -> list[str]:
+    """When Asterisk logged the listener off (its messages.log since `asterisk_log_byte`)
+    and when the listener dated the link loss (its own log): why calls were lost."""
+    with asterisk_log_path().open("rb") as log_file:
+        log_file.seek(asterisk_log_byte)
+        asterisk_lines = log_file.read().decode(errors="replace").splitlines()
+    logoffs = [line[1:24] for line in asterisk_lines if "'listener' logged off" in line]
+    losses = [
+        line.partition(" lost at ")[2].partition(": ")[0]
+        for path in trial.log_files
+        for line in path.read_text(errors="replace").splitlines()
+        if " lost at " in line
+    ]
+    return [f"Asterisk logged the listener off at {at}" for at in logoffs] + [
+        f"the listener dated the link loss {at}" for at in losses
+    ]
 
 
 def within(at: datetime | None, intervals: list[tuple[datetime, datetime]]) -> bool:
