@@ -30,8 +30,10 @@
   being down (the first connect of a process, from the instant the previous run
   was last known to see the PBX, `seen_until_before_start`), the link lost, or
   the PBX restarted (``CoreStatus`` names another startup time than before).
-  That instant is published as a `ListenerHeartbeat` every `heartbeat_seconds`
-  while it moves, and once more when the listener stops, so the store keeps it.
+  That instant is published as a `ListenerHeartbeat` right after each resync (so a
+  listener killed within its first `heartbeat_seconds` still leaves one), every
+  `heartbeat_seconds` while it moves, and once more when the listener stops, so the
+  store keeps it.
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -239,6 +241,7 @@ class Listener:
         self._pbx_started = started or self._pbx_started
         self._resynced_at = resynced_at
         since, self._blind_since = self._blind_since, None
+        self._send_heartbeat()
         if since is None or since >= resynced_at:
             return
         reason = GapReason.PBX_RESTARTED if restarted else self._blind_reason

@@ -1,10 +1,8 @@
 """Live load: sipp calls into the lab PBX at rising rates, ringtest listening, checked against CDR.
 
-For each rate, one sipp UAC places calls from the lab's `citizen` account
-(digest auth) to 2001 (one person) and 2002 (a ring group) in turn; the staff
-agents answer after 200-500 ms (``X-Lab-Answer``) and the caller hangs up 1 s
-later. Each rate presents its own lab citizen number (``X-Lab-Caller``), so its
-calls are told apart from other traffic on the shared lab.
+For each rate, sipp places calls into the lab (`bench.lab_traffic`: from the
+`citizen` account to 2001 and 2002, answered after 200-500 ms, held 1 s), each
+rate presenting its own lab citizen number.
 
 ringtest's listener runs throughout as the demo runs it
 (`BackgroundListener(make_listener(...))`, examples/lab.toml, a temp SQLite
@@ -18,51 +16,27 @@ whole seconds).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import re
-import socket
-import subprocess
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
-from string import Template
 
+from bench.lab_traffic import HOLD_MS, cdr_calls, cdr_path, matches, place_calls
 from bench.results import machine_line, quick_mode, table, write_section
 from ringtest.config import load_settings
-from ringtest.core.records import AnsweredBy, CallRecord
 from ringtest.core.stream import RecordStream
-from ringtest.lab.accounts import CITIZEN, LAB_HOST, SIP_PORT
-from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.pbx import lab_up
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
 from ringtest.store.writer import StoreWriter
 
-CDR_CSV = "var/log/asterisk/cdr-csv/Master.csv"
 RATES_PER_SECOND, SECONDS_PER_RATE = (5, 10, 20, 40), 20
 QUICK_RATES_PER_SECOND, QUICK_SECONDS_PER_RATE = (5, 20), 8
-HOLD_MS = 1000
-CALL_PLAN = (("2001", 300), ("2002", 400), ("2001", 500), ("2002", 200))
-"""(dialled, staff answer ms) cycled through by each sipp run."""
 FIRST_CALLER = 181
 """Rate n presents +4413820001(81+n): lab citizen numbers the demo does not use."""
 SETTLE_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class CdrCall:
-    """One call as Asterisk's CDR saw it (rows grouped by the caller's uniqueid)."""
-
-    uniqueid: str
-    answered: bool
-    answered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -81,129 +55,10 @@ class RateResult:
         return self.matched / self.cdr_calls if self.cdr_calls else 0.0
 
 
-def scenario_text() -> str:
-    """The lab caller scenario, with the target and answer delay read per call from a CSV."""
-    template = files("ringtest.lab").joinpath("scenarios", "caller_uac.xml").read_text()
-    text = Template(template).substitute(give_up_ms=0)
-    return text.replace("[service]", "[field0]").replace(
-        "X-Lab-Answer: [lab_answer]", "X-Lab-Answer: [field1]"
-    )
-
-
-SIPP_ATTEMPTS = 2
-"""sipp is started again once when it placed no call at all (it lost the race for the
-free port it was given); what it said is reported if it fails twice."""
-
-
-def run_sipp(rate: int, calls: int, caller: str, work: Path) -> tuple[int, int, str]:
-    """Place `calls` calls at `rate` per second; returns sipp's successful and failed
-    counts and its most frequent error, if any."""
-    (work / "caller.xml").write_text(scenario_text())
-    plan = ["SEQUENTIAL"] + [f"{target};{answer_ms}" for target, answer_ms in CALL_PLAN]
-    (work / "calls.csv").write_text("\n".join(plan) + "\n")
-    stats = work / "stats.csv"
-    argv = [
-        "sipp",
-        f"{LAB_HOST}:{SIP_PORT}",
-        "-sf",
-        str(work / "caller.xml"),
-        "-inf",
-        str(work / "calls.csv"),
-        "-nostdin",
-        "-i",
-        LAB_HOST,
-        "-ci",
-        LAB_HOST,
-        "-p",
-        str(_free_udp_port()),
-        "-mi",
-        LAB_HOST,
-        "-mp",
-        str(_free_udp_port() & ~1),
-        "-au",
-        CITIZEN.username,
-        "-ap",
-        CITIZEN.secret,
-        "-key",
-        "account",
-        CITIZEN.username,
-        "-key",
-        "lab_caller",
-        caller,
-        "-r",
-        str(rate),
-        "-m",
-        str(calls),
-        "-l",
-        str(rate * 10),
-        "-d",
-        str(HOLD_MS),
-        "-timeout",
-        f"{calls // rate + 60}s",
-        "-trace_stat",
-        "-stf",
-        str(stats),
-        "-fd",
-        "1",
-        "-trace_err",
-        "-error_file",
-        str(work / "errors.log"),
-    ]
-    ran = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=calls / rate + 90)
-    stats_text = stats.read_text() if stats.exists() else ""
-    rows = list(csv.DictReader(io.StringIO(stats_text), delimiter=";"))
-    if not rows or int(rows[-1]["SuccessfulCall(C)"]) + int(rows[-1]["FailedCall(C)"]) == 0:
-        why = (ran.stderr or ran.stdout).strip().splitlines()
-        return 0, 0, f"sipp placed no call (exit {ran.returncode}): {why[-1] if why else ''}"
-    last = rows[-1]
-    return int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"]), _top_error(work)
-
-
-def _top_error(work: Path) -> str:
-    """sipp's most frequent error line, without its time stamp and call numbers."""
-    errors_log = work / "errors.log"
-    lines = errors_log.read_text(errors="replace").splitlines() if errors_log.exists() else []
-    reasons = Counter(
-        re.sub(r"\d+", "N", line.partition("\t")[2] or line)[:90]
-        for line in lines
-        if "call" in line.lower() or "message" in line.lower()
-    )
-    return reasons.most_common(1)[0][0] if reasons else ""
-
-
-def cdr_calls(cdr_path: Path, from_byte: int, caller: str) -> dict[str, CdrCall]:
-    """The CDR's calls from `caller` written after byte `from_byte` of Master.csv."""
-    with cdr_path.open("rb") as cdr:
-        cdr.seek(from_byte)
-        text = cdr.read().decode("utf-8", errors="replace")
-    rows: dict[str, list[list[str]]] = {}
-    for row in csv.reader(io.StringIO(text)):
-        if len(row) >= 17 and row[1] == caller:
-            rows.setdefault(row[16], []).append(row)
-    calls = {}
-    for uniqueid, legs in rows.items():
-        answers = [_utc(leg[10]) for leg in legs if leg[14] == "ANSWERED" and leg[10]]
-        calls[uniqueid] = CdrCall(uniqueid, bool(answers), min(answers) if answers else None)
-    return calls
-
-
-def matches(record: CallRecord | None, truth: CdrCall) -> bool:
-    if record is None or (record.answered_by is AnsweredBy.PERSON) != truth.answered:
-        return False
-    if not truth.answered:
-        return True
-    assert record.answered_at is not None and truth.answered_at is not None
-    return abs((record.answered_at - truth.answered_at).total_seconds()) <= 1.0
-
-
 def measure_rate(rate: int, seconds: int, caller: str, store: Store, cdr_path: Path) -> RateResult:
     placed = rate * seconds
     from_byte = cdr_path.stat().st_size
-    for _attempt in range(SIPP_ATTEMPTS):
-        with tempfile.TemporaryDirectory(prefix="ringtest-bench-sipp-") as work:
-            ok, failed, sipp_error = run_sipp(rate, placed, caller, Path(work))
-        if ok + failed > 0:
-            break
+    ok, failed, sipp_error = place_calls(rate, placed, caller)
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
         truth = cdr_calls(cdr_path, from_byte, caller)
@@ -223,7 +78,7 @@ def main() -> None:
     rates = QUICK_RATES_PER_SECOND if quick else RATES_PER_SECOND
     seconds = QUICK_SECONDS_PER_RATE if quick else SECONDS_PER_RATE
     lab_up()
-    cdr_path = rootfs_path(default_lab_dir()) / CDR_CSV
+    cdr = cdr_path()
     results = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ringtest-bench-live-") as work:
@@ -235,7 +90,7 @@ def main() -> None:
             try:
                 for n, rate in enumerate(rates):
                     caller = f"+4413820001{FIRST_CALLER + n}"
-                    results.append(measure_rate(rate, seconds, caller, store, cdr_path))
+                    results.append(measure_rate(rate, seconds, caller, store, cdr))
             finally:
                 listener.stop()
                 writer.close()
@@ -282,17 +137,6 @@ def main() -> None:
     )
     write_section("live-load", section)
     print(section)
-
-
-def _utc(text: str) -> datetime:
-    """A CDR time (``2026-11-22 23:33:21``, UTC with usegmtime) as an aware datetime."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LAB_HOST, 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

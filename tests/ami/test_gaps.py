@@ -114,6 +114,32 @@ def test_a_link_that_stays_up_has_no_gap_and_a_first_run_none_either():
     assert heartbeats, "the listener tells where it last saw the PBX"
 
 
+def heartbeats_in(sink: CollectingSink) -> list[ListenerHeartbeat]:
+    return [c for b in sink.batches for c in b.changes if isinstance(c, ListenerHeartbeat)]
+
+
+def test_the_first_heartbeat_is_published_right_after_the_resync_not_an_interval_later():
+    """A listener killed within its first heartbeat interval still leaves the instant it
+    last saw the PBX, so its next start stores the gap."""
+
+    def make(fake, sink):
+        listener = make_listener(fake, sink)
+        listener.settings = replace(listener.settings, heartbeat_seconds=3600.0)
+        return listener
+
+    seen = {}
+
+    async def scenario(fake, listener):
+        await until(lambda: heartbeats_in(sink))
+        seen["heartbeats"] = heartbeats_in(sink)
+
+    sink = CollectingSink()
+    run_scenario(scenario, sink, make=make)
+    [heartbeat] = seen["heartbeats"]
+    assert heartbeat.pbx == "lab"
+    assert heartbeat.seen_until <= datetime.now(UTC)
+
+
 def listener_on(store: Store, stream: RecordStream):
     """A listener like `make_listener`, publishing on `stream`, told what `store` knows."""
 

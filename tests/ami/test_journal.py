@@ -179,6 +179,9 @@ class BlockedStore:
     def save_obligation(self, obligation) -> None:
         self.release.wait()
 
+    def save_listener_seen(self, pbx, instant) -> None:
+        self.release.wait()
+
 
 def listener_on(fake: FakeAmi, stream: RecordStream, journal: Journal, unstored) -> Listener:
     settings = ListenerSettings(

@@ -9,7 +9,7 @@ from bench.ami_replay import (
     read_ringtest_reader,
     whole_path_reader,
 )
-from bench.live_load import CdrCall, cdr_calls, matches, scenario_text
+from bench.lab_traffic import CdrCall, cdr_calls, matches, scenario_text
 from bench.replay_server import serving
 from bench.results import markers, write_section
 from bench.streams import BANNER, load_shapes, plan_calls, stream_bytes
@@ -79,7 +79,8 @@ def test_cdr_rows_of_one_caller_after_an_offset_become_one_call_per_uniqueid(tmp
     cdr.write_text(earlier_run + CDR)
     calls = cdr_calls(cdr, len(earlier_run), "+441382000181")
     answered_at = datetime(2026, 11, 22, 23, 33, 21, tzinfo=UTC)
-    assert calls == {"1795390400.140": CdrCall("1795390400.140", True, answered_at)}
+    started_at = datetime(2026, 11, 22, 23, 33, 20, tzinfo=UTC)
+    assert calls == {"1795390400.140": CdrCall("1795390400.140", True, answered_at, started_at)}
 
 
 def test_a_record_matches_its_cdr_call_only_when_answer_and_time_agree():
