@@ -54,10 +54,6 @@ SIP_TLS = LabPort(LAB_HOST, SIP_TLS_PORT, "tcp", "Asterisk PJSIP TLS")
 
 DEV_NODES = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}
 """Devices Asterisk opens, made in the chroot's /dev if missing: name -> (major, minor)."""
-NO_NAMESERVER = (
-    "# ringtest lab: no nameserver. The lab PBX resolves no names, and with a nameserver\n"
-    "# here PJSIP opens a DNS resolver on 0.0.0.0 and :: at start (see `_prepare_chroot`).\n"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +236,7 @@ def _config_files(directory: Path) -> dict[str, bytes]:
 
 
 def _prepare_chroot(rootfs: Path) -> None:
-    """Mount /proc in the chroot, make sure the /dev nodes Asterisk opens exist, and
-    leave the chroot's resolv.conf without a nameserver, so that everything Asterisk
-    listens on is on 127.0.0.1 (a rebuild of the rootfs gets the host's back for apt)."""
+    """Mount /proc in the chroot and make sure the /dev nodes Asterisk opens exist."""
     proc = rootfs / "proc"
     if not os.path.ismount(proc):
         subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
@@ -250,9 +244,6 @@ def _prepare_chroot(rootfs: Path) -> None:
         node = rootfs / "dev" / name
         if not node.exists():
             os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
-    resolv_conf = rootfs / "etc" / "resolv.conf"
-    resolv_conf.unlink(missing_ok=True)
-    resolv_conf.write_text(NO_NAMESERVER)
 
 
 def _running_version(rootfs: Path) -> str | None:
