@@ -35,7 +35,12 @@ Definitions (also in the README's "How we measure"), T being the rings standard:
   not yet due (callbacks_not_yet_due: the deadline is still ahead);
   called_back_within_standard_pct is of the obligations whose deadline has passed;
   caller_got_through, callbacks_open, callbacks_overdue: by status;
-* median/p90_callback_working_hours: working hours from the miss to the call back.
+* median/p90_callback_working_hours: working hours from the miss to the call back;
+* incomplete: calls the listener did not see whole (it was down or cut off while
+  they rang). They are shown apart ("not fully seen") and counted nowhere else:
+  not offered, not answered, not missed;
+* coverage_pct: live rows only, the share of the period the listener saw its PBX
+  (`analysis.coverage`), NaN when no `Coverage` is given.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from analysis.coverage import Coverage, coverage_pcts
 from analysis.obligations import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
 from ringtest.core.observations import Source
@@ -109,6 +115,7 @@ METRICS = (
     "callbacks_overdue",
     "median_callback_working_hours",
     "p90_callback_working_hours",
+    "coverage_pct",
 )
 
 
@@ -159,6 +166,7 @@ def compliance_rows(
     since: datetime | None = None,
     until: datetime | None = None,
     groups: Sequence[tuple[str, ...]] = (),
+    coverage: Coverage | None = None,
 ) -> pd.DataFrame:
     """One row per source, period and `by` group with `METRICS`; the one source of figures.
 
@@ -166,8 +174,9 @@ def compliance_rows(
     range gets a row for every group seen, with zero calls where nothing happened.
     `groups`: values of `by` (the configured departments) that get a live row in
     every period even with no calls at all. `obligations`: the callback tally of
-    the same range, None for none. Columns: source, period (label), period_start
-    (local first day), *by, *METRICS.
+    the same range, None for none. `coverage`: the listener's gaps, for the live rows'
+    coverage_pct. Columns: source, period (label), period_start (local first day),
+    *by, *METRICS.
     """
     keys = ["source", "period_start", *by]
     counts = _by_period(counted.counts, period, keys, COUNTED)
@@ -184,6 +193,11 @@ def compliance_rows(
     if period is Period.ALL and since is not None:
         rows["period_start"] = pd.Timestamp(since.astimezone(rules.zone).date())
     rows.insert(1, "period", [label or period_label(start, period) for start in rows.period_start])
+    if coverage is not None:
+        live = rows["source"] == Source.LIVE
+        rows.loc[live, "coverage_pct"] = coverage_pcts(
+            coverage, rows.loc[live, "period_start"], period, rules.zone, since, until
+        )
     for name in METRICS:
         if name not in rows:
             rows[name] = math.nan

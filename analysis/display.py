@@ -22,6 +22,16 @@ def percent_text(percent: float | None) -> str:
     return MISSING if _missing(percent) else f"{percent:.0f}%"
 
 
+def coverage_text(percent: float | None) -> str:
+    """A coverage percentage, never rounded up to whole: 100 -> ``100%``, 99.96 ->
+    ``99.9%``, 87.25 -> ``87.2%``; None or NaN -> ``-``."""
+    if _missing(percent):
+        return MISSING
+    if percent >= 100.0:
+        return "100%"
+    return f"{math.floor(percent * 10) / 10:.1f}%"
+
+
 def number_text(value: float | None) -> str:
     """A measured number (rings, hours) to one decimal place, none when whole:
     7.0 -> ``7``, 11.85 -> ``11.8``, 1234.5 -> ``1,234.5``; None or NaN -> ``-``."""

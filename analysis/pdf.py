@@ -30,6 +30,7 @@ from analysis.report_data import (
     callback_states_text,
     callbacks_text,
     calls_text,
+    coverage_note,
     headline,
     mystery_sentence,
     sources_table,
@@ -79,7 +80,8 @@ def _page(title: str, notes: list[str]) -> tuple[Figure, float]:
 def _summary_pages(data: ReportData) -> list[Figure]:
     """The summary page, and the compliance chart's own page when it does not fit on it."""
     figure, top = _page(
-        data.title, [standards_text(data), callback_states_text(data), calls_text(data)]
+        data.title,
+        [standards_text(data), callback_states_text(data), calls_text(data), coverage_note(data)],
     )
     table = headline(data)
     bottom = _draw_table(figure, table, top=top, most_height=0.5) if len(table) else top
@@ -105,7 +107,9 @@ def _compliance_chart(
 
 def _department_page(data: ReportData) -> Figure:
     [department] = data.departments()
-    figure, top = _page(data.title, [standards_text(data), callback_states_text(data)])
+    figure, top = _page(
+        data.title, [standards_text(data), callback_states_text(data), coverage_note(data)]
+    )
     bottom = _draw_table(figure, sources_table(data), top=top, most_height=0.2)
     figure.text(
         LEFT,

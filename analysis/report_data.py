@@ -22,7 +22,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.compliance import Tally, compliance_rows
-from analysis.display import MISSING, count_text, number_text, percent_text
+from analysis.coverage import Coverage
+from analysis.display import (
+    MISSING,
+    count_text,
+    coverage_text,
+    number_text,
+    percent_text,
+    plural,
+)
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.config import Settings
@@ -44,6 +52,7 @@ SOURCE_COLUMNS = {
     "voicemail": "Voicemail",
     "busy": "Busy",
     "answered_by_ivr": "Answered by an IVR, not a person",
+    "incomplete": "Not fully seen",
 }
 """The columns of a department's real-beside-mystery table, and their headings."""
 
@@ -133,12 +142,20 @@ def gather_report(
             stored_tally(store, rules, trend_since, until, department, source) for source in Source
         ]
         owed = owed_sums.result()
+    coverage = Coverage(store.gaps(trend_since, until, pbx=settings.ami.pbx), now)
     counted = Tally.of([part.counts for part in tallies], [part.rings for part in tallies])
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)
     rows = compliance_rows(
-        in_period, owed_in_period, rules, Period.ALL, since=since, until=until, groups=groups
+        in_period,
+        owed_in_period,
+        rules,
+        Period.ALL,
+        since=since,
+        until=until,
+        groups=groups,
+        coverage=coverage,
     )
     weekly = compliance_rows(
         counted,
@@ -148,6 +165,7 @@ def gather_report(
         since=weeks_back(until, rules.zone, TREND_WEEKS),
         until=until,
         groups=groups,
+        coverage=coverage,
     )
     return ReportData(
         title=title,
@@ -188,6 +206,8 @@ def headline(data: ReportData) -> pd.DataFrame:
                 "Calls": _count(row, "offered"),
                 f"Answered within {rings} rings": _percent(row, "within_standard_pct"),
                 "95% range": _range(row),
+                "Not fully seen": _count(row, "incomplete"),
+                "Listener saw the PBX": _coverage(row),
                 "Median rings": _number(row, "median_rings"),
                 "Missed calls": _count(row, "missed"),
                 f"Returned within {days}": _percent(row, "called_back_within_standard_pct"),
@@ -218,6 +238,23 @@ def calls_text(data: ReportData) -> str:
     if not quiet:
         return ""
     return f"No calls to {_listed(quiet)} in {data.when}."
+
+
+def coverage_note(data: ReportData) -> str:
+    """How much of the period the listener saw the PBX, and the calls it did not see
+    whole, in one sentence: what the live figures may be missing."""
+    live = data.rows[data.rows["source"] == Source.LIVE]
+    unseen = int(live["incomplete"].sum())
+    share = live["coverage_pct"].min() if len(live) else float("nan")
+    seen = f"The listener saw the PBX for {coverage_text(share)} of the period"
+    if pd.isna(share) or share >= 100.0:
+        seen = "The listener saw the PBX for the whole period"
+    if not unseen:
+        return f"{seen}."
+    return (
+        f"{seen}; {plural(unseen, 'call')} it did not see whole "
+        "(not fully seen) are counted apart, not as answered or missed."
+    )
 
 
 def callback_states_text(data: ReportData) -> str:
@@ -317,6 +354,10 @@ def _percent(row: pd.Series | None, name: str) -> str:
 
 def _number(row: pd.Series | None, name: str) -> str:
     return MISSING if row is None else number_text(row[name])
+
+
+def _coverage(row: pd.Series | None) -> str:
+    return MISSING if row is None else coverage_text(row["coverage_pct"])
 
 
 def _range(row: pd.Series | None) -> str:

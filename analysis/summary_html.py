@@ -21,6 +21,7 @@ from analysis.report_data import (
     callback_states_text,
     callbacks_text,
     calls_text,
+    coverage_note,
     headline,
     mystery_sentence,
     sources_table,
@@ -68,7 +69,12 @@ def summary_html(data: ReportData, images: Mapping[str, str]) -> str:
         f"<figcaption>{escape(alt)}</figcaption></figure>"
         for alt, src in images.items()
     )
-    notes = [standards_text(data), callback_states_text(data), calls_text(data)]
+    notes = [
+        standards_text(data),
+        callback_states_text(data),
+        calls_text(data),
+        coverage_note(data),
+    ]
     departments = "".join(
         _department_html(data.of_department(name)) for name in data.departments_with_calls()
     )
@@ -88,7 +94,12 @@ def summary_html(data: ReportData, images: Mapping[str, str]) -> str:
 
 def summary_text(data: ReportData) -> str:
     """The summary as plain text, for mail readers that do not show HTML."""
-    notes = [standards_text(data), callback_states_text(data), calls_text(data)]
+    notes = [
+        standards_text(data),
+        callback_states_text(data),
+        calls_text(data),
+        coverage_note(data),
+    ]
     lines = [data.title, "", *(note for note in notes if note), ""]
     for row in headline(data).to_dict("records"):
         lines.append(" | ".join(f"{key}: {value}" for key, value in row.items()))

@@ -56,8 +56,10 @@ CALL_SUM_COLUMNS = (
     "answered_by_ivr",
 )
 """`call_sums` columns. person_rings: rings heard when a person answered and the
-rings are known, else None; the rest are counts of calls. answered_by_ivr: the
-call was answered, but not by a person (the PBX itself: an IVR or an announcement)."""
+rings are known, else None; the rest are counts of calls. offered: calls seen whole,
+every outcome but incomplete (a call the listener did not see whole is counted in
+`incomplete` only, never as offered-and-failed, nor as answered). answered_by_ivr:
+the call was answered, but not by a person (the PBX itself: an IVR or an announcement)."""
 
 OBLIGATION_SUM_COLUMNS = (
     "bucket",
@@ -119,7 +121,8 @@ def call_sums(
     this (unknown ring time counts as 0 s) is a short abandon.
     """
     observed = observations(source, since, until, department).subquery()
-    person = observed.c.answered_by_person
+    seen_whole = observed.c.outcome != CallOutcome.INCOMPLETE.value
+    person = observed.c.answered_by_person & seen_whole
     abandoned = observed.c.outcome == CallOutcome.ABANDONED.value
     answered = observed.c.outcome == CallOutcome.ANSWERED.value
     rings_heard = func.coalesce(observed.c.rings, 0)
@@ -129,8 +132,9 @@ def call_sums(
         observed.c.department,
         observed.c.line,
         case((person & observed.c.rings.is_not(None), observed.c.rings)).label("person_rings"),
+        _flag(seen_whole).label("offered"),
         _flag(person).label("person"),
-        _flag(observed.c.within_standard).label("within"),
+        _flag(observed.c.within_standard & seen_whole).label("within"),
         *(_flag(observed.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
         _flag(abandoned & (rings_heard <= answer_within_rings)).label("abandoned_within"),
         _flag(abandoned & (ring_seconds_heard < float(short_abandon_seconds))).label("short"),
@@ -138,8 +142,8 @@ def call_sums(
     )
     rows = inner.subquery()
     keys = (rows.c.bucket, rows.c.department, rows.c.line, rows.c.person_rings)
-    sums = ("person", "within", *CALL_OUTCOMES, "abandoned_within", "short", "ivr")
-    query = select(*keys, func.count(), *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
+    sums = ("offered", "person", "within", *CALL_OUTCOMES, "abandoned_within", "short", "ivr")
+    query = select(*keys, *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
     yield from _chunks(store, query, chunk_rows)
 
 

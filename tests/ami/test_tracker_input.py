@@ -352,8 +352,10 @@ def recorded_call_ids(stream: bytes) -> list[str]:
 
 
 def malformations(real_ids: list[str]):
-    """(kind, bytes) of one malformation: fresh ids are ``fuzz-N``, never a real one's."""
+    """(kind, bytes) of one malformation: fresh ids are ``fuzz-N``, never a real one's;
+    an unseen hangup's channel is ``unseen-N``, which no other malformation starts."""
     fresh = st.integers(min_value=1, max_value=10**6).map(lambda n: f"fuzz-{n}")
+    unseen = st.integers(min_value=1, max_value=10**6).map(lambda n: f"unseen-{n}")
     real = st.sampled_from(real_ids)
     return st.one_of(
         fresh.map(
@@ -362,7 +364,7 @@ def malformations(real_ids: list[str]):
                 b"".join(caller_call({"Uniqueid": u, "Linkedid": ""}, "01632960001", 1, 3)),
             )
         ),
-        st.tuples(fresh, st.one_of(real, fresh)).map(
+        st.tuples(unseen, st.one_of(real, fresh)).map(
             lambda ids: (
                 "unseen hangup",
                 frame("Hangup", T0, Cause="16", Uniqueid=ids[0], Linkedid=ids[1]),

@@ -131,7 +131,8 @@ def tally(chunks: Iterable[pd.DataFrame], rules: MetricRules) -> Tally:
 
 def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame, pd.DataFrame]:
     outcome = chunk["outcome"]
-    person = chunk["answered_by_person"]
+    seen_whole = outcome != CallOutcome.INCOMPLETE
+    person = chunk["answered_by_person"] & seen_whole
     abandoned = outcome == CallOutcome.ABANDONED
     rings_heard = chunk["rings"].fillna(0)
     flags = pd.DataFrame(
@@ -140,7 +141,7 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
             "day": local_days(chunk["started_at"], rules.zone),
             "department": chunk["department"],
             "line": chunk["line"],
-            "offered": 1,
+            "offered": seen_whole,
             "answered_by_person": person,
             "within_standard": chunk["within_standard"] & person,
             **{name: outcome == name for name in OUTCOME_COUNTS},
