@@ -1,9 +1,8 @@
-"""Schema version 1, the first ringtest schema: calls, ring tests, callback obligations,
-campaigns and their run slots.
+"""Schema version 1: calls, ring tests, callback obligations, campaigns, run slots.
 
-A database written before Alembic with `schema_version` 1 is stamped with this
-revision and upgraded from here. Instants are DateTime(timezone=True) and enums
-VARCHAR(64), as `ringtest.store.schema` stores them.
+The first ringtest schema. A database written before Alembic with `schema_version`
+1 is stamped with this revision and upgraded from here. Instants are
+DateTime(timezone=True) and enums VARCHAR(64), as `ringtest.store.schema` stores them.
 
 Revision ID: 0001
 Revises:

@@ -1,5 +1,7 @@
-"""Schema version 2: campaigns keep their definition, run slots whether they ask for a
-call-back and when they started; callback tests are stored.
+"""Schema version 2: campaign definitions, run slots' call-back and start, callback tests.
+
+Campaigns keep their definition, run slots whether they ask for a call-back and
+when they started; callback tests are stored.
 
 A campaign stored under version 1 gets an empty definition, which matches no
 campaign file, so the campaign daemon takes it as changed and re-plans its slots

@@ -1,4 +1,6 @@
-"""Coverage: the gaps when the listener did not see its PBX, and the last instant it did.
+"""Coverage gaps and the listener's last-seen instant per PBX.
+
+The gaps when the listener did not see its PBX, and the last instant it did.
 
 These two tables were added to schema version 2 without changing its number: a
 version-2 database that has them is stamped with this revision, one without them

@@ -1,4 +1,6 @@
-"""Alembic keeps the schema's revision from here on; `schema_version` is set to 3 for
+"""Alembic keeps the schema's revision; schema_version is 3 for good.
+
+Alembic keeps the schema's revision from here on; `schema_version` is set to 3 for
 good, so a ringtest from before Alembic (it knew versions 1 and 2) refuses the
 database instead of writing into a schema it does not know.
 
