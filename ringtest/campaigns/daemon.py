@@ -117,11 +117,8 @@ def sync_campaigns(
     definitions: Sequence[CampaignDefinition],
     now: datetime,
 ) -> SyncReport:
-    """Make the stored campaigns, their slots and the scheduler's jobs match `definitions`.
-
-    A campaign that cannot be planned is logged (one line) and keeps the slots it has;
-    the others are synced all the same.
-    """
+    """Make the stored campaigns, their slots and the scheduler's jobs match `definitions`;
+    weeks planned short by closed days are in the report's `shortfalls`."""
     stored = {campaign.name: campaign for campaign in store.campaigns()}
     added = dropped = interrupted = 0
     shortfalls: list[Shortfall] = []
@@ -129,11 +126,7 @@ def sync_campaigns(
         name = definition.campaign.name
         before = stored.get(name)
         changed = before is None or before.definition != definition.to_json()
-        try:
-            planned = plan_between(definition, definition.working_calendar(), now, now + HORIZON)
-        except CampaignError as error:
-            logger.error("campaign %s not re-planned, its stored slots kept: %s", name, error)
-            continue
+        planned = plan_between(definition, definition.working_calendar(), now, now + HORIZON)
         store.save_campaign(_campaign_row(definition, before, now))
         slots = [
             RunSlot(name, call.target, call.planned_at, callback=call.callback) for call in planned
