@@ -98,6 +98,19 @@ def test_plan_of_a_week_a_bank_holiday_cuts_short_names_the_holiday_and_the_shor
     assert 0 < calls < 72
 
 
+def test_validate_of_a_binary_file_is_one_line_not_a_traceback(tmp_path):
+    binary = tmp_path / "campaign.yaml"
+    binary.write_bytes(bytes(range(256)))
+
+    done = ringtest("validate", str(binary), db=tmp_path / "db")
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"ringtest: {binary}: is not a text file (it holds NUL bytes): give the campaign's "
+        "YAML file, saved as UTF-8\n"
+    )
+
+
 def test_plan_with_a_bad_week_is_one_line(tmp_path):
     done = ringtest("plan", str(COUNCIL), "--week", "2026-48", db=tmp_path / "db")
 
