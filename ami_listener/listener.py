@@ -1,9 +1,11 @@
 """The live listener daemon: keep one AMI session up and feed it to the call pipeline.
 
-* Connects and logs in with the (read-only) listener user. A failure on the
-  very first attempt is raised as a one-line error: a wrong secret or address
-  will not fix itself, and the operator is watching. After that, any drop is
-  retried for ever with capped exponential backoff.
+* Connects and logs in with the (read-only) listener user. A login refused on
+  the very first attempt is raised as a one-line error: a wrong secret will not
+  fix itself, and the operator is watching. A PBX that does not answer is
+  retried for ever with capped exponential backoff, at start (under systemd or
+  Docker the PBX is often still starting) as after any drop, one warning line
+  naming host:port each time.
 * Keepalive: any byte received counts as the PBX being alive. When nothing
   arrived for `ping_interval_seconds` the listener sends ``Ping``; no answer
   within `pong_timeout_seconds` closes the link (a half-open TCP connection
@@ -175,9 +177,9 @@ class Listener:
             try:
                 await self._open(connection)
             except (PbxUnreachable, AmiAuthFailed) as error:
-                if self.connects == 0:
+                if isinstance(error, AmiAuthFailed) and self.connects == 0:
                     raise
-                log.warning("%s; retrying in %.0f s", error, backoff)
+                log.warning("%s; retrying in %g s", error, backoff)
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_seconds)
                 continue

@@ -130,15 +130,33 @@ def test_wrong_ami_secret_is_one_line_naming_user_and_fix(lab, tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_unreachable_pbx_is_one_line_naming_the_address(tmp_path):
+def test_listen_with_the_pbx_not_up_retries_logging_each_attempt_and_stops_on_sigterm(
+    tmp_path,
+):
     port = free_tcp_port()
     env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db", "RINGTEST_AMI__PORT": str(port)}
-    done = ringtest("--config", str(LAB_CONFIG), "listen", env=env)
-    assert done.returncode == 1
-    assert done.stderr.splitlines()[-1] == (
-        f"ringtest: AMI at 127.0.0.1:{port} is not answering (connection refused): check that "
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "listen"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert daemon.stderr.readline().startswith(f"listening to 127.0.0.1:{port}")
+        first, second = daemon.stderr.readline(), daemon.stderr.readline()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        daemon.kill()
+    refused = (
+        f"AMI at 127.0.0.1:{port} is not answering (connection refused): check that "
         "Asterisk is running and manager.conf has enabled = yes on this address and port"
     )
+    assert first.rstrip().endswith(f"{refused}; retrying in 1 s")
+    assert second.rstrip().endswith(f"{refused}; retrying in 2 s")
+    assert "Traceback" not in daemon.stderr.read()
 
 
 @pytest.mark.lab

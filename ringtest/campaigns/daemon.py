@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -44,7 +44,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ringtest.campaigns.model import MAX_CONCURRENT_CALLS, CampaignDefinition
-from ringtest.campaigns.plan import plan_between
+from ringtest.campaigns.plan import Shortfall, monday_of, plan_between, shortfall
 from ringtest.campaigns.runs import (
     Clock,
     SlotRunner,
@@ -80,7 +80,8 @@ Reload = Callable[[], list[CampaignDefinition]]
 @dataclass(frozen=True, slots=True)
 class SyncReport:
     """What one `sync_campaigns` changed: slots added and dropped, interrupted slots
-    settled, jobs added and removed, and how many PLANNED slots have a job."""
+    settled, jobs added and removed, and how many PLANNED slots have a job;
+    `shortfalls`: the horizon's weeks planned with fewer tests than asked (closed days)."""
 
     slots_added: int
     slots_dropped: int
@@ -88,6 +89,7 @@ class SyncReport:
     jobs_added: int
     jobs_removed: int
     jobs_scheduled: int
+    shortfalls: tuple[Shortfall, ...] = field(default=(), repr=False)
 
 
 def job_id(slot: RunSlot) -> str:
@@ -115,25 +117,43 @@ def sync_campaigns(
     definitions: Sequence[CampaignDefinition],
     now: datetime,
 ) -> SyncReport:
-    """Make the stored campaigns, their slots and the scheduler's jobs match `definitions`."""
+    """Make the stored campaigns, their slots and the scheduler's jobs match `definitions`;
+    weeks planned short by closed days are in the report's `shortfalls`."""
     stored = {campaign.name: campaign for campaign in store.campaigns()}
     added = dropped = interrupted = 0
+    shortfalls: list[Shortfall] = []
     for definition in definitions:
         name = definition.campaign.name
         before = stored.get(name)
         changed = before is None or before.definition != definition.to_json()
+        planned = plan_between(definition, definition.working_calendar(), now, now + HORIZON)
         store.save_campaign(_campaign_row(definition, before, now))
         slots = [
-            RunSlot(name, call.target, call.planned_at, callback=call.callback)
-            for call in plan_between(definition, definition.working_calendar(), now, now + HORIZON)
+            RunSlot(name, call.target, call.planned_at, callback=call.callback) for call in planned
         ]
         new, old = store.replan_runs(name, slots, since=now, drop_others=changed)
         added, dropped = added + new, dropped + old
         interrupted += settle_interrupted(store, name)
+        shortfalls.extend(_horizon_shortfalls(definition, now))
         if changed or new or old:
             logger.info("campaign %s: %d slots added, %d dropped", name, new, old)
     jobs_added, jobs_removed, scheduled = _sync_jobs(store, scheduler, definitions)
-    return SyncReport(added, dropped, interrupted, jobs_added, jobs_removed, scheduled)
+    return SyncReport(
+        added, dropped, interrupted, jobs_added, jobs_removed, scheduled, tuple(shortfalls)
+    )
+
+
+def _horizon_shortfalls(definition: CampaignDefinition, now: datetime) -> list[Shortfall]:
+    """The shortfalls of the weeks from `now` to `HORIZON` ahead."""
+    calendar = definition.working_calendar()
+    monday = monday_of(now, definition.timezone)
+    last = monday_of(now + HORIZON, definition.timezone)
+    found = []
+    while monday <= last:
+        if (week := shortfall(definition, calendar, monday)) is not None:
+            found.append(week)
+        monday += timedelta(days=7)
+    return found
 
 
 def _campaign_row(
@@ -205,11 +225,12 @@ class CampaignDaemon:
             settings, store, clock=clock, place=partial(place_with_sip, stream=stream)
         )
         self.scheduler = make_scheduler(store)
+        self._shortfalls_logged: set[Shortfall] = set()
 
     def start(self) -> SyncReport:
         """Sync the campaigns with the scheduler paused, then let it fire."""
         self.scheduler.start(paused=True)
-        report = sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+        report = self.resync()
         schedule_weekly_report(self.scheduler, self.settings, self.store, self.clock)
         activate(self.runner)
         self.scheduler.resume()
@@ -217,8 +238,14 @@ class CampaignDaemon:
         return report
 
     def resync(self) -> SyncReport:
-        """Extend the plan to the horizon and reschedule the campaigns as they are."""
-        return sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+        """Extend the plan to the horizon and reschedule the campaigns as they are; a week
+        planned short is logged once, one warning line."""
+        report = sync_campaigns(self.store, self.scheduler, self.definitions, self.clock())
+        for week in report.shortfalls:
+            if week not in self._shortfalls_logged:
+                logger.warning("%s", week.describe())
+                self._shortfalls_logged.add(week)
+        return report
 
     def check_files(self) -> SyncReport | None:
         """Re-read the campaign files if one changed on disk and sync what they say now.

@@ -17,6 +17,8 @@ stretches end to end only shortens the time between them, so the real gaps are
 at least as long. Days closed by the calendar (weekends, bank holidays of the
 configured country and subdivision, extra closed dates) have no usable time. A
 week cut short by the campaign's start or end gets its share of N, by usable time.
+A week whose closed days leave too little window for N tests the gap apart gets
+as many as fit; `shortfall` names the closed days and the tests missing.
 
 Targets are planned in file order. A target's draw is redrawn (up to
 `MAX_DRAWS` times, deterministically) while it would put more than
@@ -61,6 +63,41 @@ class PlannedCall:
     dial: str
     department: str
     callback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """A week whose windows, cut short by closed days, hold fewer tests than asked.
+
+    wanted / fitted: the week's tests (all targets) the frequency asks for / that fit
+    the gap apart and the concurrency. closed: the week's days the campaign's windows
+    would use that the calendar closes, with why (a bank holiday's name).
+    """
+
+    campaign: str
+    monday: date
+    wanted: int
+    fitted: int
+    closed: tuple[tuple[date, str], ...]
+
+    def describe(self) -> str:
+        """One line naming the campaign, the week, the closed days and the shortfall."""
+        days = ", ".join(f"{reason} ({day:%a %d %b})" for day, reason in self.closed)
+        why = f"{days} closed" if days else "its windows are too short"
+        return (
+            f"campaign '{self.campaign}', week {week_label(self.monday)}: {why}, so "
+            f"{self.fitted} of {self.wanted} tests fit; {self.wanted - self.fitted} not planned"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """Open days planned together, the tests per target asked for and those that fit the
+    gap apart."""
+
+    days: list[date]
+    wanted: int
+    fitted: int
 
 
 def parse_week(text: str) -> date:
@@ -116,31 +153,50 @@ def fits(tests: int, usable: int, gap: int) -> bool:
 def plan_week(
     definition: CampaignDefinition, calendar: WorkingCalendar, monday: date
 ) -> list[PlannedCall]:
-    """The campaign's calls in the ISO week starting on `monday`, by time then target."""
-    campaign = definition.campaign
-    days = [monday + timedelta(days=offset) for offset in range(7)]
-    in_dates = [day for day in days if _within_dates(definition, day)]
-    open_days = [day for day in in_dates if calendar.is_working_day(day)]
-    tests_a_week = campaign.frequency.tests
-    if campaign.frequency.per == "day":
-        periods = [([day], campaign.frequency.tests) for day in open_days]
-    else:
-        working = [day for day in days if calendar.is_working_day(day)]
-        full = sum(_usable(_segments(definition, day)) for day in working)
-        inside = sum(_usable(_segments(definition, day)) for day in open_days)
-        tests = (
-            campaign.frequency.tests if len(in_dates) == 7 else _share(tests_a_week, inside, full)
-        )
-        periods = [(open_days, tests)] if open_days and tests else []
+    """The campaign's calls in the ISO week starting on `monday`, by time then target.
+
+    A week whose closed days leave too little window gets as many tests as fit
+    (`shortfall` says how many are missing and why).
+    """
+    return _plan(definition, calendar, monday)[0]
+
+
+def shortfall(
+    definition: CampaignDefinition, calendar: WorkingCalendar, monday: date
+) -> Shortfall | None:
+    """How many of the week's tests do not fit, and the closed days that cut it short;
+    None when every test fits."""
+    return _plan(definition, calendar, monday)[1]
+
+
+def _plan(
+    definition: CampaignDefinition, calendar: WorkingCalendar, monday: date
+) -> tuple[list[PlannedCall], Shortfall | None]:
+    periods = _periods(definition, calendar, monday)
     placed: list[tuple[int, str]] = []
     calls: list[PlannedCall] = []
-    for target in campaign.targets:
-        for period_days, tests in periods:
-            starts = _draw_target(definition, target, period_days, tests, placed)
+    for target in definition.campaign.targets:
+        for period in periods:
+            starts = (
+                _draw_target(definition, target, period.days, period.fitted, placed)
+                if period.fitted
+                else []
+            )
             placed.extend((start, target.name) for start in starts)
             calls.extend(_call(definition, target, start) for start in starts)
     calls.sort()
-    return _with_callbacks(definition, monday, calls)
+    wanted = len(definition.campaign.targets) * sum(period.wanted for period in periods)
+    if len(calls) == wanted:
+        return _with_callbacks(definition, monday, calls), None
+    closed = tuple(
+        (day, reason)
+        for day in (monday + timedelta(days=offset) for offset in range(7))
+        if _within_dates(definition, day)
+        and _segments(definition, day)
+        and (reason := calendar.closure(day)) is not None
+    )
+    short = Shortfall(definition.campaign.name, monday, wanted, len(calls), closed)
+    return _with_callbacks(definition, monday, calls), short
 
 
 def plan_between(
@@ -155,6 +211,40 @@ def plan_between(
         calls.extend(call for call in week if since <= call.planned_at < until)
         monday += timedelta(days=7)
     return calls
+
+
+def _periods(
+    definition: CampaignDefinition, calendar: WorkingCalendar, monday: date
+) -> list[_Period]:
+    """The week's periods: each open day (``per day``), or its open days together."""
+    campaign = definition.campaign
+    days = [monday + timedelta(days=offset) for offset in range(7)]
+    in_dates = [day for day in days if _within_dates(definition, day)]
+    open_days = [day for day in in_dates if calendar.is_working_day(day)]
+    if campaign.frequency.per == "day":
+        asked = [([day], campaign.frequency.tests) for day in open_days]
+    else:
+        working = [day for day in days if calendar.is_working_day(day)]
+        full = sum(_usable(_segments(definition, day)) for day in working)
+        inside = sum(_usable(_segments(definition, day)) for day in open_days)
+        tests = (
+            campaign.frequency.tests
+            if len(in_dates) == 7
+            else _share(campaign.frequency.tests, inside, full)
+        )
+        asked = [(open_days, tests)] if open_days and tests else []
+    return [
+        _Period(period_days, tests, min(tests, _capacity(definition, period_days)))
+        for period_days, tests in asked
+    ]
+
+
+def _capacity(definition: CampaignDefinition, days: Sequence[date]) -> int:
+    """Most tests to one target that fit in `days`' windows `gap_seconds` apart."""
+    segments = [segment for day in days for segment in _segments(definition, day)]
+    if not segments:
+        return 0
+    return _usable(segments) // gap_seconds(definition) + 1
 
 
 def _within_dates(definition: CampaignDefinition, day: date) -> bool:
@@ -199,31 +289,23 @@ def _draw_target(
     tests: int,
     placed: Sequence[tuple[int, str]],
 ) -> list[int]:
-    """`tests` start times for `target` in `days`, honouring the gap and the concurrency."""
+    """Up to `tests` start times for `target` in `days`, the gap apart (`tests` fit:
+    `_capacity`) and within the concurrency: one test fewer each time `MAX_DRAWS`
+    draws all overlap the targets planned before it (a week cut short by closed days)."""
     campaign = definition.campaign
     segments = [segment for day in days for segment in _segments(definition, day)]
     gap = gap_seconds(definition)
-    spare = _usable(segments) - (tests - 1) * gap
-    period = days[0].isoformat()
-    if not segments or spare < 0:
-        raise CampaignError(
-            f"campaign '{campaign.name}' cannot fit {tests} tests to '{target.name}' "
-            f"{gap // 60} min apart in its windows from {period}: lower the frequency or "
-            "min_gap, or widen the windows"
-        )
     seed = campaign.seed if campaign.seed is not None else campaign.name
-    rng = random.Random(f"{seed}|{campaign.name}|{target.name}|{period}")
+    rng = random.Random(f"{seed}|{campaign.name}|{target.name}|{days[0].isoformat()}")
     busy = [start for start, _ in placed]
-    for _ in range(MAX_DRAWS):
-        offsets = sorted(rng.randint(0, spare) for _ in range(tests))
-        starts = [_at(segments, offset + index * gap) for index, offset in enumerate(offsets)]
-        if _most_at_once(busy + starts, call_seconds(definition)) <= campaign.concurrency:
-            return starts
-    raise CampaignError(
-        f"campaign '{campaign.name}' cannot keep to concurrency {campaign.concurrency} "
-        f"from {period}: the targets' tests keep overlapping: raise concurrency or lower "
-        "the frequency"
-    )
+    for count in range(tests, 0, -1):
+        spare = _usable(segments) - (count - 1) * gap
+        for _ in range(MAX_DRAWS):
+            offsets = sorted(rng.randint(0, spare) for _ in range(count))
+            starts = [_at(segments, offset + index * gap) for index, offset in enumerate(offsets)]
+            if _most_at_once(busy + starts, call_seconds(definition)) <= campaign.concurrency:
+                return starts
+    return []
 
 
 def _at(segments: Sequence[Segment], position: int) -> int:

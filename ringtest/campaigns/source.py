@@ -53,7 +53,7 @@ def load_campaign(path: Path, settings: Settings) -> CampaignDefinition:
         raise CampaignError(
             f"{label}: cannot be read ({error.strerror}): check the path and its permissions"
         ) from None
-    node, data = _compose(raw, label)
+    node, data = _compose(_text(raw, label), label)
     problems = [f"{label}:{line}: {text}" for line, text in _duplicate_keys(node)]
     if problems:
         raise CampaignError(problems)
@@ -194,8 +194,8 @@ class _CampaignLoader(yaml.SafeLoader):
     deeper than `MAX_NESTING` would exhaust the composer's recursion.
     """
 
-    def __init__(self, raw: bytes, label: str) -> None:
-        super().__init__(raw)
+    def __init__(self, text: str, label: str) -> None:
+        super().__init__(text)
         self.label = label
         self.depth = 0
 
@@ -221,9 +221,28 @@ class _CampaignLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def _compose(raw: bytes, label: str) -> tuple[yaml.Node | None, Any]:
+def _text(raw: bytes, label: str) -> str:
+    """The file's text, read as UTF-8 (a BOM allowed); a binary file or bytes that are not
+    UTF-8 are one line naming where."""
+    if b"\0" in raw:
+        raise CampaignError(
+            f"{label}: is not a text file (it holds NUL bytes): give the campaign's YAML file, "
+            "saved as UTF-8"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise CampaignError(
+            f"{label}:{line}: is not UTF-8 (byte 0x{raw[error.start]:02X} at column {column}): "
+            "save the file as UTF-8"
+        ) from None
+
+
+def _compose(text: str, label: str) -> tuple[yaml.Node | None, Any]:
     """The file's node tree and its plain data; a YAML syntax error is one line."""
-    loader = _CampaignLoader(raw, label)
+    loader = _CampaignLoader(text, label)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

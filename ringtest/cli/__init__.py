@@ -18,6 +18,7 @@ from ringtest.cli.call import call
 from ringtest.cli.callback_answering import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
+from ringtest.cli.db import db
 from ringtest.cli.demo import demo
 from ringtest.cli.gaps import gaps
 from ringtest.cli.lab import lab
@@ -87,5 +88,6 @@ for command in (
     privacy,
     forget_command,
     subject_access_command,
+    db,
 ):
     cli.add_command(command)

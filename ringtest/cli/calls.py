@@ -54,7 +54,7 @@ CALLBACK_COLUMNS = (
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
     settings = settings_of(ctx)
-    with open_store(settings) as store:
+    with open_store(settings, upgrade=True) as store:
         click.echo(
             f"listening to {settings.ami.host}:{settings.ami.port} "
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ringtest.campaigns.daemon import SyncReport
 from ringtest.campaigns.model import CampaignDefinition
-from ringtest.campaigns.plan import monday_of, parse_week, plan_week, week_label
+from ringtest.campaigns.plan import monday_of, parse_week, plan_week, shortfall, week_label
 from ringtest.campaigns.source import load_campaign, load_campaigns
 from ringtest.campaigns.status import TargetStatus, campaign_status
 from ringtest.cli.common import local_zone, open_store, settings_of
@@ -84,12 +84,16 @@ def plan(ctx: click.Context, file: Path, week: str | None, output_format: str) -
     settings = settings_of(ctx)
     definition = load_campaign(file, settings)
     monday = parse_week(week) if week else monday_of(datetime.now(UTC), definition.timezone)
-    calls = plan_week(definition, definition.working_calendar(), monday)
+    calendar = definition.working_calendar()
+    calls = plan_week(definition, calendar, monday)
+    short = shortfall(definition, calendar, monday)
     if output_format == "table":
         click.echo(
             f"campaign '{definition.campaign.name}', week {week_label(monday)}: "
             f"{len(calls)} calls (times in {definition.timezone})"
         )
+    if short is not None:
+        click.echo(short.describe(), err=output_format != "table")
     zone = ZoneInfo(definition.timezone)
     click.echo(render(calls, output_format, PLAN_COLUMNS, zone), nl=False)
 

@@ -16,9 +16,10 @@ def settings_of(ctx: click.Context) -> Settings:
     return load_settings(ctx.find_root().obj["config_path"])
 
 
-def open_store(settings: Settings) -> Store:
-    """The configured store (RINGTEST_DB / store.url, else the embedded SQLite)."""
-    return Store.open(settings.store_url())
+def open_store(settings: Settings, *, upgrade: bool = False) -> Store:
+    """The configured store (RINGTEST_DB / store.url, else the embedded SQLite); with
+    `upgrade`, an older schema is upgraded (the daemons and `db upgrade`)."""
+    return Store.open(settings.store_url(), upgrade=upgrade)
 
 
 def local_zone(settings: Settings) -> ZoneInfo:

@@ -153,6 +153,15 @@ class WorkingCalendar:
         """True when `day` (a local date) has opening hours and is not a holiday or closed."""
         return bool(self._day_ranges_us(day))
 
+    def closure(self, day: date) -> str | None:
+        """Why `day` (a local date its opening hours would open) is closed: the public
+        holiday's name, or "a closed date"; None when it is open or has no hours anyway."""
+        if not self._weekday_ranges[day.weekday()]:
+            return None
+        if self._holidays is not None and day in self._holidays:
+            return str(self._holidays.get(day))
+        return "a closed date" if day in self._extra_closed_dates else None
+
     def is_working_time(self, instant: datetime) -> bool:
         """True when `instant` falls inside opening hours on a working day."""
         at_us = epoch_microseconds(instant)

@@ -213,7 +213,8 @@ def is_loopback(host: str) -> bool:
 class BackgroundListener:
     """A live listener on its own thread and event loop (for the demo and lab tests).
 
-    `start` returns once the first AMI login succeeded, or raises its one-line error.
+    `start` returns once the first AMI login succeeded, or raises its one-line error (a
+    refused login, or no PBX within the timeout: the listener is then stopped).
     """
 
     def __init__(self, listener: Listener) -> None:
@@ -228,6 +229,7 @@ class BackgroundListener:
         deadline = time.monotonic() + timeout_seconds
         while self.listener.connects == 0 and self._error is None:
             if time.monotonic() > deadline:
+                self.stop()
                 raise PbxUnreachable(
                     f"AMI at {self.listener.address} did not accept the listener within "
                     f"{timeout_seconds:g} s: check the PBX is up"

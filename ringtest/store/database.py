@@ -15,7 +15,6 @@ the table `FAILURES` of driver messages.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -24,16 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, StatementError
 
-from ringtest.core.errors import SchemaVersionMismatch, StoreError
+from ringtest.core.errors import StoreError
 from ringtest.core.private_files import create_private_file, data_directory, make_private_directory
-from ringtest.store import schema
-
-logger = logging.getLogger(__name__)
 
 URL_ENV_VAR = "RINGTEST_DB"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -267,43 +263,4 @@ def failure_message(action: str, url_display: str, driver_error: BaseException) 
     return (
         f"{action} {url_display} failed: {first_line}: "
         f"check that {URL_ENV_VAR} names a working ringtest database"
-    )
-
-
-def ensure_schema(engine: Engine, url_display: str) -> None:
-    """Create every table in an empty database; refuse one with another schema version.
-
-    A database without a `schema_version` table is taken as empty (other tables,
-    e.g. a scheduler's, may share it). A missing version row reads as version 0.
-    In a database of this version, the `schema.ADDITIVE_TABLES` still missing are created.
-    """
-    with database_errors("opening database", url_display), engine.begin() as connection:
-        if not inspect(connection).has_table(schema.schema_version.name):
-            schema.metadata.create_all(connection)
-            connection.execute(
-                schema.schema_version.insert().values(id=1, version=schema.SCHEMA_VERSION)
-            )
-            logger.info(
-                "created ringtest schema version %d in %s", schema.SCHEMA_VERSION, url_display
-            )
-            return
-        found = connection.execute(select(schema.schema_version.c.version)).scalar() or 0
-        if found == schema.SCHEMA_VERSION:
-            schema.metadata.create_all(connection, tables=schema.ADDITIVE_TABLES)
-    if found != schema.SCHEMA_VERSION:
-        raise SchemaVersionMismatch(version_mismatch_message(url_display, found))
-
-
-def version_mismatch_message(url_display: str, found: int) -> str:
-    """One line naming the database, both schema versions and the way out."""
-    current = schema.SCHEMA_VERSION
-    if found > current:
-        return (
-            f"database {url_display} has schema version {found}, newer than this ringtest's "
-            f"{current}: upgrade ringtest, or set {URL_ENV_VAR} to another database"
-        )
-    return (
-        f"database {url_display} has schema version {found}, older than this ringtest's "
-        f"{current}: set {URL_ENV_VAR} to a new database (no upgrade from version {found} "
-        "exists yet)"
     )

@@ -34,7 +34,7 @@ from ringtest.core.records import (
     RunSlot,
     RunStatus,
 )
-from ringtest.store import coverage, database, schema
+from ringtest.store import coverage, database, migrate, schema
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -63,21 +63,26 @@ class Store:
     def __init__(self, engine: Engine, url_for_display: str) -> None:
         self.engine = engine
         self.url_for_display = url_for_display
+        self.schema_change: migrate.SchemaChange | None = None
         self._backend = database.BACKENDS[engine.dialect.name]
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
+    def open(cls, url: str | None = None, *, upgrade: bool = False) -> Store:
         """Open (creating its tables if empty) `url`, else $RINGTEST_DB, else the default.
 
         The default is `ringtest.db` in the user data directory (created if missing).
+        With `upgrade`, a database of an older schema revision is upgraded (an SQLite
+        file backed up first); `schema_change` then says what was done.
         Raises StoreError when the database cannot be reached, SchemaVersionMismatch
-        when it was written by another schema version.
+        when its schema is older (and `upgrade` is False) or newer than this ringtest's.
         """
         resolved = database.resolve_url(url)
         engine = database.create_store_engine(resolved)
         store = cls(engine, database.display(resolved))
         try:
-            database.ensure_schema(engine, store.url_for_display)
+            store.schema_change = migrate.bring_to_head(
+                resolved, engine, store.url_for_display, upgrade=upgrade
+            )
         except BaseException:
             engine.dispose()
             raise

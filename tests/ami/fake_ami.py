@@ -21,7 +21,8 @@ BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 
 @dataclass
 class FakeAmi:
-    """One fake PBX on 127.0.0.1:<port>. `logins` counts successful logins."""
+    """One fake PBX on 127.0.0.1:<port> (`port` 0: any free port). `logins` counts
+    successful logins."""
 
     secret: str = "right"
     answers_pings: bool = True
@@ -34,7 +35,7 @@ class FakeAmi:
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
 
     async def start(self) -> FakeAmi:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

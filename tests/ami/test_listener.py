@@ -6,6 +6,7 @@ nothing sleeps for a fixed time.
 """
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -152,3 +153,48 @@ def test_wrong_secret_on_first_connect_is_the_one_line_error():
         f"AMI login to 127.0.0.1:{port} refused for user 'listener': "
         "check the user and secret in manager.conf"
     )
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_pbx_not_up_at_start_is_retried_with_backoff_until_it_answers(caplog):
+    port = closed_port()
+
+    def retries() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+
+    async def main():
+        sink = CollectingSink()
+        listener = make_listener(FakeAmi(port=port), sink)
+        stop = asyncio.Event()
+        task = asyncio.create_task(listener.run(stop))
+        await until(lambda: len(retries()) >= 3)
+        fake = await FakeAmi(port=port).start()
+        try:
+            await until(lambda: fake.logins >= 1)
+            fake.push(recorded_events("person_answers_after_1500ms"))
+            await until(lambda: sink.ringtester_calls())
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+            await fake.stop()
+        return listener, sink
+
+    listener, sink = asyncio.run(main())
+    refused = (
+        f"AMI at 127.0.0.1:{port} is not answering (connection refused): check that Asterisk "
+        "is running and manager.conf has enabled = yes on this address and port"
+    )
+    assert retries()[:3] == [
+        f"{refused}; retrying in 0.05 s",
+        f"{refused}; retrying in 0.1 s",
+        f"{refused}; retrying in 0.2 s",
+    ]
+    assert listener.connects == 1
+    [call] = sink.ringtester_calls()
+    assert call.outcome is CallOutcome.ANSWERED

@@ -14,7 +14,7 @@ from ringtest.campaigns.source import load_campaign
 from ringtest.config import load_settings
 from ringtest.core.records import Campaign, RunSlot, RunStatus
 from ringtest.store import Store
-from tests.campaigns.conftest import LAB_CONFIG, REPO
+from tests.campaigns.conftest import BASE_CAMPAIGN, LAB_CONFIG, REPO
 from tests.campaigns.test_validation import VALID, mistake
 
 COUNCIL = REPO / "schedules" / "council.yaml"
@@ -70,6 +70,45 @@ def test_plan_writes_the_weeks_exact_calls_as_csv(tmp_path):
     assert len(rows) == 12
     assert set(rows[0]) == {"planned_at", "target", "campaign", "dial", "department", "callback"}
     assert not any(row["planned_at"].startswith("2026-11-30") for row in rows)
+
+
+def test_plan_of_a_week_a_bank_holiday_cuts_short_names_the_holiday_and_the_shortfall(
+    tmp_path, write_campaign
+):
+    dense = write_campaign(
+        BASE_CAMPAIGN.replace("frequency: 3 per week", "frequency: 36 per week"), "dense.yaml"
+    )
+
+    table = ringtest("plan", str(dense), "--week", "2026-W49", db=tmp_path / "db")
+    as_csv = ringtest(
+        "plan", str(dense), "--week", "2026-W49", "--format", "csv", db=tmp_path / "db"
+    )
+
+    assert table.returncode == 0, table.stderr
+    calls = len(list(csv.DictReader(io.StringIO(as_csv.stdout))))
+    shortfall_line = (
+        "campaign 'spring', week 2026-W49: Saint Andrew's Day (Mon 30 Nov) closed, so "
+        f"{calls} of 72 tests fit; {72 - calls} not planned"
+    )
+    assert table.stdout.splitlines()[:2] == [
+        f"campaign 'spring', week 2026-W49: {calls} calls (times in Europe/London)",
+        shortfall_line,
+    ]
+    assert as_csv.stderr.splitlines() == [shortfall_line]
+    assert 0 < calls < 72
+
+
+def test_validate_of_a_binary_file_is_one_line_not_a_traceback(tmp_path):
+    binary = tmp_path / "campaign.yaml"
+    binary.write_bytes(bytes(range(256)))
+
+    done = ringtest("validate", str(binary), db=tmp_path / "db")
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"ringtest: {binary}: is not a text file (it holds NUL bytes): give the campaign's "
+        "YAML file, saved as UTF-8\n"
+    )
 
 
 def test_plan_with_a_bad_week_is_one_line(tmp_path):

@@ -356,3 +356,39 @@ def touch(path, text: str) -> None:
     before = path.stat().st_mtime_ns
     path.write_text(text, encoding="utf-8")
     os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_a_bank_holiday_week_a_campaign_cannot_fill_is_planned_short_logged_once_others_run_on(
+    store, lab_settings, write_campaign, caplog
+):
+    dense = write_campaign(
+        BASE_CAMPAIGN.replace("frequency: 3 per week", "frequency: 36 per week"), "dense.yaml"
+    )
+    other = write_campaign(BASE_CAMPAIGN.replace("name: spring", "name: autumn"), "other.yaml")
+    definitions = load_campaigns([dense, other], lab_settings)
+    week_before_st_andrews_day_2027 = datetime(2027, 11, 22, 8, 0, tzinfo=UTC)
+    daemon = CampaignDaemon(
+        lab_settings,
+        store,
+        definitions,
+        clock=lambda: week_before_st_andrews_day_2027,
+        runner=SlotRunner(lab_settings, store, place=never_place),
+    )
+
+    daemon.start()
+    try:
+        daemon.resync()
+    finally:
+        daemon.stop()
+
+    week_start, week_end = datetime(2027, 11, 29, tzinfo=UTC), datetime(2027, 12, 4, tzinfo=UTC)
+    in_the_week = [
+        slot for slot in store.runs(campaign="spring") if week_start <= slot.planned_at < week_end
+    ]
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert 0 < len(in_the_week) < 72
+    assert warnings == [
+        "campaign 'spring', week 2027-W48: Saint Andrew's Day (Tue 30 Nov) closed, so "
+        f"{len(in_the_week)} of 72 tests fit; {72 - len(in_the_week)} not planned"
+    ]
+    assert len(store.runs(campaign="autumn")) == 2 * 3 * 2

@@ -21,6 +21,7 @@ from ringtest.campaigns.plan import (
     parse_week,
     plan_between,
     plan_week,
+    shortfall,
     week_label,
 )
 from ringtest.core.calendar import WorkingCalendar
@@ -214,19 +215,31 @@ def test_plan_between_keeps_only_calls_in_the_period(campaign_of):
     assert calls == [call for call in everything if since <= call.planned_at < until]
 
 
-def test_a_weekly_frequency_a_bank_holiday_week_cannot_hold_is_refused_with_the_numbers(
+def test_a_weekly_frequency_a_bank_holiday_week_cannot_hold_is_planned_with_as_many_as_fit(
     campaign_of,
 ):
     definition = campaign_of(replace={"frequency": "frequency: 36 per week"})
     assert len(plan_week(definition, SCOTLAND, PLAIN_WEEK)) == 2 * 36
+    assert shortfall(definition, SCOTLAND, PLAIN_WEEK) is None
 
-    with pytest.raises(CampaignError) as raised:
-        plan_week(definition, SCOTLAND, WEEK_OF_CHRISTMAS)
+    calls = plan_week(definition, SCOTLAND, WEEK_OF_ST_ANDREWS_DAY)
+    short = shortfall(definition, SCOTLAND, WEEK_OF_ST_ANDREWS_DAY)
 
-    assert str(raised.value) == (
-        "campaign 'spring' cannot fit 36 tests to 'Council Tax' 60 min apart in its windows "
-        "from 2026-12-21: lower the frequency or min_gap, or widen the windows"
+    gap = timedelta(seconds=gap_seconds(definition))
+    one_call = timedelta(seconds=call_seconds(definition))
+    for target in ("Council Tax", "Housing"):
+        starts = sorted(call.planned_at for call in calls if call.target == target)
+        assert len(starts) > 0
+        assert all(later - earlier >= gap for earlier, later in pairwise(starts))
+    every_start = sorted(call.planned_at for call in calls)
+    assert all(later - earlier >= one_call for earlier, later in pairwise(every_start))
+    assert all(local(call).date() != date(2026, 11, 30) for call in calls)
+    assert 0 < len(calls) < 72
+    assert short.describe() == (
+        "campaign 'spring', week 2026-W49: Saint Andrew's Day (Mon 30 Nov) closed, so "
+        f"{len(calls)} of 72 tests fit; {72 - len(calls)} not planned"
     )
+    assert shortfall(definition, ENGLAND, WEEK_OF_ST_ANDREWS_DAY) is None
 
 
 def test_iso_weeks_are_read_and_written_like_2026_w48():

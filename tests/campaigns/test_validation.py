@@ -247,6 +247,39 @@ def test_a_file_that_is_not_a_mapping_says_what_a_campaign_is(write_campaign, la
     )
 
 
+def test_a_binary_file_is_one_line_saying_it_is_not_text(tmp_path, lab_settings):
+    path = tmp_path / "campaign.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
+
+    with pytest.raises(CampaignError) as raised:
+        load_campaign(path, lab_settings)
+
+    assert raised.value.problems == [
+        f"{path}: is not a text file (it holds NUL bytes): give the campaign's YAML file, "
+        "saved as UTF-8"
+    ]
+
+
+def test_a_file_not_in_utf8_names_the_line_column_and_byte(tmp_path, lab_settings):
+    path = tmp_path / "campaign.yaml"
+    path.write_bytes(VALID.replace("targets:", "# Caf\u00e9 line\ntargets:").encode("latin-1"))
+    line = VALID.splitlines().index("targets:") + 1
+
+    with pytest.raises(CampaignError) as raised:
+        load_campaign(path, lab_settings)
+
+    assert raised.value.problems == [
+        f"{path}:{line}: is not UTF-8 (byte 0xE9 at column 6): save the file as UTF-8"
+    ]
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path, lab_settings):
+    path = tmp_path / "campaign.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+
+    assert load_campaign(path, lab_settings).campaign.name
+
+
 def test_two_files_with_one_campaign_name_are_refused(write_campaign, lab_settings):
     first = write_campaign(VALID, "a.yaml")
     second = write_campaign(VALID, "b.yaml")

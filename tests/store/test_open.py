@@ -1,4 +1,4 @@
-"""Opening a store: where it is, its schema version, and one-line errors for every failure."""
+"""Opening a store: where it is, and one-line errors for every failure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from ringtest.core.errors import SchemaVersionMismatch, StoreError
+from ringtest.core.errors import StoreError
 from ringtest.core.records import (
     CallbackObligation,
     CallRecord,
@@ -24,7 +24,7 @@ from ringtest.core.records import (
     RingTestResult,
     RunSlot,
 )
-from ringtest.store import SCHEMA_VERSION, Store, schema
+from ringtest.store import Store, schema
 from tests.store.builders import call_record
 
 NOBODY_UID = 65534
@@ -53,35 +53,6 @@ def test_reopening_a_store_keeps_its_rows(store_url: str):
 
     with Store.open(store_url) as reopened:
         assert reopened.calls() == [call_record()]
-
-
-@pytest.mark.parametrize(
-    ("stored_version", "expected_tail"),
-    [
-        (
-            SCHEMA_VERSION + 1,
-            f"has schema version {SCHEMA_VERSION + 1}, newer than this ringtest's "
-            f"{SCHEMA_VERSION}: upgrade ringtest, or set RINGTEST_DB to another database",
-        ),
-        (
-            SCHEMA_VERSION - 1,
-            f"has schema version {SCHEMA_VERSION - 1}, older than this ringtest's "
-            f"{SCHEMA_VERSION}: set RINGTEST_DB to a new database (no upgrade from version "
-            f"{SCHEMA_VERSION - 1} exists yet)",
-        ),
-    ],
-)
-def test_database_of_another_schema_version_is_refused_naming_both_versions(
-    store_url: str, stored_version: int, expected_tail: str
-):
-    with Store.open(store_url) as store, store.engine.begin() as connection:
-        connection.execute(schema.schema_version.update().values(version=stored_version))
-        shown_url = store.url_for_display
-
-    with pytest.raises(SchemaVersionMismatch) as raised:
-        Store.open(store_url)
-
-    assert str(raised.value) == f"database {shown_url} {expected_tail}"
 
 
 @pytest.mark.postgres
