@@ -21,6 +21,7 @@ from ringtest.cli.campaign import campaign
 from ringtest.cli.demo import demo
 from ringtest.cli.gaps import gaps
 from ringtest.cli.lab import lab
+from ringtest.cli.lines import lines
 from ringtest.cli.privacy import forget_command, privacy, subject_access_command
 from ringtest.cli.report import import_cdr_command, publish, report
 from ringtest.cli.run import run
@@ -76,6 +77,7 @@ for command in (
     calls,
     callbacks,
     gaps,
+    lines,
     callbacks_wait,
     demo,
     call,

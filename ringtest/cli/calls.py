@@ -54,7 +54,7 @@ CALLBACK_COLUMNS = (
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
     settings = settings_of(ctx)
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         click.echo(
             f"listening to {settings.ami.host}:{settings.ami.port} "
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",
@@ -70,7 +70,10 @@ def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
     settings = settings_of(ctx)
     size = recording.stat().st_size if recording.is_file() else 0
-    with open_store(settings) as store, bytes_progress(f"replaying {recording.name}", size) as fed:
+    with (
+        open_store(settings, create=True) as store,
+        bytes_progress(f"replaying {recording.name}", size) as fed,
+    ):
         summary = replay_recording(settings, recording, store, on_bytes=fed)
     click.echo(
         f"replayed {summary.messages} AMI messages from {recording}: "
@@ -90,13 +93,10 @@ def calls(ctx, since, until, line, department, output_format) -> None:
     """Export measured calls, with the field names of the export schema."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
+    first = parse_local_instant(since, zone, "--since")
+    last = parse_local_instant(until, zone, "--until")
     with open_store(settings) as store:
-        records = store.calls(
-            since=parse_local_instant(since, zone, "--since"),
-            until=parse_local_instant(until, zone, "--until"),
-            line=line,
-            department=department,
-        )
+        records = store.calls(since=first, until=last, line=line, department=department)
     click.echo(render(records, output_format, CALL_COLUMNS, zone))
 
 

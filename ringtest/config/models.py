@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from ami_listener.lines import FREEPBX_INBOUND_CONTEXTS
 from ringtest.config.fields import (
     OpeningHours,
     PhoneNumber,
@@ -54,6 +55,8 @@ class AmiSettings(Section):
     that is unset, from the file at `secret_file`; it is read when the AMI is used.
     journal_dir: where the listener journals every AMI byte before processing it (None:
         ``journal/`` in the data directory); journal_max_megabytes bounds it.
+    inbound_contexts: dialplan contexts where calls from the public arrive; a call from
+        one that matches no `[[lines]]` entry is logged and kept as unmatched.
     """
 
     host: str = "127.0.0.1"
@@ -67,6 +70,7 @@ class AmiSettings(Section):
     pong_timeout_seconds: float = Field(default=5.0, gt=0)
     journal_dir: Path | None = None
     journal_max_megabytes: int = Field(default=1024, ge=64)
+    inbound_contexts: list[str] = Field(default_factory=lambda: list(FREEPBX_INBOUND_CONTEXTS))
 
     def secret_value(self) -> str:
         """The AMI secret; `ConfigError` when neither `secret` nor `secret_file` is set."""

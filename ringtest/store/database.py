@@ -270,15 +270,41 @@ def failure_message(action: str, url_display: str, driver_error: BaseException) 
     )
 
 
-def ensure_schema(engine: Engine, url_display: str) -> None:
+CREATING_COMMANDS = "listen, replay, run, campaign run, import-cdr, call and callbacks-wait"
+"""The commands that create a missing database; every other one only reads an existing one."""
+
+
+def missing_database_message(url_display: str, what: str = "does not exist") -> str:
+    """One line: the database `url_display` `what`, and how to name the right one."""
+    return (
+        f"database {url_display} {what}: check {URL_ENV_VAR} or store.url for a typo "
+        f"(only {CREATING_COMMANDS} create a new database)"
+    )
+
+
+def sqlite_file_missing(url: URL) -> bool:
+    """Whether `url` is an SQLite file (not in memory) that does not exist yet."""
+    return (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database or "").exists()
+    )
+
+
+def ensure_schema(engine: Engine, url_display: str, create: bool = True) -> bool:
     """Create every table in an empty database; refuse one with another schema version.
 
     A database without a `schema_version` table is taken as empty (other tables,
-    e.g. a scheduler's, may share it). A missing version row reads as version 0.
-    In a database of this version, the `schema.ADDITIVE_TABLES` still missing are created.
+    e.g. a scheduler's, may share it): its tables are created when `create`, else it
+    is refused (`StoreError`: a read command named the wrong database). A missing
+    version row reads as version 0. In a database of this version, the
+    `schema.ADDITIVE_TABLES` still missing are created. Returns whether the tables
+    were created.
     """
     with database_errors("opening database", url_display), engine.begin() as connection:
         if not inspect(connection).has_table(schema.schema_version.name):
+            if not create:
+                raise StoreError(missing_database_message(url_display, "holds no ringtest data"))
             schema.metadata.create_all(connection)
             connection.execute(
                 schema.schema_version.insert().values(id=1, version=schema.SCHEMA_VERSION)
@@ -286,12 +312,13 @@ def ensure_schema(engine: Engine, url_display: str) -> None:
             logger.info(
                 "created ringtest schema version %d in %s", schema.SCHEMA_VERSION, url_display
             )
-            return
+            return True
         found = connection.execute(select(schema.schema_version.c.version)).scalar() or 0
         if found == schema.SCHEMA_VERSION:
             schema.metadata.create_all(connection, tables=schema.ADDITIVE_TABLES)
     if found != schema.SCHEMA_VERSION:
         raise SchemaVersionMismatch(version_mismatch_message(url_display, found))
+    return False
 
 
 def version_mismatch_message(url_display: str, found: int) -> str:

@@ -259,6 +259,19 @@ listener_state = Table(
     Column("seen_until", UtcDateTime, nullable=False),
 )
 
-ADDITIVE_TABLES = (coverage_gaps, listener_state)
+unmatched_inbound_calls = Table(
+    "unmatched_inbound_calls",
+    metadata,
+    Column("pbx", String, nullable=False),
+    Column("call_id", String, nullable=False),
+    Column("dialled", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("pbx", "call_id"),
+    Index("ix_unmatched_inbound_calls_started_at", "started_at"),
+)
+"""Calls from the public that matched no `[[lines]]` entry (`UnmatchedInboundCall`):
+`ringtest lines` counts them by dialled number. No caller number is kept."""
+
+ADDITIVE_TABLES = (coverage_gaps, listener_state, unmatched_inbound_calls)
 """Tables added after `SCHEMA_VERSION` 2 was released without changing it: created on
 open when missing (`database.ensure_schema`), never altered."""

@@ -33,8 +33,10 @@ from ringtest.core.records import (
     RingTestResult,
     RunSlot,
     RunStatus,
+    UnmatchedInboundCall,
 )
 from ringtest.store import coverage, database, schema
+from ringtest.store.unmatched import UnmatchedNumber, unmatched_numbers_query
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -43,6 +45,7 @@ from ringtest.store.record_tables import (
     GAPS,
     OBLIGATIONS,
     RING_TESTS,
+    UNMATCHED_CALLS,
     Record,
     RecordTable,
     equal,
@@ -63,21 +66,26 @@ class Store:
     def __init__(self, engine: Engine, url_for_display: str) -> None:
         self.engine = engine
         self.url_for_display = url_for_display
+        self.created = False
+        """Whether opening it created its tables (a new database)."""
         self._backend = database.BACKENDS[engine.dialect.name]
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
-        """Open (creating its tables if empty) `url`, else $RINGTEST_DB, else the default.
+    def open(cls, url: str | None = None, create: bool = True) -> Store:
+        """Open `url`, else $RINGTEST_DB, else the default; with `create`, a missing SQLite
+        file or an empty database is created (`created` says so).
 
-        The default is `ringtest.db` in the user data directory (created if missing).
-        Raises StoreError when the database cannot be reached, SchemaVersionMismatch
-        when it was written by another schema version.
+        The default is `ringtest.db` in the user data directory. Raises StoreError when
+        the database cannot be reached, or (without `create`) does not exist or holds no
+        ringtest tables; SchemaVersionMismatch when it was written by another schema version.
         """
         resolved = database.resolve_url(url)
+        if not create and database.sqlite_file_missing(resolved):
+            raise StoreError(database.missing_database_message(database.display(resolved)))
         engine = database.create_store_engine(resolved)
         store = cls(engine, database.display(resolved))
         try:
-            database.ensure_schema(engine, store.url_for_display)
+            store.created = database.ensure_schema(engine, store.url_for_display, create)
         except BaseException:
             engine.dispose()
             raise
@@ -160,6 +168,18 @@ class Store:
         """The latest instant (UTC) a listener on `pbx` is known to have seen it; None if never."""
         with self.reading() as connection:
             return connection.execute(coverage.seen_until_query(pbx)).scalar()
+
+    # Calls from the public that matched no configured line.
+
+    def save_unmatched_calls(self, calls: Iterable[UnmatchedInboundCall]) -> int:
+        """Upsert unmatched inbound calls by (pbx, call_id); returns how many were given."""
+        return self._save(UNMATCHED_CALLS, calls)
+
+    def unmatched_numbers(self, since: datetime, until: datetime) -> list[UnmatchedNumber]:
+        """The numbers dialled by unmatched calls in [since, until), most called first."""
+        with self.reading() as connection:
+            rows = connection.execute(unmatched_numbers_query(since, until)).mappings()
+            return [UnmatchedNumber(**row) for row in rows]
 
     # Ring tests placed by the SIP test caller.
 
