@@ -36,7 +36,6 @@ from ringtest.core.records import (
     UnmatchedInboundCall,
 )
 from ringtest.store import coverage, database, schema
-from ringtest.store.unmatched import UnmatchedNumber, unmatched_numbers_query
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -50,6 +49,7 @@ from ringtest.store.record_tables import (
     RecordTable,
     equal,
 )
+from ringtest.store.unmatched import UnmatchedNumber, unmatched_numbers_query
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,11 @@
 (``stream.subscribe("store", writer.handle)``), and `close` (or the end of its
 ``with`` block) writes what is still queued. It keeps what the store holds
 (`CallEnded`, `ObligationChanged`, `RingTestFinished`, `GapObserved`,
-`ListenerHeartbeat`, `InboundCallUnmatched`; ringing and answers are live state only) and queues it; one
-writer thread drains the queue, and whatever queued up meanwhile goes to the
-store in one write (`write_changes`): the calls in one batched upsert, then the obligations, ring
-tests, gaps, unmatched inbound calls and the latest heartbeat of each PBX. Upserts make a repeated write
+`ListenerHeartbeat`, `InboundCallUnmatched`; ringing and answers are live state
+only) and queues it; one writer thread drains the queue, and whatever queued up
+meanwhile goes to the store in one write (`write_changes`): the calls in one
+batched upsert, then the obligations, ring tests, gaps, unmatched inbound calls
+and the latest heartbeat of each PBX. Upserts make a repeated write
 harmless.
 
 Overflow policy: `handle` never blocks its publisher. Asterisk does not wait for
