@@ -18,6 +18,7 @@ from ringtest.cli.call import call
 from ringtest.cli.callback_answering import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
+from ringtest.cli.config_check import config
 from ringtest.cli.demo import demo
 from ringtest.cli.gaps import gaps
 from ringtest.cli.lab import lab
@@ -82,6 +83,7 @@ for command in (
     demo,
     call,
     campaign,
+    config,
     report,
     publish,
     import_cdr_command,

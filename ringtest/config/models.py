@@ -216,6 +216,11 @@ class Line(Section):
         return self.number or self.extension or self.queue or ""
 
 
+MAX_ANSWER_WITHIN_RINGS = 30
+"""The most rings `standards.answer_within_rings` may allow (90 s at the UK's 3 s a ring);
+more is a unit mistake (milliseconds, seconds), not a standard."""
+
+
 class StandardsSettings(Section):
     """`[standards]`: the answering and callback standards audited.
 
@@ -230,6 +235,16 @@ class StandardsSettings(Section):
     callback_within_working_days: int = Field(default=1, ge=1)
     callback_rule: CallbackRule = CallbackRule.WORKING_HOURS
     test_caller_ids: list[PhoneNumber] = Field(default_factory=list)
+
+    @field_validator("answer_within_rings")
+    @classmethod
+    def _sane_rings(cls, rings: int) -> int:
+        if rings > MAX_ANSWER_WITHIN_RINGS:
+            raise problem(
+                f"is more than {MAX_ANSWER_WITHIN_RINGS} rings (over a minute and a half of "
+                "ringing): it counts rings, not milliseconds or seconds; councils use 3 to 7"
+            )
+        return rings
 
     @field_validator("ring_cadence")
     @classmethod
@@ -355,6 +370,22 @@ class Settings(Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @field_validator("lines")
+    @classmethod
+    def _each_target_once(cls, lines: list[Line]) -> list[Line]:
+        first_of: dict[tuple[str, str], Line] = {}
+        for line in lines:
+            kind = "number" if line.number else "extension" if line.extension else "queue"
+            first = first_of.setdefault((kind, line.target), line)
+            if first is not line:
+                raise problem(
+                    f"has {kind} {line.target!r} twice (departments {first.department!r} and "
+                    f"{line.department!r}): keep one [[lines]] entry for it, with the "
+                    "department that answers it",
+                    about_value=False,
+                )
+        return lines
 
     def ami_secret(self) -> str:
         """The AMI secret; `ConfigError` naming where to put it when it is not set."""
