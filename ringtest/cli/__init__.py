@@ -93,3 +93,29 @@ for command in (
     subject_access_command,
 ):
     cli.add_command(command)
+
+
+def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["config_path"] = value
+
+
+def _accept_config_everywhere(group: click.Group) -> None:
+    """Give every subcommand `--config` too, so `ringtest calls --config X` works as the
+    README says; given after the command, it wins over the one before it."""
+    for command in group.commands.values():
+        command.params.append(
+            click.Option(
+                ["--config"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                is_eager=True,
+                callback=_config_after_command,
+                help="ringtest.toml to read (env RINGTEST_CONFIG).",
+            )
+        )
+        if isinstance(command, click.Group):
+            _accept_config_everywhere(command)
+
+
+_accept_config_everywhere(cli)

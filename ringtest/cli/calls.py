@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ringtest.cli.common import (
+    configured_department,
     instant_option,
     local_zone,
     open_store,
@@ -15,6 +16,7 @@ from ringtest.cli.common import (
 )
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
+from ringtest.config import Settings
 from ringtest.core.records import CallbackStatus
 from ringtest.outputs.export import render
 from ringtest.services.assembly import DaemonPlan, run_daemon
@@ -43,6 +45,16 @@ CALLBACK_COLUMNS = (
 )
 
 
+def warn_without_lines(settings: Settings) -> None:
+    """One line on stderr when no `[[lines]]` is configured: no call would be stored."""
+    if not settings.lines:
+        click.echo(
+            "ringtest: warning: no [[lines]] configured, so no call will be stored: "
+            "add a [[lines]] entry per monitored number, extension or queue to ringtest.toml",
+            err=True,
+        )
+
+
 @click.command()
 @click.option(
     "--record",
@@ -54,6 +66,7 @@ CALLBACK_COLUMNS = (
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
     settings = settings_of(ctx)
+    warn_without_lines(settings)
     with open_store(settings, create=True) as store:
         click.echo(
             f"listening to {settings.ami.host}:{settings.ami.port} "
@@ -69,6 +82,7 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
 def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
     settings = settings_of(ctx)
+    warn_without_lines(settings)
     size = recording.stat().st_size if recording.is_file() else 0
     with (
         open_store(settings, create=True) as store,
@@ -93,6 +107,7 @@ def calls(ctx, since, until, line, department, output_format) -> None:
     """Export measured calls, with the field names of the export schema."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
+    department = configured_department(settings, department, "--department")
     first = parse_local_instant(since, zone, "--since")
     last = parse_local_instant(until, zone, "--until")
     with open_store(settings) as store:
