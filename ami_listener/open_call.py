@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ami_listener.lines import MonitoredLine
-from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
+from ringtest.core.records import (
+    AnsweredBy,
+    CallOutcome,
+    CallRecord,
+    DialledCall,
+    UnmatchedInboundCall,
+)
 from ringtest.core.standards import Standards
-from ringtest.core.stream import CallAnswered, CallRinging
+from ringtest.core.stream import CallAnswered, CallRinging, InboundCallUnmatched
 
 OUTCOME_BY_ANSWER = {
     AnsweredBy.PERSON: CallOutcome.ANSWERED,
@@ -32,6 +38,7 @@ class OpenCall:
     caller's Uniqueid when the PBX sent an empty Linkedid).
 
     live_channels: Uniqueids of the call's channels not yet hung up.
+    inbound: the caller's channel began in an inbound context (a call from the public).
     Instants are UTC datetimes (the events' server time).
     """
 
@@ -52,6 +59,7 @@ class OpenCall:
     failure: CallOutcome | None = None
     ended_at: datetime | None = None
     gap_note: str | None = None
+    inbound: bool = False
 
     @property
     def person_answered(self) -> bool:
@@ -140,6 +148,14 @@ class OpenCall:
         if left_ivr_at is None:
             return None
         return (left_ivr_at - self.ivr_started_at).total_seconds()
+
+    def unmatched(self, pbx: str) -> InboundCallUnmatched | None:
+        """The change "this call from the public matched no line", when it is one."""
+        if self.line is not None or not self.inbound or not self.dialled:
+            return None
+        return InboundCallUnmatched(
+            UnmatchedInboundCall(pbx, self.call_id, self.dialled, self.started_at)
+        )
 
     def record(
         self, pbx: str, standards: Standards, incomplete_because: str | None = None

@@ -9,14 +9,18 @@ dialled out, which only the ledger reads. Whoever feeds it hands the batch to a
 store is one). The live listener feeds socket messages; `replay_file` feeds a
 recording. Neither stage knows which. Frames it skips as garbage (oversize, or
 no AMI message at all) are counted in `CallPipeline.skipped` and logged at most
-once a minute.
+once a minute. A call from the public that matched no line is logged (at INFO,
+with the council number it dialled, never the caller's) once per number per hour
+of the calls' own time.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +30,20 @@ from ami_listener.obligations import CallbackLedger
 from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker, TrackerOutput
 from ringtest.core.records import CallbackObligation, CallRecord, DialledCall
-from ringtest.core.stream import CallEnded, Change, ObligationChanged, RecordStream
+from ringtest.core.stream import (
+    CallEnded,
+    Change,
+    InboundCallUnmatched,
+    ObligationChanged,
+    RecordStream,
+)
+
+log = logging.getLogger(__name__)
+
+UNMATCHED_LOG_INTERVAL = timedelta(hours=1)
+"""How often one dialled number that matched no line is logged again."""
+UNMATCHED_NUMBERS_REMEMBERED = 10_000
+"""How many such numbers' last log times are kept (the oldest are forgotten first)."""
 
 
 @dataclass
@@ -99,6 +116,7 @@ class CallPipeline:
         self.skipped = SkippedFrames("AMI stream")
         self.frames = FrameBuffer(skipped=self.skipped)
         self.counters = PipelineCounters()
+        self._unmatched_logged_at: OrderedDict[str, datetime] = OrderedDict()
 
     def feed_bytes(self, chunk: bytes, received_at: datetime) -> Batch:
         """Feed one chunk as read from the socket (any size, any split)."""
@@ -143,10 +161,29 @@ class CallPipeline:
             elif isinstance(output, DialledCall):
                 batch.dialled.append(output)
             else:
+                if isinstance(output, InboundCallUnmatched):
+                    self._log_unmatched(output)
                 changes.append(output)
                 continue
             changes += map(ObligationChanged, self.ledger.on_call(output))
         return batch
+
+    def _log_unmatched(self, change: InboundCallUnmatched) -> None:
+        """Log the number a call from the public dialled, at most once an hour per number."""
+        call = change.call
+        logged_at = self._unmatched_logged_at.get(call.dialled)
+        if logged_at is not None and call.started_at - logged_at < UNMATCHED_LOG_INTERVAL:
+            return
+        self._unmatched_logged_at[call.dialled] = call.started_at
+        self._unmatched_logged_at.move_to_end(call.dialled)
+        if len(self._unmatched_logged_at) > UNMATCHED_NUMBERS_REMEMBERED:
+            self._unmatched_logged_at.popitem(last=False)
+        log.info(
+            "a call from the public on %s dialled %r, which matches no [[lines]] entry: "
+            "add a line for it if it is a council number (`ringtest lines` lists them)",
+            call.pbx,
+            call.dialled,
+        )
 
 
 def replay_file(

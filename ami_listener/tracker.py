@@ -39,7 +39,10 @@ What the caller experiences, and which events show it (Asterisk 22):
 Every instant is the event's ``Timestamp:`` header (server time) when present,
 else the receive time the feeder passes in. Records come out when a call ends:
 a `CallRecord` for a call to a monitored line, a `DialledCall` for any other
-call (staff calling a citizen back, say), which the callback ledger reads.
+call (staff calling a citizen back, say), which the callback ledger reads. A
+call from the public (its first channel began in one of the line directory's
+inbound contexts) that matched no line also gives an `InboundCallUnmatched`:
+its dialled number is a council line nobody configured.
 
 While a call to a monitored line is in progress its state changes come out as
 they happen, for live views (`ringtest.core.stream`):
@@ -87,7 +90,7 @@ from ami_listener.message import AmiMessage
 from ami_listener.open_call import OpenCall
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, DialledCall
 from ringtest.core.standards import Standards, normalise_number
-from ringtest.core.stream import CallAnswered, CallRinging
+from ringtest.core.stream import CallAnswered, CallRinging, InboundCallUnmatched
 
 IVR_APPLICATIONS = frozenset({"Background", "BackGround", "Read", "WaitExten", "Playback"})
 """Dialplan applications that mean a PBX-answered caller is listening to an IVR (the CDR
@@ -117,7 +120,7 @@ DEFAULT_MAX_OPEN_CALLS = 100_000
 
 HANGUP_OF_UNSEEN_CHANNEL = "Hangup of a channel never seen starting: refused"
 
-TrackerOutput = CallRinging | CallAnswered | CallRecord | DialledCall
+TrackerOutput = CallRinging | CallAnswered | CallRecord | DialledCall | InboundCallUnmatched
 Outputs = list[TrackerOutput]
 
 
@@ -246,6 +249,7 @@ class CallTracker:
             dialled=dialled,
             started_at=at,
             line=self.lines.for_dialled(dialled),
+            inbound=self.lines.is_inbound(message.get("Context", "")),
         )
         self._calls[call_id] = call
         self._add_channel(call, uniqueid)
@@ -397,7 +401,9 @@ class CallTracker:
             return []
         del self._calls[call.call_id]
         call.ended_at = call.ended_at or at
-        return [call.record(self.pbx, self.standards)]
+        unmatched = call.unmatched(self.pbx)
+        record = call.record(self.pbx, self.standards)
+        return [record] if unmatched is None else [record, unmatched]
 
     def _evict_oldest_beyond_limit(self) -> Outputs:
         evicted: list[TrackerOutput] = []

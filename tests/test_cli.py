@@ -56,7 +56,7 @@ def test_unknown_setting_is_one_line_naming_file_key_and_fix(tmp_path):
     assert done.stderr.splitlines() == [
         f"ringtest: {config}: unknown setting 'ami.hots': check the spelling "
         "(known: host, port, user, secret, secret_file, tls, pbx, ping_interval_seconds, "
-        "pong_timeout_seconds, journal_dir, journal_max_megabytes)"
+        "pong_timeout_seconds, journal_dir, journal_max_megabytes, inbound_contexts)"
     ]
 
 

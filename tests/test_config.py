@@ -279,7 +279,7 @@ FILE_ERRORS = [
         '[ami]\nhots = "pbx"\n',
         "ringtest.toml: unknown setting 'ami.hots': check the spelling (known: host, port, user, "
         "secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds, "
-        "journal_dir, journal_max_megabytes)",
+        "journal_dir, journal_max_megabytes, inbound_contexts)",
         id="unknown-key",
     ),
     pytest.param(
@@ -480,7 +480,7 @@ def test_a_misspelt_variable_is_named() -> None:
     assert load_error(environ={"RINGTEST_AMI__HOTS": "pbx"}) == (
         "RINGTEST_AMI__HOTS: unknown setting 'ami.hots': check the spelling (known: host, port, "
         "user, secret, secret_file, tls, pbx, ping_interval_seconds, pong_timeout_seconds, "
-        "journal_dir, journal_max_megabytes)"
+        "journal_dir, journal_max_megabytes, inbound_contexts)"
     )
 
 

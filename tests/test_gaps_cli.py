@@ -72,5 +72,6 @@ def test_gaps_as_a_table_in_local_time(database):
 
 
 def test_no_gaps_is_said_so(tmp_path):
+    Store.open(f"sqlite:///{tmp_path / 'empty.db'}").close()
     done = ringtest("gaps", env={"RINGTEST_DB": f"sqlite:///{tmp_path / 'empty.db'}"})
     assert (done.returncode, done.stdout) == (0, "(none)\n")

@@ -20,6 +20,7 @@ from ringtest.store import Store
 from tests.store.builders import call_record, obligation
 
 ROOT = Path(__file__).parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "ami" / "busy_line.ami"
 NUMBER = "+441632960001"
 OTHER = "+441632960002"
 
@@ -45,6 +46,7 @@ def ringtest(data_home: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_command_makes_the_data_directory_0700_and_the_database_0600(data_home: Path):
+    assert ringtest(data_home, "replay", str(FIXTURE)).returncode == 0
     done = ringtest(data_home, "privacy", "retain")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
@@ -59,6 +61,7 @@ def test_a_command_makes_the_data_directory_0700_and_the_database_0600(data_home
 def test_an_existing_data_directory_is_made_0700(data_home: Path):
     (data_home / "ringtest").mkdir(parents=True)
     (data_home / "ringtest").chmod(0o755)
+    assert ringtest(data_home, "replay", str(FIXTURE)).returncode == 0
     assert ringtest(data_home, "privacy", "retain").returncode == 0
     assert mode(data_home / "ringtest") == 0o700
 

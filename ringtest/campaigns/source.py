@@ -108,6 +108,7 @@ def cross_checks(definition: CampaignDefinition, settings: Settings) -> list[tup
                 )
             )
         seen.add(target.name)
+    problems.extend(_unconfigured_departments(campaign.targets, settings))
     problems.extend(_overlapping_windows(campaign.windows or ()))
     accounts = [account.name for account in settings.sip.accounts]
     if campaign.account is not None and campaign.account not in accounts:
@@ -129,6 +130,26 @@ def cross_checks(definition: CampaignDefinition, settings: Settings) -> list[tup
     if not problems:
         problems.extend(_frequency_fits(definition))
     return problems
+
+
+def _unconfigured_departments(
+    targets: Sequence[Target], settings: Settings
+) -> list[tuple[Loc, str]]:
+    """Targets whose `department` no `[[lines]]` entry has (a typo would report their tests
+    in a row of their own); none when no line is configured (ring tests only). A target
+    without a department is reported under its name, as documented."""
+    configured = list(dict.fromkeys(line.department for line in settings.lines))
+    if not configured:
+        return []
+    return [
+        (
+            ("targets", index, "department"),
+            f"department '{target.department}' of target '{target.name}' is not the "
+            f"department of any [[lines]] entry: use one of {', '.join(configured)}",
+        )
+        for index, target in enumerate(targets)
+        if target.department and target.department not in configured
+    ]
 
 
 def _overlapping_windows(windows: Sequence[Window]) -> list[tuple[Loc, str]]:

@@ -18,10 +18,12 @@ from ringtest.cli.call import call
 from ringtest.cli.callback_answering import callbacks_wait
 from ringtest.cli.calls import callbacks, calls, listen, replay
 from ringtest.cli.campaign import campaign
+from ringtest.cli.config_check import config
 from ringtest.cli.db import db
 from ringtest.cli.demo import demo
 from ringtest.cli.gaps import gaps
 from ringtest.cli.lab import lab
+from ringtest.cli.lines import lines
 from ringtest.cli.privacy import forget_command, privacy, subject_access_command
 from ringtest.cli.report import import_cdr_command, publish, report
 from ringtest.cli.run import run
@@ -77,10 +79,12 @@ for command in (
     calls,
     callbacks,
     gaps,
+    lines,
     callbacks_wait,
     demo,
     call,
     campaign,
+    config,
     report,
     publish,
     import_cdr_command,
@@ -91,3 +95,29 @@ for command in (
     db,
 ):
     cli.add_command(command)
+
+
+def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["config_path"] = value
+
+
+def _accept_config_everywhere(group: click.Group) -> None:
+    """Give every subcommand `--config` too, so `ringtest calls --config X` works as the
+    README says; given after the command, it wins over the one before it."""
+    for command in group.commands.values():
+        command.params.append(
+            click.Option(
+                ["--config"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                is_eager=True,
+                callback=_config_after_command,
+                help="ringtest.toml to read (env RINGTEST_CONFIG).",
+            )
+        )
+        if isinstance(command, click.Group):
+            _accept_config_everywhere(command)
+
+
+_accept_config_everywhere(cli)

@@ -49,6 +49,6 @@ def call(
         max_rings=max_rings,
         callback=callback,
     )
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         results = run_ring_tests(settings, store, [request])
     click.echo(render(results, output_format, RING_TEST_COLUMNS, local_zone(settings)))

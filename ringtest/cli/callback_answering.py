@@ -21,6 +21,6 @@ def callbacks_wait(ctx: click.Context, until: str | None) -> None:
     """Keep the SIP accounts registered and answer call-backs; close overdue callback tests."""
     settings = settings_of(ctx)
     stop_at = parse_local_instant(until, local_zone(settings), "--until")
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         click.echo(f"answering call-backs; storing in {store.url_for_display}", err=True)
         run_daemon(settings, store, DaemonPlan(answer_callbacks=True, callbacks_until=stop_at))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ringtest.cli.common import (
+    configured_department,
     instant_option,
     local_zone,
     open_store,
@@ -15,6 +16,7 @@ from ringtest.cli.common import (
 )
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
+from ringtest.config import Settings
 from ringtest.core.records import CallbackStatus
 from ringtest.outputs.export import render
 from ringtest.services.assembly import DaemonPlan, run_daemon
@@ -43,6 +45,16 @@ CALLBACK_COLUMNS = (
 )
 
 
+def warn_without_lines(settings: Settings) -> None:
+    """One line on stderr when no `[[lines]]` is configured: no call would be stored."""
+    if not settings.lines:
+        click.echo(
+            "ringtest: warning: no [[lines]] configured, so no call will be stored: "
+            "add a [[lines]] entry per monitored number, extension or queue to ringtest.toml",
+            err=True,
+        )
+
+
 @click.command()
 @click.option(
     "--record",
@@ -54,7 +66,8 @@ CALLBACK_COLUMNS = (
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
     settings = settings_of(ctx)
-    with open_store(settings, upgrade=True) as store:
+    warn_without_lines(settings)
+    with open_store(settings, create=True, upgrade=True) as store:
         click.echo(
             f"listening to {settings.ami.host}:{settings.ami.port} "
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",
@@ -69,8 +82,12 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
 def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
     settings = settings_of(ctx)
+    warn_without_lines(settings)
     size = recording.stat().st_size if recording.is_file() else 0
-    with open_store(settings) as store, bytes_progress(f"replaying {recording.name}", size) as fed:
+    with (
+        open_store(settings, create=True) as store,
+        bytes_progress(f"replaying {recording.name}", size) as fed,
+    ):
         summary = replay_recording(settings, recording, store, on_bytes=fed)
     click.echo(
         f"replayed {summary.messages} AMI messages from {recording}: "
@@ -90,13 +107,11 @@ def calls(ctx, since, until, line, department, output_format) -> None:
     """Export measured calls, with the field names of the export schema."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
+    department = configured_department(settings, department, "--department")
+    first = parse_local_instant(since, zone, "--since")
+    last = parse_local_instant(until, zone, "--until")
     with open_store(settings) as store:
-        records = store.calls(
-            since=parse_local_instant(since, zone, "--since"),
-            until=parse_local_instant(until, zone, "--until"),
-            line=line,
-            department=department,
-        )
+        records = store.calls(since=first, until=last, line=line, department=department)
     click.echo(render(records, output_format, CALL_COLUMNS, zone))
 
 

@@ -110,7 +110,7 @@ def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
     and the last good version keeps running).
     """
     settings = settings_of(ctx)
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         definitions = campaigns_to_run(files, settings, store)
         if not definitions:
             raise CampaignError(

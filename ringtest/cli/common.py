@@ -16,10 +16,18 @@ def settings_of(ctx: click.Context) -> Settings:
     return load_settings(ctx.find_root().obj["config_path"])
 
 
-def open_store(settings: Settings, *, upgrade: bool = False) -> Store:
-    """The configured store (RINGTEST_DB / store.url, else the embedded SQLite); with
-    `upgrade`, an older schema is upgraded (the daemons and `db upgrade`)."""
-    return Store.open(settings.store_url(), upgrade=upgrade)
+def open_store(settings: Settings, *, create: bool = False, upgrade: bool = False) -> Store:
+    """The configured store (RINGTEST_DB / store.url, else the embedded SQLite).
+
+    Read commands open an existing database only: a mistyped path is a one-line error
+    naming it, not a new empty database. The commands that store what they measure pass
+    `create`, and say on stderr where they created a new one. With `upgrade`, an older
+    schema is upgraded (the daemons and `db upgrade`).
+    """
+    store = Store.open(settings.store_url(), create=create, upgrade=upgrade)
+    if store.created:
+        click.echo(f"ringtest: created a new database {store.url_for_display}", err=True)
+    return store
 
 
 def local_zone(settings: Settings) -> ZoneInfo:

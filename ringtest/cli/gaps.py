@@ -27,9 +27,8 @@ def gaps(ctx, since, until, output_format) -> None:
     lost, PBX restarted), oldest first."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
+    first = parse_local_instant(since, zone, "--since")
+    last = parse_local_instant(until, zone, "--until")
     with open_store(settings) as store:
-        records = store.gaps(
-            since=parse_local_instant(since, zone, "--since"),
-            until=parse_local_instant(until, zone, "--until"),
-        )
+        records = store.gaps(since=first, until=last)
     click.echo(render(records, output_format, GAP_COLUMNS, zone))

@@ -114,7 +114,7 @@ def publish(ctx, out_dir: Path) -> None:
 def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
     """Load an Asterisk CDR CSV (cdr_csv's Master.csv) as historical calls."""
     settings = settings_of(ctx)
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         result = import_cdr(cdr_file, settings, store, times_are_local=local_times)
     for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
         click.echo(f"ringtest: {cdr_file}: {problem}: skipped", err=True)

@@ -27,7 +27,7 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
     none stored: no campaigns). Call-backs are answered when a SIP account registers.
     """
     settings = settings_of(ctx)
-    with open_store(settings, upgrade=True) as store:
+    with open_store(settings, create=True, upgrade=True) as store:
         definitions = campaigns_to_run(files, settings, store)
         plan = DaemonPlan(
             listen=True,

@@ -53,8 +53,14 @@ def monitored_line_of(line: Line) -> MonitoredLine:
 
 
 def line_directory_of(settings: Settings) -> LineDirectory:
-    """The configured `[[lines]]`, to look calls up by dialled number, extension or queue."""
-    return LineDirectory(monitored_line_of(line) for line in settings.lines)
+    """The configured `[[lines]]`, to look calls up by dialled number (any spelling of it in
+    `phone.default_region`), extension or queue; `ami.inbound_contexts` say which calls are
+    from the public."""
+    return LineDirectory(
+        (monitored_line_of(line) for line in settings.lines),
+        default_region=settings.phone.default_region,
+        inbound_contexts=settings.ami.inbound_contexts,
+    )
 
 
 def metric_rules_of(settings: Settings) -> MetricRules:

@@ -4,9 +4,11 @@ the validated field types (phone numbers, SIP URIs, secret files, opening hours)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
+import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -61,15 +63,57 @@ def _check_secret_file(path: Path) -> Path:
     return path
 
 
+OFCOM_DRAMA_RANGES = (
+    "+441134960",
+    "+441144960",
+    "+441154960",
+    "+441164960",
+    "+441174960",
+    "+441184960",
+    "+441214960",
+    "+441314960",
+    "+441414960",
+    "+441514960",
+    "+441614960",
+    "+441914980",
+    "+442079460",
+    "+44289649",
+    "+442920180",
+    "+441632960",
+    "+447700900",
+    "+448081570",
+    "+449098790",
+    "+443069990",
+)
+"""E.164 prefixes of Ofcom's numbers for drama (``01632 960000``-``960999`` and the like):
+never allocated, so phonenumbers calls some of them invalid, yet the lab and examples
+use them. A 12-digit number under one of these is accepted."""
+
+_LETTERS = re.compile(r"[A-Za-z]")
+
+
 def _e164(number: str, info: ValidationInfo) -> str:
     region = (info.context or {}).get("default_region", "GB")
+    if _LETTERS.search(number):
+        raise problem(
+            "has letters: phone keypad words are dialled as digits, so write the "
+            "number in digits, e.g. 0800 268 6245 for 0800 COUNCIL"
+        )
     try:
-        return normalise_number(number, region)
+        e164 = normalise_number(number, region)
     except ValueError:
         raise problem(
             f"is not a valid phone number for region {region}: "
             "write it in E.164, e.g. +442079460000"
         ) from None
+    drama = len(e164) == 13 and e164.startswith(OFCOM_DRAMA_RANGES)
+    if not drama and not phonenumbers.is_valid_number(phonenumbers.parse(e164)):
+        raise problem(
+            f"is not a number in use ({e164}: the wrong number of digits for its area "
+            "code, or a range never allocated): check the digits against the number "
+            "the public dials"
+        )
+    return e164
 
 
 def _sip_uri(value: str) -> str:

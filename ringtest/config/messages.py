@@ -151,6 +151,15 @@ SETTINGS_FILE = FileKind(
 """`ringtest.toml`, `RINGTEST_*` variables and CLI overrides."""
 
 
+def config_problems(error: ValidationError, origins: Origins, default_label: str) -> list[str]:
+    """Every problem of `error`, one line each: ``<source>: <setting> ...: <the fix>``."""
+    return [
+        f"{origins.label_for(tuple(detail['loc']), default_label)}: "
+        f"{describe(detail, SETTINGS_FILE)}"
+        for detail in error.errors(include_url=False)
+    ]
+
+
 def config_error(error: ValidationError, origins: Origins, default_label: str) -> ConfigError:
     """One `ConfigError` line for all of `error`'s problems."""
     details = error.errors(include_url=False)

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from ami_listener.lines import FREEPBX_INBOUND_CONTEXTS
 from ringtest.config.fields import (
     OpeningHours,
     PhoneNumber,
@@ -54,6 +55,8 @@ class AmiSettings(Section):
     that is unset, from the file at `secret_file`; it is read when the AMI is used.
     journal_dir: where the listener journals every AMI byte before processing it (None:
         ``journal/`` in the data directory); journal_max_megabytes bounds it.
+    inbound_contexts: dialplan contexts where calls from the public arrive; a call from
+        one that matches no `[[lines]]` entry is logged and kept as unmatched.
     """
 
     host: str = "127.0.0.1"
@@ -67,6 +70,7 @@ class AmiSettings(Section):
     pong_timeout_seconds: float = Field(default=5.0, gt=0)
     journal_dir: Path | None = None
     journal_max_megabytes: int = Field(default=1024, ge=64)
+    inbound_contexts: list[str] = Field(default_factory=lambda: list(FREEPBX_INBOUND_CONTEXTS))
 
     def secret_value(self) -> str:
         """The AMI secret; `ConfigError` when neither `secret` nor `secret_file` is set."""
@@ -212,6 +216,11 @@ class Line(Section):
         return self.number or self.extension or self.queue or ""
 
 
+MAX_ANSWER_WITHIN_RINGS = 30
+"""The most rings `standards.answer_within_rings` may allow (90 s at the UK's 3 s a ring);
+more is a unit mistake (milliseconds, seconds), not a standard."""
+
+
 class StandardsSettings(Section):
     """`[standards]`: the answering and callback standards audited.
 
@@ -226,6 +235,16 @@ class StandardsSettings(Section):
     callback_within_working_days: int = Field(default=1, ge=1)
     callback_rule: CallbackRule = CallbackRule.WORKING_HOURS
     test_caller_ids: list[PhoneNumber] = Field(default_factory=list)
+
+    @field_validator("answer_within_rings")
+    @classmethod
+    def _sane_rings(cls, rings: int) -> int:
+        if rings > MAX_ANSWER_WITHIN_RINGS:
+            raise problem(
+                f"is more than {MAX_ANSWER_WITHIN_RINGS} rings (over a minute and a half of "
+                "ringing): it counts rings, not milliseconds or seconds; councils use 3 to 7"
+            )
+        return rings
 
     @field_validator("ring_cadence")
     @classmethod
@@ -351,6 +370,22 @@ class Settings(Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @field_validator("lines")
+    @classmethod
+    def _each_target_once(cls, lines: list[Line]) -> list[Line]:
+        first_of: dict[tuple[str, str], Line] = {}
+        for line in lines:
+            kind = "number" if line.number else "extension" if line.extension else "queue"
+            first = first_of.setdefault((kind, line.target), line)
+            if first is not line:
+                raise problem(
+                    f"has {kind} {line.target!r} twice (departments {first.department!r} and "
+                    f"{line.department!r}): keep one [[lines]] entry for it, with the "
+                    "department that answers it",
+                    about_value=False,
+                )
+        return lines
 
     def ami_secret(self) -> str:
         """The AMI secret; `ConfigError` naming where to put it when it is not set."""

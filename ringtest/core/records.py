@@ -302,3 +302,21 @@ class CoverageGap:
     started_at: datetime
     ended_at: datetime
     reason: GapReason
+
+
+# Lines: inbound calls that no configured line matched.
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedInboundCall:
+    """A call from the public (it began in an inbound dialplan context) whose dialled number
+    or extension matched no `[[lines]]` entry: most likely a council line not configured.
+
+    dialled: what the caller's channel dialled, as the trunk delivered it (a council
+        number, never the caller's). started_at: UTC.
+    """
+
+    pbx: str
+    call_id: str
+    dialled: str
+    started_at: datetime

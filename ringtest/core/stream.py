@@ -17,7 +17,9 @@ What travels:
 * `GapObserved`: an interval in which the listener did not see its PBX (`CoverageGap`),
   published once it has resynchronised;
 * `ListenerHeartbeat`: the latest instant a listener is known to have seen its PBX,
-  published every few seconds, so that the next start knows where its gap began.
+  published every few seconds, so that the next start knows where its gap began;
+* `InboundCallUnmatched`: a call from the public dialled a number no line matches
+  (`UnmatchedInboundCall`), so that a missing `[[lines]]` entry is found.
 
 Isolation. A handler that raises never stops the other handlers or the source.
 The stream then hands that handler the changes of the failed list one at a
@@ -46,6 +48,7 @@ from ringtest.core.records import (
     CallRecord,
     CoverageGap,
     RingTestResult,
+    UnmatchedInboundCall,
 )
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,13 @@ class ListenerHeartbeat:
     seen_until: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class InboundCallUnmatched:
+    """A call from the public ended without matching any monitored line."""
+
+    call: UnmatchedInboundCall
+
+
 Change = (
     CallRinging
     | CallAnswered
@@ -130,6 +140,7 @@ Change = (
     | RingTestFinished
     | GapObserved
     | ListenerHeartbeat
+    | InboundCallUnmatched
 )
 Handler = Callable[[Sequence[Change]], None]
 
@@ -147,6 +158,8 @@ def change_key(change: Change) -> str:
             return f"gap {gap.pbx}/{gap.started_at.isoformat()}"
         case ListenerHeartbeat(pbx=pbx):
             return f"listener {pbx}"
+        case InboundCallUnmatched(call=call):
+            return f"unmatched call {call.pbx}/{call.call_id}"
         case _:
             return f"call {change.pbx}/{change.call_id}"
 

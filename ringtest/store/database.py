@@ -264,3 +264,24 @@ def failure_message(action: str, url_display: str, driver_error: BaseException) 
         f"{action} {url_display} failed: {first_line}: "
         f"check that {URL_ENV_VAR} names a working ringtest database"
     )
+
+
+CREATING_COMMANDS = "listen, replay, run, campaign run, import-cdr, call and callbacks-wait"
+"""The commands that create a missing database; every other one only reads an existing one."""
+
+
+def missing_database_message(url_display: str, what: str = "does not exist") -> str:
+    """One line: the database `url_display` `what`, and how to name the right one."""
+    return (
+        f"database {url_display} {what}: check {URL_ENV_VAR} or store.url for a typo "
+        f"(only {CREATING_COMMANDS} create a new database)"
+    )
+
+
+def sqlite_file_missing(url: URL) -> bool:
+    """Whether `url` is an SQLite file (not in memory) that does not exist yet."""
+    return (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database or "").exists()
+    )

@@ -92,18 +92,21 @@ def head_revision() -> str:
 
 
 def bring_to_head(
-    url: URL, engine: Engine, url_display: str, *, upgrade: bool
+    url: URL, engine: Engine, url_display: str, *, create: bool = True, upgrade: bool
 ) -> SchemaChange | None:
     """Make the database at `url` usable by this ringtest, or raise SchemaVersionMismatch.
 
-    Returns what changed, None when it was already at the head revision. With
-    `upgrade` False an older database is refused; with True it is backed up (an
-    SQLite file) and upgraded.
+    Returns what changed, None when it was already at the head revision. Without
+    `create`, a database with no ringtest tables is refused (StoreError: a read
+    command named the wrong database). With `upgrade` False an older database is
+    refused; with True it is backed up (an SQLite file) and upgraded.
     """
     with database.database_errors("opening database", url_display), engine.connect() as found:
         revision = stored_revision(found, url_display)
     if revision == head_revision():
         return None
+    if revision is None and not create:
+        raise StoreError(database.missing_database_message(url_display, "holds no ringtest data"))
     if revision is not None:
         _refuse_unless_upgradable(revision, url_display, upgrade)
     backup_path = _backup_sqlite_file(url, url_display) if revision is not None else None

@@ -37,6 +37,7 @@ from ringtest.core.records import (
     CoverageGap,
     RingTestResult,
     RunSlot,
+    UnmatchedInboundCall,
 )
 from ringtest.store import schema
 from ringtest.store.database import Backend
@@ -225,4 +226,10 @@ CAMPAIGN_RUNS = RecordTable(
 )
 GAPS = RecordTable(
     schema.coverage_gaps, CoverageGap, order_by=("started_at", "pbx"), period="started_at"
+)
+UNMATCHED_CALLS = RecordTable(
+    schema.unmatched_inbound_calls,
+    UnmatchedInboundCall,
+    order_by=("started_at", "pbx", "call_id"),
+    period="started_at",
 )

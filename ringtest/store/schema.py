@@ -260,3 +260,16 @@ listener_state = Table(
     Column("pbx", String, primary_key=True),
     Column("seen_until", UtcDateTime, nullable=False),
 )
+
+unmatched_inbound_calls = Table(
+    "unmatched_inbound_calls",
+    metadata,
+    Column("pbx", String, nullable=False),
+    Column("call_id", String, nullable=False),
+    Column("dialled", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("pbx", "call_id"),
+    Index("ix_unmatched_inbound_calls_started_at", "started_at"),
+)
+"""Calls from the public that matched no `[[lines]]` entry (`UnmatchedInboundCall`):
+`ringtest lines` counts them by dialled number. No caller number is kept."""

@@ -33,6 +33,7 @@ from ringtest.core.records import (
     RingTestResult,
     RunSlot,
     RunStatus,
+    UnmatchedInboundCall,
 )
 from ringtest.store import coverage, database, migrate, schema
 from ringtest.store.record_tables import (
@@ -43,10 +44,12 @@ from ringtest.store.record_tables import (
     GAPS,
     OBLIGATIONS,
     RING_TESTS,
+    UNMATCHED_CALLS,
     Record,
     RecordTable,
     equal,
 )
+from ringtest.store.unmatched import UnmatchedNumber, unmatched_numbers_query
 
 logger = logging.getLogger(__name__)
 
@@ -64,29 +67,39 @@ class Store:
         self.engine = engine
         self.url_for_display = url_for_display
         self.schema_change: migrate.SchemaChange | None = None
+        """What opening it did to its schema (None: it was at the head revision)."""
         self._backend = database.BACKENDS[engine.dialect.name]
 
     @classmethod
-    def open(cls, url: str | None = None, *, upgrade: bool = False) -> Store:
-        """Open (creating its tables if empty) `url`, else $RINGTEST_DB, else the default.
+    def open(cls, url: str | None = None, *, create: bool = True, upgrade: bool = False) -> Store:
+        """Open `url`, else $RINGTEST_DB, else the default; with `create`, a missing SQLite
+        file or an empty database is created at the head revision (`created` says so).
 
-        The default is `ringtest.db` in the user data directory (created if missing).
-        With `upgrade`, a database of an older schema revision is upgraded (an SQLite
-        file backed up first); `schema_change` then says what was done.
-        Raises StoreError when the database cannot be reached, SchemaVersionMismatch
-        when its schema is older (and `upgrade` is False) or newer than this ringtest's.
+        The default is `ringtest.db` in the user data directory. With `upgrade`, a
+        database of an older schema revision is upgraded (an SQLite file backed up
+        first); `schema_change` then says what was done. Raises StoreError when the
+        database cannot be reached, or (without `create`) does not exist or holds no
+        ringtest tables; SchemaVersionMismatch when its schema is older (and `upgrade`
+        is False) or newer than this ringtest's.
         """
         resolved = database.resolve_url(url)
+        if not create and database.sqlite_file_missing(resolved):
+            raise StoreError(database.missing_database_message(database.display(resolved)))
         engine = database.create_store_engine(resolved)
         store = cls(engine, database.display(resolved))
         try:
             store.schema_change = migrate.bring_to_head(
-                resolved, engine, store.url_for_display, upgrade=upgrade
+                resolved, engine, store.url_for_display, create=create, upgrade=upgrade
             )
         except BaseException:
             engine.dispose()
             raise
         return store
+
+    @property
+    def created(self) -> bool:
+        """Whether opening it created its tables (a new database)."""
+        return self.schema_change is not None and self.schema_change.from_revision is None
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -165,6 +178,18 @@ class Store:
         """The latest instant (UTC) a listener on `pbx` is known to have seen it; None if never."""
         with self.reading() as connection:
             return connection.execute(coverage.seen_until_query(pbx)).scalar()
+
+    # Calls from the public that matched no configured line.
+
+    def save_unmatched_calls(self, calls: Iterable[UnmatchedInboundCall]) -> int:
+        """Upsert unmatched inbound calls by (pbx, call_id); returns how many were given."""
+        return self._save(UNMATCHED_CALLS, calls)
+
+    def unmatched_numbers(self, since: datetime, until: datetime) -> list[UnmatchedNumber]:
+        """The numbers dialled by unmatched calls in [since, until), most called first."""
+        with self.reading() as connection:
+            rows = connection.execute(unmatched_numbers_query(since, until)).mappings()
+            return [UnmatchedNumber(**row) for row in rows]
 
     # Ring tests placed by the SIP test caller.
 

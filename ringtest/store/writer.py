@@ -4,10 +4,11 @@
 (``stream.subscribe("store", writer.handle)``), and `close` (or the end of its
 ``with`` block) writes what is still queued. It keeps what the store holds
 (`CallEnded`, `ObligationChanged`, `RingTestFinished`, `GapObserved`,
-`ListenerHeartbeat`; ringing and answers are live state only) and queues it; one
-writer thread drains the queue, and whatever queued up meanwhile goes to the
-store in one write (`write_changes`): the calls in one batched upsert, then the obligations, ring
-tests, gaps and the latest heartbeat of each PBX. Upserts make a repeated write
+`ListenerHeartbeat`, `InboundCallUnmatched`; ringing and answers are live state
+only) and queues it; one writer thread drains the queue, and whatever queued up
+meanwhile goes to the store in one write (`write_changes`): the calls in one
+batched upsert, then the obligations, ring tests, gaps, unmatched inbound calls
+and the latest heartbeat of each PBX. Upserts make a repeated write
 harmless.
 
 Overflow policy: `handle` never blocks its publisher. Asterisk does not wait for
@@ -40,6 +41,7 @@ from ringtest.core.stream import (
     CallEnded,
     Change,
     GapObserved,
+    InboundCallUnmatched,
     ListenerHeartbeat,
     ObligationChanged,
     RingTestFinished,
@@ -48,7 +50,14 @@ from ringtest.store import Store
 
 log = logging.getLogger(__name__)
 
-STORED_CHANGES = (CallEnded, ObligationChanged, RingTestFinished, GapObserved, ListenerHeartbeat)
+STORED_CHANGES = (
+    CallEnded,
+    ObligationChanged,
+    RingTestFinished,
+    GapObserved,
+    ListenerHeartbeat,
+    InboundCallUnmatched,
+)
 """The change types the store keeps; the others are live state."""
 
 JOURNALLED_CHANGES = (CallEnded, ObligationChanged)
@@ -64,8 +73,8 @@ StoredHandler = Callable[[Sequence[Change]], None]
 
 
 def write_changes(store: Store, changes: Sequence[Change]) -> Counter[str]:
-    """One write: the calls in one upsert, then obligations, ring tests, gaps and the
-    latest heartbeat of each PBX, in order.
+    """One write: the calls in one upsert, then obligations, ring tests, gaps, unmatched
+    inbound calls and the latest heartbeat of each PBX, in order.
 
     Returns how many of each were written: ``calls``, ``obligations``, ``ring tests``.
     """
@@ -73,6 +82,7 @@ def write_changes(store: Store, changes: Sequence[Change]) -> Counter[str]:
     obligations = [c.obligation for c in changes if isinstance(c, ObligationChanged)]
     ring_tests = [c.result for c in changes if isinstance(c, RingTestFinished)]
     gaps = [c.gap for c in changes if isinstance(c, GapObserved)]
+    unmatched = [c.call for c in changes if isinstance(c, InboundCallUnmatched)]
     seen_until = {c.pbx: c.seen_until for c in changes if isinstance(c, ListenerHeartbeat)}
     if calls:
         store.save_calls(calls)
@@ -82,6 +92,8 @@ def write_changes(store: Store, changes: Sequence[Change]) -> Counter[str]:
         store.save_ring_test(result)
     if gaps:
         store.save_gaps(gaps)
+    if unmatched:
+        store.save_unmatched_calls(unmatched)
     for pbx, instant in seen_until.items():
         store.save_listener_seen(pbx, instant)
     return Counter(calls=len(calls), obligations=len(obligations), ring_tests=len(ring_tests))

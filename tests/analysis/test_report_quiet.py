@@ -21,6 +21,7 @@ from ringtest.core.records import (
     RingTestOutcome,
     RingTestResult,
 )
+from ringtest.store import Store
 from tests.analysis.conftest import AFTER_WEEK_47, CALLER, DEPARTMENTS, WEEK_47_MONDAY, stored_call
 from tests.analysis.test_report import ringtest
 
@@ -60,6 +61,7 @@ def test_ringtest_report_for_a_quiet_department_says_it_had_no_calls(council, tm
 
 
 def test_the_default_period_on_a_fresh_database_writes_the_report(tmp_path: Path):
+    Store.open(f"sqlite:///{tmp_path / 'fresh.db'}").close()
     done = ringtest("report", "--out", str(tmp_path / "out"),
                     env_db=f"sqlite:///{tmp_path / 'fresh.db'}")  # fmt: skip
     assert done.returncode == 0, done.stderr

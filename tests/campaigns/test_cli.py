@@ -120,6 +120,7 @@ def test_plan_with_a_bad_week_is_one_line(tmp_path):
 
 def test_pausing_an_unknown_campaign_names_it(tmp_path):
     db = tmp_path / "db"
+    Store.open(f"sqlite:///{db}").close()
 
     done = ringtest("pause", "nosuch", db=db)
 

@@ -63,7 +63,12 @@ def test_the_listener_seen_instant_is_kept_per_pbx_and_never_moves_back(store: S
 
 def test_a_database_written_before_the_gap_tables_gets_them_when_upgraded(store_url: str):
     with Store.open(store_url) as first, first.engine.begin() as connection:
-        for table in (schema.coverage_gaps, schema.listener_state):
+        added_after_0002 = (
+            schema.coverage_gaps,
+            schema.listener_state,
+            schema.unmatched_inbound_calls,
+        )
+        for table in added_after_0002:
             connection.execute(text(f"DROP TABLE {table.name}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
         assert not inspect(connection).has_table("coverage_gaps")
