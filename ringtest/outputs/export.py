@@ -1,8 +1,12 @@
-"""Records as text: a table for people, CSV and JSON for tools (`render`).
+"""Records as text: a table for people, CSV and JSON for tools (`render`, `write_records`).
 
 Column names are the records' field names: the stable export schema the README
 documents. Datetimes are written as ISO 8601 UTC; in the table they are shown
-in the configured local time zone.
+in the configured local time zone. `write_records` streams: each record is
+written as it comes, so an export of millions of calls holds one at a time.
+JSON is one array with one object per line (`[`, then ``{...},`` lines, then
+`]`): a whole document for tools that load JSON, and line by line for tools
+that stream it.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from operator import attrgetter
+from typing import Any, TextIO, get_args, get_type_hints
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -48,17 +53,70 @@ def render(
     zone: ZoneInfo | None = None,
 ) -> str:
     """`records` (dataclasses) as a table (only `columns`), CSV or JSON (every field)."""
-    rows = [dataclasses.asdict(record) for record in records]
-    if output_format == "json":
-        return json.dumps([{k: _plain(v) for k, v in row.items()} for row in rows], indent=2)
-    if output_format == "csv":
-        buffer = io.StringIO()
+    if output_format in ("csv", "json"):
         names = [field.name for field in dataclasses.fields(records[0])] if records else []
-        writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: _plain(v) for k, v in row.items()} for row in rows)
+        buffer = io.StringIO()
+        write_records(records, names, output_format, buffer)
         return buffer.getvalue()
+    rows = [dataclasses.asdict(record) for record in records]
     return _table(rows, columns, zone or ZoneInfo("UTC"))
+
+
+def write_records(
+    records: Iterable[Any], names: Sequence[str], output_format: str, out: TextIO
+) -> int:
+    """Write `records`' fields `names` to `out` as CSV (a header row, then one row each) or
+    JSON (one array, one object per line), each record as it comes; returns how many."""
+    values_of = _values_getter(names)
+    plain = None
+    written = 0
+    csv_writer = csv.writer(out, lineterminator="\n") if output_format == "csv" else None
+    if csv_writer is not None:
+        csv_writer.writerow(names)
+    else:
+        out.write("[")
+    for record in records:
+        if plain is None:
+            plain = _plain_converters(type(record), names)
+        values = list(values_of(record))
+        for index in plain:
+            if values[index] is not None:
+                values[index] = _plain(values[index])
+        if csv_writer is not None:
+            csv_writer.writerow(values)
+        else:
+            out.write(
+                ("\n" if written == 0 else ",\n")
+                + json.dumps(dict(zip(names, values, strict=True)))
+            )
+        written += 1
+    if csv_writer is None:
+        out.write("\n]\n")
+    return written
+
+
+def _plain_converters(record_class: type, names: Sequence[str]) -> list[int]:
+    """Indexes in `names` of the fields whose values `_plain` changes for CSV and JSON:
+    datetimes, and enums that are not strings (a StrEnum is written as its value as is)."""
+    hints = get_type_hints(record_class)
+    return [
+        index
+        for index, name in enumerate(names)
+        if any(
+            isinstance(kind, type)
+            and (
+                issubclass(kind, datetime) or (issubclass(kind, Enum) and not issubclass(kind, str))
+            )
+            for kind in (hints[name], *get_args(hints[name]))
+        )
+    ]
+
+
+def _values_getter(names: Sequence[str]) -> Any:
+    """A function from a record to the tuple of its fields `names`."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    return lambda record: tuple(getattr(record, name) for name in names)
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str] | None, zone: ZoneInfo) -> str:
