@@ -1,10 +1,11 @@
-"""The calls table's page (newest N and the total), and the import's insert-if-new, on both databases."""
+"""The calls page (newest N, the total) and the import's insert-if-new, on both databases."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from ringtest.store import Store, store as store_module
+from ringtest.store import Store
+from ringtest.store import store as store_module
 from ringtest.store.call_pages import count_calls, newest_calls
 from tests.store.builders import MONDAY_9AM, call_record
 
