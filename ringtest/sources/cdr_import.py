@@ -36,6 +36,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,6 +54,8 @@ from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
 
+NUMBERS_CACHED = 65_536
+"""Distinct numbers whose E.164 form `_number` remembers (a few MB at most)."""
 BAD_ROWS_KEPT = 100
 """Bad rows whose description `CdrImport.bad_rows` keeps; all are counted."""
 
@@ -308,7 +311,10 @@ def _monitored_line(
     return None
 
 
+@lru_cache(maxsize=NUMBERS_CACHED)
 def _number(text: str, region: str) -> str:
+    """`text` in E.164 when it is a valid number, else as written (cached: a file repeats
+    its callers and destinations, and parsing a number is the import's dearest step)."""
     try:
         return normalise_number(text, region)
     except ValueError:

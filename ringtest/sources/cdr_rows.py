@@ -95,6 +95,7 @@ FREEPBX_NEEDS = (
 """The columns a FreePBX file with a header row must have."""
 DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+WALL_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 UNIQUEID_EPOCH = re.compile(r"(\d{9,11})\.\d+$")
 CLOCK_TOLERANCE_SECONDS = 2.0
 """How far a first row's start may be from its uniqueid's second and still match it."""
@@ -253,8 +254,12 @@ def _seconds(text: str, name: str) -> int:
 
 
 def _instant(text: str, name: str) -> datetime:
+    """`text` as written by Asterisk (`TIME_FORMAT`), checked by `WALL_TIME` then parsed by
+    `fromisoformat` (ten times faster than `strptime`, which dominated a large import)."""
     try:
-        return datetime.strptime(text, TIME_FORMAT)
+        if WALL_TIME.fullmatch(text) is None:
+            raise ValueError(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name} {text!r} is not a time: expected YYYY-MM-DD HH:MM:SS") from None
 
