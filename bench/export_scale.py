@@ -169,7 +169,7 @@ def page_seconds(database: Path) -> float:
 def _time_page(database: Path) -> None:
     from ringtest.outputs.export import render
     from ringtest.store import Store
-    from ringtest.store.call_pages import count_calls, newest_calls
+    from ringtest.store.call_listing import count_calls, newest_calls
 
     with Store.open(f"sqlite:///{database}") as store:
         started = time.perf_counter()

@@ -18,10 +18,10 @@ from ringtest.cli.common import (
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.records import CallbackStatus, CallRecord
-from ringtest.outputs.export import render, write_records
+from ringtest.outputs.export import render, write_rows
 from ringtest.services.assembly import DaemonPlan, run_daemon
 from ringtest.sources.live_calls import replay as replay_recording
-from ringtest.store.call_pages import count_calls, newest_calls
+from ringtest.store.call_listing import call_rows, count_calls, newest_calls
 
 TABLE_LIMIT = 50
 """Calls the table shows by default: the newest, so it prints at once on any store."""
@@ -112,7 +112,7 @@ def calls(ctx, since, until, line, department, limit, output_format) -> None:
     }
     with open_store(settings) as store:
         if output_format != "table":
-            write_records(store.iter_calls(**filters), CALL_FIELDS, output_format, sys.stdout)
+            write_rows(call_rows(store, **filters), CALL_FIELDS, output_format, sys.stdout)
             return
         shown = newest_calls(store, limit, **filters)
         total = count_calls(store, **filters) if len(shown) == limit else len(shown)

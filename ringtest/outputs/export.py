@@ -2,8 +2,8 @@
 
 Column names are the records' field names: the stable export schema the README
 documents. Datetimes are written as ISO 8601 UTC; in the table they are shown
-in the configured local time zone. `write_records` streams: each record is
-written as it comes, so an export of millions of calls holds one at a time.
+in the configured local time zone. `write_records` and `write_rows` stream:
+each row is written as it comes, so an export of millions of calls holds one at a time.
 JSON is one array with one object per line (`[`, then ``{...},`` lines, then
 `]`): a whole document for tools that load JSON, and line by line for tools
 that stream it.
@@ -15,7 +15,7 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from operator import attrgetter
@@ -64,17 +64,34 @@ def render(
 
 def write_records(
     records: Iterable[Any], names: Sequence[str], output_format: str, out: TextIO
-) -> int:
-    """Write `records`' fields `names` to `out` as CSV (a header row, then one row each) or
-    JSON (one array, one object per line), each record as it comes; returns how many."""
+) -> None:
+    """Write `records`' fields `names` to `out` as `write_rows` does, each record as it comes."""
+    write_rows(_plain_rows(records, names), names, output_format, out)
+
+
+def write_rows(
+    rows: Iterable[Sequence[Any]], names: Sequence[str], output_format: str, out: TextIO
+) -> None:
+    """Write `rows` (plain values in the order of `names`: text, numbers, booleans, None)
+    to `out` as CSV (a header row, then one row each) or JSON (one array, one object per
+    line), each row as it comes."""
+    if output_format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows(rows)
+        return
+    separator = "\n"
+    out.write("[")
+    for row in rows:
+        out.write(separator + json.dumps(dict(zip(names, row, strict=True))))
+        separator = ",\n"
+    out.write("\n]\n")
+
+
+def _plain_rows(records: Iterable[Any], names: Sequence[str]) -> Iterator[list[Any]]:
+    """Each record's fields `names`, datetimes as ISO 8601 text and enums as values."""
     values_of = _values_getter(names)
     plain = None
-    written = 0
-    csv_writer = csv.writer(out, lineterminator="\n") if output_format == "csv" else None
-    if csv_writer is not None:
-        csv_writer.writerow(names)
-    else:
-        out.write("[")
     for record in records:
         if plain is None:
             plain = _plain_converters(type(record), names)
@@ -82,17 +99,7 @@ def write_records(
         for index in plain:
             if values[index] is not None:
                 values[index] = _plain(values[index])
-        if csv_writer is not None:
-            csv_writer.writerow(values)
-        else:
-            out.write(
-                ("\n" if written == 0 else ",\n")
-                + json.dumps(dict(zip(names, values, strict=True)))
-            )
-        written += 1
-    if csv_writer is None:
-        out.write("\n]\n")
-    return written
+        yield values
 
 
 def _plain_converters(record_class: type, names: Sequence[str]) -> list[int]:

@@ -53,6 +53,37 @@ def converter_for(column: Column[Any], dialect: str) -> Converter | None:
     return None
 
 
+def _sqlite_iso_text(text: str) -> str:
+    """SQLite's stored UTC text as `datetime.isoformat` writes the instant, by string
+    slicing (``2026-11-23 09:30:00.000000`` -> ``2026-11-23T09:30:00+00:00``)."""
+    if len(text) != len("YYYY-MM-DD HH:MM:SS.ffffff"):
+        return _sqlite_instant(text).isoformat()
+    if text.endswith(".000000"):
+        text = text[:-7]
+    return text[:10] + "T" + text[11:] + "+00:00"
+
+
+def _server_iso_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+ISO_TEXT_CONVERTERS: dict[str, Converter] = {
+    "sqlite": _sqlite_iso_text,
+    "postgresql": _server_iso_text,
+}
+
+
+def plain_converter_for(column: Column[Any], dialect: str) -> Converter | None:
+    """How a non-NULL raw value of `column` becomes export text or a plain value: instants
+    as ISO 8601 UTC text (as `datetime.isoformat` writes them), enums as their stored
+    values, booleans as booleans; None: as it comes."""
+    if isinstance(column.type, UtcDateTime):
+        return ISO_TEXT_CONVERTERS[dialect]
+    if isinstance(column.type, Boolean):
+        return bool
+    return None
+
+
 def stream_records(
     connection: Connection,
     records_table: RecordTable[Record],
@@ -61,6 +92,30 @@ def stream_records(
 ) -> Iterator[Record]:
     """The records of `query` (a `RecordTable.query`, every column of its table) as they
     are read, `chunk_rows` rows per fetch."""
+    record_class = records_table.record_class
+    for values in _converted_rows(connection, records_table, query, converter_for, chunk_rows):
+        yield record_class(*values)
+
+
+def stream_plain_rows(
+    connection: Connection,
+    records_table: RecordTable[Record],
+    query: Select[Any],
+    chunk_rows: int,
+) -> Iterator[list[Any]]:
+    """The rows of `query` as lists of plain values in field order, ready for CSV or JSON
+    (`plain_converter_for`), without making records: the export path."""
+    return _converted_rows(connection, records_table, query, plain_converter_for, chunk_rows)
+
+
+def _converted_rows(
+    connection: Connection,
+    records_table: RecordTable[Record],
+    query: Select[Any],
+    converter_of: Callable[[Column[Any], str], Converter | None],
+    chunk_rows: int,
+) -> Iterator[list[Any]]:
+    """`query`'s rows with every column selected untyped, then converted by `converter_of`."""
     columns = list(records_table.table.columns)
     untyped = query.with_only_columns(
         *(type_coerce(column, NullType()).label(column.name) for column in columns)
@@ -69,9 +124,8 @@ def stream_records(
     converters = [
         (index, converter)
         for index, column in enumerate(columns)
-        if (converter := converter_for(column, dialect)) is not None
+        if (converter := converter_of(column, dialect)) is not None
     ]
-    record_class = records_table.record_class
     result = connection.execution_options(yield_per=chunk_rows).execute(untyped)
     for rows in result.partitions():
         for row in rows:
@@ -79,4 +133,4 @@ def stream_records(
             for index, converter in converters:
                 if values[index] is not None:
                     values[index] = converter(values[index])
-            yield record_class(*values)
+            yield values

@@ -1,12 +1,16 @@
-"""The calls page (newest N, the total) and the import's insert-if-new, on both databases."""
+"""Listing calls: the page (newest N, the total), the export rows, insert-if-new; both databases."""
 
 from __future__ import annotations
 
+import io
+from dataclasses import fields
 from datetime import timedelta
 
+from ringtest.core.records import CallRecord
+from ringtest.outputs.export import write_records, write_rows
 from ringtest.store import Store
 from ringtest.store import store as store_module
-from ringtest.store.call_pages import count_calls, newest_calls
+from ringtest.store.call_listing import call_rows, count_calls, newest_calls
 from tests.store.builders import MONDAY_9AM, call_record
 
 
@@ -51,3 +55,17 @@ def test_save_new_calls_keeps_a_stored_call_as_stored_and_counts_the_new(store: 
     imported = [call_record(call_id="a", ring_seconds=9.0), call_record(call_id="b")]
     assert store.save_new_calls(imported) == 1
     assert store.calls() == [live, call_record(call_id="b")]
+
+
+def test_exported_rows_are_written_exactly_as_the_records_would_be(store: Store):
+    unanswered = call_record(
+        call_id="u", answered_at=None, ended_at=None, ring_seconds=None, rings=None
+    )
+    store.save_calls([call_record(), unanswered])
+    names = [field.name for field in fields(CallRecord)]
+    for output_format in ("csv", "json"):
+        from_records, from_rows = io.StringIO(), io.StringIO()
+        write_records(store.calls(), names, output_format, from_records)
+        write_rows(call_rows(store), names, output_format, from_rows)
+        assert from_rows.getvalue() == from_records.getvalue()
+    assert "2025-03-03T09:03:00.000125+00:00" in from_rows.getvalue()
