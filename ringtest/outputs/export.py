@@ -27,8 +27,8 @@ from rich.table import Table
 
 FORMATS = ("table", "csv", "json")
 _JSON_OBJECT = json.JSONEncoder(check_circular=False).encode
-"""One exported row as JSON text: `json.dumps` less its check for cycles, which plain values
-cannot have (a tenth of the time of a million-row export)."""
+"""One exported row as JSON text: `json.dumps` without its check for cycles, which plain
+values cannot have (about a tenth less time per row)."""
 
 
 def _plain(value: Any) -> Any:
