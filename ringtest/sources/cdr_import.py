@@ -145,18 +145,16 @@ def import_cdr(
     zone = ZoneInfo(settings.calendar.timezone)
     evidence = ClockEvidence(zone)
     try:
-        with path.open("rb") as file:
-            lines = _decoded_lines(file, on_bytes)
-            rows = _good_rows(parse_rows(_csv_rows(lines)), result, evidence)
-            calls = _calls(
-                rows_by_call(rows), settings, result, evidence, times_are_local, path.name
-            )
-            result.imported = store.save_new_calls(calls)
+        file = path.open("rb")
     except OSError as error:
         raise ReportError(
             f"CDR file '{path}' cannot be read ({error.strerror or error}): "
             "check the path and its permissions"
         ) from None
+    with file:
+        rows = _good_rows(parse_rows(_csv_rows(_decoded_lines(file, on_bytes))), result, evidence)
+        calls = _calls(rows_by_call(rows), settings, result, evidence, times_are_local, path.name)
+        result.imported = store.save_new_calls(calls)
     result.already_stored = result.calls_found - result.imported
     logger.info("imported %d calls from %s", result.imported, path)
     return result
