@@ -9,7 +9,9 @@ between other calls' rows), to lines of examples/lab.toml and to lines it does
 not monitor. Each command runs as the CLI runs it, `python -m ringtest ...` in a
 fresh process with stdout to /dev/null, timed, its peak memory read from the
 kernel (`wait4` ru_maxrss). Rows per second is rows over the whole command's
-wall time, Python's start and imports included.
+wall time, Python's start and imports included. The store is filled in a child
+process too: Python starts children with vfork, and a child's ru_maxrss counts
+its parent's peak until exec, so this process stays small (under 30 MB).
 
 The peer is the code before this change (commit `PEER_COMMIT`, extracted with
 `git archive` into a temporary directory and run from there) at a tenth of the
@@ -30,7 +32,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.report_scale import fill
 from bench.results import machine_line, quick_mode, table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +131,10 @@ def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | 
     (command, rows, seconds, rows/s, peak MB, finished)."""
     database = work / f"calls-{calls}.db"
     if not database.exists():
-        fill(database, calls)
+        subprocess.run(
+            [sys.executable, "-m", "bench.export_scale", "--fill", str(database), str(calls)],
+            cwd=ROOT, check=True,
+        )  # fmt: skip
     master = work / f"Master-{cdr_rows}.csv"
     if not master.exists():
         write_master_csv(master, cdr_rows)
@@ -152,7 +156,7 @@ def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | 
             (name, rows or calls, result["seconds"], rate, result["peak_mb"], result["finished"])
         )
         stopped = "" if result["finished"] else " (stopped)"
-        print(f"{name} over {rows or calls:,}: {result['seconds']:.1f} s{stopped}")
+        print(f"{name} ({calls:,} calls): {result['seconds']:.1f} s{stopped}")
     return results
 
 
@@ -191,6 +195,10 @@ def _met(name: str, seconds: float, rate: float | None, peak_mb: float) -> str:
     return f"{'met' if within else 'missed'} ({words})"
 
 
+def _count(number: float | None) -> str:
+    return f"{number:,.0f}" if number else "-"
+
+
 def _seconds(seconds: float, finished: bool) -> str:
     return f"{seconds:.1f}" if finished else f"> {seconds:.0f} (stopped)"
 
@@ -212,8 +220,8 @@ def main() -> None:
         small_now = measure(ROOT, work, small_calls, small_cdr, None)
         small_peer = measure(peer, work, small_calls, small_cdr, PEER_TIMEOUT_SECONDS)
     goal_rows = [
-        (name, f"{rows:,}", _seconds(seconds, True), f"{rate:,.0f}" if rate else "-",
-         f"{peak:,.0f}", _met(name, seconds, rate, peak))
+        (name, _count(rows), _seconds(seconds, True), _count(rate), f"{peak:,.0f}",
+         _met(name, seconds, rate, peak))
         for name, rows, seconds, rate, peak, _finished in full
     ]  # fmt: skip
     ratio_rows = []
@@ -224,7 +232,7 @@ def main() -> None:
         ratio_rows.append(
             (
                 name,
-                f"{rows:,}",
+                _count(rows),
                 f"{_seconds(peer_seconds, peer_done)} / {seconds:.1f}",
                 f"{'>' if not peer_done else ''}{peer_seconds / seconds:.1f}x",
                 f"{peer_peak:,.0f} / {peak:,.0f}",
@@ -273,5 +281,9 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--page"]:
         _time_page(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["--fill"]:
+        from bench.report_scale import fill
+
+        fill(Path(sys.argv[2]), int(sys.argv[3]))
     else:
         main()
