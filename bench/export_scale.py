@@ -152,9 +152,7 @@ def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | 
         if name == "import-cdr" and target_was_new:
             target.unlink(missing_ok=True)
         rate = rows / float(result["seconds"]) if rows and result["finished"] else None
-        results.append(
-            (name, rows or calls, result["seconds"], rate, result["peak_mb"], result["finished"])
-        )
+        results.append((name, rows, result["seconds"], rate, result["peak_mb"], result["finished"]))
         stopped = "" if result["finished"] else " (stopped)"
         print(f"{name} ({calls:,} calls): {result['seconds']:.1f} s{stopped}")
     return results

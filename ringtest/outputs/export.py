@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any, TextIO, get_args, get_type_hints
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -93,40 +93,11 @@ def write_rows(
 
 def _plain_rows(records: Iterable[Any], names: Sequence[str]) -> Iterator[list[Any]]:
     """Each record's fields `names`, datetimes as ISO 8601 text and enums as values."""
-    values_of = _values_getter(names)
-    plain = None
+    values_of = (
+        attrgetter(*names) if len(names) > 1 else lambda record: (getattr(record, names[0]),)
+    )
     for record in records:
-        if plain is None:
-            plain = _plain_converters(type(record), names)
-        values = list(values_of(record))
-        for index in plain:
-            if values[index] is not None:
-                values[index] = _plain(values[index])
-        yield values
-
-
-def _plain_converters(record_class: type, names: Sequence[str]) -> list[int]:
-    """Indexes in `names` of the fields whose values `_plain` changes for CSV and JSON:
-    datetimes, and enums that are not strings (a StrEnum is written as its value as is)."""
-    hints = get_type_hints(record_class)
-    return [
-        index
-        for index, name in enumerate(names)
-        if any(
-            isinstance(kind, type)
-            and (
-                issubclass(kind, datetime) or (issubclass(kind, Enum) and not issubclass(kind, str))
-            )
-            for kind in (hints[name], *get_args(hints[name]))
-        )
-    ]
-
-
-def _values_getter(names: Sequence[str]) -> Any:
-    """A function from a record to the tuple of its fields `names`."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    return lambda record: tuple(getattr(record, name) for name in names)
+        yield [_plain(value) for value in values_of(record)]
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str] | None, zone: ZoneInfo) -> str:
