@@ -177,3 +177,12 @@ def test_rows_of_one_call_far_apart_in_the_file_are_one_call_across_sort_chunks(
     assert not [row for row in parsed if isinstance(row, BadRow)]
     calls = list(rows_by_call(parsed, chunk_rows=2))
     assert [[row.line_number for row in call] for call in calls] == [[1, 4], [2, 5], [3]]
+
+
+def test_the_import_reports_every_byte_it_reads_for_the_progress_bar(settings, tmp_path):
+    cdr = tmp_path / "Master.csv"
+    cdr.write_text("\n".join(master_row(f"2026-07-15 10:00:0{second}") for second in range(5)))
+    sizes: list[int] = []
+    with Store.open(settings.store_url()) as store:
+        import_cdr(cdr, settings, store, on_bytes=sizes.append)
+    assert len(sizes) == 5 and sum(sizes) == cdr.stat().st_size

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from ringtest.core.records import CallRecord
 from ringtest.outputs.export import write_records, write_rows
-from ringtest.store import Store
+from ringtest.store import Store, call_listing
 from ringtest.store import store as store_module
 from ringtest.store.call_listing import call_rows, count_calls, newest_calls
 from tests.store.builders import MONDAY_9AM, call_record
@@ -57,7 +57,8 @@ def test_save_new_calls_keeps_a_stored_call_as_stored_and_counts_the_new(store: 
     assert store.calls() == [live, call_record(call_id="b")]
 
 
-def test_exported_rows_are_written_exactly_as_the_records_would_be(store: Store):
+def test_exported_rows_are_written_exactly_as_the_records_would_be(store: Store, monkeypatch):
+    monkeypatch.setattr(call_listing, "EXPORT_CHUNK_ROWS", 1)
     unanswered = call_record(
         call_id="u", answered_at=None, ended_at=None, ring_seconds=None, rings=None
     )
