@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -17,10 +19,15 @@ from ringtest.cli.common import (
 from ringtest.cli.output import format_option
 from ringtest.cli.progress import bytes_progress
 from ringtest.config import Settings
-from ringtest.core.records import CallbackStatus
-from ringtest.outputs.export import render
+from ringtest.core.records import CallbackStatus, CallRecord
+from ringtest.outputs.export import render, write_rows
 from ringtest.services.assembly import DaemonPlan, run_daemon
 from ringtest.sources.live_calls import replay as replay_recording
+from ringtest.store.call_listing import call_rows, count_calls, newest_calls
+
+TABLE_LIMIT = 50
+"""Calls the table shows by default: the newest, so it prints at once on any store."""
+CALL_FIELDS = tuple(field.name for field in fields(CallRecord))
 
 CALL_COLUMNS = (
     "started_at",
@@ -101,18 +108,37 @@ def replay(ctx: click.Context, recording: Path) -> None:
 @instant_option("--until", "Calls that started before this local date/time.")
 @click.option("--line", help="Only this line (number, extension or queue).")
 @click.option("--department", help="Only this department.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=TABLE_LIMIT,
+    show_default=True,
+    help="The table shows the newest N calls (csv and json export every call).",
+)
 @format_option()
 @click.pass_context
-def calls(ctx, since, until, line, department, output_format) -> None:
+def calls(ctx, since, until, line, department, limit, output_format) -> None:
     """Export measured calls, with the field names of the export schema."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
-    department = configured_department(settings, department, "--department")
-    first = parse_local_instant(since, zone, "--since")
-    last = parse_local_instant(until, zone, "--until")
+    filters = {
+        "since": parse_local_instant(since, zone, "--since"),
+        "until": parse_local_instant(until, zone, "--until"),
+        "line": line,
+        "department": configured_department(settings, department, "--department"),
+    }
     with open_store(settings) as store:
-        records = store.calls(since=first, until=last, line=line, department=department)
-    click.echo(render(records, output_format, CALL_COLUMNS, zone))
+        if output_format != "table":
+            write_rows(call_rows(store, **filters), CALL_FIELDS, output_format, sys.stdout)
+            return
+        shown = newest_calls(store, limit, **filters)
+        total = count_calls(store, **filters) if len(shown) == limit else len(shown)
+    click.echo(render(shown, output_format, CALL_COLUMNS, zone))
+    if total > len(shown):
+        click.echo(
+            f"the newest {len(shown):,} of {total:,} calls; {total - len(shown):,} more not "
+            "shown: raise --limit, narrow with --since/--until, or export with --format csv"
+        )
 
 
 @click.command()

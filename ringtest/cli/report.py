@@ -18,7 +18,9 @@ from analysis.report import (
 )
 from analysis.report_data import gather_report
 from ringtest.cli.common import configured_department, local_zone, open_store, settings_of
-from ringtest.sources.cdr_import import import_cdr
+from ringtest.cli.progress import bytes_progress
+from ringtest.core.errors import ReportError
+from ringtest.sources.cdr_import import CdrImport, import_cdr
 
 MAX_BAD_ROWS_SHOWN = 20
 
@@ -108,21 +110,45 @@ def publish(ctx, out_dir: Path) -> None:
 @click.option(
     "--local-times",
     is_flag=True,
-    help="The file's times are local (cdr_csv usegmtime = no), not UTC.",
+    help="The file's times are local (cdr.conf usegmtime = no, Asterisk's default); "
+    "without it the file's uniqueids decide, else UTC.",
 )
 @click.pass_context
 def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
-    """Load an Asterisk CDR CSV (cdr_csv's Master.csv) as historical calls."""
+    """Load an Asterisk CDR CSV (cdr_csv's Master.csv, or FreePBX's CDR Reports CSV) as
+    historical calls. Exits 1 when nothing was imported and nothing was stored already."""
     settings = settings_of(ctx)
-    with open_store(settings, create=True) as store:
-        result = import_cdr(cdr_file, settings, store, times_are_local=local_times)
+    size = cdr_file.stat().st_size
+    with (
+        open_store(settings, create=True) as store,
+        bytes_progress(f"importing {cdr_file.name}", size) as fed,
+    ):
+        result = import_cdr(cdr_file, settings, store, times_are_local=local_times, on_bytes=fed)
     for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
         click.echo(f"ringtest: {cdr_file}: {problem}: skipped", err=True)
-    if len(result.bad_rows) > MAX_BAD_ROWS_SHOWN:
-        more = len(result.bad_rows) - MAX_BAD_ROWS_SHOWN
+    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
+        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
         click.echo(f"ringtest: {cdr_file}: {more} more bad rows skipped", err=True)
     click.echo(
         f"read {result.rows_read} rows from {cdr_file}: imported {result.imported} calls; "
         f"{result.already_stored} already stored (kept as stored), "
-        f"{result.not_monitored} not to a monitored line, {len(result.bad_rows)} bad rows skipped"
+        f"{result.not_monitored} not to a monitored line, {result.bad_row_count} bad rows skipped; "
+        f"times read as {result.clock}"
+    )
+    if result.imported == 0 and result.already_stored == 0:
+        raise ReportError(f"nothing imported from {cdr_file}: {_why_nothing(result)}")
+
+
+def _why_nothing(result: CdrImport) -> str:
+    """Why an import stored no call, and the fix."""
+    if result.rows_read == 0:
+        return "the file has no rows: give cdr_csv's Master.csv or FreePBX's CDR Reports CSV"
+    if result.bad_row_count == result.rows_read:
+        return (
+            f"all {result.rows_read} rows are bad (see above): give cdr_csv's Master.csv or "
+            "FreePBX's CDR Reports CSV"
+        )
+    return (
+        "no call is to a monitored line: check [[lines]] (numbers, extensions, queues) in "
+        "ringtest.toml against the file's dst column"
     )

@@ -1,11 +1,7 @@
-"""`ringtest import-cdr`: Asterisk CDR CSV (cdr_csv's `Master.csv`) loaded as historical calls.
+"""`ringtest import-cdr`: Asterisk CDR CSV (cdr_csv's `Master.csv`, FreePBX's CDR Reports
+export) loaded as historical calls.
 
-cdr_csv writes one row per call leg, no header, with these columns (Asterisk 12+):
-accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata,
-start, answer, end, duration, billsec, disposition, amaflags, then uniqueid
-(``loguniqueid = yes``) and userfield (``loguserfield = yes``), then peeraccount,
-linkedid and sequence (``newcdrcolumns = yes``). Rows of 17, 18 or 21 fields are read.
-
+The file layouts, and how the file tells UTC from local time, are in `cdr_rows`.
 Asterisk 12+ writes several CDRs per call: one per dialled party (a ring group
 of two gives two rows), a new one for each queue attempt, and one for the
 voicemail pickup that starts when voicemail answers. Dispositions describe the
@@ -27,15 +23,21 @@ its dial rows: its ring time cannot be recovered from CDRs and reads as 0 s.
 Imported calls get the configured PBX label (`ami.pbx`), the call's linkedid or
 uniqueid as call_id, and a `gap_note` naming the file and lines. A call already
 stored under that key (the listener saw it live) is kept as stored.
+
+The file is read as a stream: rows are parsed as the bytes come (`on_bytes`
+reports progress), grouped by call with an external sort (`cdr_grouping`), and
+calls are inserted in batches, so memory is bounded whatever the file's size.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,52 +48,16 @@ from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import ReportError
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 from ringtest.core.standards import Standards, normalise_number
+from ringtest.sources.cdr_grouping import rows_by_call
+from ringtest.sources.cdr_rows import BadRow, CdrRow, ClockEvidence, parse_rows
 from ringtest.store import Store
 
 logger = logging.getLogger(__name__)
 
-BASE_COLUMNS = (
-    "accountcode",
-    "src",
-    "dst",
-    "dcontext",
-    "clid",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
-)
-COLUMNS_BY_COUNT = {
-    17: (*BASE_COLUMNS, "uniqueid"),
-    18: (*BASE_COLUMNS, "uniqueid", "userfield"),
-    21: (*BASE_COLUMNS, "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"),
-}
-DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-@dataclass(frozen=True, slots=True)
-class CdrRow:
-    """One CDR row that parsed. start/answer/end: aware UTC; answer None when unanswered."""
-
-    line_number: int
-    src: str
-    dst: str
-    dstchannel: str
-    lastapp: str
-    lastdata: str
-    start: datetime
-    answer: datetime | None
-    end: datetime
-    disposition: str
-    call_key: str
+NUMBERS_CACHED = 65_536
+"""Distinct numbers whose E.164 form `_number` remembers (a few MB at most)."""
+BAD_ROWS_KEPT = 100
+"""Bad rows whose description `CdrImport.bad_rows` keeps; all are counted."""
 
 
 def _person_answered(row: CdrRow) -> bool:
@@ -129,78 +95,132 @@ OUTCOME_RULES: tuple[tuple[CallOutcome, AnsweredBy, Callable[[CdrRow], bool]], .
 to bottom; a call no rule fits was abandoned while ringing (NO ANSWER)."""
 
 
+class Clock:
+    """Which clock a file's times were read in, and why (for the summary line)."""
+
+    ASKED_LOCAL = "local time ({zone}), as --local-times asks"
+    SAID_LOCAL = "local time ({zone}), as the file's uniqueids say (cdr.conf usegmtime = no)"
+    SAID_UTC = "UTC, as the file's uniqueids say (cdr.conf usegmtime = yes)"
+    ASSUMED_UTC = (
+        "UTC, assumed: the file does not say; if cdr.conf has usegmtime = no (Asterisk's "
+        "default) the times are local: import into a new database with --local-times"
+    )
+
+
 @dataclass
 class CdrImport:
-    """What an import did. bad_rows: ``line N: what is wrong`` for each row skipped."""
+    """What an import did. bad_rows: ``line N: what is wrong`` for the first
+    `BAD_ROWS_KEPT` rows skipped, bad_row_count: all of them; clock: how times were read."""
 
     rows_read: int = 0
-    calls: list[CallRecord] = field(default_factory=list)
     bad_rows: list[str] = field(default_factory=list)
+    bad_row_count: int = 0
+    calls_found: int = 0
     not_monitored: int = 0
     already_stored: int = 0
     imported: int = 0
+    clock: str = ""
+
+    def add_bad(self, bad: BadRow) -> None:
+        self.bad_row_count += 1
+        if len(self.bad_rows) < BAD_ROWS_KEPT:
+            self.bad_rows.append(f"line {bad.line_number}: {bad.problem}")
 
 
 def import_cdr(
-    path: Path, settings: Settings, store: Store, *, times_are_local: bool = False
+    path: Path,
+    settings: Settings,
+    store: Store,
+    *,
+    times_are_local: bool = False,
+    on_bytes: Callable[[int], None] = lambda size: None,
 ) -> CdrImport:
-    """Read `path` (cdr_csv) and store its calls to monitored lines not stored yet.
+    """Read `path` and store its calls to monitored lines not stored yet.
 
     times_are_local: the file's times are the calendar's local time (cdr_csv's
-        ``usegmtime = no``) rather than UTC (``usegmtime = yes``, as the lab writes).
+        ``usegmtime = no``); without it the file's uniqueids decide, else UTC.
+    on_bytes: called with the size of each piece of the file as it is read.
     """
+    result = CdrImport()
+    zone = ZoneInfo(settings.calendar.timezone)
+    evidence = ClockEvidence(zone)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        file = path.open("rb")
     except OSError as error:
         raise ReportError(
             f"CDR file '{path}' cannot be read ({error.strerror or error}): "
             "check the path and its permissions"
         ) from None
-    zone = ZoneInfo(settings.calendar.timezone) if times_are_local else UTC
-    result = read_cdr(text.splitlines(), settings, zone, source_name=path.name)
-    if result.calls:
-        since = min(call.started_at for call in result.calls)
-        until = max(call.started_at for call in result.calls) + timedelta(seconds=1)
-        stored = {(call.pbx, call.call_id) for call in store.iter_calls(since, until)}
-        new = [call for call in result.calls if (call.pbx, call.call_id) not in stored]
-        result.already_stored = len(result.calls) - len(new)
-        result.imported = store.save_calls(new)
+    with file:
+        rows = _good_rows(parse_rows(_csv_rows(_decoded_lines(file, on_bytes))), result, evidence)
+        calls = _calls(rows_by_call(rows), settings, result, evidence, times_are_local, path.name)
+        result.imported = store.save_new_calls(calls)
+    result.already_stored = result.calls_found - result.imported
     logger.info("imported %d calls from %s", result.imported, path)
     return result
 
 
-def read_cdr(
-    lines: Sequence[str], settings: Settings, zone: ZoneInfo = UTC, source_name: str = "CDR"
-) -> CdrImport:
-    """Parse cdr_csv `lines` into calls to monitored lines (pure: nothing is stored)."""
-    result = CdrImport()
-    rows_by_call: dict[str, list[CdrRow]] = {}
-    for number, fields in enumerate(_csv_rows(lines), start=1):
-        if not fields:
-            continue
+def _decoded_lines(file: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[str]:
+    for raw in file:
+        on_bytes(len(raw))
+        yield raw.decode("utf-8", errors="replace")
+
+
+def _good_rows(
+    parsed: Iterable[CdrRow | BadRow], result: CdrImport, evidence: ClockEvidence
+) -> Iterator[CdrRow]:
+    for row in parsed:
         result.rows_read += 1
-        if isinstance(fields, csv.Error):
-            result.bad_rows.append(f"line {number}: cannot be read as CSV ({fields})")
+        if isinstance(row, BadRow):
+            result.add_bad(row)
             continue
-        try:
-            row = _parse_row(number, fields, zone)
-        except ValueError as error:
-            result.bad_rows.append(f"line {number}: {error}")
-            continue
-        rows_by_call.setdefault(row.call_key, []).append(row)
+        evidence.add(row)
+        yield row
+
+
+def _calls(
+    calls_rows: Iterator[list[CdrRow]],
+    settings: Settings,
+    result: CdrImport,
+    evidence: ClockEvidence,
+    times_are_local: bool,
+    source_name: str,
+) -> Iterator[CallRecord]:
+    """The calls to monitored lines; the clock is chosen at the first call, once every row
+    has been read (`rows_by_call` reads them all first)."""
     standards = standards_of(settings)
     lines = line_directory_of(settings)
-    for key, rows in rows_by_call.items():
-        ordered = sorted(rows, key=lambda row: row.start)
-        call = _call(key, ordered, settings.ami.pbx, lines, standards, source_name)
+    zone = evidence.zone
+    for rows in calls_rows:
+        if not result.clock:
+            zone, result.clock = _clock(evidence, times_are_local)
+        ordered = sorted(rows, key=attrgetter("start"))
+        call = _call(
+            ordered[0].call_key, ordered, zone, settings.ami.pbx, lines, standards, source_name
+        )
         if call is None:
             result.not_monitored += 1
-        else:
-            result.calls.append(call)
-    return result
+            continue
+        result.calls_found += 1
+        yield call
+    if not result.clock:
+        result.clock = _clock(evidence, times_are_local)[1]
 
 
-def _csv_rows(lines: Sequence[str]) -> Iterator[list[str] | csv.Error]:
+def _clock(evidence: ClockEvidence, times_are_local: bool) -> tuple[ZoneInfo, str]:
+    """The zone the file's wall times are in, and the summary's words for why."""
+    local = evidence.zone
+    if times_are_local:
+        return local, Clock.ASKED_LOCAL.format(zone=local.key)
+    says_local = evidence.says_local()
+    if says_local:
+        return local, Clock.SAID_LOCAL.format(zone=local.key)
+    if says_local is False:
+        return ZoneInfo("UTC"), Clock.SAID_UTC
+    return ZoneInfo("UTC"), Clock.ASSUMED_UTC
+
+
+def _csv_rows(lines: Iterable[str]) -> Iterator[list[str] | csv.Error]:
     """Each CSV row's fields, or the `csv.Error` a row raised (a field over the
     csv module's 128 KiB limit), so one bad row does not end the file."""
     reader = csv.reader(lines)
@@ -213,52 +233,14 @@ def _csv_rows(lines: Sequence[str]) -> Iterator[list[str] | csv.Error]:
             yield error
 
 
-def _parse_row(number: int, fields: list[str], zone: ZoneInfo) -> CdrRow:
-    names = COLUMNS_BY_COUNT.get(len(fields))
-    if names is None:
-        raise ValueError(
-            f"{len(fields)} fields, expected 18 (cdr_csv with loguniqueid and loguserfield), "
-            "17 or 21 (with newcdrcolumns)"
-        )
-    values = dict(zip(names, fields, strict=True))
-    disposition = values["disposition"]
-    if disposition not in DISPOSITIONS:
-        raise ValueError(
-            f"disposition {disposition!r} is not one of {', '.join(sorted(DISPOSITIONS))}"
-        )
-    start = _instant(values["start"], "start", zone)
-    end = _instant(values["end"], "end", zone)
-    answer = _instant(values["answer"], "answer", zone) if values["answer"] else None
-    if end < start:
-        raise ValueError(f"end {values['end']} is before start {values['start']}")
-    key = values.get("linkedid") or values["uniqueid"]
-    if not key:
-        raise ValueError("no uniqueid: set loguniqueid = yes in cdr.conf [csv]")
-    return CdrRow(
-        number,
-        values["src"],
-        values["dst"],
-        values["dstchannel"],
-        values["lastapp"],
-        values["lastdata"],
-        start,
-        answer,
-        end,
-        disposition,
-        key,
-    )
-
-
-def _instant(text: str, name: str, zone: ZoneInfo) -> datetime:
-    try:
-        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=zone).astimezone(UTC)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a time: expected YYYY-MM-DD HH:MM:SS") from None
+def _aware(wall_time: datetime, zone: ZoneInfo) -> datetime:
+    return wall_time.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _call(
     key: str,
     rows: list[CdrRow],
+    zone: ZoneInfo,
     pbx: str,
     lines: LineDirectory,
     standards: Standards,
@@ -267,7 +249,7 @@ def _call(
     line = _monitored_line(rows, lines, standards.default_region)
     if line is None:
         return None
-    started_at = rows[0].start
+    started_at = _aware(rows[0].start, zone)
     outcome, answered_by, answering = next(
         (
             (outcome, by, found)
@@ -276,12 +258,13 @@ def _call(
         ),
         (CallOutcome.ABANDONED, AnsweredBy.NONE, []),
     )
-    answered_at = min((row.answer for row in answering if row.answer), default=None)
+    answer = min((row.answer for row in answering if row.answer), default=None)
+    answered_at = _aware(answer, zone) if answer is not None else None
     dialled = [row for row in rows if row.dstchannel]
     if answered_by is AnsweredBy.PERSON and answered_at is not None:
         ring_seconds: float | None = (answered_at - started_at).total_seconds()
     elif dialled:
-        ring_seconds = (max(row.end for row in dialled) - started_at).total_seconds()
+        ring_seconds = (_aware(max(row.end for row in dialled), zone) - started_at).total_seconds()
     else:
         ring_seconds = None
     rings = standards.ring_rule.rings(ring_seconds) if ring_seconds is not None else None
@@ -298,7 +281,7 @@ def _call(
         ring_started_at=started_at if dialled else None,
         answered_at=answered_at,
         answered_by=answered_by,
-        ended_at=max(row.end for row in rows),
+        ended_at=_aware(max(row.end for row in rows), zone),
         ring_seconds=ring_seconds,
         rings=rings,
         outcome=outcome,
@@ -326,7 +309,10 @@ def _monitored_line(
     return None
 
 
+@lru_cache(maxsize=NUMBERS_CACHED)
 def _number(text: str, region: str) -> str:
+    """`text` in E.164 when it is a valid number, else as written (cached: a file repeats
+    its callers and destinations, and parsing a number is the import's dearest step)."""
     try:
         return normalise_number(text, region)
     except ValueError:

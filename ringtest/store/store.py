@@ -35,7 +35,7 @@ from ringtest.core.records import (
     RunStatus,
     UnmatchedInboundCall,
 )
-from ringtest.store import coverage, database, migrate, schema
+from ringtest.store import coverage, database, migrate, schema, streaming
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 SAVE_BATCH_ROWS = 5000
 """Rows sent per executemany; bounds memory when saving a long stream of calls."""
 
-ITER_CHUNK_ROWS = 1000
+ITER_CHUNK_ROWS = 5000
 """Rows fetched per round trip by `iter_calls`."""
 
 
@@ -145,9 +145,24 @@ class Store:
         line: str | None = None,
         department: str | None = None,
     ) -> Iterator[CallRecord]:
-        """Like `calls`, streamed `ITER_CHUNK_ROWS` at a time for large exports."""
+        """Like `calls`, streamed `ITER_CHUNK_ROWS` at a time for large exports (memory holds
+        one chunk; the connection stays open until the last record is taken)."""
         query = CALLS.query(since, until, line=line, department=department)
-        return self._stream(CALLS, query, yield_per=ITER_CHUNK_ROWS)
+        with self.reading() as connection:
+            yield from streaming.stream_records(connection, CALLS, query, ITER_CHUNK_ROWS)
+
+    def save_new_calls(self, records: Iterable[CallRecord]) -> int:
+        """Insert the `records` whose (pbx, call_id) is not stored yet, in one transaction,
+        `SAVE_BATCH_ROWS` at a time; a stored call is kept as stored. Returns how many
+        were inserted."""
+        statement = CALLS.insert_new(self._backend)
+        inserted = 0
+        records_left = iter(records)
+        with self._writing() as connection:
+            while batch := [CALLS.row(record) for record in islice(records_left, SAVE_BATCH_ROWS)]:
+                inserted += connection.execute(statement, batch).rowcount
+        logger.debug("inserted %d new rows into %s", inserted, CALLS.table.name)
+        return inserted
 
     # Coverage: when the listener did not see its PBX.
 

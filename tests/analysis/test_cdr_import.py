@@ -93,6 +93,10 @@ def test_a_real_lab_master_csv_imports_as_calls_with_outcomes(lab, settings, tmp
     )
 
 
+ASSUMED_UTC = (
+    "times read as UTC, assumed: the file does not say; if cdr.conf has usegmtime = no "
+    "(Asterisk's default) the times are local: import into a new database with --local-times"
+)
 GOOD = (
     '"","+441382000181","2001","council-inbound","""Citizen"" <+441382000181>",'
     '"PJSIP/citizen-1","PJSIP/staff1-2","Dial","PJSIP/staff1,60","2026-11-17 10:00:00",'
@@ -126,7 +130,7 @@ def test_broken_rows_are_named_by_line_and_skipped_and_stored_calls_are_kept(
         assert store.calls() == [live]
     assert result.bad_rows == [
         "line 2: 4 fields, expected 18 (cdr_csv with loguniqueid and loguserfield), "
-        "17 or 21 (with newcdrcolumns)",
+        "17 or 21 (with newcdrcolumns), or 26 (FreePBX)",
         "line 3: start 'yesterday' is not a time: expected YYYY-MM-DD HH:MM:SS",
         "line 4: disposition 'MAYBE' is not one of ANSWERED, BUSY, CONGESTION, FAILED, NO ANSWER",
         "line 5: end 2026-11-17 09:00:00 is before start 2026-11-17 10:00:00",
@@ -154,7 +158,7 @@ def test_a_200_kb_field_skips_its_row_and_the_rows_after_it_are_imported(setting
     ]
     assert done.stdout.strip() == (
         f"read 2 rows from {cdr}: imported 1 calls; 0 already stored (kept as stored), "
-        "0 not to a monitored line, 1 bad rows skipped"
+        "0 not to a monitored line, 1 bad rows skipped; " + ASSUMED_UTC
     )
 
 
@@ -184,5 +188,5 @@ def test_ringtest_import_cdr_reports_bad_rows_on_stderr(settings, tmp_path: Path
     )
     assert done.stdout.strip() == (
         f"read 6 rows from {cdr}: imported 1 calls; 0 already stored (kept as stored), "
-        "1 not to a monitored line, 4 bad rows skipped"
+        "1 not to a monitored line, 4 bad rows skipped; " + ASSUMED_UTC
     )
