@@ -144,6 +144,7 @@ def test_listen_with_the_pbx_not_up_retries_logging_each_attempt_and_stops_on_si
         text=True,
     )
     try:
+        assert daemon.stderr.readline().startswith("ringtest: created a new database")
         assert daemon.stderr.readline().startswith(f"listening to 127.0.0.1:{port}")
         first, second = daemon.stderr.readline(), daemon.stderr.readline()
         daemon.send_signal(signal.SIGTERM)
