@@ -112,7 +112,9 @@ def test_recording_with_one_wrong_length_in_the_middle_is_one_line_and_fails(tmp
 
     assert replayed.returncode == 1
     assert replayed.stdout == ""
-    assert replayed.stderr.splitlines() == [
+    created, *errors = replayed.stderr.splitlines()
+    assert created.startswith("ringtest: created a new database")
+    assert errors == [
         f"ringtest: {recording}: byte {damaged_at}: chunk 5 is not the 1001 bytes its header "
         "says: the recording is damaged there; to replay the chunks before it, cut a copy at "
         f"that byte (head -c {damaged_at})"
@@ -172,6 +174,7 @@ def test_listener_stops_cleanly_on_sigterm_and_stores_the_ringing_call_as_incomp
         text=True,
     )
     try:
+        assert daemon.stderr.readline().startswith("ringtest: created a new database")
         assert daemon.stderr.readline().startswith("listening to 127.0.0.1:5038")
         wait_for_listener_login()
         lab_call("2001", answer="500", caller="+441382000151")
@@ -205,6 +208,7 @@ def test_run_hosts_the_listener_stores_a_lab_call_and_stops_on_sigterm(lab, tmp_
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
+        assert daemon.stderr.readline() == f"ringtest: created a new database {database}\n"
         assert daemon.stderr.readline() == (
             "running: listener on 127.0.0.1:5038, 0 campaigns, call-backs answered; "
             f"storing in {database}\n"

@@ -7,7 +7,7 @@ import click
 from ringtest.cli.common import local_zone, open_store, settings_of
 from ringtest.cli.output import format_option
 from ringtest.outputs.export import render
-from ringtest.sources.ring_tests import RingTestRequest, run_ring_tests
+from ringtest.sources.ring_tests import RingTestRequest, account_settings_of, run_ring_tests
 
 RING_TEST_COLUMNS = (
     "placed_at",
@@ -49,6 +49,7 @@ def call(
         max_rings=max_rings,
         callback=callback,
     )
+    account_settings_of(settings, account)  # no account: refused before a database is made
     with open_store(settings, create=True) as store:
         results = run_ring_tests(settings, store, [request])
     click.echo(render(results, output_format, RING_TEST_COLUMNS, local_zone(settings)))

@@ -234,7 +234,7 @@ def _host_of(account: SipAccountSettings) -> str:
 def _plan(
     settings: Settings, standards: Standards, request: RingTestRequest, evidence_dir: Path
 ) -> _Plan:
-    account_settings = _account_settings(settings, request.account)
+    account_settings = account_settings_of(settings, request.account)
     max_rings = (
         request.max_rings
         if request.max_rings is not None
@@ -281,7 +281,9 @@ def _with_callback_requests(
     return planned
 
 
-def _account_settings(settings: Settings, name: str | None) -> SipAccountSettings:
+def account_settings_of(settings: Settings, name: str | None) -> SipAccountSettings:
+    """The SIP account called `name` (None: the first); SipError naming the configured
+    ones when there is none."""
     accounts = settings.sip.accounts
     if not accounts:
         raise SipError(
