@@ -142,7 +142,7 @@ class GapFillService:
         return None
 
     def _run_pass(self, fill: PendingFill) -> None:
-        """One pass over the file for `fill`; it is over after the last pass or enough quiet ones."""
+        """One pass over the file for `fill`, over after the last pass or enough quiet ones."""
         fill.passes_done += 1
         try:
             found = fill_gap(fill.gap, self.settings, self.store, self.cdr_file)
