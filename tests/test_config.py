@@ -285,7 +285,8 @@ FILE_ERRORS = [
     pytest.param(
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
-        "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy)",
+        "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy, "
+        "history)",
         id="unknown-section",
     ),
     pytest.param(

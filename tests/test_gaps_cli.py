@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ringtest.core.records import CoverageGap, GapReason
+from ringtest.core.records import CoverageGap, GapFill, GapReason
 from ringtest.store import Store
 from tests.test_cli import ringtest
 
@@ -24,12 +24,17 @@ RESTART = CoverageGap(
     GapReason.PBX_RESTARTED,
 )
 
+DOWN_FILLED = GapFill(
+    "lab", DOWN.started_at, "Master.csv", datetime(2026, 11, 23, 9, 0, 14, tzinfo=UTC), 3, 1
+)
+
 
 @pytest.fixture
 def database(tmp_path) -> dict[str, str]:
     url = f"sqlite:///{tmp_path / 'ringtest.db'}"
     with Store.open(url) as store:
         store.save_gaps([RESTART, DOWN])
+        store.save_gap_fill(DOWN_FILLED)
     return {"RINGTEST_DB": url}
 
 
@@ -37,9 +42,10 @@ def test_gaps_as_csv_oldest_first(database):
     done = ringtest("gaps", "--format", "csv", env=database)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "pbx,started_at,ended_at,reason\n"
-        "lab,2026-11-23T09:00:00+00:00,2026-11-23T09:00:08.500000+00:00,listener_down\n"
-        "lab,2026-11-24T14:05:00+00:00,2026-11-24T14:05:03+00:00,pbx_restarted\n\n"
+        "pbx,started_at,ended_at,reason,filled_from,calls_filled,calls_completed\n"
+        "lab,2026-11-23T09:00:00+00:00,2026-11-23T09:00:08.500000+00:00,listener_down,"
+        "Master.csv,3,1\n"
+        "lab,2026-11-24T14:05:00+00:00,2026-11-24T14:05:03+00:00,pbx_restarted,,,\n\n"
     )
 
 
@@ -54,6 +60,9 @@ def test_gaps_as_json_within_a_period(database):
             "started_at": "2026-11-24T14:05:00+00:00",
             "ended_at": "2026-11-24T14:05:03+00:00",
             "reason": "pbx_restarted",
+            "filled_from": None,
+            "calls_filled": None,
+            "calls_completed": None,
         }
     ]
 
@@ -62,11 +71,16 @@ def test_gaps_as_a_table_in_local_time(database):
     done = ringtest("gaps", "--until", "2026-11-24", env=database)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "┏━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓",
-        "┃ pbx ┃ started_at          ┃ ended_at            ┃ reason        ┃",
-        "┡━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩",
-        "│ lab │ 2026-11-23 09:00:00 │ 2026-11-23 09:00:08 │ listener_down │",
-        "└─────┴─────────────────────┴─────────────────────┴───────────────┘",
+        "┏━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━"
+        "━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓",
+        "┃ pbx ┃ started_at          ┃ ended_at            ┃ "
+        "reason        ┃ filled_from ┃ calls_filled ┃ calls_completed ┃",
+        "┡━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━"
+        "━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩",
+        "│ lab │ 2026-11-23 09:00:00 │ 2026-11-23 09:00:08 │ "
+        "listener_down │ Master.csv  │ 3            │ 1               │",
+        "└─────┴─────────────────────┴─────────────────────┴───────────────┴─"
+        "────────────┴──────────────┴─────────────────┘",
         "",
     ]
 

@@ -35,6 +35,7 @@ from ringtest.config.fields import (
     problem,
     read_secret_file,
 )
+from ringtest.config.history import HistorySettings
 from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import PublishSettings, ReportSettings
 from ringtest.core.calendar import (
@@ -370,6 +371,7 @@ class Settings(Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
 
     @field_validator("lines")
     @classmethod

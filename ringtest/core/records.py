@@ -304,6 +304,24 @@ class CoverageGap:
     reason: GapReason
 
 
+@dataclass(frozen=True, slots=True)
+class GapFill:
+    """What the PBX's own history added to the `CoverageGap` of (pbx, gap_started_at).
+
+    source: the history file's name (``Master.csv``). filled_at: UTC, the latest
+    pass that read it. calls_imported: calls that started inside the gap, stored
+    from it (the listener never saw them). calls_upgraded: ``incomplete`` calls of
+    the listener that it completed (their outcome and end).
+    """
+
+    pbx: str
+    gap_started_at: datetime
+    source: str
+    filled_at: datetime
+    calls_imported: int
+    calls_upgraded: int
+
+
 # Lines: inbound calls that no configured line matched.
 
 

@@ -142,8 +142,6 @@ def import_cdr(
     on_bytes: called with the size of each piece of the file as it is read.
     """
     result = CdrImport()
-    zone = ZoneInfo(settings.calendar.timezone)
-    evidence = ClockEvidence(zone)
     try:
         file = path.open("rb")
     except OSError as error:
@@ -152,12 +150,34 @@ def import_cdr(
             "check the path and its permissions"
         ) from None
     with file:
-        rows = _good_rows(parse_rows(_csv_rows(_decoded_lines(file, on_bytes))), result, evidence)
-        calls = _calls(rows_by_call(rows), settings, result, evidence, times_are_local, path.name)
+        calls = read_calls(file, settings, result, times_are_local, path.name, on_bytes)
         result.imported = store.save_new_calls(calls)
     result.already_stored = result.calls_found - result.imported
     logger.info("imported %d calls from %s", result.imported, path)
     return result
+
+
+def read_calls(
+    file: Iterable[bytes],
+    settings: Settings,
+    result: CdrImport,
+    times_are_local: bool,
+    source_name: str,
+    on_bytes: Callable[[int], None] = lambda size: None,
+    rows_since: datetime | None = None,
+) -> Iterator[CallRecord]:
+    """The calls to monitored lines in `file`'s CDR rows, counted in `result`.
+
+    rows_since: a naive wall time; rows that started before it are skipped once their
+        clock evidence is counted (so a call of a later gap is grouped without sorting
+        the whole file's history).
+    """
+    zone = ZoneInfo(settings.calendar.timezone)
+    evidence = ClockEvidence(zone)
+    rows = _good_rows(parse_rows(_csv_rows(_decoded_lines(file, on_bytes))), result, evidence)
+    if rows_since is not None:
+        rows = (row for row in rows if row.start >= rows_since)
+    return _calls(rows_by_call(rows), settings, result, evidence, times_are_local, source_name)
 
 
 def _decoded_lines(file: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[str]:

@@ -35,6 +35,7 @@ from ringtest.core.records import (
     CallRecord,
     Campaign,
     CoverageGap,
+    GapFill,
     RingTestResult,
     RunSlot,
     UnmatchedInboundCall,
@@ -227,6 +228,7 @@ CAMPAIGN_RUNS = RecordTable(
 GAPS = RecordTable(
     schema.coverage_gaps, CoverageGap, order_by=("started_at", "pbx"), period="started_at"
 )
+GAP_FILLS = RecordTable(schema.gap_fills, GapFill, order_by=("gap_started_at", "pbx"))
 UNMATCHED_CALLS = RecordTable(
     schema.unmatched_inbound_calls,
     UnmatchedInboundCall,

@@ -254,6 +254,18 @@ coverage_gaps = Table(
     Index("ix_coverage_gaps_ended_at", "ended_at"),
 )
 
+gap_fills = Table(
+    "gap_fills",
+    metadata,
+    Column("pbx", String, nullable=False),
+    Column("gap_started_at", UtcDateTime, nullable=False),
+    Column("source", String, nullable=False),
+    Column("filled_at", UtcDateTime, nullable=False),
+    Column("calls_imported", Integer, nullable=False),
+    Column("calls_upgraded", Integer, nullable=False),
+    PrimaryKeyConstraint("pbx", "gap_started_at"),
+)
+
 listener_state = Table(
     "listener_state",
     metadata,

@@ -30,6 +30,7 @@ from ringtest.core.records import (
     CallRecord,
     Campaign,
     CoverageGap,
+    GapFill,
     RingTestResult,
     RunSlot,
     RunStatus,
@@ -41,6 +42,7 @@ from ringtest.store.record_tables import (
     CALLS,
     CAMPAIGN_RUNS,
     CAMPAIGNS,
+    GAP_FILLS,
     GAPS,
     OBLIGATIONS,
     RING_TESTS,
@@ -182,6 +184,14 @@ class Store:
         if until is not None:
             overlapping.append(table.c.started_at < until)
         return self._read(GAPS, GAPS.query(pbx=pbx).where(*overlapping))
+
+    def save_gap_fill(self, fill: GapFill) -> None:
+        """Upsert what the PBX's history added to a gap, keyed like the gap (pbx, started_at)."""
+        self._save(GAP_FILLS, [fill])
+
+    def gap_fills(self, pbx: str | None = None) -> list[GapFill]:
+        """Every gap fill, optionally of one PBX, by the gap's start."""
+        return self._read(GAP_FILLS, GAP_FILLS.query(pbx=pbx))
 
     def save_listener_seen(self, pbx: str, seen_until: datetime) -> None:
         """Record that the listener on `pbx` saw it up to `seen_until` (UTC); never moves back."""

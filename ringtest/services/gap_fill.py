@@ -1,0 +1,201 @@
+"""The daemon's gap filler: each coverage gap filled from the PBX's CDR after the reconnect.
+
+Theory of operation. The listener publishes a `GapObserved` once it has
+resynchronised after a gap (`CoverageGap`: it was down, its link was lost, the
+PBX restarted). `GapFillService.handle`, subscribed to the record stream, only
+queues the gap: the listener's loop is never held. The service's own thread
+then runs passes of `ringtest.sources.cdr_gap_fill.fill_gap` over the
+`[history] cdr_file`, `FILL_PASS_DELAYS_SECONDS` after the gap was published.
+
+When to read. Asterisk writes a call's CDR rows at its hang-up, so a pass sees
+the calls that started in the gap and have ended. A call that ended during the
+gap is there at the first pass (a few seconds after the resync). A call still
+up at the resync was adopted by the listener (`CoreShowChannels`) and is stored
+by it, often ``incomplete``; its CDR comes when it ends, and a later pass
+completes it. So passes repeat, at 5 s, 30 s, 2 min and 10 min, and stop early
+once `QUIET_PASSES_TO_STOP` passes in a row found nothing new (the calls of the
+gap have ended: queue and ring timeouts end an unanswered call within minutes).
+A call still up 10 minutes after the gap (a long conversation) is completed by
+`ringtest import-cdr` later, or stays ``incomplete``.
+
+Every successful pass stores the gap's `GapFill` (its totals so far), which
+`ringtest gaps` lists; the first one, and any later one that found more, logs
+one INFO line without caller numbers. A pass that fails (the file rotated away,
+unreadable, the store down) is one WARNING line; the gap stays unfilled unless a
+later pass succeeds. A `cdr_file` that cannot be read when the service starts is
+one WARNING line, and the daemon runs on without filling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ringtest.config import Settings
+from ringtest.core.records import CoverageGap, GapFill
+from ringtest.core.stream import Change, GapObserved, RecordStream
+from ringtest.sources.cdr_gap_fill import fill_gap, gap_span
+from ringtest.store import Store
+
+log = logging.getLogger(__name__)
+
+FILL_PASS_DELAYS_SECONDS = (5.0, 30.0, 120.0, 600.0)
+"""Monotonic seconds after a gap is published at which its passes run; the last is the bound."""
+
+QUIET_PASSES_TO_STOP = 2
+"""Passes in a row that found nothing new after which a gap's fill is over."""
+
+POLL_SECONDS = 0.5
+"""The longest the service sleeps before looking at its stop event and new gaps again."""
+
+
+@dataclass
+class PendingFill:
+    """A gap being filled: its passes so far and what they added (totals)."""
+
+    gap: CoverageGap
+    published_at: float
+    passes_done: int = 0
+    quiet_passes: int = 0
+    calls_imported: int = 0
+    calls_upgraded: int = 0
+    filled: bool = False
+
+
+class GapFillService:
+    """Fills each gap the stream reports from `settings.history.cdr_file` (see the module).
+
+    It subscribes to `stream` when built, so that no gap published before its thread
+    starts is missed. clock: monotonic seconds; now: the current UTC instant (tests
+    pass their own). fills_done: gaps whose passes are over.
+    """
+
+    name = "gap fill"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        stream: RecordStream,
+        pass_delays_seconds: Sequence[float] = FILL_PASS_DELAYS_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        assert settings.history.cdr_file is not None, "GapFillService needs [history] cdr_file"
+        self.settings = settings
+        self.store = store
+        self.cdr_file: Path = settings.history.cdr_file
+        self.pass_delays_seconds = tuple(pass_delays_seconds)
+        self.clock = clock
+        self.now = now
+        self.fills_done = 0
+        self._pending: list[PendingFill] = []
+        self._lock = threading.Lock()
+        stream.subscribe(self.name, self.handle)
+
+    def handle(self, changes: Sequence[Change]) -> None:
+        """Queue each gap of this PBX (a stream handler; never blocks on I/O)."""
+        gaps = [
+            change.gap
+            for change in changes
+            if isinstance(change, GapObserved) and change.gap.pbx == self.settings.ami.pbx
+        ]
+        if gaps:
+            published_at = self.clock()
+            with self._lock:
+                self._pending += [PendingFill(gap, published_at) for gap in gaps]
+
+    def run(self, stop: threading.Event) -> None:
+        problem = unreadable(self.cdr_file)
+        if problem is not None:
+            log.warning(
+                "history.cdr_file '%s' cannot be read (%s): gaps will not be filled from the "
+                "CDR; check the path and that ringtest may read it",
+                self.cdr_file,
+                problem,
+            )
+            stop.wait()
+            return
+        while not stop.is_set():
+            due = self._next_due()
+            if due is None:
+                stop.wait(POLL_SECONDS)
+                continue
+            self._run_pass(due)
+
+    @property
+    def pending(self) -> int:
+        """Gaps whose passes are not over."""
+        with self._lock:
+            return len(self._pending)
+
+    def _next_due(self) -> PendingFill | None:
+        with self._lock:
+            for fill in self._pending:
+                if self.clock() >= fill.published_at + self.pass_delays_seconds[fill.passes_done]:
+                    return fill
+        return None
+
+    def _run_pass(self, fill: PendingFill) -> None:
+        """One pass over the file for `fill`, over after the last pass or enough quiet ones."""
+        fill.passes_done += 1
+        try:
+            found = fill_gap(fill.gap, self.settings, self.store, self.cdr_file)
+            fill.calls_imported += found.calls_imported
+            fill.calls_upgraded += found.calls_upgraded
+            self.store.save_gap_fill(
+                GapFill(
+                    pbx=fill.gap.pbx,
+                    gap_started_at=fill.gap.started_at,
+                    source=self.cdr_file.name,
+                    filled_at=self.now(),
+                    calls_imported=fill.calls_imported,
+                    calls_upgraded=fill.calls_upgraded,
+                )
+            )
+        except Exception as error:
+            fill.quiet_passes = 0
+            log.warning(
+                "could not fill gap %s from CDR %s: %s: %s (the gap stays %s; pass %d of %d)",
+                gap_span(fill.gap),
+                self.cdr_file,
+                type(error).__name__,
+                error,
+                "filled as before" if fill.filled else "unfilled",
+                fill.passes_done,
+                len(self.pass_delays_seconds),
+            )
+        else:
+            found_more = found.calls_imported + found.calls_upgraded > 0
+            if found_more or not fill.filled:
+                log.info(
+                    "filled gap %s from CDR %s: %d calls (%d incomplete calls completed)",
+                    gap_span(fill.gap),
+                    self.cdr_file,
+                    fill.calls_imported,
+                    fill.calls_upgraded,
+                )
+            fill.filled = True
+            fill.quiet_passes = 0 if found_more else fill.quiet_passes + 1
+        if (
+            fill.passes_done == len(self.pass_delays_seconds)
+            or fill.quiet_passes >= QUIET_PASSES_TO_STOP
+        ):
+            with self._lock:
+                self._pending.remove(fill)
+            self.fills_done += 1
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read as a file (``No such file or directory``), None if it can."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
