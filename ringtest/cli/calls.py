@@ -21,8 +21,6 @@ from ringtest.cli.progress import bytes_progress
 from ringtest.config import Settings
 from ringtest.core.records import CallbackStatus, CallRecord
 from ringtest.outputs.export import render, write_rows
-from ringtest.services.assembly import DaemonPlan, run_daemon
-from ringtest.sources.live_calls import replay as replay_recording
 from ringtest.store.call_listing import call_rows, count_calls, newest_calls
 
 TABLE_LIMIT = 50
@@ -74,6 +72,8 @@ def warn_without_lines(settings: Settings) -> None:
 @click.pass_context
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
+    from ringtest.services.assembly import DaemonPlan, run_daemon  # the daemon: only here
+
     settings = settings_of(ctx)
     warn_without_lines(settings)
     with open_store(settings, create=True, upgrade=True) as store:
@@ -90,6 +90,8 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
 @click.pass_context
 def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
+    from ringtest.sources.live_calls import replay as replay_recording  # the tracker: only here
+
     settings = settings_of(ctx)
     warn_without_lines(settings)
     size = recording.stat().st_size if recording.is_file() else 0
