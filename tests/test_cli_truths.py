@@ -155,3 +155,23 @@ def test_publish_refuses_a_week_and_days_together_in_one_line(tmp_path: Path):
     assert done.stderr == (
         "ringtest: give either --week or --from/--to, not both (see `ringtest publish --help`)\n"
     )
+
+
+HEAVY_LIBRARIES = ("pandas", "matplotlib", "pjsua2", "apscheduler", "numpy")
+"""What other commands need and `ringtest calls` must not wait for (pjsua2 may not load)."""
+
+
+def test_calls_imports_no_other_commands_libraries(tmp_path: Path):
+    probe = (
+        "import sys\n"
+        "from ringtest.cli import main\n"
+        "sys.argv = ['ringtest', 'calls', '--help']\n"
+        "main()\n"
+        f"print(sorted(set({HEAVY_LIBRARIES!r}) & {{name.split('.')[0] for name in sys.modules}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert done.stdout.startswith("Usage: ringtest calls [OPTIONS]")
