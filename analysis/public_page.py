@@ -1,7 +1,9 @@
-"""`ringtest publish`: a static public page of our standards and last month's results.
+"""`ringtest publish`: a static public page of our standards and one period's results.
 
 One self-contained `index.html` (no scripts, no external files) that states the
-published standards and, per department, how last month went: calls, the share
+published standards and, per department, how a period went (by default the last
+whole month; `ringtest publish --week` or `--from/--to` choose another, as for
+`ringtest report`): calls, the share
 answered by a person within the standard, and the share of missed calls returned
 in time, with mystery test calls beside them. Only counts and percentages from
 `compliance_rows` are shown: no caller numbers, names or single calls.
@@ -15,7 +17,7 @@ as they are.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.periods import previous_month
+from analysis.report import ReportPeriod
 from analysis.report_data import gather_report
 from analysis.summary_html import STYLE, table_html
 from ringtest.config import Settings
@@ -33,20 +36,42 @@ from ringtest.store import Store
 PAGE_NAME = "index.html"
 
 
-def write_public_page(settings: Settings, store: Store, out_dir: Path, now: datetime) -> Path:
-    """Write `index.html` for the last whole month before `now` into `out_dir`."""
-    zone = ZoneInfo(settings.calendar.timezone)
+def last_month_period(now: datetime, zone: ZoneInfo) -> ReportPeriod:
+    """The last whole calendar month before `now`, named like ``November 2026``."""
     since, until = previous_month(now, zone)
     month = f"{since.astimezone(zone):%B %Y}"
+    return ReportPeriod(since, until, f"Telephone standards, {month}", month)
+
+
+def write_public_page(
+    settings: Settings,
+    store: Store,
+    out_dir: Path,
+    now: datetime,
+    period: ReportPeriod | None = None,
+) -> Path:
+    """Write `index.html` for `period` (default: the last whole month before `now`) into
+    `out_dir`; the page names the period by its `when` and its first and last local day."""
+    zone = ZoneInfo(settings.calendar.timezone)
+    period = period or last_month_period(now, zone)
+    when = period.when
+    first_day = period.since.astimezone(zone).date()
+    last_day = (period.until - timedelta(microseconds=1)).astimezone(zone).date()
     data = gather_report(
-        settings, store, since, until, f"Our telephone service, {month}", month, now=now
+        settings,
+        store,
+        period.since,
+        period.until,
+        f"Our telephone service, {when}",
+        when,
+        now=now,
     )
     rings = settings.standards.answer_within_rings
     days = settings.standards.callback_within_working_days
     day_text = f"{days} working day{'s' if days > 1 else ''}"
     min_count = settings.publish.min_count
     table = _results(data.rows, rings, day_text, min_count)
-    body = table_html(table) if len(table) else "<p>No calls were measured last month.</p>"
+    body = table_html(table) if len(table) else "<p>No calls were measured in this period.</p>"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -58,7 +83,10 @@ def write_public_page(settings: Settings, store: Store, out_dir: Path, now: date
         f"{escape(day_text)}.</li>"
         f"<li>We aim to meet the answering standard for "
         f"{settings.report.target_percent:.0f}% of calls.</li></ul>"
-        f"<h2>How we did in {escape(month)}</h2>{body}"
+        f"<h2>How we did, {escape(when)}</h2>"
+        f"<p id='period'>Calls from {first_day:%-d %B %Y} to {last_day:%-d %B %Y}, "
+        "both days included.</p>"
+        f"{body}"
         "<p>We measure every call to these lines automatically, and we also make our own "
         "mystery test calls. Counts and percentages only: no caller is identified.</p>"
         f"<p id='small-numbers'>Where a department had fewer than {min_count} calls, or "

@@ -19,12 +19,15 @@ CALLS = 60
 
 
 def filled_store(tmp_path: Path) -> dict[str, str]:
-    """A store of `CALLS` calls a minute apart; the environment that points ringtest at it."""
+    """A store of `CALLS` calls from the public a minute apart; the environment that points
+    ringtest at it."""
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     with Store.open(url) as store:
         store.save_calls(
             call_record(
-                call_id=f"call-{minute:02d}", started_at=MONDAY_9AM + timedelta(minutes=minute)
+                call_id=f"call-{minute:02d}",
+                started_at=MONDAY_9AM + timedelta(minutes=minute),
+                is_test_call=False,
             )
             for minute in range(CALLS)
         )

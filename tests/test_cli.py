@@ -87,8 +87,9 @@ def test_replayed_recording_is_stored_and_exported_as_json(tmp_path):
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout.startswith("replayed 202 AMI messages")
     exported = ringtest(
-        "--config", str(LAB_CONFIG), "calls", "--line", "2001", "--format", "json", env=env
-    )
+        "--config", str(LAB_CONFIG), "calls", "--line", "2001", "--include-test-calls",
+        "--format", "json", env=env,
+    )  # fmt: skip
     calls = json.loads(exported.stdout)
     mystery = [c for c in calls if c["caller"] == "+441382000199"]
     assert [c["outcome"] for c in mystery] == ["answered"]

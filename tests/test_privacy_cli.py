@@ -51,7 +51,8 @@ def test_a_command_makes_the_data_directory_0700_and_the_database_0600(data_home
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "pseudonymised the callers of 0 calls and 0 callback obligations; deleted 0 calls, "
-        "0 callback obligations, 0 evidence recordings and 0 AMI recordings or journals"
+        "0 callback obligations, 0 unmatched inbound calls, 0 evidence recordings and 0 AMI "
+        "recordings or journals"
     ]
     data = data_home / "ringtest"
     assert mode(data) == 0o700
@@ -111,7 +112,8 @@ def test_retain_pseudonymises_with_a_new_private_key_then_finds_nothing_to_do(da
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
         "pseudonymised the callers of 1 calls and 1 callback obligations; deleted 0 calls, "
-        "0 callback obligations, 0 evidence recordings and 0 AMI recordings or journals"
+        "0 callback obligations, 0 unmatched inbound calls, 0 evidence recordings and 0 AMI "
+        "recordings or journals"
     ]
     key_file = data_home / "ringtest" / "pseudonym.key"
     assert mode(key_file) == 0o600 and read_key(key_file) is not None

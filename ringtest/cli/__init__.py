@@ -4,6 +4,7 @@ Every subcommand calls the same functions the tests call. Domain errors
 (`RingtestError`) are turned into one line on stderr here, in one place:
 ``ringtest: <what went wrong and the fix>``, with the error's exit code.
 Every command runs with umask 077: what it writes holds caller numbers.
+Subcommands are imported only when run (`LazyGroup`): `COMMANDS` names where each is.
 """
 
 from __future__ import annotations
@@ -14,26 +15,67 @@ import sys
 import click
 
 from ringtest import __version__
-from ringtest.cli.call import call
-from ringtest.cli.callback_answering import callbacks_wait
-from ringtest.cli.calls import callbacks, calls, listen, replay
-from ringtest.cli.campaign import campaign
-from ringtest.cli.config_check import config
-from ringtest.cli.db import db
-from ringtest.cli.demo import demo
-from ringtest.cli.gaps import gaps
-from ringtest.cli.lab import lab
-from ringtest.cli.lines import lines
-from ringtest.cli.privacy import forget_command, privacy, subject_access_command
-from ringtest.cli.report import import_cdr_command, publish, report
-from ringtest.cli.run import run
+from ringtest.cli.lazy import LazyGroup
 from ringtest.core.errors import RingtestError
 from ringtest.core.private_files import restrict_umask
 
 log = logging.getLogger("ringtest")
 
+COMMANDS = {
+    "lab": "ringtest.cli.lab:lab",
+    "listen": "ringtest.cli.calls:listen",
+    "replay": "ringtest.cli.calls:replay",
+    "calls": "ringtest.cli.calls:calls",
+    "callbacks": "ringtest.cli.calls:callbacks",
+    "gaps": "ringtest.cli.gaps:gaps",
+    "lines": "ringtest.cli.lines:lines",
+    "callbacks-wait": "ringtest.cli.callback_answering:callbacks_wait",
+    "demo": "ringtest.cli.demo:demo",
+    "call": "ringtest.cli.call:call",
+    "campaign": "ringtest.cli.campaign:campaign",
+    "config": "ringtest.cli.config_check:config",
+    "report": "ringtest.cli.report:report",
+    "publish": "ringtest.cli.report:publish",
+    "import-cdr": "ringtest.cli.report:import_cdr_command",
+    "run": "ringtest.cli.run:run",
+    "privacy": "ringtest.cli.privacy:privacy",
+    "forget": "ringtest.cli.privacy:forget_command",
+    "subject-access": "ringtest.cli.privacy:subject_access_command",
+    "db": "ringtest.cli.db:db",
+}
+"""Each subcommand's name and where it is defined (``module:attribute``)."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["config_path"] = value
+
+
+def accept_config_everywhere(command: click.Command) -> None:
+    """Give `command` (and each of its subcommands) `--config` too, so `ringtest calls
+    --config X` works as the README says; given after the command, it wins over the one
+    before it."""
+    command.params.append(
+        click.Option(
+            ["--config"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            is_eager=True,
+            callback=_config_after_command,
+            help="ringtest.toml to read (env RINGTEST_CONFIG).",
+        )
+    )
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            accept_config_everywhere(subcommand)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands=COMMANDS,
+    prepare=accept_config_everywhere,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="ringtest")
 @click.option(
     "--config",
@@ -70,54 +112,3 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("ringtest: interrupted", err=True)
         sys.exit(130)
-
-
-for command in (
-    lab,
-    listen,
-    replay,
-    calls,
-    callbacks,
-    gaps,
-    lines,
-    callbacks_wait,
-    demo,
-    call,
-    campaign,
-    config,
-    report,
-    publish,
-    import_cdr_command,
-    run,
-    privacy,
-    forget_command,
-    subject_access_command,
-    db,
-):
-    cli.add_command(command)
-
-
-def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        ctx.find_root().obj["config_path"] = value
-
-
-def _accept_config_everywhere(group: click.Group) -> None:
-    """Give every subcommand `--config` too, so `ringtest calls --config X` works as the
-    README says; given after the command, it wins over the one before it."""
-    for command in group.commands.values():
-        command.params.append(
-            click.Option(
-                ["--config"],
-                type=click.Path(dir_okay=False),
-                expose_value=False,
-                is_eager=True,
-                callback=_config_after_command,
-                help="ringtest.toml to read (env RINGTEST_CONFIG).",
-            )
-        )
-        if isinstance(command, click.Group):
-            _accept_config_everywhere(command)
-
-
-_accept_config_everywhere(cli)

@@ -21,8 +21,6 @@ from ringtest.cli.progress import bytes_progress
 from ringtest.config import Settings
 from ringtest.core.records import CallbackStatus, CallRecord
 from ringtest.outputs.export import render, write_rows
-from ringtest.services.assembly import DaemonPlan, run_daemon
-from ringtest.sources.live_calls import replay as replay_recording
 from ringtest.store.call_listing import call_rows, count_calls, newest_calls
 
 TABLE_LIMIT = 50
@@ -40,6 +38,8 @@ CALL_COLUMNS = (
     "rings",
     "within_standard",
 )
+TEST_CALL_COLUMN = "is_test_call"
+"""The table's last column when mystery calls are listed too."""
 CALLBACK_COLUMNS = (
     "missed_at",
     "department",
@@ -72,6 +72,8 @@ def warn_without_lines(settings: Settings) -> None:
 @click.pass_context
 def listen(ctx: click.Context, record_to: Path | None) -> None:
     """Listen to the PBX's AMI and store every call to a monitored line (until SIGTERM)."""
+    from ringtest.services.assembly import DaemonPlan, run_daemon  # the daemon: only here
+
     settings = settings_of(ctx)
     warn_without_lines(settings)
     with open_store(settings, create=True, upgrade=True) as store:
@@ -88,6 +90,8 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
 @click.pass_context
 def replay(ctx: click.Context, recording: Path) -> None:
     """Feed a recorded AMI stream (ringtest's or raw bytes) through the tracker into the store."""
+    from ringtest.sources.live_calls import replay as replay_recording  # the tracker: only here
+
     settings = settings_of(ctx)
     warn_without_lines(settings)
     size = recording.stat().st_size if recording.is_file() else 0
@@ -115,10 +119,16 @@ def replay(ctx: click.Context, recording: Path) -> None:
     show_default=True,
     help="The table shows the newest N calls (csv and json export every call).",
 )
+@click.option(
+    "--include-test-calls",
+    is_flag=True,
+    help="Also list mystery calls (ring tests), marked in an is_test_call column.",
+)
 @format_option()
 @click.pass_context
-def calls(ctx, since, until, line, department, limit, output_format) -> None:
-    """Export measured calls, with the field names of the export schema."""
+def calls(ctx, since, until, line, department, limit, include_test_calls, output_format) -> None:
+    """Export measured calls, with the field names of the export schema; mystery calls
+    (ring tests) are left out unless --include-test-calls."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
     filters = {
@@ -126,6 +136,7 @@ def calls(ctx, since, until, line, department, limit, output_format) -> None:
         "until": parse_local_instant(until, zone, "--until"),
         "line": line,
         "department": configured_department(settings, department, "--department"),
+        "is_test_call": None if include_test_calls else False,
     }
     with open_store(settings) as store:
         if output_format != "table":
@@ -133,7 +144,8 @@ def calls(ctx, since, until, line, department, limit, output_format) -> None:
             return
         shown = newest_calls(store, limit, **filters)
         total = count_calls(store, **filters) if len(shown) == limit else len(shown)
-    click.echo(render(shown, output_format, CALL_COLUMNS, zone))
+    columns = CALL_COLUMNS + (TEST_CALL_COLUMN,) if include_test_calls else CALL_COLUMNS
+    click.echo(render(shown, output_format, columns, zone))
     if total > len(shown):
         click.echo(
             f"the newest {len(shown):,} of {total:,} calls; {total - len(shown):,} more not "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
-from analysis.public_page import write_public_page
+from analysis.public_page import last_month_period, write_public_page
 from analysis.report import (
+    ReportPeriod,
     days_period,
     default_output_dir,
     last_week_period,
@@ -36,10 +39,47 @@ def _day(text: str | None, option: str) -> date | None:
         ) from None
 
 
+def period_options(default: str):
+    """``--week`` or ``--from``/``--to`` (into `week`, `first_day`, `last_day`): the period
+    a command covers, `default` when none is given."""
+
+    def add(command):
+        for option in reversed(
+            (
+                click.option("--week", help=f"ISO week, e.g. 2026-W47 (default: {default})."),
+                click.option("--from", "first_day", help="First local day, e.g. 2026-11-01."),
+                click.option("--to", "last_day", help="Last local day (included)."),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return add
+
+
+def chosen_period(
+    week: str | None,
+    first_day: str | None,
+    last_day: str | None,
+    zone: ZoneInfo,
+    default: Callable[[], ReportPeriod],
+) -> ReportPeriod:
+    """The period `period_options` gave: the ISO `week`, the local days `first_day` to
+    `last_day`, else `default()`."""
+    first, last = _day(first_day, "--from"), _day(last_day, "--to")
+    if week and (first or last):
+        raise click.UsageError("give either --week or --from/--to, not both")
+    if (first is None) != (last is None):
+        raise click.UsageError("give both --from and --to")
+    if week:
+        return week_period(week, zone)
+    if first and last:
+        return days_period(first, last, zone)
+    return default()
+
+
 @click.command()
-@click.option("--week", help="ISO week to report, e.g. 2026-W47 (default: last whole week).")
-@click.option("--from", "first_day", help="First local day to report, e.g. 2026-11-01.")
-@click.option("--to", "last_day", help="Last local day to report (included).")
+@period_options(default="last whole week")
 @click.option("--department", help="Only this department.")
 @click.option(
     "--out",
@@ -54,18 +94,8 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
     settings = settings_of(ctx)
     zone = local_zone(settings)
     department = configured_department(settings, department, "--department")
-    first, last = _day(first_day, "--from"), _day(last_day, "--to")
-    if week and (first or last):
-        raise click.UsageError("give either --week or --from/--to, not both")
-    if (first is None) != (last is None):
-        raise click.UsageError("give both --from and --to")
     now = datetime.now(UTC)
-    if week:
-        period = week_period(week, zone)
-    elif first and last:
-        period = days_period(first, last, zone)
-    else:
-        period = last_week_period(now, zone)
+    period = chosen_period(week, first_day, last_day, zone, lambda: last_week_period(now, zone))
     with open_store(settings) as store:
         data = gather_report(
             settings,
@@ -96,13 +126,18 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the public page (index.html).",
 )
+@period_options(default="last whole month")
 @click.pass_context
-def publish(ctx, out_dir: Path) -> None:
-    """Write the public page: our standards and last month's results, no personal data."""
+def publish(ctx, out_dir: Path, week, first_day, last_day) -> None:
+    """Write the public page: our standards and one period's results (last month unless
+    --week or --from/--to), no personal data."""
     settings = settings_of(ctx)
+    zone = local_zone(settings)
+    now = datetime.now(UTC)
+    period = chosen_period(week, first_day, last_day, zone, lambda: last_month_period(now, zone))
     with open_store(settings) as store:
-        page = write_public_page(settings, store, out_dir, datetime.now(UTC))
-    click.echo(f"wrote {page}")
+        page = write_public_page(settings, store, out_dir, now, period)
+    click.echo(f"wrote {page} for {period.when}")
 
 
 @click.command("import-cdr")

@@ -1,8 +1,9 @@
 """Records as text: a table for people, CSV and JSON for tools (`render`, `write_records`).
 
 Column names are the records' field names: the stable export schema the README
-documents. Datetimes are written as ISO 8601 UTC; in the table they are shown
-in the configured local time zone. `write_records` and `write_rows` stream:
+documents. Datetimes are written as ISO 8601 UTC with their ``+00:00`` offset;
+in the table they are shown in the configured local time zone, which each time
+column's header names (``started_at (Europe/London)``). `write_records` and `write_rows` stream:
 each row is written as it comes, so an export of millions of calls holds one at a time.
 JSON is one array with one object per line (`[`, then ``{...},`` lines, then
 `]`): a whole document for tools that load JSON, and line by line for tools
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args, get_type_hints
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -62,7 +63,8 @@ def render(
         write_records(records, names, output_format, buffer)
         return buffer.getvalue()
     rows = [dataclasses.asdict(record) for record in records]
-    return _table(rows, columns, zone or ZoneInfo("UTC"))
+    instants = _instant_fields(type(records[0])) if records else frozenset()
+    return _table(rows, columns, zone or ZoneInfo("UTC"), instants)
 
 
 def write_records(
@@ -100,11 +102,28 @@ def _plain_rows(records: Iterable[Any], names: Sequence[str]) -> Iterator[list[A
         yield [_plain(value) for value in values_of(record)]
 
 
-def _table(rows: list[dict[str, Any]], columns: Sequence[str] | None, zone: ZoneInfo) -> str:
+def _instant_fields(record_class: type) -> frozenset[str]:
+    """The fields of `record_class` (a dataclass) that hold a datetime, or None."""
+    hints = get_type_hints(record_class)
+    return frozenset(
+        field.name
+        for field in dataclasses.fields(record_class)
+        if datetime in (hints[field.name], *get_args(hints[field.name]))
+    )
+
+
+def _table(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str] | None,
+    zone: ZoneInfo,
+    instants: frozenset[str],
+) -> str:
+    """`rows` as a text table of `columns`; the `instants` columns in `zone`, which their
+    headers name."""
     if not rows:
         return "(none)"
     shown = list(columns or rows[0])
-    table = Table(*shown)
+    table = Table(*(f"{name} ({zone.key})" if name in instants else name for name in shown))
     for row in rows:
         table.add_row(*(_for_people(row[name], zone) for name in shown))
     console = Console(width=200, record=True, file=io.StringIO())

@@ -5,8 +5,9 @@
 `ringtest privacy retain` call it. It is idempotent: run twice at the same
 `now`, the second run changes nothing. In order:
 
-1. call rows (and their callback obligations) older than
-   `privacy.call_retention_months` calendar months are deleted;
+1. call rows (and their callback obligations), and the unmatched inbound calls
+   `ringtest lines` counts, older than `privacy.call_retention_months` calendar
+   months are deleted;
 2. caller numbers older than `privacy.pseudonymise_after_days` days (calls by
    start; obligations by when they closed, never while a callback is owed) become
    keyed pseudonyms (`ringtest.services.pseudonyms`);
@@ -53,6 +54,7 @@ class RetentionSummary:
     obligations_deleted: int
     evidence_deleted: int
     recordings_deleted: int
+    unmatched_calls_deleted: int
 
     def describe(self) -> str:
         """One line of counts, for the log and the CLI."""
@@ -60,6 +62,7 @@ class RetentionSummary:
             f"pseudonymised the callers of {self.calls_pseudonymised} calls and "
             f"{self.obligations_pseudonymised} callback obligations; deleted "
             f"{self.calls_deleted} calls, {self.obligations_deleted} callback obligations, "
+            f"{self.unmatched_calls_deleted} unmatched inbound calls, "
             f"{self.evidence_deleted} evidence recordings and {self.recordings_deleted} "
             "AMI recordings or journals"
         )
@@ -68,9 +71,7 @@ class RetentionSummary:
 def apply_retention(settings: Settings, store: Store, now: datetime) -> RetentionSummary:
     """Apply `settings.privacy` to `store` and the files as of `now` (aware UTC)."""
     policy = settings.privacy
-    calls_deleted, obligations_deleted = stored.delete_calls_before(
-        store, months_before(now, policy.call_retention_months)
-    )
+    deleted = stored.delete_calls_before(store, months_before(now, policy.call_retention_months))
     pseudonymise_before = now - timedelta(days=policy.pseudonymise_after_days)
     due = stored.callers_due_for_pseudonyms(store, pseudonymise_before)
     calls_pseudonymised = obligations_pseudonymised = 0
@@ -91,10 +92,11 @@ def apply_retention(settings: Settings, store: Store, now: datetime) -> Retentio
     summary = RetentionSummary(
         calls_pseudonymised=calls_pseudonymised,
         obligations_pseudonymised=obligations_pseudonymised,
-        calls_deleted=calls_deleted,
-        obligations_deleted=obligations_deleted,
+        calls_deleted=deleted.calls,
+        obligations_deleted=deleted.obligations,
         evidence_deleted=evidence_deleted,
         recordings_deleted=recordings_deleted,
+        unmatched_calls_deleted=deleted.unmatched_calls,
     )
     logger.info("retention: %s", summary.describe())
     return summary

@@ -6,8 +6,9 @@ is read newest first through the calls' start-time indexes (`ix_calls_started_at
 and the line and department ones when filtered), so its cost is the page, not
 the table; the total is a COUNT in the database. An export reads every call
 `EXPORT_CHUNK_ROWS` at a time and makes no records (`streaming.stream_plain_rows`).
-Filters are those of `Store.calls`: a period [since, until) on the start, a
-line, a department.
+Filters are those of `Store.calls` (a period [since, until) on the start, a
+line, a department) and whether the call is a ring test's (`is_test_call`:
+`ringtest calls` leaves mystery calls out unless asked).
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ def newest_calls(
     until: datetime | None = None,
     line: str | None = None,
     department: str | None = None,
+    is_test_call: bool | None = None,
 ) -> list[CallRecord]:
-    """The `limit` latest-started of the calls `store.calls` would return, oldest first."""
+    """The `limit` latest-started of the calls `store.calls` would return, oldest first
+    (only those whose `is_test_call` is the one given, unless None)."""
     table = CALLS.table
     query = (
-        CALLS.query(since, until, line=line, department=department)
+        CALLS.query(since, until, line=line, department=department, is_test_call=is_test_call)
         .order_by(None)
         .order_by(*(table.c[name].desc() for name in CALLS.order_by))
         .limit(limit)
@@ -54,9 +57,12 @@ def count_calls(
     until: datetime | None = None,
     line: str | None = None,
     department: str | None = None,
+    is_test_call: bool | None = None,
 ) -> int:
-    """How many calls `store.calls` would return, counted by the database."""
-    matching = CALLS.query(since, until, line=line, department=department).order_by(None)
+    """How many calls `newest_calls` would choose from, counted by the database."""
+    matching = CALLS.query(
+        since, until, line=line, department=department, is_test_call=is_test_call
+    ).order_by(None)
     with store.reading() as connection:
         return connection.execute(
             select(func.count()).select_from(matching.subquery())
@@ -69,9 +75,11 @@ def call_rows(
     until: datetime | None = None,
     line: str | None = None,
     department: str | None = None,
+    is_test_call: bool | None = None,
 ) -> Iterator[list[Any]]:
-    """The calls `store.calls` would return, as plain values in `CallRecord` field order
-    (instants as ISO 8601 UTC text, enums as their values), read as they are consumed."""
-    query = CALLS.query(since, until, line=line, department=department)
+    """The calls `newest_calls` would choose from, all of them, as plain values in
+    `CallRecord` field order (instants as ISO 8601 UTC text with a ``+00:00`` offset,
+    enums as their values), read as they are consumed."""
+    query = CALLS.query(since, until, line=line, department=department, is_test_call=is_test_call)
     with store.reading() as connection:
         yield from stream_plain_rows(connection, CALLS, query, EXPORT_CHUNK_ROWS)

@@ -31,7 +31,13 @@ from ringtest.core.records import (
     RingTestResult,
 )
 from ringtest.store import database
-from ringtest.store.record_tables import CALLBACK_TESTS, CALLS, OBLIGATIONS, RING_TESTS
+from ringtest.store.record_tables import (
+    CALLBACK_TESTS,
+    CALLS,
+    OBLIGATIONS,
+    RING_TESTS,
+    UNMATCHED_CALLS,
+)
 from ringtest.store.store import Store
 
 PSEUDONYM_LIKE = "anon:%"
@@ -40,6 +46,7 @@ _calls = CALLS.table
 _obligations = OBLIGATIONS.table
 _ring_tests = RING_TESTS.table
 _callback_tests = CALLBACK_TESTS.table
+_unmatched_calls = UNMATCHED_CALLS.table
 
 STILL_OWED = (CallbackStatus.OPEN, CallbackStatus.OVERDUE)
 """Obligation statuses whose caller is still owed a call back."""
@@ -127,15 +134,27 @@ def pseudonymise_callers(
     return calls_changed, obligations_changed
 
 
-def delete_calls_before(store: Store, before: datetime) -> tuple[int, int]:
-    """Delete calls started, and obligations missed, before `before`; returns (calls,
-    obligations) deleted."""
+@dataclass(frozen=True)
+class DeletedCalls:
+    """How many rows `delete_calls_before` deleted from each table of calls."""
+
+    calls: int
+    obligations: int
+    unmatched_calls: int
+
+
+def delete_calls_before(store: Store, before: datetime) -> DeletedCalls:
+    """Delete calls started, obligations missed and unmatched inbound calls started before
+    `before`, in one transaction."""
     with _writing(store) as connection:
         calls = connection.execute(_calls.delete().where(_calls.c.started_at < before))
         obligations = connection.execute(
             _obligations.delete().where(_obligations.c.missed_at < before)
         )
-        return calls.rowcount, obligations.rowcount
+        unmatched = connection.execute(
+            _unmatched_calls.delete().where(_unmatched_calls.c.started_at < before)
+        )
+        return DeletedCalls(calls.rowcount, obligations.rowcount, unmatched.rowcount)
 
 
 def evidence_before(store: Store, before: datetime) -> dict[str, str]:

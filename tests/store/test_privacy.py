@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import Settings
-from ringtest.core.records import CallbackStatus, CallbackTest
+from ringtest.core.records import CallbackStatus, CallbackTest, UnmatchedInboundCall
 from ringtest.services import subject_rights
 from ringtest.services.host import DaemonHost
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
@@ -31,7 +31,7 @@ from tests.store.builders import MONDAY_9AM, call_record, obligation, ring_test_
 NUMBER = "+441632960001"
 OTHER = "+441632960002"
 NOW = MONDAY_9AM + timedelta(days=100)
-NOTHING = RetentionSummary(0, 0, 0, 0, 0, 0)
+NOTHING = RetentionSummary(0, 0, 0, 0, 0, 0, 0)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_closed_obligation_older_than_n_days_is_pseudonymised_and_an_open_one_
         obligation(call_id="owed", caller=OTHER, status=CallbackStatus.OPEN, closed_at=None)
     )
     first = apply_retention(settings, store, NOW)
-    assert first == RetentionSummary(1, 1, 0, 0, 0, 0)
+    assert first == RetentionSummary(1, 1, 0, 0, 0, 0, 0)
     anon = pseudonym(key_of(settings), NUMBER)
     assert anon.startswith("anon:") and len(anon) == len("anon:") + 16
     callers = {call.call_id: call.caller for call in store.calls()}
@@ -111,6 +111,21 @@ def test_call_rows_older_than_n_months_are_deleted_with_their_obligations(
     assert (summary.calls_deleted, summary.obligations_deleted) == (1, 1)
     assert [call.call_id for call in store.calls()] == ["kept"]
     assert store.obligations() == []
+    assert apply_retention(settings, store, now) == NOTHING
+
+
+def test_unmatched_inbound_calls_older_than_the_call_retention_are_deleted(
+    store: Store, settings: Settings
+):
+    now = MONDAY_9AM.replace(year=2026, month=3, day=31)
+    cutoff = months_before(now, settings.privacy.call_retention_months)
+    store.save_unmatched_calls([
+        UnmatchedInboundCall("town-hall", "gone", "441632960999", cutoff - timedelta(seconds=1)),
+        UnmatchedInboundCall("town-hall", "kept", "441632960999", cutoff),
+    ])  # fmt: skip
+    assert apply_retention(settings, store, now).unmatched_calls_deleted == 1
+    assert [number.calls for number in store.unmatched_numbers(cutoff, now)] == [1]
+    assert store.unmatched_numbers(cutoff - timedelta(days=1), cutoff) == []
     assert apply_retention(settings, store, now) == NOTHING
 
 
