@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.lab_traffic import cdr_path
 from ringtest.core.records import AnsweredBy, CallRecord
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.settings import LAB_CONFIG
@@ -68,6 +69,7 @@ class Trial:
             **os.environ,
             "RINGTEST_DB": f"sqlite:///{self.database}",
             "RINGTEST_AMI__JOURNAL_DIR": str(self.work / "journal"),
+            "RINGTEST_HISTORY__CDR_FILE": str(cdr_path()),
         }
 
     def start_listener(self) -> None:

@@ -12,11 +12,12 @@ the listener with SIGTERM and counts:
   (answered or not, answer time within 1 s: `bench.lab_traffic.matches`);
 * placed while down: CDR calls that began while no listener process ran (from its
   end to the next one's login) or within a recorded link-lost or PBX-restarted gap
-  (only the PBX's CDR can know them; they are counted apart from the losses, and a
-  call answered in such an interval is not counted as downgraded). A listener-down
-  gap starts at the last instant the store kept, which can be earlier than the
-  process's end, so the process's own outage bounds those calls instead;
-* lost: other CDR calls with no record; downgraded: records less known than the CDR
+  (a call answered in such an interval is not counted as downgraded). A
+  listener-down gap starts at the last instant the store kept, which can be earlier
+  than the process's end, so the process's own outage bounds those calls instead;
+* filled from CDR: calls the listener's gap fill (`[history] cdr_file`, set to the
+  lab's Master.csv) imported from the PBX's CDR after the reconnect: counted apart;
+* lost: CDR calls with no record at all; downgraded: records less known than the CDR
   (answered there, not answered by a person here) or than an earlier read of the
   store held (an answer, an answer time or a ring time gone), polled every second;
 * gaps: the coverage gaps stored (`ringtest gaps`), and whether one covers the time
@@ -57,7 +58,7 @@ from bench.fault_trial import (
 )
 from bench.lab_traffic import CdrCall, cdr_calls, cdr_path, matches, place_calls
 from bench.results import machine_line, quick_mode, table, write_section
-from ringtest.core.records import AnsweredBy
+from ringtest.core.records import AnsweredBy, CallRecord
 from ringtest.lab.pbx import asterisk_log_path, lab_up
 
 FAULT_AFTER_SECONDS = 3.0
@@ -89,6 +90,7 @@ class RowResult:
     lost: int
     downgraded: int
     placed_while_down: int
+    filled_from_cdr: int
     gaps: str
     exit_codes: str
     notes: str
@@ -122,7 +124,8 @@ def run_row(fault: Fault, caller: str) -> RowResult:
         ]
         down = [c for c in truth.values() if within(c.started_at, unseen)]
         counted = [c for c in truth.values() if c not in down]
-        lost = [c for c in counted if c.uniqueid not in records]
+        lost = [c for c in truth.values() if c.uniqueid not in records]
+        filled = sum(imported_from_cdr(records.get(c.uniqueid)) for c in truth.values())
         answered_unseen = [c for c in counted if within(c.answered_at, unseen)]
         downgraded = {
             c.uniqueid
@@ -137,10 +140,12 @@ def run_row(fault: Fault, caller: str) -> RowResult:
                 f"{len(answered_unseen)} placed before a gap were answered in it "
                 "(stored incomplete)"
             )
-        adopted = sum(c.uniqueid in records for c in down)
+        adopted = sum(
+            c.uniqueid in records and not imported_from_cdr(records[c.uniqueid]) for c in down
+        )
         if adopted:
             trial.notes.append(
-                f"{adopted} of those placed while down were stored anyway (from the journal "
+                f"{adopted} of those placed while down were measured anyway (from the journal "
                 "or adopted at the resync)"
             )
         matched = sum(matches(records.get(c.uniqueid), c) for c in truth.values())
@@ -158,6 +163,7 @@ def run_row(fault: Fault, caller: str) -> RowResult:
             len(lost),
             len(downgraded),
             len(down),
+            filled,
             describe_gaps(trial, gaps),
             ", ".join(str(code) for code in trial.exit_codes),
             "; ".join(trial.notes),
@@ -194,6 +200,11 @@ def logoffs_and_losses(trial: Trial, asterisk_log_byte: int) -> list[str]:
     return [f"Asterisk logged the listener off at {at}" for at in logoffs] + [
         f"the listener dated the link loss {at}" for at in losses
     ]
+
+
+def imported_from_cdr(record: CallRecord | None) -> bool:
+    """Whether the gap fill imported `record` from the CDR (its gap note says so)."""
+    return record is not None and (record.gap_note or "").startswith("imported from")
 
 
 def within(at: datetime | None, intervals: list[tuple[datetime, datetime]]) -> bool:
@@ -300,6 +311,7 @@ def main() -> None:
             f"**{r.lost}**",
             f"**{r.downgraded}**",
             r.placed_while_down,
+            r.filled_from_cdr,
             r.gaps,
             r.exit_codes,
             r.notes,
@@ -315,8 +327,9 @@ def main() -> None:
             "`ringtest listen` as a real process (its own SQLite store and journal), sipp "
             "traffic from one lab citizen number per row, the fault injected "
             f"{FAULT_AFTER_SECONDS:g} s into it and undone, then every CDR call looked up in "
-            "the store. Lost: CDR calls never stored, apart from those placed while no "
-            "listener ran (only the CDR knows them). Downgraded: answered in the CDR but "
+            "the store. The listener fills its gaps from the lab's Master.csv (`[history] "
+            "cdr_file`); calls it imported are counted apart (filled from CDR). Lost: CDR "
+            "calls never stored at all. Downgraded: answered in the CDR but "
             "not stored as answered by a person, or knowing less (answer, answer time, ring "
             "time) than an earlier read of the store.",
             table(
@@ -330,6 +343,7 @@ def main() -> None:
                     "lost",
                     "downgraded",
                     "placed while down",
+                    "filled from CDR",
                     "gaps recorded",
                     "listener exit",
                     "notes",
