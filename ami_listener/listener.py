@@ -194,7 +194,7 @@ class Listener:
             self.stats.link_closed()
             self._open_gap(GapReason.LINK_LOST)
             if not stop.is_set():
-                lost_at = self.last_byte_at or self.clock()
+                lost_at = self._blind_since or self.clock()
                 note = f"AMI link to {self.address} lost at {lost_at.isoformat()}"
                 log.warning("%s: calls in progress will be stored as incomplete", note)
                 self._publish(self.pipeline.link_lost(note))
@@ -224,9 +224,10 @@ class Listener:
     # Gaps: when the listener did not see the PBX, and the heartbeat that bounds them.
 
     def _seen_until(self) -> datetime | None:
-        """The latest instant the PBX is known to have been seen: its last event, or the
-        last resync when no event came since."""
-        known = [at for at in (self.stats.last_event_at, self._resynced_at) if at is not None]
+        """The latest instant the PBX is known to have been seen: when it sent its last
+        event, or the last resync when no event came since."""
+        last_event = self.stats.last_event_sent_at
+        known = [at for at in (last_event, self._resynced_at) if at is not None]
         return max(known, default=None)
 
     def _open_gap(self, reason: GapReason) -> None:

@@ -38,8 +38,10 @@ class ListenerStats:
     connects: successful logins so far.
     last_event_at: UTC receive time of the latest event; None before the first.
     clock_offset_seconds: the PBX's event ``Timestamp:`` minus our receive time, in
-        seconds, measured at most once per `CLOCK_SAMPLE_INTERVAL` (positive: the
-        PBX clock is ahead, or events reach us late); None until measured.
+        seconds: the largest of this link's samples (taken at most once per
+        `CLOCK_SAMPLE_INTERVAL`), since an event read late (a frozen or busy reader)
+        only makes a sample smaller; positive when the PBX clock is ahead. None until
+        measured.
     """
 
     def __init__(self, pipeline: CallPipeline) -> None:
@@ -53,11 +55,15 @@ class ListenerStats:
         self._closed_links_garbage_frames = 0
         self._writers: list[CountsWriteErrors] = []
         self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
+        self._last_event: AmiMessage | None = None
 
     def link_opened(self, connection: AmiConnection) -> None:
-        """A login succeeded on `connection`: count it and read its counters from now on."""
+        """A login succeeded on `connection`: count it and read its counters from now on.
+        The clock offset is measured afresh on each link."""
         self.connects += 1
         self._link = connection
+        self.clock_offset_seconds = None
+        self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
 
     def link_closed(self) -> None:
         """The current connection is gone: keep what it counted."""
@@ -75,12 +81,28 @@ class ListenerStats:
     def event_received(self, message: AmiMessage, received_at: datetime) -> None:
         """An event arrived at `received_at` (UTC); sample the PBX clock offset now and then."""
         self.last_event_at = received_at
+        self._last_event = message
         if received_at < self._next_clock_sample_at:
             return
         self._next_clock_sample_at = received_at + CLOCK_SAMPLE_INTERVAL
         server_time = message.server_time()
         if server_time is not None:
-            self.clock_offset_seconds = (server_time - received_at).total_seconds()
+            sample = (server_time - received_at).total_seconds()
+            if self.clock_offset_seconds is None or sample > self.clock_offset_seconds:
+                self.clock_offset_seconds = sample
+
+    @property
+    def last_event_sent_at(self) -> datetime | None:
+        """When the PBX sent the latest event, on our clock: its ``Timestamp:`` less the
+        clock offset, never later than its receive time. A reader frozen while Asterisk
+        gave up on it reads the last events late; this is when the PBX was last seen.
+        The receive time when the event has no Timestamp or no offset is known yet."""
+        if self._last_event is None or self.clock_offset_seconds is None:
+            return self.last_event_at
+        server_time = self._last_event.server_time()
+        if server_time is None or self.last_event_at is None:
+            return self.last_event_at
+        return min(self.last_event_at, server_time - timedelta(seconds=self.clock_offset_seconds))
 
     @property
     def messages(self) -> int:

@@ -35,7 +35,8 @@ from pathlib import Path
 from bench.results import machine_line, quick_mode, table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "examples" / "lab.toml"
+CONFIG = Path("examples", "lab.toml")
+"""The lab config, relative to the checkout each command runs from (its own version)."""
 CALLS, CDR_ROWS = 1_000_000, 700_000
 QUICK_CALLS, QUICK_CDR_ROWS = 100_000, 70_000
 PEER_COMMIT = "ae24a68"
@@ -106,7 +107,7 @@ def run_command(
     started = time.perf_counter()
     with open(os.devnull, "w") as sink:
         child = subprocess.Popen(
-            [sys.executable, "-m", "ringtest", "--config", str(CONFIG), *args],
+            [sys.executable, "-m", "ringtest", "--config", str(code / CONFIG), *args],
             cwd=code, env=environment, stdout=sink, stderr=subprocess.PIPE,
         )  # fmt: skip
         finished = True

@@ -273,17 +273,19 @@ def test_checkpoint_reaches_the_end_once_the_store_took_every_call(tmp_path):
     assert list(Journal(tmp_path, "lab").chunks_from(journal.checkpoint)) == []
 
 
-def test_link_loss_is_dated_by_the_last_byte_received():
+def test_link_loss_is_dated_when_the_pbx_sent_its_last_event_never_after_it_was_read():
     async def scenario(fake, sink, listener):
         events = recorded_events("ring_group_answers_after_1200ms")
         fake.push(events[: len(events) // 2])
         await until(lambda: listener.pipeline.tracker.open_call_count == 1)
-        last_byte_at = listener.last_byte_at
+        await asyncio.sleep(0.2)  # every pushed event read
+        last_sent_at, last_read_at = listener.stats.last_event_sent_at, listener.stats.last_event_at
         fake.drop_all()
         await until(lambda: any(b.calls for b in sink.batches))
         [cut] = [call for b in sink.batches for call in b.calls]
         assert cut.gap_note == (
-            f"AMI link to 127.0.0.1:{fake.port} lost at {last_byte_at.isoformat()}"
+            f"AMI link to 127.0.0.1:{fake.port} lost at {last_sent_at.isoformat()}"
         )
+        assert last_sent_at <= last_read_at
 
     run_with_fake(scenario)

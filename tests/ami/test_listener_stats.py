@@ -8,12 +8,17 @@ first write fails, then the link is dropped and reopened.
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from ami_listener.frames import DEFAULT_MAX_FRAME_BYTES
 from ami_listener.listener import Listener, ListenerSettings
+from ami_listener.message import AmiMessage
 from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import Batch, CallPipeline, StreamSink
+from ami_listener.stats import ListenerStats
 from ami_listener.tracker import CallTracker
 from ringtest.core.standards import Standards
 from ringtest.core.stream import ListenerHeartbeat, RecordStream
@@ -139,3 +144,22 @@ def test_counts_survive_a_reconnect_and_a_summary_is_logged(caplog):
     assert summaries[-1].startswith("AMI 127.0.0.1:")
     assert ", 1 oversize frames, 1 handler errors, 1 write errors, " in summaries[-1]
     assert "+441382000199" not in "\n".join(summaries), "no caller numbers at INFO"
+
+
+def event_sent_at(seconds: float) -> AmiMessage:
+    return AmiMessage.from_frame(f"Event: Newstate\r\nTimestamp: {seconds:.6f}\r\n".encode())
+
+
+def test_a_reader_frozen_while_the_pbx_gave_up_dates_its_last_sight_when_the_pbx_sent():
+    standards = Standards()
+    tracker = CallTracker("lab", lab_lines(), standards)
+    stats = ListenerStats(CallPipeline(tracker, CallbackLedger(standards)))
+    at = datetime(2026, 12, 4, 7, 17, tzinfo=UTC)
+    pbx_ahead = 0.25  # the PBX clock is a quarter second ahead of ours
+    stats.event_received(event_sent_at(at.timestamp() + pbx_ahead), at)
+    # frozen 30 s: the next event, sent 2 s later, is read only when the reader thaws
+    stats.event_received(event_sent_at(at.timestamp() + pbx_ahead + 2), at + timedelta(seconds=32))
+
+    assert stats.last_event_at == at + timedelta(seconds=32)
+    assert stats.last_event_sent_at == at + timedelta(seconds=2)
+    assert stats.clock_offset_seconds == pytest.approx(pbx_ahead)
