@@ -25,10 +25,13 @@ Run: ``.venv/bin/python -m bench.export_scale`` (``RINGTEST_BENCH_QUICK=1``: 100
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,6 +139,8 @@ def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | 
             [sys.executable, "-m", "bench.export_scale", "--fill", str(database), str(calls)],
             cwd=ROOT, check=True,
         )  # fmt: skip
+    if code != ROOT:
+        database = as_schema_version_2(database, work / f"calls-{calls}-v2.db")
     master = work / f"Master-{cdr_rows}.csv"
     if not master.exists():
         write_master_csv(master, cdr_rows)
@@ -157,6 +162,19 @@ def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | 
         stopped = "" if result["finished"] else " (stopped)"
         print(f"{name} ({calls:,} calls): {result['seconds']:.1f} s{stopped}")
     return results
+
+
+def as_schema_version_2(database: Path, copy: Path) -> Path:
+    """A copy of `database` as the peer (schema version 2, before Alembic) reads it: the
+    same calls, without the tables and stamp added since."""
+    if copy.exists():
+        return copy
+    shutil.copyfile(database, copy)
+    with closing(sqlite3.connect(copy)) as connection, connection:
+        for table in ("alembic_version", "unmatched_inbound_calls", "gap_fills"):
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        connection.execute("UPDATE schema_version SET version = 2")
+    return copy
 
 
 def page_seconds(database: Path) -> float:
