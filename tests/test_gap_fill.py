@@ -20,6 +20,7 @@ from ringtest.services.gap_fill import GapFillService
 from ringtest.sources.cdr_gap_fill import completed, fill_gap
 from ringtest.store import Store
 from tests.conftest import wait_until
+from tests.store.builders import call_record
 from tests.test_cli import LAB_CONFIG
 
 GAP = CoverageGap(
@@ -65,7 +66,7 @@ def settings(tmp_path: Path):
 
 
 def incomplete_call(call_id: str, caller: str, started_at: datetime, **fields) -> CallRecord:
-    call = CallRecord(
+    incomplete = dict(
         call_id=call_id,
         pbx="lab",
         line="2001",
@@ -81,9 +82,11 @@ def incomplete_call(call_id: str, caller: str, started_at: datetime, **fields) -
         rings=None,
         outcome=CallOutcome.INCOMPLETE,
         within_standard=False,
+        is_test_call=False,
+        ivr_seconds=None,
         gap_note="the AMI link was lost",
     )
-    return replace(call, **fields)
+    return call_record(**(incomplete | fields))
 
 
 def test_a_pass_imports_the_calls_that_started_inside_the_gap_marked_with_the_gap(settings):
