@@ -154,6 +154,8 @@ def run_row(fault: Fault, caller: str) -> RowResult:
             trial.notes.append(f"{write_errors} failed store writes logged")
         if lost or downgraded:
             trial.notes += logoffs_and_losses(trial, asterisk_log_byte)
+        if lost:
+            trial.notes.append(where_lost(lost, gaps))
         return RowResult(
             fault,
             placed,
@@ -200,6 +202,36 @@ def logoffs_and_losses(trial: Trial, asterisk_log_byte: int) -> list[str]:
     return [f"Asterisk logged the listener off at {at}" for at in logoffs] + [
         f"the listener dated the link loss {at}" for at in losses
     ]
+
+
+LOST_CALLS_DESCRIBED = 5
+"""How many lost calls a row's notes place against the recorded gaps."""
+
+
+def where_lost(lost: list[CdrCall], gaps: list[dict]) -> str:
+    """``lost calls began: 10:01:02.0 (3.1 s into gap 1), ...``: why the fill missed them."""
+
+    def place(call: CdrCall) -> str:
+        if call.started_at is None:
+            return "unknown start"
+        for n, gap in enumerate(gaps, start=1):
+            began = datetime.fromisoformat(gap["started_at"])
+            ended = datetime.fromisoformat(gap["ended_at"])
+            if began <= call.started_at <= ended:
+                return f"{(call.started_at - began).total_seconds():.1f} s into gap {n}"
+        return "in no gap"
+
+    described = sorted(lost, key=lambda call: call.started_at or datetime.max)
+    spans = "; ".join(
+        f"gap {n} {gap['started_at'][11:22]}-{gap['ended_at'][11:22]} "
+        f"filled {gap.get('calls_filled')}"
+        for n, gap in enumerate(gaps, start=1)
+    )
+    return f"{spans}; lost calls began: " + ", ".join(
+        f"{call.started_at:%H:%M:%S} ({place(call)})"
+        for call in described[:LOST_CALLS_DESCRIBED]
+        if call.started_at is not None
+    )
 
 
 def imported_from_cdr(record: CallRecord | None) -> bool:

@@ -107,6 +107,18 @@ def test_a_pass_imports_the_calls_that_started_inside_the_gap_marked_with_the_ga
     )
 
 
+def test_a_call_written_in_the_whole_second_the_gap_opened_in_is_imported(settings):
+    gap_opened_mid_second = replace(
+        GAP, started_at=GAP.started_at.replace(second=5, microsecond=400_000)
+    )
+    with Store.open(settings.store_url()) as store:
+        done = fill_gap(gap_opened_mid_second, settings, store, settings.history.cdr_file)
+        callers = {call.caller for call in store.calls()}
+
+    assert done.calls_found == 2
+    assert callers == {CALLERS[1], CALLERS[2]}
+
+
 def test_a_call_the_listener_stored_is_kept_as_stored(settings):
     seen = replace(
         incomplete_call(call_id_of(INSIDE_ANSWERED), CALLERS[1], GAP.started_at),

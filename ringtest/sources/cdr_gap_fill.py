@@ -5,9 +5,10 @@ PBX's own CDR (Asterisk cdr_csv's ``Master.csv``, read as `ringtest import-cdr`
 reads it) still holds the calls of that interval, once they ended: Asterisk
 writes a call's rows at its hang-up. One pass (`fill_gap`) reads the file and:
 
-* imports the calls that STARTED inside [gap.started_at, gap.ended_at) and are
-  not stored yet (`Store.save_new_calls`: a call the listener stored is kept as
-  stored), each with a `gap_note` naming the file, its lines and the gap;
+* imports the calls that STARTED inside [gap.started_at, gap.ended_at), to the
+  second the CDR writes (`CDR_TIME_RESOLUTION`), and are not stored yet
+  (`Store.save_new_calls`: a call the listener stored is kept as stored), each
+  with a `gap_note` naming the file, its lines and the gap;
 * completes each ``incomplete`` call of the listener that the gap cut, when the
   CDR holds it (same PBX and call id: the CDR's linkedid is the listener's
   call id), by `completed`: the CDR gives the outcome and end, and only what the
@@ -41,6 +42,11 @@ from the instant it names (UTC+14, Kiribati)."""
 
 LONGEST_CALL = timedelta(hours=4)
 """How long before a gap an incomplete call it cut may have started; older rows are skipped."""
+
+CDR_TIME_RESOLUTION = timedelta(seconds=1)
+"""cdr_csv writes whole seconds, truncated: a call that began 0.4 s into a gap that opened at
+09:00:00.3 is written as 09:00:00, before the gap. A pass therefore takes the calls written
+in the gap's first second as well; a call the listener saw there is already stored and kept."""
 
 OUTCOME_OF_ANSWER = {
     AnsweredBy.PERSON: CallOutcome.ANSWERED,
@@ -82,7 +88,7 @@ def fill_gap(gap: CoverageGap, settings: Settings, store: Store, cdr_file: Path)
     inside = [
         dataclasses.replace(call, gap_note=f"{call.gap_note}, {filling}")
         for call in calls
-        if gap.started_at <= call.started_at < gap.ended_at
+        if gap.started_at - CDR_TIME_RESOLUTION < call.started_at < gap.ended_at
     ]
     imported = store.save_new_calls(inside)
     note = f"Asterisk CDR {cdr_file.name}, {filling}"
