@@ -13,7 +13,14 @@ import pytest
 
 from ringtest.config import load_settings
 from ringtest.config.adapters import standards_of
-from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, CoverageGap, GapReason
+from ringtest.core.records import (
+    AnsweredBy,
+    CallOutcome,
+    CallRecord,
+    CoverageGap,
+    GapFill,
+    GapReason,
+)
 from ringtest.core.stream import GapObserved, RecordStream
 from ringtest.services.assembly import DaemonPlan, build_host
 from ringtest.services.gap_fill import GapFillService
@@ -285,3 +292,49 @@ def test_the_listener_is_hosted_with_the_gap_filler_only_when_a_cdr_file_is_set(
         names = [s.name for s in build_host(settings, store, DaemonPlan(listen=True)).services]
         plain_names = [s.name for s in build_host(plain, store, DaemonPlan(listen=True)).services]
     assert (names, plain_names) == (["listener", "gap fill"], ["listener"])
+
+
+def start_service_after(settings, store, seconds_after_gap: float) -> GapFillService:
+    """A gap fill service started `seconds_after_gap` after GAP ended (its clock's now)."""
+    at = GAP.ended_at + timedelta(seconds=seconds_after_gap)
+    return GapFillService(
+        settings, store, RecordStream(), pass_delays_seconds=(5.0, 30.0, 600.0), now=lambda: at
+    )
+
+
+def unfinished_fill(**fields) -> GapFill:
+    fill = GapFill("lab", GAP.started_at, "Master.csv", GAP.ended_at, 0, 0, passes_over=False)
+    return replace(fill, **fields)
+
+
+def test_a_fill_cut_between_its_passes_resumes_at_the_next_start_with_the_pass_missed(settings):
+    with Store.open(settings.store_url()) as store:
+        store.save_gaps([GAP])
+        store.save_gap_fill(unfinished_fill(calls_imported=1))
+        service = start_service_after(settings, store, seconds_after_gap=40.0)
+        run_service(service, lambda: store.gap_fills()[0].filled_at != GAP.ended_at)
+        (fill,) = store.gap_fills()
+
+    assert (fill.calls_imported, fill.passes_over) == (1 + 2, False)
+    assert service.pending == 1, "the 10-minute pass is still to come"
+
+
+def test_a_gap_whose_passes_were_all_missed_gets_one_pass_and_is_over(settings):
+    with Store.open(settings.store_url()) as store:
+        store.save_gaps([GAP])
+        service = start_service_after(settings, store, seconds_after_gap=3600.0)
+        run_service(service, lambda: service.fills_done == 1)
+        (fill,) = store.gap_fills()
+        calls = store.calls()
+
+    assert (fill.calls_imported, fill.passes_over, len(calls)) == (2, True, 2)
+
+
+def test_a_fill_whose_passes_are_over_is_not_resumed(settings):
+    with Store.open(settings.store_url()) as store:
+        store.save_gaps([GAP])
+        store.save_gap_fill(unfinished_fill(passes_over=True))
+        service = start_service_after(settings, store, seconds_after_gap=3600.0)
+        service._resume_unfinished_fills()
+
+    assert service.pending == 0

@@ -25,7 +25,13 @@ RESTART = CoverageGap(
 )
 
 DOWN_FILLED = GapFill(
-    "lab", DOWN.started_at, "Master.csv", datetime(2026, 11, 23, 9, 0, 14, tzinfo=UTC), 3, 1
+    "lab",
+    DOWN.started_at,
+    "Master.csv",
+    datetime(2026, 11, 23, 9, 0, 14, tzinfo=UTC),
+    3,
+    1,
+    passes_over=True,
 )
 
 
@@ -42,10 +48,10 @@ def test_gaps_as_csv_oldest_first(database):
     done = ringtest("gaps", "--format", "csv", env=database)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "pbx,started_at,ended_at,reason,filled_from,calls_filled,calls_completed\n"
+        "pbx,started_at,ended_at,reason,filled_from,calls_filled,calls_completed,fill_over\n"
         "lab,2026-11-23T09:00:00+00:00,2026-11-23T09:00:08.500000+00:00,listener_down,"
-        "Master.csv,3,1\n"
-        "lab,2026-11-24T14:05:00+00:00,2026-11-24T14:05:03+00:00,pbx_restarted,,,\n\n"
+        "Master.csv,3,1,True\n"
+        "lab,2026-11-24T14:05:00+00:00,2026-11-24T14:05:03+00:00,pbx_restarted,,,,\n\n"
     )
 
 
@@ -63,6 +69,7 @@ def test_gaps_as_json_within_a_period(database):
             "filled_from": None,
             "calls_filled": None,
             "calls_completed": None,
+            "fill_over": None,
         }
     ]
 
@@ -72,15 +79,15 @@ def test_gaps_as_a_table_in_local_time(database):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "┏━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳"
-        "━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓",
+        "━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓",
         "┃ pbx ┃ started_at (Europe/London) ┃ ended_at (Europe/London) ┃"
-        " reason        ┃ filled_from ┃ calls_filled ┃ calls_completed ┃",
+        " reason        ┃ filled_from ┃ calls_filled ┃ calls_completed ┃ fill_over ┃",
         "┡━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇"
-        "━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩",
+        "━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩",
         "│ lab │ 2026-11-23 09:00:00        │ 2026-11-23 09:00:08      │"
-        " listener_down │ Master.csv  │ 3            │ 1               │",
+        " listener_down │ Master.csv  │ 3            │ 1               │ True      │",
         "└─────┴────────────────────────────┴──────────────────────────┴"
-        "───────────────┴─────────────┴──────────────┴─────────────────┘",
+        "───────────────┴─────────────┴──────────────┴─────────────────┴───────────┘",
         "",
     ]
 

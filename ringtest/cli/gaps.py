@@ -26,6 +26,7 @@ GAP_COLUMNS = (
     "filled_from",
     "calls_filled",
     "calls_completed",
+    "fill_over",
 )
 
 
@@ -33,7 +34,9 @@ GAP_COLUMNS = (
 class ListedGap:
     """A gap as listed. filled_from: the CDR file that filled it, None when not filled;
     calls_filled: calls that started in it imported from that file; calls_completed:
-    incomplete calls it completed (both None when not filled)."""
+    incomplete calls it completed; fill_over: whether its passes are over (False: more
+    are due, or the daemon stopped before them and resumes them at its next start; all
+    three None when not filled)."""
 
     pbx: str
     started_at: datetime
@@ -42,6 +45,7 @@ class ListedGap:
     filled_from: str | None
     calls_filled: int | None
     calls_completed: int | None
+    fill_over: bool | None
 
 
 @click.command()
@@ -67,6 +71,7 @@ def gaps(ctx, since, until, output_format) -> None:
                 fill.source if fill else None,
                 fill.calls_imported if fill else None,
                 fill.calls_upgraded if fill else None,
+                fill.passes_over if fill else None,
             )
             for gap in store.gaps(since=first, until=last)
             for fill in [fills.get((gap.pbx, gap.started_at))]

@@ -311,7 +311,8 @@ class GapFill:
     source: the history file's name (``Master.csv``). filled_at: UTC, the latest
     pass that read it. calls_imported: calls that started inside the gap, stored
     from it (the listener never saw them). calls_upgraded: ``incomplete`` calls of
-    the listener that it completed (their outcome and end).
+    the listener that it completed (their outcome and end). passes_over: whether its
+    passes are over; a fill not over when the daemon stopped is resumed at its next start.
     """
 
     pbx: str
@@ -320,6 +321,7 @@ class GapFill:
     filled_at: datetime
     calls_imported: int
     calls_upgraded: int
+    passes_over: bool = False
 
 
 # Lines: inbound calls that no configured line matched.

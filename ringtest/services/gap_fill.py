@@ -18,12 +18,18 @@ gap have ended: queue and ring timeouts end an unanswered call within minutes).
 A call still up 10 minutes after the gap (a long conversation) is completed by
 `ringtest import-cdr` later, or stays ``incomplete``.
 
-Every successful pass stores the gap's `GapFill` (its totals so far), which
-`ringtest gaps` lists; the first one, and any later one that found more, logs
-one INFO line without caller numbers. A pass that fails (the file rotated away,
-unreadable, the store down) is one WARNING line; the gap stays unfilled unless a
-later pass succeeds. A `cdr_file` that cannot be read when the service starts is
-one WARNING line, and the daemon runs on without filling.
+Every successful pass stores the gap's `GapFill` (its totals so far, and whether its
+passes are over), which `ringtest gaps` lists; the first one, and any later one that
+found more, logs one INFO line without caller numbers. A pass that fails (the file
+rotated away, unreadable, the store down) is one WARNING line; the gap stays
+unfilled unless a later pass succeeds. A `cdr_file` that cannot be read when the
+service starts is one WARNING line, and the daemon runs on without filling.
+
+A restart resumes. When the service starts, every stored gap of its PBX that ended
+in the last `RESUME_GAPS_WITHIN` and whose fill is not over (the daemon stopped
+between its passes, before its first, or while no `cdr_file` was set) is queued
+again: its passes run on the schedule they would have had since the gap ended,
+the last one missed at once, and its totals go on from the stored fill.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ringtest.config import Settings
@@ -49,6 +55,9 @@ FILL_PASS_DELAYS_SECONDS = (5.0, 30.0, 120.0, 600.0)
 
 QUIET_PASSES_TO_STOP = 2
 """Passes in a row that found nothing new after which a gap's fill is over."""
+
+RESUME_GAPS_WITHIN = timedelta(days=7)
+"""How far back a start looks for gaps whose fill is not over (older CDR is often rotated)."""
 
 POLL_SECONDS = 0.5
 """The longest the service sleeps before looking at its stop event and new gaps again."""
@@ -121,12 +130,42 @@ class GapFillService:
             )
             stop.wait()
             return
+        self._resume_unfinished_fills()
         while not stop.is_set():
             due = self._next_due()
             if due is None:
                 stop.wait(POLL_SECONDS)
                 continue
             self._run_pass(due)
+
+    def _resume_unfinished_fills(self) -> None:
+        """Queue the stored gaps of this PBX whose fill is not over (see the module)."""
+        now = self.now()
+        pbx = self.settings.ami.pbx
+        stored = {fill.gap_started_at: fill for fill in self.store.gap_fills(pbx)}
+        resumed = [
+            self._resumed(gap, stored.get(gap.started_at), now)
+            for gap in self.store.gaps(since=now - RESUME_GAPS_WITHIN, pbx=pbx)
+            if not (gap.started_at in stored and stored[gap.started_at].passes_over)
+        ]
+        if resumed:
+            log.info("resuming the CDR fill of %d gaps not filled to the end", len(resumed))
+            with self._lock:
+                self._pending += resumed
+
+    def _resumed(self, gap: CoverageGap, stored: GapFill | None, now: datetime) -> PendingFill:
+        """`gap` queued as if published when it ended: the passes already due but one are
+        counted done, so the latest one due runs at once."""
+        since_ended_seconds = max((now - gap.ended_at).total_seconds(), 0.0)
+        passes_due = sum(delay <= since_ended_seconds for delay in self.pass_delays_seconds)
+        return PendingFill(
+            gap,
+            published_at=self.clock() - since_ended_seconds,
+            passes_done=max(passes_due - 1, 0),
+            calls_imported=stored.calls_imported if stored else 0,
+            calls_upgraded=stored.calls_upgraded if stored else 0,
+            filled=stored is not None,
+        )
 
     @property
     def pending(self) -> int:
@@ -148,6 +187,8 @@ class GapFillService:
             found = fill_gap(fill.gap, self.settings, self.store, self.cdr_file)
             fill.calls_imported += found.calls_imported
             fill.calls_upgraded += found.calls_upgraded
+            found_more = found.calls_imported + found.calls_upgraded > 0
+            fill.quiet_passes = 0 if found_more else fill.quiet_passes + 1
             self.store.save_gap_fill(
                 GapFill(
                     pbx=fill.gap.pbx,
@@ -156,6 +197,7 @@ class GapFillService:
                     filled_at=self.now(),
                     calls_imported=fill.calls_imported,
                     calls_upgraded=fill.calls_upgraded,
+                    passes_over=self._passes_over(fill),
                 )
             )
         except Exception as error:
@@ -171,7 +213,6 @@ class GapFillService:
                 len(self.pass_delays_seconds),
             )
         else:
-            found_more = found.calls_imported + found.calls_upgraded > 0
             if found_more or not fill.filled:
                 log.info(
                     "filled gap %s from CDR %s: %d calls (%d incomplete calls completed)",
@@ -181,14 +222,16 @@ class GapFillService:
                     fill.calls_upgraded,
                 )
             fill.filled = True
-            fill.quiet_passes = 0 if found_more else fill.quiet_passes + 1
-        if (
-            fill.passes_done == len(self.pass_delays_seconds)
-            or fill.quiet_passes >= QUIET_PASSES_TO_STOP
-        ):
+        if self._passes_over(fill):
             with self._lock:
                 self._pending.remove(fill)
             self.fills_done += 1
+
+    def _passes_over(self, fill: PendingFill) -> bool:
+        return (
+            fill.passes_done == len(self.pass_delays_seconds)
+            or fill.quiet_passes >= QUIET_PASSES_TO_STOP
+        )
 
 
 def unreadable(path: Path) -> str | None:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.schema import SchemaItem
 
@@ -263,6 +264,7 @@ gap_fills = Table(
     Column("filled_at", UtcDateTime, nullable=False),
     Column("calls_imported", Integer, nullable=False),
     Column("calls_upgraded", Integer, nullable=False),
+    Column("passes_over", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("pbx", "gap_started_at"),
 )
 
