@@ -36,6 +36,9 @@
   listener killed within its first `heartbeat_seconds` still leaves one), every
   `heartbeat_seconds` while it moves, and once more when the listener stops, so the
   store keeps it.
+* What the listener needs from the PBX (``Timestamp:`` on events, ``CoreShowChannels``,
+  the ``call`` and ``dialplan`` read classes) is checked on every link, each gap one
+  warning line naming the ``manager.conf`` setting (``ami_listener.link_checks``).
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -55,6 +58,7 @@ from ami_listener.checkpoint import UnstoredCalls
 from ami_listener.connection import AmiConnection
 from ami_listener.frames import FRAME_END
 from ami_listener.journal import Journal
+from ami_listener.link_checks import LinkChecks
 from ami_listener.message import AmiMessage
 from ami_listener.pipeline import Batch, CallPipeline, Sink
 from ami_listener.recording import Recorder
@@ -83,6 +87,7 @@ class ListenerSettings:
     stats_interval_seconds: float = 300.0
     checkpoint_interval_seconds: float = 1.0
     heartbeat_seconds: float = 5.0
+    link_check_seconds: float = 30.0
 
 
 def in_progress_note(at: datetime) -> str:
@@ -121,6 +126,7 @@ class Listener:
         self.unstored = unstored
         self.stats = ListenerStats(pipeline)
         self.address = f"{settings.host}:{settings.port}"
+        self.checks = LinkChecks(self.address, settings.user)
         self.last_byte_at: datetime | None = None
         self._link_position = 0
         self._frame_position = 0
@@ -141,6 +147,7 @@ class Listener:
         chores = [
             asyncio.create_task(self._log_stats()),
             asyncio.create_task(self._send_heartbeats()),
+            asyncio.create_task(self._check_link()),
         ]
         if self.journal is not None and self.unstored is not None:
             chores.append(asyncio.create_task(self._keep_checkpoint()))
@@ -184,6 +191,7 @@ class Listener:
                 backoff = min(backoff * 2, self.settings.max_backoff_seconds)
                 continue
             self.stats.link_opened(connection)
+            self.checks.link_opened(self.clock())
             backoff = self.settings.first_backoff_seconds
             if lost_at is not None:
                 log.warning("AMI link to %s restored (down since %s)", self.address, lost_at)
@@ -215,6 +223,7 @@ class Listener:
     async def _resync(self, connection: AmiConnection) -> None:
         """Adopt the calls already in progress, so their ends are not anomalies."""
         reply = await connection.action("CoreShowChannels", timeout_seconds=10.0)
+        self.checks.resync_answered(reply.ok, len(reply.events), reply.response.get("Message", ""))
         now = self.clock()
         for channel in reply.events:
             self.pipeline.tracker.adopt_in_flight(channel, now, note=in_progress_note(now))
@@ -326,6 +335,11 @@ class Listener:
             await asyncio.sleep(self.settings.overdue_check_seconds)
             self._publish(self.pipeline.tick(self.clock()))
 
+    async def _check_link(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.link_check_seconds)
+            self.checks.check_silence(self.clock())
+
     async def _keep_checkpoint(self) -> None:
         while True:
             await asyncio.sleep(self.settings.checkpoint_interval_seconds)
@@ -339,6 +353,7 @@ class Listener:
     def _on_event(self, message: AmiMessage) -> None:
         received_at = self.clock()
         self.stats.event_received(message, received_at)
+        self.checks.event_received(message, received_at)
         if self.unstored is None:
             self.sink.write(self.pipeline.feed_message(message, received_at))
             return

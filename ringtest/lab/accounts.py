@@ -113,7 +113,21 @@ AMI_ADMIN = AmiUser(
     read=("all",),
     write=("system", "call", "agent", "user", "originate", "reporting"),
 )
-AMI_USERS = (AMI_LISTENER, AMI_ADMIN)
+AMI_WITHOUT_REPORTING = AmiUser(
+    username="listener-no-reporting",
+    secret="lab-no-reporting-secret",
+    read=("system", "call", "agent", "dialplan"),
+    write=(),
+)
+"""A listener user set up wrongly on purpose: it may not run CoreShowChannels."""
+AMI_WITHOUT_DIALPLAN = AmiUser(
+    username="listener-no-dialplan",
+    secret="lab-no-dialplan-secret",
+    read=("system", "call", "agent"),
+    write=("reporting",),
+)
+"""A listener user set up wrongly on purpose: it cannot read Newexten (class dialplan)."""
+AMI_USERS = (AMI_LISTENER, AMI_ADMIN, AMI_WITHOUT_REPORTING, AMI_WITHOUT_DIALPLAN)
 
 INBOUND_CONTEXT = "council-inbound"
 OUTBOUND_CONTEXT = "council-outbound"
