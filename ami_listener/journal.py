@@ -40,11 +40,7 @@ from pathlib import Path
 
 from ami_listener.recording import MAGIC, MAX_CHUNK_BYTES, RecordingCorrupt, recorded_chunks
 from ringtest.core.errors import RingtestError
-from ringtest.core.private_files import (
-    PRIVATE_FILE_MODE,
-    create_private_file,
-    make_private_directory,
-)
+from ringtest.core.private_files import create_private_file, file_mode, make_private_directory
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +191,7 @@ class Journal:
             self.end = self._segment.end
         self.close()
         path = self.directory / f"{self.name}.{self.end:020d}.ami"
-        self._file = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        self._file = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, file_mode())
         self._segment = _Segment(self.end, path)
         self.end += os.write(self._file, MAGIC)
         self._delete_passed_segments()

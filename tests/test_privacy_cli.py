@@ -34,14 +34,15 @@ def data_home(tmp_path: Path) -> Path:
     return tmp_path / "xdg"
 
 
-def ringtest(data_home: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run ringtest with its data directory (so database, key and recordings) in `data_home`."""
+def ringtest(data_home: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """Run ringtest with its data directory (so database, key and recordings) in `data_home`,
+    and any further environment `variables`."""
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("RINGTEST_")}  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "ringtest", *args],
         capture_output=True, text=True, timeout=60, cwd=ROOT,
-        env={**environment, "XDG_DATA_HOME": str(data_home)},
+        env={**environment, "XDG_DATA_HOME": str(data_home), **variables},
     )  # fmt: skip
 
 
@@ -57,6 +58,25 @@ def test_a_command_makes_the_data_directory_0700_and_the_database_0600(data_home
     data = data_home / "ringtest"
     assert mode(data) == 0o700
     assert mode(data / "ringtest.db") == 0o600
+
+
+def test_with_group_access_the_group_shares_the_data_but_never_the_pseudonym_key(
+    data_home: Path,
+):
+    fill(data_home)
+    (data_home / "ringtest" / "ringtest.db").chmod(0o600)
+    shared = {"RINGTEST_PRIVACY__GROUP_ACCESS": "true"}
+    assert ringtest(data_home, "replay", str(FIXTURE), **shared).returncode == 0
+    done = ringtest(data_home, "privacy", "retain", **shared)
+    assert done.returncode == 0, done.stderr
+    data = data_home / "ringtest"
+    assert mode(data) == 0o770
+    assert mode(data / "pseudonym.key") == 0o600
+    assert mode(data / "ringtest.db") == 0o600, "an existing database keeps its mode"
+    new = data_home / "new.db"
+    assert ringtest(data_home, "replay", str(FIXTURE), RINGTEST_DB=f"sqlite:///{new}",
+                    **shared).returncode == 0  # fmt: skip
+    assert mode(new) == 0o660
 
 
 def test_an_existing_data_directory_is_made_0700(data_home: Path):

@@ -8,12 +8,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from ringtest.config import Settings, load_settings
+from ringtest.core.private_files import share_with_group
 from ringtest.store import Store
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    """Settings from --config / RINGTEST_CONFIG, the environment and defaults."""
-    return load_settings(ctx.find_root().obj["config_path"])
+    """Settings from --config / RINGTEST_CONFIG, the environment and defaults; what the
+    command creates from now on is shared with the group when `[privacy] group_access`."""
+    settings = load_settings(ctx.find_root().obj["config_path"])
+    share_with_group(settings.privacy.group_access)
+    return settings
 
 
 def open_store(settings: Settings, *, create: bool = False, upgrade: bool = False) -> Store:

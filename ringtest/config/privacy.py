@@ -33,6 +33,9 @@ class PrivacySettings(Section):
         pattern is under the data directory.
     call_retention_months: calendar months call rows (and their callback
         obligations) are kept, by when the call started.
+    group_access: let the data directory owner's group (the ``ringtest`` group of
+        a systemd install) use the database and files: directories 0770, files
+        0660 instead of 0700 and 0600; the pseudonym key stays 0600.
     """
 
     pseudonymise_after_days: int = Field(default=90, ge=1)
@@ -41,6 +44,7 @@ class PrivacySettings(Section):
     recording_retention_days: int = Field(default=30, ge=1)
     recording_globs: list[str] = Field(default_factory=lambda: ["recordings/*", "journal/*"])
     call_retention_months: int = Field(default=13, ge=1)
+    group_access: bool = False
 
     def key_path(self) -> Path:
         """The HMAC key's file: `key_file`, else `pseudonym.key` in the data directory."""

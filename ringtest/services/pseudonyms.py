@@ -19,7 +19,7 @@ import secrets
 from pathlib import Path
 
 from ringtest.core.errors import ConfigError
-from ringtest.core.private_files import PRIVATE_FILE_MODE, make_private_directory
+from ringtest.core.private_files import KEY_FILE_MODE, make_private_directory
 
 PSEUDONYM_PREFIX = "anon:"
 PSEUDONYM_HEX_DIGITS = 16
@@ -69,7 +69,7 @@ def key_for_pseudonyms(path: Path) -> bytes:
         return key
     try:
         make_private_directory(path.parent)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
     except FileExistsError:
         return key_for_pseudonyms(path)  # another process created it first: use theirs
     except OSError as error:
