@@ -9,8 +9,8 @@ as changes arrive, and the calls ringing now, read at scrape time.
   ``ringtest_calls_answered_within_standard_total`` (0 or 1, so that a line's
   series exists from its first call) and, when it rang, in the
   ``ringtest_call_ring_seconds`` histogram; it stops ringing;
-* `RingTestFinished`: counts in ``ringtest_ring_tests_total`` by the test's own
-  outcome (``not_placed`` too), and a placed test, as `observe_ring_test`
+* `RingTestFinished`: counts in ``ringtest_ring_tests_total`` by department and
+  the test's own outcome (``not_placed`` too), and a placed test, as `observe_ring_test`
   observes it, in the call counters and histogram with ``source="test"``;
 * `CallRinging` / `CallAnswered`: the call is ringing / no longer ringing;
 * `ObligationChanged`: ``ringtest_callbacks_opened_total`` when it opens,
@@ -37,7 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ami_listener.lines import MonitoredLine
 from ringtest.core.observations import Observation, Source, observe_call, observe_ring_test
-from ringtest.core.records import CallbackStatus, CallOutcome
+from ringtest.core.records import CallbackStatus, CallOutcome, RingTestOutcome
 from ringtest.core.stream import (
     CallAnswered,
     CallEnded,
@@ -73,8 +73,9 @@ class CallMetrics:
     """The stream subscriber: registers its counters and histogram in `registry`.
 
     ring_time_buckets: float seconds, the histogram's upper bounds (see
-    `ringtest.web.metrics.ring_time_buckets`). lines: the configured lines, whose
-    live series start at 0 so that ``increase()`` sees their first call.
+    `ringtest.web.metrics.ring_time_buckets`). lines: the configured lines, whose live
+    call series and their departments' ring-test series start at 0, so that
+    ``increase()`` sees their first call or test (a series born at 1 shows no increase).
     """
 
     def __init__(
@@ -106,7 +107,7 @@ class CallMetrics:
         self.ring_tests = Counter(
             "ringtest_ring_tests",
             "Mystery ring tests by their outcome (not_placed: the test never happened).",
-            ("department", "line", "outcome"),
+            ("department", "outcome"),
             registry=registry,
         )
         self.callbacks_opened = Counter(
@@ -141,6 +142,8 @@ class CallMetrics:
             self.within_standard.labels(live, line.department, line.line)
             for outcome in CallOutcome:
                 self.calls.labels(live, line.department, line.line, outcome.value)
+            for tested in RingTestOutcome:
+                self.ring_tests.labels(line.department, tested.value)
 
     def handle(self, changes: Sequence[Change]) -> None:
         """Count each change (the `RecordStream` handler)."""
@@ -154,9 +157,7 @@ class CallMetrics:
                     self._ringing_ended(record.pbx, record.call_id)
                     self._observed(observe_call(record))
                 case RingTestFinished(result=result):
-                    self.ring_tests.labels(
-                        result.department, result.target, result.outcome.value
-                    ).inc()
+                    self.ring_tests.labels(result.department, result.outcome.value).inc()
                     self._observed(observe_ring_test(result))
                 case ObligationChanged(obligation=obligation):
                     self._obligation_changed(

@@ -191,6 +191,8 @@ def test_configured_lines_start_at_zero_so_their_first_call_is_an_increase(metri
     assert sample(samples, "ringtest_calls_total", **labels, outcome="answered") == 0
     assert sample(samples, "ringtest_calls_total", **labels, outcome="incomplete") == 0
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **labels) == 0
+    benefits = dict(department="Benefits", outcome="failed")
+    assert sample(samples, "ringtest_ring_tests_total", **benefits) == 0
 
 
 def test_ring_tests_count_by_their_outcome_and_as_test_calls_once_placed(metrics, stream):
@@ -212,9 +214,10 @@ def test_ring_tests_count_by_their_outcome_and_as_test_calls_once_placed(metrics
     )
     samples = scrape(metrics)
     line = ring_test_result().target
-    tests = dict(department="Housing", line=line)
+    tests = dict(department="Housing")
     assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="answered") == 1
     assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="not_placed") == 1
+    assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="busy") == 0
     test_calls = dict(source="test", department="Housing", line=line)
     assert sample(samples, "ringtest_calls_total", **test_calls, outcome="answered") == 1
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **test_calls) == 1
