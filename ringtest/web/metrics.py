@@ -11,7 +11,8 @@ global one) holding two parts:
   the calls ringing now, the callbacks owed and overdue (from the store), the
   opening hours, the target and the listener's health at scrape time.
 
-`Metrics.app` is an ASGI app (prometheus_client's) that serves the registry:
+`Metrics.app` is an ASGI app (`ringtest.web.metrics_app`) that serves the
+registry in prometheus_client's formats, rendered off the event loop:
 OpenMetrics to a client that accepts it (Prometheus does), else the classic
 text format. Names follow Prometheus's conventions: base unit seconds,
 counters end ``_total``, labels only department, line, outcome and source
@@ -20,7 +21,10 @@ counters end ``_total``, labels only department, line, outcome and source
 Counters count from this process's start, not from the store: Prometheus reads
 a restart as a counter reset and its ``increase()`` and ``rate()`` carry on
 across it. The gauges are read from the store and live state, so they are whole
-from the first scrape.
+from the first scrape. The ``_created`` series are switched off (for the whole
+process: prometheus_client has no other switch): Prometheus 2 ignores them, and
+they were a quarter of a scrape's series, whose count is a scrape's cost
+(bench/metrics_scrape.py).
 
 Ring-time buckets fall on the cadence's ring boundaries: every ring up to the
 standard, then `RINGS_BEYOND_STANDARD` (GB at 7 rings: 3, 6, ..., 21, 30, 60 s).
@@ -35,12 +39,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from ami_listener.lines import MonitoredLine
 from ami_listener.stats import ListenerStats
 from ringtest.core.standards import RingRule, Standards
 from ringtest.store import Store
+from ringtest.web.metrics_app import ASGIApp, make_metrics_app
 from ringtest.web.metrics_calls import CallMetrics
 from ringtest.web.metrics_gauges import LiveGauges
 
@@ -79,7 +84,7 @@ class Metrics:
     registry: CollectorRegistry
     subscriber: CallMetrics
     gauges: LiveGauges
-    app: Callable
+    app: ASGIApp
 
     def watch_listener(self, stats: ListenerStats) -> None:
         """Export the health of the listener whose stats these are (one per process)."""
@@ -102,11 +107,12 @@ def build_metrics(
     listener_stats: the in-process listener's, if it exists yet (else `watch_listener`).
     clock: aware UTC now, for the gauges.
     """
+    disable_created_metrics()
     registry = CollectorRegistry()
     subscriber = CallMetrics(registry, ring_time_buckets(standards.ring_rule), lines)
     gauges = LiveGauges(subscriber, standards, store, target_percent / 100, clock)
     registry.register(gauges)
-    metrics = Metrics(registry, subscriber, gauges, make_asgi_app(registry))
+    metrics = Metrics(registry, subscriber, gauges, make_metrics_app(registry))
     if listener_stats is not None:
         metrics.watch_listener(listener_stats)
     return metrics

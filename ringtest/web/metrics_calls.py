@@ -7,8 +7,9 @@ as changes arrive, and the calls ringing now, read at scrape time.
   ring-test caller IDs are left to their ring test, as the store's figures do)
   counts once in ``ringtest_calls_total`` by outcome, once in
   ``ringtest_calls_answered_within_standard_total`` (0 or 1, so that a line's
-  series exists from its first call) and, when it rang, in the
-  ``ringtest_call_ring_seconds`` histogram; it stops ringing;
+  series exists from its first call) and, when it rang and was seen whole (not
+  ``incomplete``), in the ``ringtest_call_ring_seconds`` histogram by source,
+  department and outcome (no line: each label set is a dozen series); it stops ringing;
 * `RingTestFinished`: counts in ``ringtest_ring_tests_total`` by department and
   the test's own outcome (``not_placed`` too), and a placed test, as `observe_ring_test`
   observes it, in the call counters and histogram with ``source="test"``;
@@ -55,6 +56,7 @@ RINGING_CALLS_KEPT = 10_000
 """How many calls ringing now are remembered at most."""
 
 CALL_LABELS = ("source", "department", "line", "outcome")
+RING_TIME_LABELS = ("source", "department", "outcome")
 CLOSED_STATUSES = frozenset(
     {CallbackStatus.CALLED_BACK, CallbackStatus.CALLER_GOT_THROUGH, CallbackStatus.NOT_CALLED_BACK}
 )
@@ -99,7 +101,7 @@ class CallMetrics:
         self.ring_seconds = Histogram(
             "ringtest_call_ring_seconds",
             "Ringing the caller heard before an answer or hang-up; buckets on ring boundaries.",
-            CALL_LABELS,
+            RING_TIME_LABELS,
             buckets=tuple(ring_time_buckets),
             unit="seconds",
             registry=registry,
@@ -192,8 +194,10 @@ class CallMetrics:
         outcome = observation.outcome.value
         self.calls.labels(*labels, outcome).inc()
         self.within_standard.labels(*labels).inc(1 if observation.within_standard else 0)
-        if observation.ring_seconds is not None:
-            self.ring_seconds.labels(*labels, outcome).observe(observation.ring_seconds)
+        seen_whole = observation.outcome is not CallOutcome.INCOMPLETE
+        if observation.ring_seconds is not None and seen_whole:
+            source, department, _ = labels
+            self.ring_seconds.labels(source, department, outcome).observe(observation.ring_seconds)
 
     def _obligation_changed(self, department: str, line: str, status: CallbackStatus) -> None:
         if status is CallbackStatus.OPEN:

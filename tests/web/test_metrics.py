@@ -9,10 +9,13 @@ app's own exposition, parsed by prometheus_client's OpenMetrics parser.
 from __future__ import annotations
 
 import asyncio
+import gzip
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from ami_listener.lines import MonitoredLine
@@ -48,6 +51,11 @@ MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 SATURDAY_10AM = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 CALLER = "+441632960001"
 OPENMETRICS = b"application/openmetrics-text; version=1.0.0"
+PROMETHEUS_ACCEPT = (
+    b"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    b"q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+"""What Prometheus 2.42 sends."""
 
 
 class Clock:
@@ -84,8 +92,10 @@ def stream(metrics):
     return stream
 
 
-def get(app, accept: bytes = OPENMETRICS) -> tuple[int, dict[bytes, bytes], bytes]:
-    """One GET of the ASGI `app`: status, headers and body."""
+def get(
+    app, accept: bytes = OPENMETRICS, method: str = "GET", encoding: bytes = b""
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One request to the ASGI `app`: status, headers and body."""
     sent = []
 
     async def receive():
@@ -94,8 +104,8 @@ def get(app, accept: bytes = OPENMETRICS) -> tuple[int, dict[bytes, bytes], byte
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b""}
-    scope["headers"] = [(b"accept", accept)]
+    scope = {"type": "http", "method": method, "path": "/", "query_string": b""}
+    scope["headers"] = [(b"Accept", accept), (b"accept-encoding", encoding)]
     asyncio.run(app(scope, receive, send))
     return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
 
@@ -159,6 +169,8 @@ def test_calls_are_counted_by_outcome_and_within_standard(metrics, stream):
             CallEnded(live_call("2", ring_seconds=25.0, rings=9, within_standard=False)),
             CallEnded(live_call("3", CallOutcome.ABANDONED, ring_seconds=40.0, rings=14)),
             CallEnded(live_call("4", CallOutcome.BUSY, ring_seconds=None, rings=None)),
+            CallEnded(live_call("5", CallOutcome.INCOMPLETE, ring_seconds=2.0, rings=1)),
+            CallEnded(live_call("6", line="2009", ring_seconds=5.0, rings=2)),
         ]
     )
     samples = scrape(metrics)
@@ -168,21 +180,21 @@ def test_calls_are_counted_by_outcome_and_within_standard(metrics, stream):
     assert sample(samples, "ringtest_calls_total", **labels, outcome="busy") == 1
     assert sample(samples, "ringtest_calls_total", **labels, outcome="voicemail") == 0
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **labels) == 1
-    answered = dict(labels, outcome="answered")
+    department = dict(source="live", department="Housing")
+    answered = dict(department, outcome="answered")
     bucket = "ringtest_call_ring_seconds_bucket"
     assert sample(samples, bucket, **answered, le="3.0") == 0
-    assert sample(samples, bucket, **answered, le="6.0") == 1
-    assert sample(samples, bucket, **answered, le="21.0") == 1
-    assert sample(samples, bucket, **answered, le="30.0") == 2
-    assert sample(samples, "ringtest_call_ring_seconds_count", **answered) == 2
-    assert sample(samples, "ringtest_call_ring_seconds_sum", **answered) == 29.0
-    abandoned = dict(labels, outcome="abandoned")
+    assert sample(samples, bucket, **answered, le="6.0") == 2, "both lines of the department"
+    assert sample(samples, bucket, **answered, le="21.0") == 2
+    assert sample(samples, bucket, **answered, le="30.0") == 3
+    assert sample(samples, "ringtest_call_ring_seconds_count", **answered) == 3
+    assert sample(samples, "ringtest_call_ring_seconds_sum", **answered) == 34.0
+    abandoned = dict(department, outcome="abandoned")
     assert sample(samples, bucket, **abandoned, le="30.0") == 0
     assert sample(samples, bucket, **abandoned, le="60.0") == 1
-    assert (
-        "ringtest_call_ring_seconds_count",
-        frozenset({**labels, "outcome": "busy"}.items()),
-    ) not in samples
+    histograms = {dict(labels)["outcome"] for name, labels in samples if name == bucket}
+    assert histograms == {"answered", "abandoned"}, "no ring time of busy or incomplete calls"
+    assert sample(samples, "ringtest_calls_total", **labels, outcome="incomplete") == 1
 
 
 def test_configured_lines_start_at_zero_so_their_first_call_is_an_increase(metrics):
@@ -365,13 +377,54 @@ def test_no_caller_number_or_call_id_appears_in_the_exposition(metrics, stream, 
 
 
 def test_the_app_speaks_openmetrics_when_asked_and_the_text_format_otherwise(metrics):
-    status, headers, body = get(metrics.app)
+    status, headers, body = get(metrics.app, accept=PROMETHEUS_ACCEPT)
     assert status == 200
-    assert headers[b"Content-Type"].startswith(b"application/openmetrics-text")
+    assert headers[b"content-type"] == b"application/openmetrics-text; version=1.0.0; charset=utf-8"
+    assert headers[b"content-length"] == str(len(body)).encode()
     assert body.endswith(b"# EOF\n")
     assert b"# UNIT ringtest_call_ring_seconds seconds" in body
 
     status, headers, body = get(metrics.app, accept=b"text/plain")
-    assert headers[b"Content-Type"].startswith(b"text/plain; version=0.0.4")
+    assert headers[b"content-type"] == b"text/plain; version=0.0.4; charset=utf-8"
     assert b"# TYPE ringtest_calls_total counter" in body
     assert b"# EOF" not in body
+
+
+def test_the_bytes_are_those_of_prometheus_clients_default_escaping(metrics, stream):
+    stream.publish([CallEnded(live_call("1", ring_seconds=4.0, rings=2))])
+    _, _, body = get(metrics.app)
+    assert body == openmetrics_exposition.generate_latest(metrics.registry)
+    _, _, body = get(metrics.app, accept=b"text/plain")
+    assert body == generate_latest(metrics.registry)
+
+
+def test_a_scrape_is_gzipped_when_the_client_accepts_it(metrics):
+    _, headers, body = get(metrics.app, encoding=b"gzip, deflate")
+    assert headers[b"content-encoding"] == b"gzip"
+    assert gzip.decompress(body).endswith(b"# EOF\n")
+
+
+def test_head_has_no_body_and_other_methods_are_refused(metrics):
+    status, headers, body = get(metrics.app, method="HEAD")
+    assert (status, body) == (200, b"")
+    status, headers, _ = get(metrics.app, method="POST")
+    assert (status, headers[b"allow"]) == (405, b"GET, HEAD")
+
+
+def test_the_app_answers_lifespan_so_it_runs_alone_under_a_server(metrics):
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    asyncio.run(metrics.app({"type": "lifespan"}, receive, send))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_created_series_are_left_out(metrics, stream):
+    stream.publish([CallEnded(live_call("1", ring_seconds=4.0, rings=2))])
+    assert not [name for name, _ in scrape(metrics) if name.endswith("_created")]

@@ -72,7 +72,7 @@ def exported_names(tmp_path: Path) -> set[str]:
             listener_stats=stats,
             clock=lambda: datetime(2026, 11, 30, 10, tzinfo=UTC),
         )
-        metrics.subscriber.ring_seconds.labels("live", "Housing", "2001", "answered").observe(4)
+        metrics.subscriber.ring_seconds.labels("live", "Housing", "answered").observe(4)
         text = generate_latest(metrics.registry).decode()
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}
     families = {line.split(" ")[2] for line in text.splitlines() if line.startswith("# TYPE")}
