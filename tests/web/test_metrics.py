@@ -45,6 +45,7 @@ from ringtest.core.stream import (
 from ringtest.lab.settings import lab_lines
 from ringtest.store import Store
 from ringtest.web.metrics import build_metrics, ring_time_buckets
+from ringtest.web.metrics_calls import RINGING_CALLS_KEPT
 from tests.store.builders import call_record, obligation, ring_test_result
 
 MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -260,6 +261,20 @@ def test_calls_ringing_now_and_the_longest_wait_per_department(metrics, stream, 
         frozenset({"source": "live", "department": "Housing"}.items()),
     ) not in samples
     assert sample(samples, longest, source="test", department="Housing") == 3.0
+
+
+def test_calls_ringing_now_are_bounded_and_the_oldest_is_forgotten_first(metrics, stream):
+    began = [MONDAY_10AM - timedelta(seconds=RINGING_CALLS_KEPT - n) for n in range(2)]
+    calls = [
+        CallRinging(str(n), "lab", "2001", "Housing", CALLER, False, began[min(n, 1)])
+        for n in range(RINGING_CALLS_KEPT + 1)
+    ]
+    stream.publish(calls)
+    samples = scrape(metrics)
+    housing = dict(source="live", department="Housing")
+    assert sample(samples, "ringtest_calls_ringing", **housing) == RINGING_CALLS_KEPT
+    longest = sample(samples, "ringtest_calls_ringing_longest_seconds", **housing)
+    assert longest == RINGING_CALLS_KEPT - 1, "the first call, the oldest, was forgotten"
 
 
 def test_callbacks_owed_and_overdue_are_read_from_the_store(metrics, store, clock):
