@@ -1,4 +1,4 @@
-"""The ASGI app that serves /metrics: prometheus_client's formats, rendered off the event loop.
+"""The ASGI app that serves /metrics: the registry in OpenMetrics or text, off the event loop.
 
 prometheus_client's own `make_asgi_app` renders the scrape on the event loop,
 so every scrape would hold up whatever else the server does (the live view's
@@ -11,11 +11,13 @@ pushes) for its whole cost. This app renders in a worker thread
 * only GET and HEAD; any other method is 405. Lifespan messages are answered, so
   the app also runs alone under uvicorn.
 
-Names are rendered with prometheus_client's ``allow-utf-8`` escaping: every
-ringtest name is a legacy Prometheus name, for which it writes exactly what the
-default (``underscores``) writes, without checking each sample's name one
-character at a time (a third of a scrape's cost; tests/web/test_metrics.py
-checks that the bytes are the same).
+The OpenMetrics text is written here (`openmetrics_text`) from the registry's
+samples, byte for byte what prometheus_client's `generate_latest` writes for
+ringtest's metrics (tests/web/test_metrics.py compares them) in under half its
+time: the library checks every name of every sample one character at a time,
+and the scrape's cost is almost all rendering (bench/metrics_scrape.py). The
+classic format is prometheus_client's, with ``allow-utf-8`` escaping, which
+writes the same bytes as its default for legacy names such as ringtest's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from prometheus_client import exposition
 from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,10 +43,34 @@ GZIP_LEVEL = 1
 """gzip level of a compressed scrape: the fastest (a scrape is compressed once, read once)."""
 
 
+def openmetrics_text(registry: Collector) -> bytes:
+    """`registry` in OpenMetrics 1.0.0: the bytes of prometheus_client's
+    `openmetrics.generate_latest`, for metrics without exemplars, timestamps or
+    native histograms (ringtest's have none) and with legacy names."""
+    lines = []
+    for family in registry.collect():
+        lines.append(f"# HELP {family.name} {_escaped(family.documentation)}\n")
+        lines.append(f"# TYPE {family.name} {family.type}\n")
+        if family.unit:
+            lines.append(f"# UNIT {family.name} {family.unit}\n")
+        for sample in family.samples:
+            labels = ",".join(
+                f'{name}="{_escaped(value)}"' for name, value in sorted(sample.labels.items())
+            )
+            labels = "{" + labels + "}" if labels else ""
+            lines.append(f"{sample.name}{labels} {floatToGoString(sample.value)}\n")
+    lines.append("# EOF\n")
+    return "".join(lines).encode()
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
 def render(registry: Collector, accept: str, accept_encoding: str) -> tuple[list, bytes]:
     """The response headers and body of one scrape of `registry` for these request headers."""
     if any(kind.split(";")[0].strip() == OPENMETRICS for kind in accept.split(",")):
-        body = openmetrics.generate_latest(registry, escaping=openmetrics.ALLOWUTF8)
+        body = openmetrics_text(registry)
         content_type = openmetrics.CONTENT_TYPE_LATEST
     else:
         body = exposition.generate_latest(registry, escaping=openmetrics.ALLOWUTF8)

@@ -405,9 +405,19 @@ def test_the_app_speaks_openmetrics_when_asked_and_the_text_format_otherwise(met
     assert b"# EOF" not in body
 
 
-def test_the_bytes_are_those_of_prometheus_clients_default_escaping(metrics, stream):
-    stream.publish([CallEnded(live_call("1", ring_seconds=4.0, rings=2))])
+def test_the_bytes_are_those_of_prometheus_client(metrics, stream, store):
+    odd = 'Housing "North" \\ Lochee\nannex'
+    stream.publish(
+        [
+            CallEnded(live_call("1", ring_seconds=4.0, rings=2)),
+            CallEnded(live_call("2", CallOutcome.ABANDONED, department=odd, ring_seconds=1e-7)),
+            CallEnded(live_call("3", line="2009", ring_seconds=123456789.5, rings=10**8)),
+            CallRinging("4", "lab", "2001", odd, CALLER, False, MONDAY_10AM),
+        ]
+    )
+    store.save_obligation(obligation(department=odd, status=CallbackStatus.OPEN))
     _, _, body = get(metrics.app)
+    assert odd not in body.decode(), "the odd department's name is escaped"
     assert body == openmetrics_exposition.generate_latest(metrics.registry)
     _, _, body = get(metrics.app, accept=b"text/plain")
     assert body == generate_latest(metrics.registry)
