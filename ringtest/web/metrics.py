@@ -29,8 +29,8 @@ they were a quarter of a scrape's series, whose count is a scrape's cost
 Ring-time buckets fall on the cadence's ring boundaries: every ring up to the
 standard, then `RINGS_BEYOND_STANDARD` (GB at 7 rings: 3, 6, ..., 21, 30, 60 s).
 They come from the service's `RingRule`, the one definition of rings, so a
-bucket bound ``le`` of k rings holds exactly the waits `RingRule.rings` calls k
-rings or fewer. Lines share one cadence (`Standards` holds one `RingRule`).
+bucket bound ``le`` of k rings holds the waits `RingRule.rings` calls k rings or
+fewer (to the microsecond). Lines share one cadence (`Standards` holds one `RingRule`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from ringtest.web.metrics_calls import CallMetrics
 from ringtest.web.metrics_gauges import LiveGauges
 
 RINGS_BEYOND_STANDARD = (10, 20)
-"""Bucket bounds past the standard, in rings (GB: 30 s and 60 s, where most callers have
-given up); a standard of 20 rings or more gets one bound at twice the standard."""
+"""Bucket bounds past the standard, in rings (GB: 30 s and 60 s); a standard of 20 rings or
+more gets one bound at twice the standard instead."""
 
 _MICROSECONDS_PER_SECOND = 1_000_000
 
