@@ -105,6 +105,11 @@ class ListenerStats:
         return min(self.last_event_at, server_time - timedelta(seconds=self.clock_offset_seconds))
 
     @property
+    def connected(self) -> bool:
+        """Whether a link to the PBX is logged in now."""
+        return self._link is not None
+
+    @property
     def messages(self) -> int:
         """AMI messages fed to the tracker."""
         return self.pipeline.counters.messages
