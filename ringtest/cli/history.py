@@ -1,0 +1,62 @@
+"""`ringtest import-cel`: the PBX's channel event log (CEL) loaded as historical calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ringtest.cli.common import open_store, settings_of
+from ringtest.cli.progress import bytes_progress
+from ringtest.core.errors import ReportError
+from ringtest.sources.cel_import import CelImport, import_cel
+
+MAX_BAD_ROWS_SHOWN = 20
+
+
+@click.command("import-cel")
+@click.argument("cel_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_cel_command(ctx, cel_file: Path) -> None:
+    """Load an Asterisk CEL CSV (cel_custom's Master.csv, the columns of
+    cel_custom.conf.sample) as historical calls, measured as the live listener measures
+    them. Exits 1 when nothing was imported and nothing was stored already."""
+    settings = settings_of(ctx)
+    size = cel_file.stat().st_size
+    with (
+        open_store(settings, create=True) as store,
+        bytes_progress(f"importing {cel_file.name}", size) as fed,
+    ):
+        result = import_cel(cel_file, settings, store, on_bytes=fed)
+    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
+        click.echo(f"ringtest: {cel_file}: {problem}: skipped", err=True)
+    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
+        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
+        click.echo(f"ringtest: {cel_file}: {more} more bad rows skipped", err=True)
+    click.echo(
+        f"read {result.rows_read} rows from {cel_file}: imported {result.imported} calls; "
+        f"{result.already_stored} already stored (kept as stored), "
+        f"{result.not_monitored} not to a monitored line, "
+        f"{result.in_progress} still in progress at the end of the file (import again later), "
+        f"{result.anomalies} events of calls begun before the file, "
+        f"{result.bad_row_count} bad rows skipped"
+    )
+    if result.imported == 0 and result.already_stored == 0:
+        raise ReportError(f"nothing imported from {cel_file}: {_why_nothing(result)}")
+
+
+def _why_nothing(result: CelImport) -> str:
+    """Why an import stored no call, and the fix."""
+    if result.rows_read == 0:
+        return "the file has no rows: give cel_custom's Master.csv"
+    if result.bad_row_count == result.rows_read:
+        return (
+            f"all {result.rows_read} rows are bad (see above): give cel_custom's Master.csv "
+            "with the columns of cel_custom.conf.sample"
+        )
+    if result.in_progress and not result.calls_found:
+        return "its calls are still in progress: import again once they have ended"
+    return (
+        "no call is to a monitored line: check [[lines]] (numbers, extensions, queues) in "
+        "ringtest.toml against the file's exten column"
+    )

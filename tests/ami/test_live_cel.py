@@ -1,0 +1,127 @@
+"""The lab Asterisk's CEL of a live run, imported, measures every call as the listener did.
+
+One run of `test_live_lab`'s scenarios (every line's call type: direct line, ring
+group, ringall and round-robin queues, IVR, voicemail, busy, congestion, abandon,
+a Local channel, blind and attended transfers) with the listener attached; then
+the lines the lab's cel_custom wrote during the run are imported into a fresh
+store. Each call (same call id: the Linkedid) must have the listener's outcome
+and answered-by, and a ring time within 50 ms of the listener's.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ringtest.config import load_settings
+from ringtest.core.stream import RecordStream
+from ringtest.lab.accounts import LAB_HOST, RINGTESTER
+from ringtest.lab.build import default_lab_dir, rootfs_path
+from ringtest.lab.settings import LAB_CONFIG
+from ringtest.sip.accounts import SipAccount
+from ringtest.sources.cel_import import import_cel
+from ringtest.sources.live_calls import BackgroundListener, make_listener
+from ringtest.store import Store
+from ringtest.store.writer import StoreWriter
+from tests.ami.test_live_lab import SCENARIOS, place, ringtester_calls, wait_for_calls
+
+pytestmark = pytest.mark.lab
+
+CEL_FILE = Path("var/log/asterisk/cel-custom/Master.csv")
+CEL_WAIT_SECONDS = 10.0
+TOLERANCE_SECONDS = 0.050
+
+
+def settings_for(database: Path):
+    return load_settings(
+        LAB_CONFIG,
+        overrides={"store.url": f"sqlite:///{database}", "standards.ring_cadence": "DE"},
+        environ={},
+    )
+
+
+def cel_written_since(cel: Path, offset: int, call_ids: set[str]) -> bytes:
+    """The bytes cel_custom appended after `offset`, once each call's LINKEDID_END is there."""
+    deadline = time.monotonic() + CEL_WAIT_SECONDS
+    while True:
+        with cel.open("rb") as file:
+            file.seek(offset)
+            written = file.read()
+        ended = {
+            line.split(b",")[15].strip(b'"').decode()
+            for line in written.splitlines()
+            if line.startswith(b'"LINKEDID_END"')
+        }
+        if call_ids <= ended or time.monotonic() > deadline:
+            return written
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def listened_and_imported(lab, sip_endpoint, tmp_path_factory):
+    """(the listener's calls, the CEL import's calls), each by call id, of one run."""
+    directory = tmp_path_factory.mktemp("cel")
+    live_settings = settings_for(directory / "live.db")
+    cel = rootfs_path(default_lab_dir()) / CEL_FILE
+    offset = cel.stat().st_size if cel.exists() else 0
+    sip_endpoint.add_account(
+        SipAccount(name="live-ringtester", user=RINGTESTER.username,
+                   password=RINGTESTER.secret, domain=LAB_HOST)
+    )  # fmt: skip
+    stream = RecordStream()
+    with Store.open(live_settings.store_url()) as store, StoreWriter(store) as writer:
+        stream.subscribe("store", writer.handle)
+        listener = BackgroundListener(make_listener(live_settings, store, stream)).start()
+        try:
+            with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
+                list(pool.map(place, SCENARIOS.values(), [sip_endpoint] * len(SCENARIOS)))
+            listened = {call.call_id: call for call in wait_for_calls(store, SCENARIOS.values())}
+        finally:
+            listener.stop()
+            writer.close()
+            sip_endpoint.remove_account("live-ringtester")
+    run_cel = directory / "Master.csv"
+    run_cel.write_bytes(cel_written_since(cel, offset, set(listened)))
+    import_settings = settings_for(directory / "imported.db")
+    with Store.open(import_settings.store_url()) as store:
+        result = import_cel(run_cel, import_settings, store)
+        imported = {call.call_id: call for call in ringtester_calls(store)}
+    assert result.bad_row_count == 0
+    return listened, imported
+
+
+def test_cel_import_has_every_call_the_listener_stored(listened_and_imported):
+    listened, imported = listened_and_imported
+    assert len(listened) == len(SCENARIOS)
+    assert set(imported) == set(listened)
+    differences = [
+        abs(imported[call_id].ring_seconds - call.ring_seconds)
+        for call_id, call in listened.items()
+        if call.ring_seconds is not None and imported[call_id].ring_seconds is not None
+    ]
+    print(f"ring times of {len(differences)} calls differ by at most {max(differences):.6f} s")
+    assert max(differences) < TOLERANCE_SECONDS
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_cel_import_measures_the_call_as_the_listener(listened_and_imported, name):
+    listened, imported = listened_and_imported
+    scenario = SCENARIOS[name]
+    [live] = [
+        c for c in listened.values() if (c.line, c.outcome) == (scenario.line, scenario.outcome)
+    ]
+    cel = imported[live.call_id]
+    assert (cel.line, cel.outcome, cel.answered_by) == (live.line, live.outcome, live.answered_by)
+    if live.ring_seconds is None:
+        assert cel.ring_seconds is None
+    else:
+        assert cel.ring_seconds == pytest.approx(live.ring_seconds, abs=TOLERANCE_SECONDS)
+    assert cel.rings == live.rings
+    if live.ivr_seconds is None:
+        assert cel.ivr_seconds is None
+    else:
+        assert cel.ivr_seconds == pytest.approx(live.ivr_seconds, abs=TOLERANCE_SECONDS)
+    assert cel.gap_note is not None and cel.gap_note.startswith("imported from Asterisk CEL")
