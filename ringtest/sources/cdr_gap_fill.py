@@ -23,6 +23,7 @@ thread, never from the listener's event loop.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +48,11 @@ OUTCOME_OF_ANSWER = {
     AnsweredBy.VOICEMAIL: CallOutcome.VOICEMAIL,
 }
 """The outcome a measured answer implies, when the listener's answer says more than the CDR's."""
+
+
+Completion = Callable[[CallRecord, CallRecord, RingRule, str], CallRecord]
+"""(the listener's incomplete call, the same call in the history, ring rule, note) -> the
+call completed (`completed`, or `ringtest.sources.cel_gap_fill.completed_from_cel`)."""
 
 
 @dataclass(frozen=True)
@@ -76,27 +82,43 @@ def fill_gap(gap: CoverageGap, settings: Settings, store: Store, cdr_file: Path)
                 cdr_file.name,
                 rows_since=rows_since,
             )
-            if call.pbx == gap.pbx and _overlaps(call, gap)
+            if call.pbx == gap.pbx and overlaps(call, gap)
         ]
+    ring_rule = standards_of(settings).ring_rule
+    return fill_with(gap, store, calls, f"Asterisk CDR {cdr_file.name}", ring_rule)
+
+
+def fill_with(
+    gap: CoverageGap,
+    store: Store,
+    history: list[CallRecord],
+    source: str,
+    ring_rule: RingRule,
+    complete: Completion | None = None,
+) -> FillPass:
+    """Fill `gap` from `history` (the PBX's calls overlapping it, read from `source`):
+    import those that started inside it, and complete the incomplete calls it cut by
+    `complete` (`completed` when None)."""
     filling = f"filling gap {gap_span(gap)}"
     inside = [
         dataclasses.replace(call, gap_note=f"{call.gap_note}, {filling}")
-        for call in calls
+        for call in history
         if gap.started_at <= call.started_at < gap.ended_at
     ]
     imported = store.save_new_calls(inside)
-    note = f"Asterisk CDR {cdr_file.name}, {filling}"
-    upgraded = _complete_incomplete_calls(store, calls, standards_of(settings).ring_rule, note)
+    note = f"{source}, {filling}"
+    upgraded = _complete_incomplete_calls(store, history, ring_rule, note, complete or completed)
     return FillPass(calls_found=len(inside), calls_imported=imported, calls_upgraded=upgraded)
 
 
-def _overlaps(call: CallRecord, gap: CoverageGap) -> bool:
+def overlaps(call: CallRecord, gap: CoverageGap) -> bool:
+    """`call` was in progress at some instant of `gap` (a call with no end at its start)."""
     ended_at = call.ended_at if call.ended_at is not None else call.started_at
     return call.started_at < gap.ended_at and ended_at >= gap.started_at
 
 
 def _complete_incomplete_calls(
-    store: Store, history: list[CallRecord], ring_rule: RingRule, note: str
+    store: Store, history: list[CallRecord], ring_rule: RingRule, note: str, complete: Completion
 ) -> int:
     """Replace each stored incomplete call that `history` holds by `completed`; returns how many."""
     if not history:
@@ -111,7 +133,7 @@ def _complete_incomplete_calls(
         and call.pbx == history[0].pbx
         and call.call_id in by_id
     ]
-    completed_calls = [completed(call, by_id[call.call_id], ring_rule, note) for call in measured]
+    completed_calls = [complete(call, by_id[call.call_id], ring_rule, note) for call in measured]
     if completed_calls:
         store.save_calls(completed_calls)
     return len(completed_calls)
