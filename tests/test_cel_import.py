@@ -129,6 +129,19 @@ def test_a_callee_that_answers_busy_never_started_the_ringing(settings, tmp_path
     assert result.anomalies == 0
 
 
+def test_a_busy_callee_whose_hang_up_comes_after_voicemail_answered_never_rang(settings):
+    """The lab's own order: 2004's Dial returns BUSY, VoiceMail answers the caller, and
+    only then is staff7's hang-up (cause 17) logged."""
+    result, calls = imported(settings, FIXTURE.with_name("staff_busy_then_voicemail.csv"))
+    call = calls["1796380903.2025"]
+    assert (call.outcome, call.answered_by, call.ring_seconds) == (
+        CallOutcome.VOICEMAIL,
+        AnsweredBy.VOICEMAIL,
+        None,
+    )
+    assert call.caller == "+441382000196"  # the number the dialplan set, after CHAN_START's
+
+
 def test_calls_in_progress_at_the_end_are_left_for_a_later_import(settings, tmp_path):
     rows = rows_of(FIXTURE)
     cut = next(

@@ -28,10 +28,13 @@ What CEL does not have, and what stands in for it:
 * no ``Newstate Ringing``: a callee channel's ringing is taken to start at its
   CHAN_START (the ringing of the lab's phones follows within milliseconds). A
   callee that never rang (it answered the INVITE with busy or failure) must not
-  start the clock, so its start is held (`pending_rings`) until the call's next
-  row that is not a channel start: a hang-up of that callee with a failure cause
-  (`FAILURE_BY_HANGUP_CAUSE`) drops it, anything else lets every held start of
-  the call out first, as ``Newstate Ringing`` at its own instant;
+  start the clock, so its start is held (`held_rings`) until its own fate is
+  known: its hang-up with a failure cause (`FAILURE_BY_HANGUP_CAUSE`) drops it;
+  its answer, or a hang-up for any other reason (cancelled, answered elsewhere,
+  timed out), lets it out as ``Newstate Ringing`` at its own instant, with every
+  held start of the same call that began before it (those were still alive, so
+  they rang too). The tracker takes its instants from the events, so ringing
+  let out late still starts when the callee did;
 * no ``NewCallerid``: every row carries the channel's caller number, so a
   caller's row whose number differs from the one before gives one;
 * no ``SoftHangupRequest``: a call cut by a PBX shutdown reads as ended by its
@@ -40,7 +43,6 @@ What CEL does not have, and what stands in for it:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -118,12 +120,12 @@ EVENT_BY_CEL: dict[str, Callable[[CelRow], list[AmiMessage]]] = {
 class CelTranslator:
     """Turns CEL rows, in file order, into AMI events for `CallTracker.feed`.
 
-    pending_rings: per call (Linkedid), the held CHAN_START rows of its callees (see the
-    module). Channels are forgotten at their HANGUP, so state is bounded by the calls
-    in progress.
+    held_rings: the CHAN_START rows of callees whose ringing is not known yet, by Uniqueid
+    (see the module). Channels are forgotten at their HANGUP, so state is bounded by
+    the calls in progress.
     """
 
-    pending_rings: dict[str, list[CelRow]] = field(default_factory=lambda: defaultdict(list))
+    held_rings: dict[str, CelRow] = field(default_factory=dict)
     _caller_numbers: dict[str, str] = field(default_factory=dict)
     """Uniqueid of each live channel that started its own call -> its caller number."""
     _call_of_channel: dict[str, str] = field(default_factory=dict)
@@ -133,7 +135,7 @@ class CelTranslator:
         """The AMI events `row` stands for, in order (often none)."""
         if row.eventtype == "CHAN_START":
             return self._channel_started(row)
-        events = self._released_rings(row)
+        events = self._settled_ring(row) if row.eventtype in ("ANSWER", "HANGUP") else []
         events += self._caller_number_change(row)
         if row.eventtype == "ATTENDEDTRANSFER":
             events += self._attended_transfer(row)
@@ -151,21 +153,25 @@ class CelTranslator:
         if row.uniqueid == row.linkedid:
             self._caller_numbers[row.uniqueid] = row.cid_num
         else:
-            self.pending_rings[row.linkedid].append(row)
+            self.held_rings[row.uniqueid] = row
         return _newchannel(row)
 
-    def _released_rings(self, row: CelRow) -> list[AmiMessage]:
-        """The held callee starts of `row`'s call as ``Newstate Ringing``, unless `row` is
-        one of them hanging up with a failure cause (it never rang: dropped)."""
-        held = self.pending_rings.get(row.linkedid)
-        if not held:
+    def _settled_ring(self, row: CelRow) -> list[AmiMessage]:
+        """A held callee answered or hung up (`row`): nothing when it hung up with a failure
+        cause (it never rang), else its ringing and that of its call's callees held since
+        before it, as ``Newstate Ringing`` in the order they began."""
+        start = self.held_rings.pop(row.uniqueid, None)
+        if start is None or (row.eventtype == "HANGUP" and _failure_cause(row)):
             return []
-        never_rang = [start for start in held if start.uniqueid == row.uniqueid]
-        if never_rang and row.eventtype == "HANGUP" and _failure_cause(row):
-            held.remove(never_rang[0])
-            return []
-        del self.pending_rings[row.linkedid]
-        return [_event("Newstate", start, ("ChannelStateDesc", "Ringing")) for start in held]
+        earlier = [
+            held
+            for held in self.held_rings.values()
+            if held.linkedid == start.linkedid and held.at <= start.at
+        ]
+        for held in earlier:
+            del self.held_rings[held.uniqueid]
+        rang = sorted([*earlier, start], key=lambda held: held.at)
+        return [_event("Newstate", held, ("ChannelStateDesc", "Ringing")) for held in rang]
 
     def _caller_number_change(self, row: CelRow) -> list[AmiMessage]:
         """A ``NewCallerid`` when a caller's number differs from its row before."""
