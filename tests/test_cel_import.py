@@ -43,13 +43,18 @@ TRUTH = {
 }
 
 
-@pytest.fixture
-def settings(tmp_path: Path):
+def settings_in(directory: Path):
+    """The lab's settings (German cadence) with a new SQLite store in `directory`."""
     return load_settings(
         LAB_CONFIG,
-        overrides={"store.url": f"sqlite:///{tmp_path / 'r.db'}", "standards.ring_cadence": "DE"},
+        overrides={"store.url": f"sqlite:///{directory / 'r.db'}", "standards.ring_cadence": "DE"},
         environ={},
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return settings_in(tmp_path)
 
 
 def rows_of(path: Path) -> list[list[str]]:
