@@ -192,6 +192,8 @@ class Line(Section):
         from one is matched to a callback test of this line.
     contexts: dialplan contexts only this line's calls run in (its IVR's), by which the
         CDR import finds its calls.
+    devices: devices only this line's calls ring, as ``Dial`` names them
+        (``PJSIP/staff8``), by which the CDR import finds its calls.
     """
 
     number: PhoneNumber | None = None
@@ -201,6 +203,7 @@ class Line(Section):
     name: str | None = None
     outbound_caller_ids: list[PhoneNumber] = Field(default_factory=list)
     contexts: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Line:

@@ -19,9 +19,11 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
   counted in `CdrImport.ring_unknown` (`cdr_ring_time`);
 * it is to a monitored line by its first row (in call order) to one: its `dst`
   is a line's extension or number, its ``Queue`` is a line's queue, its ``Dial``
-  dialled a line's extension, or its context is one of a line's `contexts` (an
-  IVR's: a row keeps only the last extension reached there). A transfer rewrites
-  later rows' `dst`, so the first row's line wins. Other calls are not imported.
+  dialled a line's extension or one of its `devices`, or its context is one of a
+  line's `contexts` (an IVR's: a row keeps only the last extension reached there).
+  A transfer rewrites later rows' `dst` (the first row's too when the caller moved
+  on before it was written), so the first row's line wins, and its ``Dial`` data
+  tells the line when its `dst` does not. Other calls are not imported.
 
 CDR times have whole seconds, so ring times are good to a second, and imported
 calls say so. They get the configured PBX label (`ami.pbx`), the call's
@@ -349,16 +351,20 @@ def _ring(
 def _monitored_line(
     rows: Iterable[CdrRow], lines: LineDirectory, region: str
 ) -> MonitoredLine | None:
-    """The monitored line of the first row (in call order) to one: by its destination as
-    written or in E.164, by the queue of a ``Queue`` row, by an extension its ``Dial``
-    dialled (``PJSIP/201,45``), or by its context being a line's; None when no row is
-    to one. The first row's wins: a transfer rewrites a later row's destination."""
+    """The monitored line of the first row (in call order) to one: by a line's device its
+    ``Dial`` dialled (named in config, so it wins over a `dst` a transfer rewrote), by
+    its destination as written or in E.164, by the queue of a ``Queue`` row, by an
+    extension its ``Dial`` dialled (``PJSIP/201,45``), or by its context being a line's;
+    None when no row is to one. The first row's wins: a transfer rewrites a later row's
+    destination."""
     for row in rows:
+        targets = _dial_targets(row)
         line = (
-            lines.for_dialled(row.dst)
+            next(filter(None, map(lines.for_device, targets)), None)
+            or lines.for_dialled(row.dst)
             or lines.for_dialled(_number(row.dst, region))
             or (lines.for_queue(row.lastdata.split(",", 1)[0]) if row.lastapp == "Queue" else None)
-            or _dialled_line(row, lines)
+            or next(filter(None, (lines.for_dialled(_resource(t)) for t in targets)), None)
             or lines.for_context(row.dcontext)
         )
         if line is not None:
@@ -366,15 +372,14 @@ def _monitored_line(
     return None
 
 
-def _dialled_line(row: CdrRow, lines: LineDirectory) -> MonitoredLine | None:
-    """The line whose extension a ``Dial`` row dialled (``PJSIP/201&PJSIP/202,45``)."""
-    if row.lastapp != "Dial":
-        return None
-    for target in row.lastdata.split(",", 1)[0].split("&"):
-        line = lines.for_dialled(target.partition("/")[2].partition("@")[0])
-        if line is not None:
-            return line
-    return None
+def _dial_targets(row: CdrRow) -> list[str]:
+    """What a ``Dial`` row dialled (``PJSIP/201&Local/202@from-internal``), else nothing."""
+    return row.lastdata.split(",", 1)[0].split("&") if row.lastapp == "Dial" else []
+
+
+def _resource(target: str) -> str:
+    """``201`` of ``PJSIP/201`` or ``Local/201@from-internal``."""
+    return target.partition("/")[2].partition("@")[0]
 
 
 @lru_cache(maxsize=NUMBERS_CACHED)

@@ -11,6 +11,7 @@ and answered-by, and a ring time within 50 ms of the listener's.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,11 +23,13 @@ from ringtest.lab.accounts import LAB_HOST, RINGTESTER
 from ringtest.lab.build import default_lab_dir, rootfs_path
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.sip.accounts import SipAccount
+from ringtest.sources.cdr_import import import_cdr
 from ringtest.sources.cel_import import import_cel
 from ringtest.sources.live_calls import BackgroundListener, make_listener
 from ringtest.store import Store
 from ringtest.store.writer import StoreWriter
 from tests.ami.test_live_lab import SCENARIOS, place, ringtester_calls, wait_for_calls
+from tests.analysis.test_cdr_import import MASTER_CSV
 
 pytestmark = pytest.mark.lab
 
@@ -43,21 +46,34 @@ def settings_for(database: Path):
     )
 
 
-def cel_written_since(cel: Path, offset: int, call_ids: set[str]) -> bytes:
-    """The bytes cel_custom appended after `offset`, once each call's LINKEDID_END is there."""
+def written_since(path: Path, offset: int, call_ids: set[str], ended: Callable) -> bytes:
+    """The bytes Asterisk appended to `path` after `offset`, once `ended` (the call ids a
+    line says ended) has named each of `call_ids`."""
     deadline = time.monotonic() + CEL_WAIT_SECONDS
     while True:
-        with cel.open("rb") as file:
+        with path.open("rb") as file:
             file.seek(offset)
             written = file.read()
-        ended = {
-            line.split(b",")[15].strip(b'"').decode()
-            for line in written.splitlines()
-            if line.startswith(b'"LINKEDID_END"')
-        }
-        if call_ids <= ended or time.monotonic() > deadline:
+        seen = {call_id for line in written.splitlines() for call_id in ended(line)}
+        if call_ids <= seen or time.monotonic() > deadline:
             return written
         time.sleep(0.1)
+
+
+def cel_ended(line: bytes) -> list[str]:
+    """The call a CEL line's LINKEDID_END ends."""
+    if not line.startswith(b'"LINKEDID_END"'):
+        return []
+    return [line.split(b",")[15].strip(b'"').decode()]
+
+
+def cdr_ended(line: bytes) -> list[str]:
+    """The call (the caller's uniqueid: the lab's cdr_csv has no linkedid) of a CDR row."""
+    return [line.rsplit(b",", 2)[1].strip(b'"').decode()] if line.count(b",") >= 17 else []
+
+
+def offset_of(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +81,8 @@ def listened_and_imported(lab, sip_endpoint, tmp_path_factory):
     """(the listener's calls, the CEL import's calls), each by call id, of one run."""
     directory = tmp_path_factory.mktemp("cel")
     live_settings = settings_for(directory / "live.db")
-    cel = rootfs_path(default_lab_dir()) / CEL_FILE
-    offset = cel.stat().st_size if cel.exists() else 0
+    cel, cdr = (rootfs_path(default_lab_dir()) / path for path in (CEL_FILE, MASTER_CSV))
+    cel_offset, cdr_offset = offset_of(cel), offset_of(cdr)
     sip_endpoint.add_account(
         SipAccount(name="live-ringtester", user=RINGTESTER.username,
                    password=RINGTESTER.secret, domain=LAB_HOST)
@@ -83,18 +99,24 @@ def listened_and_imported(lab, sip_endpoint, tmp_path_factory):
             listener.stop()
             writer.close()
             sip_endpoint.remove_account("live-ringtester")
-    run_cel = directory / "Master.csv"
-    run_cel.write_bytes(cel_written_since(cel, offset, set(listened)))
+    run_cel = directory / "cel.csv"
+    run_cel.write_bytes(written_since(cel, cel_offset, set(listened), cel_ended))
     import_settings = settings_for(directory / "imported.db")
     with Store.open(import_settings.store_url()) as store:
         result = import_cel(run_cel, import_settings, store)
         imported = {call.call_id: call for call in ringtester_calls(store)}
     assert result.bad_row_count == 0
-    return listened, imported
+    run_cdr = directory / "cdr.csv"
+    run_cdr.write_bytes(written_since(cdr, cdr_offset, set(listened), cdr_ended))
+    cdr_settings = settings_for(directory / "cdr.db")
+    with Store.open(cdr_settings.store_url()) as store:
+        import_cdr(run_cdr, cdr_settings, store)
+        from_cdr = {call.call_id: call for call in ringtester_calls(store)}
+    return listened, imported, from_cdr
 
 
 def test_cel_import_has_every_call_the_listener_stored(listened_and_imported):
-    listened, imported = listened_and_imported
+    listened, imported, _ = listened_and_imported
     assert len(listened) == len(SCENARIOS)
     assert set(imported) == set(listened)
     differences = [
@@ -108,7 +130,7 @@ def test_cel_import_has_every_call_the_listener_stored(listened_and_imported):
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_cel_import_measures_the_call_as_the_listener(listened_and_imported, name):
-    listened, imported = listened_and_imported
+    listened, imported, _ = listened_and_imported
     scenario = SCENARIOS[name]
     [live] = [
         c for c in listened.values() if (c.line, c.outcome) == (scenario.line, scenario.outcome)
@@ -125,3 +147,25 @@ def test_cel_import_measures_the_call_as_the_listener(listened_and_imported, nam
     else:
         assert cel.ivr_seconds == pytest.approx(live.ivr_seconds, abs=TOLERANCE_SECONDS)
     assert cel.gap_note is not None and cel.gap_note.startswith("imported from Asterisk CEL")
+
+
+IVR_LINE = "2000"
+"""The switchboard: its IVR answers the caller, so the CDR has no ring time for it."""
+
+
+def test_cdr_import_has_every_call_right_to_the_second_or_its_ring_time_unknown(
+    listened_and_imported,
+):
+    listened, _, from_cdr = listened_and_imported
+    assert set(from_cdr) == set(listened)
+    for call_id, live in listened.items():
+        cdr = from_cdr[call_id]
+        assert (cdr.line, cdr.outcome, cdr.answered_by) == (
+            live.line,
+            live.outcome,
+            live.answered_by,
+        )
+        if live.line == IVR_LINE or live.ring_seconds is None:
+            assert cdr.ring_seconds is None
+        else:
+            assert abs(live.ring_seconds - cdr.ring_seconds) < 1.0  # each end cut to its second
