@@ -119,7 +119,7 @@ def _parse_row(number: int, fields: list[str]) -> CelRow:
             f"{len(fields)} fields, expected {len(SAMPLE_COLUMNS)} "
             "(the mapping of Asterisk's cel_custom.conf.sample)"
         )
-    if any("\0" in field for field in fields):
+    if "\0" in "".join(fields):
         raise ValueError("holds a NUL byte: the file is damaged or not text")
     values = dict(zip(SAMPLE_COLUMNS, fields, strict=True))
     eventtime = values["eventtime"]
