@@ -1,4 +1,5 @@
-"""`ringtest import-cel`: the PBX's channel event log (CEL) loaded as historical calls."""
+"""`ringtest import-cel | import-queue-log`: the PBX's channel event log (CEL) loaded as
+historical calls, and its queue_log as the waits of queue calls."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ringtest.cli.common import open_store, settings_of
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
 from ringtest.sources.cel_import import CelImport, import_cel
+from ringtest.sources.queue_log_import import import_queue_log
 
 MAX_BAD_ROWS_SHOWN = 20
 
@@ -60,3 +62,36 @@ def _why_nothing(result: CelImport) -> str:
         "no call is to a monitored line: check [[lines]] (numbers, extensions, queues) in "
         "ringtest.toml against the file's exten column"
     )
+
+
+@click.command("import-queue-log")
+@click.argument("queue_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_queue_log_command(ctx, queue_log: Path) -> None:
+    """Load Asterisk's queue_log as the answered and abandoned calls of monitored queues,
+    each with its wait; a call already stored keeps what it has and gains only a wait it
+    lacks. Exits 1 when the file holds no call of a monitored queue."""
+    settings = settings_of(ctx)
+    size = queue_log.stat().st_size
+    with (
+        open_store(settings, create=True) as store,
+        bytes_progress(f"importing {queue_log.name}", size) as fed,
+    ):
+        result = import_queue_log(queue_log, settings, store, on_bytes=fed)
+    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
+        click.echo(f"ringtest: {queue_log}: {problem}: skipped", err=True)
+    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
+        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
+        click.echo(f"ringtest: {queue_log}: {more} more bad lines skipped", err=True)
+    click.echo(
+        f"read {result.rows_read} lines from {queue_log}: imported {result.imported} queue "
+        f"calls; {result.already_stored} already stored (kept, {result.waits_added} given "
+        f"the wait they lacked), {result.left_unanswered} left the queue unanswered (their "
+        f"outcome is in the CDR or CEL), {result.not_monitored} of queues not monitored, "
+        f"{result.in_progress} still in progress, {result.bad_row_count} bad lines skipped"
+    )
+    if result.calls_found == 0:
+        raise ReportError(
+            f"nothing imported from {queue_log}: no answered or abandoned call of a monitored "
+            "queue: check [[lines]] queue names in ringtest.toml against the file's queues"
+        )

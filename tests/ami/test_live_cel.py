@@ -1,4 +1,5 @@
-"""The lab Asterisk's CEL of a live run, imported, measures every call as the listener did.
+"""The lab Asterisk's CEL of a live run, imported, measures every call as the listener did;
+its CDR and queue_log, imported, have every call, right to the second or (CDR) unknown.
 
 One run of `test_live_lab`'s scenarios (every line's call type: direct line, ring
 group, ringall and round-robin queues, IVR, voicemail, busy, congestion, abandon,
@@ -26,6 +27,7 @@ from ringtest.sip.accounts import SipAccount
 from ringtest.sources.cdr_import import import_cdr
 from ringtest.sources.cel_import import import_cel
 from ringtest.sources.live_calls import BackgroundListener, make_listener
+from ringtest.sources.queue_log_import import import_queue_log
 from ringtest.store import Store
 from ringtest.store.writer import StoreWriter
 from tests.ami.test_live_lab import SCENARIOS, place, ringtester_calls, wait_for_calls
@@ -34,6 +36,9 @@ from tests.analysis.test_cdr_import import MASTER_CSV
 pytestmark = pytest.mark.lab
 
 CEL_FILE = Path("var/log/asterisk/cel-custom/Master.csv")
+QUEUE_LOG = Path("var/log/asterisk/queue_log")
+QUEUE_LINES = ("benefits", "permits")
+QUEUE_ENDS = (b"COMPLETECALLER", b"COMPLETEAGENT", b"ABANDON")
 CEL_WAIT_SECONDS = 10.0
 TOLERANCE_SECONDS = 0.050
 
@@ -72,6 +77,12 @@ def cdr_ended(line: bytes) -> list[str]:
     return [line.rsplit(b",", 2)[1].strip(b'"').decode()] if line.count(b",") >= 17 else []
 
 
+def queue_ended(line: bytes) -> list[str]:
+    """The call whose queue visit a queue_log line ends."""
+    fields = line.split(b"|")
+    return [fields[1].decode()] if len(fields) > 4 and fields[4] in QUEUE_ENDS else []
+
+
 def offset_of(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
@@ -81,8 +92,10 @@ def listened_and_imported(lab, sip_endpoint, tmp_path_factory):
     """(the listener's calls, the CEL import's calls), each by call id, of one run."""
     directory = tmp_path_factory.mktemp("cel")
     live_settings = settings_for(directory / "live.db")
-    cel, cdr = (rootfs_path(default_lab_dir()) / path for path in (CEL_FILE, MASTER_CSV))
-    cel_offset, cdr_offset = offset_of(cel), offset_of(cdr)
+    cel, cdr, queue_log = (
+        rootfs_path(default_lab_dir()) / path for path in (CEL_FILE, MASTER_CSV, QUEUE_LOG)
+    )
+    cel_offset, cdr_offset, queue_offset = offset_of(cel), offset_of(cdr), offset_of(queue_log)
     sip_endpoint.add_account(
         SipAccount(name="live-ringtester", user=RINGTESTER.username,
                    password=RINGTESTER.secret, domain=LAB_HOST)
@@ -112,11 +125,17 @@ def listened_and_imported(lab, sip_endpoint, tmp_path_factory):
     with Store.open(cdr_settings.store_url()) as store:
         import_cdr(run_cdr, cdr_settings, store)
         from_cdr = {call.call_id: call for call in ringtester_calls(store)}
-    return listened, imported, from_cdr
+    queued = {call.call_id for call in listened.values() if call.line in QUEUE_LINES}
+    run_queue_log = directory / "queue_log"
+    run_queue_log.write_bytes(written_since(queue_log, queue_offset, queued, queue_ended))
+    with Store.open(settings_for(directory / "queue.db").store_url()) as store:
+        import_queue_log(run_queue_log, settings_for(directory / "queue.db"), store)
+        from_queue_log = {call.call_id: call for call in ringtester_calls(store)}
+    return listened, imported, from_cdr, from_queue_log
 
 
 def test_cel_import_has_every_call_the_listener_stored(listened_and_imported):
-    listened, imported, _ = listened_and_imported
+    listened, imported, *_ = listened_and_imported
     assert len(listened) == len(SCENARIOS)
     assert set(imported) == set(listened)
     differences = [
@@ -130,7 +149,7 @@ def test_cel_import_has_every_call_the_listener_stored(listened_and_imported):
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_cel_import_measures_the_call_as_the_listener(listened_and_imported, name):
-    listened, imported, _ = listened_and_imported
+    listened, imported, *_ = listened_and_imported
     scenario = SCENARIOS[name]
     [live] = [
         c for c in listened.values() if (c.line, c.outcome) == (scenario.line, scenario.outcome)
@@ -156,7 +175,7 @@ IVR_LINE = "2000"
 def test_cdr_import_has_every_call_right_to_the_second_or_its_ring_time_unknown(
     listened_and_imported,
 ):
-    listened, _, from_cdr = listened_and_imported
+    listened, _, from_cdr, _ = listened_and_imported
     assert set(from_cdr) == set(listened)
     for call_id, live in listened.items():
         cdr = from_cdr[call_id]
@@ -169,3 +188,20 @@ def test_cdr_import_has_every_call_right_to_the_second_or_its_ring_time_unknown(
             assert cdr.ring_seconds is None
         else:
             assert abs(live.ring_seconds - cdr.ring_seconds) < 1.0  # each end cut to its second
+
+
+def test_queue_log_import_has_every_queue_call_with_its_wait_to_the_second(
+    listened_and_imported,
+):
+    listened, _, _, from_queue_log = listened_and_imported
+    queued = {call_id: call for call_id, call in listened.items() if call.line in QUEUE_LINES}
+    assert len(queued) == 2
+    assert set(from_queue_log) == set(queued)
+    for call_id, live in queued.items():
+        waited = from_queue_log[call_id]
+        assert (waited.line, waited.outcome, waited.answered_by) == (
+            live.line,
+            live.outcome,
+            live.answered_by,
+        )
+        assert abs(live.ring_seconds - waited.ring_seconds) < 1.0
