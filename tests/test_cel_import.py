@@ -247,3 +247,15 @@ def test_lab_up_loads_the_modules_modules_conf_names_that_are_not_running():
         modules_to_load(MODULES_CONF, MODULE_SHOW + "res_cdrel_custom.so x\ncel_custom.so x\n")
         == []
     )
+
+
+def test_a_file_without_application_starts_is_warned_about(settings, tmp_path):
+    rows = [row for row in rows_of(FIXTURE) if row[0] != "APP_START"]
+    path = write_rows(tmp_path / "Master.csv", rows)
+    done = run_cli(settings, path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"ringtest: {path} has no APP_START rows: queue entries, voicemail and IVRs went "
+        "unseen; set events and apps in cel.conf as docker/asterisk/cel.conf does"
+    )
+    assert "has no APP_START rows" not in run_cli(settings_in(tmp_path / "b"), FIXTURE).stderr

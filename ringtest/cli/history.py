@@ -43,6 +43,12 @@ def import_cel_command(ctx, cel_file: Path) -> None:
         f"{result.anomalies} events of calls begun before the file, "
         f"{result.bad_row_count} bad rows skipped"
     )
+    if result.calls_found and not result.app_starts:
+        click.echo(
+            f"ringtest: {cel_file} has no APP_START rows: queue entries, voicemail and IVRs "
+            "went unseen; set events and apps in cel.conf as docker/asterisk/cel.conf does",
+            err=True,
+        )
     if result.imported == 0 and result.already_stored == 0:
         raise ReportError(f"nothing imported from {cel_file}: {_why_nothing(result)}")
 

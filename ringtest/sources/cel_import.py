@@ -50,7 +50,8 @@ class CelImport:
     """What an import did. bad_rows: ``line N: what is wrong`` for the first
     `BAD_ROWS_KEPT` rows skipped, bad_row_count: all of them; calls_found: calls to
     monitored lines that ended in the file; in_progress: calls still open at its end;
-    anomalies: events the tracker could not place (calls begun before the file)."""
+    anomalies: events the tracker could not place (calls begun before the file);
+    app_starts: APP_START rows (none means cel.conf tracks no applications)."""
 
     rows_read: int = 0
     bad_rows: list[str] = field(default_factory=list)
@@ -61,6 +62,7 @@ class CelImport:
     already_stored: int = 0
     imported: int = 0
     anomalies: int = 0
+    app_starts: int = 0
 
     def add_bad(self, bad: BadCelRow) -> None:
         self.bad_row_count += 1
@@ -113,6 +115,8 @@ def read_cel_calls(
     for row in _good_rows(parse_cel_rows(decoded_lines(file, on_bytes), since), result):
         if row.eventtype == "CHAN_START" and row.uniqueid == row.linkedid:
             first_line.setdefault(row.linkedid, row.line_number)
+        elif row.eventtype == "APP_START":
+            result.app_starts += 1
         for event in translator.events(row):
             for output in tracker.feed(event, row.at):
                 if isinstance(output, CallRecord | DialledCall):
