@@ -16,6 +16,13 @@ therefore read as a number of `default_region` (`normalise_number`, the one
 normalisation the config's numbers went through too) and looked up in E.164, so
 every spelling finds the line.
 
+Line contexts and devices. A line may also name dialplan contexts that only its
+calls run in (its IVR's, e.g. ``council-switchboard``) and devices that only its
+calls ring (``PJSIP/staff8``). The CDR import reads them: a CDR row keeps only
+the last context and extension its caller reached (``operator`` in the IVR's
+context, a blind transfer's target), never the line's own extension, but its
+``Dial`` data still names the device it rang.
+
 Inbound calls. A call no line matches may be a member of the public dialling a
 council number nobody configured (a missing line), or staff calling a citizen
 (whose number is personal data). Only the first kind is reported as unmatched:
@@ -26,7 +33,7 @@ contexts where calls from the public arrive (FreePBX: ``from-pstn``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -74,6 +81,8 @@ class LineDirectory:
 
     default_region: ISO 3166 code a dialled number without a country code is read in.
     inbound_contexts: dialplan contexts where calls from the public arrive.
+    line_contexts: dialplan contexts only one line's calls run in -> that line.
+    line_devices: devices (``PJSIP/staff8``) only one line's calls ring -> that line.
     """
 
     def __init__(
@@ -81,9 +90,13 @@ class LineDirectory:
         lines: Iterable[MonitoredLine] = (),
         default_region: str = "GB",
         inbound_contexts: Iterable[str] = FREEPBX_INBOUND_CONTEXTS,
+        line_contexts: Mapping[str, MonitoredLine] | None = None,
+        line_devices: Mapping[str, MonitoredLine] | None = None,
     ) -> None:
         self.default_region = default_region
         self.inbound_contexts = frozenset(inbound_contexts)
+        self.line_contexts = dict(line_contexts or {})
+        self.line_devices = dict(line_devices or {})
         self._by_dialled: dict[str, MonitoredLine] = {}
         self._by_queue: dict[str, MonitoredLine] = {}
         for line in lines:
@@ -100,6 +113,14 @@ class LineDirectory:
     def for_queue(self, queue: str) -> MonitoredLine | None:
         """The line answered by Asterisk queue `queue`, if monitored."""
         return self._by_queue.get(queue)
+
+    def for_context(self, context: str) -> MonitoredLine | None:
+        """The line whose calls alone run in dialplan `context`, if one names it."""
+        return self.line_contexts.get(context)
+
+    def for_device(self, device: str) -> MonitoredLine | None:
+        """The line whose calls alone ring `device` (``PJSIP/staff8``), if one names it."""
+        return self.line_devices.get(device)
 
     def is_inbound(self, context: str) -> bool:
         """Whether a channel that began in dialplan `context` is a call from the public."""

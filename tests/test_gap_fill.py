@@ -109,7 +109,7 @@ def test_a_pass_imports_the_calls_that_started_inside_the_gap_marked_with_the_ga
     assert (answered.outcome, answered.ring_seconds) == (CallOutcome.ANSWERED, 6.0)
     assert calls[CALLERS[2]].outcome is CallOutcome.ABANDONED
     assert answered.gap_note == (
-        "imported from Asterisk CDR Master.csv, line 2, filling gap "
+        "imported from Asterisk CDR Master.csv, line 2, whole seconds, filling gap "
         "2026-11-23T09:00:00+00:00–2026-11-23T09:01:00+00:00"
     )
 

@@ -37,6 +37,8 @@ COMMANDS = {
     "report": "ringtest.cli.report:report",
     "publish": "ringtest.cli.report:publish",
     "import-cdr": "ringtest.cli.report:import_cdr_command",
+    "import-cel": "ringtest.cli.history:import_cel_command",
+    "import-queue-log": "ringtest.cli.history:import_queue_log_command",
     "run": "ringtest.cli.run:run",
     "privacy": "ringtest.cli.privacy:privacy",
     "forget": "ringtest.cli.privacy:forget_command",

@@ -1,5 +1,5 @@
 """`ringtest gaps`: the intervals in which the listener did not see its PBX, and what the
-PBX's CDR filled of each (`[history] cdr_file`)."""
+PBX's CEL or CDR filled of each (`[history] cel_file`, `cdr_file`)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ GAP_COLUMNS = (
 
 @dataclass(frozen=True)
 class ListedGap:
-    """A gap as listed. filled_from: the CDR file that filled it, None when not filled;
+    """A gap as listed. filled_from: the CEL or CDR file that filled it, None when not filled;
     calls_filled: calls that started in it imported from that file; calls_completed:
     incomplete calls it completed; fill_over: whether its passes are over (False: more
     are due, or the daemon stopped before them and resumes them at its next start; all
@@ -55,7 +55,7 @@ class ListedGap:
 @click.pass_context
 def gaps(ctx, since, until, output_format) -> None:
     """List the intervals in which calls may have gone unseen (listener down, AMI link
-    lost, PBX restarted), oldest first, and how many calls the PBX's CDR filled in."""
+    lost, PBX restarted), oldest first, and how many calls the PBX's CEL or CDR filled in."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
     first = parse_local_instant(since, zone, "--since")

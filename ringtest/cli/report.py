@@ -168,6 +168,7 @@ def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
         f"read {result.rows_read} rows from {cdr_file}: imported {result.imported} calls; "
         f"{result.already_stored} already stored (kept as stored), "
         f"{result.not_monitored} not to a monitored line, {result.bad_row_count} bad rows skipped; "
+        f"ring time not in the CDR: {result.ring_unknown} (the PBX answered first); "
         f"times read as {result.clock}"
     )
     if result.imported == 0 and result.already_stored == 0:

@@ -55,11 +55,17 @@ def monitored_line_of(line: Line) -> MonitoredLine:
 def line_directory_of(settings: Settings) -> LineDirectory:
     """The configured `[[lines]]`, to look calls up by dialled number (any spelling of it in
     `phone.default_region`), extension or queue; `ami.inbound_contexts` say which calls are
-    from the public."""
+    from the public; each line's `contexts` and `devices` lead the CDR import to it."""
     return LineDirectory(
         (monitored_line_of(line) for line in settings.lines),
         default_region=settings.phone.default_region,
         inbound_contexts=settings.ami.inbound_contexts,
+        line_contexts={
+            context: monitored_line_of(line) for line in settings.lines for context in line.contexts
+        },
+        line_devices={
+            device: monitored_line_of(line) for line in settings.lines for device in line.devices
+        },
     )
 
 

@@ -190,6 +190,10 @@ class Line(Section):
     department: who answers it, as reported.
     outbound_caller_ids: numbers (E.164) the line's staff call out from, so a callback
         from one is matched to a callback test of this line.
+    contexts: dialplan contexts only this line's calls run in (its IVR's), by which the
+        CDR import finds its calls.
+    devices: devices only this line's calls ring, as ``Dial`` names them
+        (``PJSIP/staff8``), by which the CDR import finds its calls.
     """
 
     number: PhoneNumber | None = None
@@ -198,6 +202,8 @@ class Line(Section):
     department: str = Field(min_length=1)
     name: str | None = None
     outbound_caller_ids: list[PhoneNumber] = Field(default_factory=list)
+    contexts: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Line:

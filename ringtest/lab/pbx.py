@@ -46,6 +46,9 @@ RELOAD_TIMEOUT_S = 5.0
 ASTERISK_ARGV = ("asterisk", "-C", "/etc/asterisk/asterisk.conf", "-f", "-n")
 ASTERISK_LOG = "var/log/asterisk/messages.log"
 """Asterisk's own log, relative to the rootfs (see docker/asterisk/logger.conf)."""
+CEL_LOG_DIR = "var/log/asterisk/cel-custom"
+"""Where cel_custom writes (docker/asterisk/cel_custom.conf), relative to the rootfs: the
+Debian package makes cdr-csv/ and cdr-custom/ but not this, and cel_custom never creates it."""
 
 AMI = LabPort(LAB_HOST, AMI_PORT, "tcp", "Asterisk AMI")
 SIP_UDP = LabPort(LAB_HOST, SIP_PORT, "udp", "Asterisk PJSIP")
@@ -160,7 +163,9 @@ def lab_log_tail(lab_dir: Path | None = None, lines: int = 40) -> list[str]:
 
 
 def install_config(rootfs: Path, config_dir: Path) -> None:
-    """Replace the chroot's /etc/asterisk with exactly the files in `config_dir`."""
+    """Replace the chroot's /etc/asterisk with exactly the files in `config_dir`, and make
+    the log directory its CEL file goes to."""
+    (rootfs / CEL_LOG_DIR).mkdir(parents=True, exist_ok=True)
     etc_asterisk = rootfs / "etc" / "asterisk"
     if etc_asterisk.exists():
         shutil.rmtree(etc_asterisk)
@@ -200,7 +205,10 @@ def _start_asterisk(lab_dir: Path) -> None:
 
 def _refresh_running_asterisk(lab_dir: Path) -> None:
     """A running lab whose docker/asterisk/ files changed gets them and a ``core reload``
-    (dialplan, PJSIP, queues, voicemail, manager; calls in progress carry on).
+    (dialplan, PJSIP, queues, voicemail, manager, CEL; calls in progress carry on).
+    A reload never loads a module that is not running, so each one modules.conf now
+    names and Asterisk does not run (`modules_to_load`) gets a ``module load``, in
+    modules.conf's order (a module's dependencies are listed before it).
 
     A reload also starts a PJSIP transport new to pjsip.conf (Asterisk 22 does; it only
     keeps an existing transport's settings), so a lab whose TLS port is not listening
@@ -213,12 +221,11 @@ def _refresh_running_asterisk(lab_dir: Path) -> None:
         return
     ensure_lab_certificate(rootfs)
     install_config(rootfs, config_dir)
-    subprocess.run(
-        ["chroot", str(rootfs), "asterisk", "-rx", "core reload"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
+    _asterisk_command(rootfs, "core reload")
+    running = _asterisk_command(rootfs, "module show")
+    for module in modules_to_load((config_dir / "modules.conf").read_text(), running):
+        _asterisk_command(rootfs, f"module load {module}")
+        log.warning("module %s loaded into the running lab Asterisk", module)
     log.warning("lab config installed from %s and Asterisk reloaded", config_dir)
     if not wait_until(lambda: is_listening(SIP_TLS), timeout_s=RELOAD_TIMEOUT_S):
         raise LabError(
@@ -226,6 +233,31 @@ def _refresh_running_asterisk(lab_dir: Path) -> None:
             f"see {asterisk_log_path(lab_dir)}, then restart the lab "
             "(`ringtest lab down && ringtest lab up`)"
         )
+
+
+def modules_to_load(modules_conf: str, module_show: str) -> list[str]:
+    """The modules `modules_conf` loads (``load => name.so`` lines) that are missing from
+    `module_show` (``asterisk -rx "module show"``: one module a line, its name first), in
+    the file's order."""
+    running = {line.split()[0] for line in module_show.splitlines() if line.split()}
+    named = (
+        line.partition("=>")[2].split(";")[0].strip()
+        for line in modules_conf.splitlines()
+        if line.split("=>")[0].strip() == "load"
+    )
+    return [module for module in named if module and module not in running]
+
+
+def _asterisk_command(rootfs: Path, command: str) -> str:
+    """Run one CLI command on the running lab Asterisk; its output ("" when it failed)."""
+    done = subprocess.run(
+        ["chroot", str(rootfs), "asterisk", "-rx", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return done.stdout
 
 
 def _config_files(directory: Path) -> dict[str, bytes]:

@@ -5,8 +5,9 @@
 ring tests publish their results on it, and the store (`StoreWriter`) is one
 subscriber among those to come (the live view). `ringtest listen`,
 `ringtest campaign run` and `ringtest callbacks-wait` are the same assembly with
-fewer services (`DaemonPlan`). With `[history] cdr_file` set, the listener comes with
-the gap filler (`GapFillService`), which fills each of its coverage gaps from the CDR.
+fewer services (`DaemonPlan`). With `[history] cel_file` or `cdr_file` set, the listener
+comes with the gap filler (`GapFillService`), which fills each of its coverage gaps from
+the CEL (else the CDR).
 
 The shared parts are opened by the host before any service starts and closed
 after they all stopped: the store's subscription first (so it is written last),
@@ -33,7 +34,7 @@ from ringtest.campaigns.source import load_campaigns
 from ringtest.config import Settings
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
-from ringtest.services.gap_fill import GapFillService
+from ringtest.services.gap_fill import GapFillService, history_file
 from ringtest.services.host import DaemonHost, Service, run_until_signalled
 from ringtest.services.retention import RetentionService
 from ringtest.sources.live_calls import (
@@ -191,7 +192,7 @@ def build_host(
     subscription = StoreSubscription(store, stream)
     if plan.listen:
         services.append(ListenerService(settings, store, subscription, plan.record_to))
-        if settings.history.cdr_file is not None:
+        if history_file(settings) is not None:
             services.append(GapFillService(settings, store, stream))
     if plan.campaigns:
         sources = [Path(definition.source_path) for definition in plan.campaigns]

@@ -1,14 +1,17 @@
-"""The daemon's gap filler: each coverage gap filled from the PBX's CDR after the reconnect.
+"""The daemon's gap filler: each coverage gap filled from the PBX's CEL or CDR after the reconnect.
 
 Theory of operation. The listener publishes a `GapObserved` once it has
 resynchronised after a gap (`CoverageGap`: it was down, its link was lost, the
 PBX restarted). `GapFillService.handle`, subscribed to the record stream, only
 queues the gap: the listener's loop is never held. The service's own thread
-then runs passes of `ringtest.sources.cdr_gap_fill.fill_gap` over the
-`[history] cdr_file`, `FILL_PASS_DELAYS_SECONDS` after the gap was published.
+then runs passes over the PBX's history file (`history_file`: the `[history]
+cel_file` by `ringtest.sources.cel_gap_fill.fill_gap_from_cel`, exact, when it is
+set, else the `cdr_file` by `ringtest.sources.cdr_gap_fill.fill_gap`),
+`FILL_PASS_DELAYS_SECONDS` after the gap was published.
 
-When to read. Asterisk writes a call's CDR rows at its hang-up, so a pass sees
-the calls that started in the gap and have ended. A call that ended during the
+When to read. Asterisk writes a call's CDR rows at its hang-up (and a pass
+imports a call from the CEL once its hang-ups are there), so a pass sees the
+calls that started in the gap and have ended. A call that ended during the
 gap is there at the first pass (a few seconds after the resync). A call still
 up at the resync was adopted by the listener (`CoreShowChannels`) and is stored
 by it, often ``incomplete``; its CDR comes when it ends, and a later pass
@@ -22,12 +25,12 @@ Every successful pass stores the gap's `GapFill` (its totals so far, and whether
 passes are over), which `ringtest gaps` lists; the first one, and any later one that
 found more, logs one INFO line without caller numbers. A pass that fails (the file
 rotated away, unreadable, the store down) is one WARNING line; the gap stays
-unfilled unless a later pass succeeds. A `cdr_file` that cannot be read when the
+unfilled unless a later pass succeeds. A history file that cannot be read when the
 service starts is one WARNING line, and the daemon runs on without filling.
 
 A restart resumes. When the service starts, every stored gap of its PBX that ended
 in the last `RESUME_GAPS_WITHIN` and whose fill is not over (the daemon stopped
-between its passes, before its first, or while no `cdr_file` was set) is queued
+between its passes, before its first, or while no history file was set) is queued
 again: its passes run on the schedule they would have had since the gap ended,
 the last one missed at once, and its totals go on from the stored fill.
 """
@@ -45,7 +48,8 @@ from pathlib import Path
 from ringtest.config import Settings
 from ringtest.core.records import CoverageGap, GapFill
 from ringtest.core.stream import Change, GapObserved, RecordStream
-from ringtest.sources.cdr_gap_fill import fill_gap, gap_span
+from ringtest.sources.cdr_gap_fill import FillPass, fill_gap, gap_span
+from ringtest.sources.cel_gap_fill import fill_gap_from_cel
 from ringtest.store import Store
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,28 @@ POLL_SECONDS = 0.5
 """The longest the service sleeps before looking at its stop event and new gaps again."""
 
 
+@dataclass(frozen=True)
+class HistoryFile:
+    """The file gaps are filled from. kind: ``CEL`` or ``CDR`` (for log lines); setting:
+    its dotted setting; fill: one pass over it."""
+
+    kind: str
+    setting: str
+    path: Path
+    fill: Callable[[CoverageGap, Settings, Store, Path], FillPass]
+
+
+def history_file(settings: Settings) -> HistoryFile | None:
+    """The `[history]` file gaps are filled from: the CEL in preference to the CDR; None
+    when neither is set."""
+    history = settings.history
+    if history.cel_file is not None:
+        return HistoryFile("CEL", "history.cel_file", history.cel_file, fill_gap_from_cel)
+    if history.cdr_file is not None:
+        return HistoryFile("CDR", "history.cdr_file", history.cdr_file, fill_gap)
+    return None
+
+
 @dataclass
 class PendingFill:
     """A gap being filled: its passes so far and what they added (totals)."""
@@ -77,7 +103,7 @@ class PendingFill:
 
 
 class GapFillService:
-    """Fills each gap the stream reports from `settings.history.cdr_file` (see the module).
+    """Fills each gap the stream reports from `history_file(settings)` (see the module).
 
     It subscribes to `stream` when built, so that no gap published before its thread
     starts is missed. clock: monotonic seconds; now: the current UTC instant (tests
@@ -95,10 +121,11 @@ class GapFillService:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        assert settings.history.cdr_file is not None, "GapFillService needs [history] cdr_file"
+        source = history_file(settings)
+        assert source is not None, "GapFillService needs [history] cel_file or cdr_file"
         self.settings = settings
         self.store = store
-        self.cdr_file: Path = settings.history.cdr_file
+        self.source = source
         self.pass_delays_seconds = tuple(pass_delays_seconds)
         self.clock = clock
         self.now = now
@@ -120,13 +147,15 @@ class GapFillService:
                 self._pending += [PendingFill(gap, published_at) for gap in gaps]
 
     def run(self, stop: threading.Event) -> None:
-        problem = unreadable(self.cdr_file)
+        problem = unreadable(self.source.path)
         if problem is not None:
             log.warning(
-                "history.cdr_file '%s' cannot be read (%s): gaps will not be filled from the "
-                "CDR; check the path and that ringtest may read it",
-                self.cdr_file,
+                "%s '%s' cannot be read (%s): gaps will not be filled from the "
+                "%s; check the path and that ringtest may read it",
+                self.source.setting,
+                self.source.path,
                 problem,
+                self.source.kind,
             )
             stop.wait()
             return
@@ -149,7 +178,11 @@ class GapFillService:
             if not (gap.started_at in stored and stored[gap.started_at].passes_over)
         ]
         if resumed:
-            log.info("resuming the CDR fill of %d gaps not filled to the end", len(resumed))
+            log.info(
+                "resuming the %s fill of %d gaps not filled to the end",
+                self.source.kind,
+                len(resumed),
+            )
             with self._lock:
                 self._pending += resumed
 
@@ -184,7 +217,7 @@ class GapFillService:
         """One pass over the file for `fill`, over after the last pass or enough quiet ones."""
         fill.passes_done += 1
         try:
-            found = fill_gap(fill.gap, self.settings, self.store, self.cdr_file)
+            found = self.source.fill(fill.gap, self.settings, self.store, self.source.path)
             fill.calls_imported += found.calls_imported
             fill.calls_upgraded += found.calls_upgraded
             found_more = found.calls_imported + found.calls_upgraded > 0
@@ -193,7 +226,7 @@ class GapFillService:
                 GapFill(
                     pbx=fill.gap.pbx,
                     gap_started_at=fill.gap.started_at,
-                    source=self.cdr_file.name,
+                    source=self.source.path.name,
                     filled_at=self.now(),
                     calls_imported=fill.calls_imported,
                     calls_upgraded=fill.calls_upgraded,
@@ -203,9 +236,10 @@ class GapFillService:
         except Exception as error:
             fill.quiet_passes = 0
             log.warning(
-                "could not fill gap %s from CDR %s: %s: %s (the gap stays %s; pass %d of %d)",
+                "could not fill gap %s from %s %s: %s: %s (the gap stays %s; pass %d of %d)",
                 gap_span(fill.gap),
-                self.cdr_file,
+                self.source.kind,
+                self.source.path,
                 type(error).__name__,
                 error,
                 "filled as before" if fill.filled else "unfilled",
@@ -215,9 +249,10 @@ class GapFillService:
         else:
             if found_more or not fill.filled:
                 log.info(
-                    "filled gap %s from CDR %s: %d calls (%d incomplete calls completed)",
+                    "filled gap %s from %s %s: %d calls (%d incomplete calls completed)",
                     gap_span(fill.gap),
-                    self.cdr_file,
+                    self.source.kind,
+                    self.source.path,
                     fill.calls_imported,
                     fill.calls_upgraded,
                 )

@@ -24,6 +24,7 @@ thread, never from the listener's event loop.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -55,6 +56,11 @@ OUTCOME_OF_ANSWER = {
 """The outcome a measured answer implies, when the listener's answer says more than the CDR's."""
 
 
+Completion = Callable[[CallRecord, CallRecord, RingRule, str], CallRecord]
+"""(the listener's incomplete call, the same call in the history, ring rule, note) -> the
+call completed (`completed`, or `ringtest.sources.cel_gap_fill.completed_from_cel`)."""
+
+
 @dataclass(frozen=True)
 class FillPass:
     """What one pass did: calls_found: the CDR's calls to monitored lines that started
@@ -82,27 +88,53 @@ def fill_gap(gap: CoverageGap, settings: Settings, store: Store, cdr_file: Path)
                 cdr_file.name,
                 rows_since=rows_since,
             )
-            if call.pbx == gap.pbx and _overlaps(call, gap)
+            if call.pbx == gap.pbx and overlaps(call, gap)
         ]
+    ring_rule = standards_of(settings).ring_rule
+    source = f"Asterisk CDR {cdr_file.name}"
+    return fill_with(gap, store, calls, source, ring_rule, time_resolution=CDR_TIME_RESOLUTION)
+
+
+def fill_with(
+    gap: CoverageGap,
+    store: Store,
+    history: list[CallRecord],
+    source: str,
+    ring_rule: RingRule,
+    complete: Completion | None = None,
+    time_resolution: timedelta = timedelta(0),
+) -> FillPass:
+    """Fill `gap` from `history` (the PBX's calls overlapping it, read from `source`, its
+    starts written to `time_resolution`): import those that started inside it, and
+    complete the incomplete calls it cut by `complete` (`completed` when None)."""
     filling = f"filling gap {gap_span(gap)}"
     inside = [
         dataclasses.replace(call, gap_note=f"{call.gap_note}, {filling}")
-        for call in calls
-        if gap.started_at - CDR_TIME_RESOLUTION < call.started_at < gap.ended_at
+        for call in history
+        if started_inside(call, gap, time_resolution)
     ]
     imported = store.save_new_calls(inside)
-    note = f"Asterisk CDR {cdr_file.name}, {filling}"
-    upgraded = _complete_incomplete_calls(store, calls, standards_of(settings).ring_rule, note)
+    note = f"{source}, {filling}"
+    upgraded = _complete_incomplete_calls(store, history, ring_rule, note, complete or completed)
     return FillPass(calls_found=len(inside), calls_imported=imported, calls_upgraded=upgraded)
 
 
-def _overlaps(call: CallRecord, gap: CoverageGap) -> bool:
+def started_inside(call: CallRecord, gap: CoverageGap, resolution: timedelta) -> bool:
+    """Whether `call` may have started inside `gap`: its start is written to `resolution`
+    (truncated, so the instant lies in [start, start + resolution))."""
+    if call.started_at >= gap.ended_at:
+        return False
+    return gap.started_at <= call.started_at or call.started_at + resolution > gap.started_at
+
+
+def overlaps(call: CallRecord, gap: CoverageGap) -> bool:
+    """`call` was in progress at some instant of `gap` (a call with no end at its start)."""
     ended_at = call.ended_at if call.ended_at is not None else call.started_at
     return call.started_at < gap.ended_at and ended_at >= gap.started_at
 
 
 def _complete_incomplete_calls(
-    store: Store, history: list[CallRecord], ring_rule: RingRule, note: str
+    store: Store, history: list[CallRecord], ring_rule: RingRule, note: str, complete: Completion
 ) -> int:
     """Replace each stored incomplete call that `history` holds by `completed`; returns how many."""
     if not history:
@@ -117,7 +149,7 @@ def _complete_incomplete_calls(
         and call.pbx == history[0].pbx
         and call.call_id in by_id
     ]
-    completed_calls = [completed(call, by_id[call.call_id], ring_rule, note) for call in measured]
+    completed_calls = [complete(call, by_id[call.call_id], ring_rule, note) for call in measured]
     if completed_calls:
         store.save_calls(completed_calls)
     return len(completed_calls)

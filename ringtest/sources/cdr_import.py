@@ -13,16 +13,23 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
   start. Otherwise voicemail (a ``VoiceMail`` row answered), busy, failed, or
   abandoned, in that order (`OUTCOME_RULES`); an unanswered call's ring time
   runs to the end of its last dialled leg;
-* it is to a monitored line when a row's `dst` is a line's extension or number, or a
-  ``Queue`` row's queue is a line's queue (the tracker's `LineDirectory`); other calls
-  are not imported.
+* when the PBX answered the caller first (a queue, an IVR, ``Answer()`` before
+  ``Dial``), the rows carry the PBX's answer, not the person's: the ring time is
+  a callee leg's own (a Local channel's), else unknown (None), never 0 s, and
+  counted in `CdrImport.ring_unknown` (`cdr_ring_time`);
+* it is to a monitored line by its first row (in call order) to one: its `dst`
+  is a line's extension or number, its ``Queue`` is a line's queue, its ``Dial``
+  dialled a line's extension or one of its `devices`, or its context is one of a
+  line's `contexts` (an IVR's: a row keeps only the last extension reached there).
+  A transfer rewrites later rows' `dst` (the first row's too when the caller moved
+  on before it was written), so the first row's line wins, and its ``Dial`` data
+  tells the line when its `dst` does not. Other calls are not imported.
 
-CDR times have whole seconds, so ring times are good to a second. A call the
-PBX answered itself before dialling (an IVR) carries the IVR's answer time on
-its dial rows: its ring time cannot be recovered from CDRs and reads as 0 s.
-Imported calls get the configured PBX label (`ami.pbx`), the call's linkedid or
-uniqueid as call_id, and a `gap_note` naming the file and lines. A call already
-stored under that key (the listener saw it live) is kept as stored.
+CDR times have whole seconds, so ring times are good to a second, and imported
+calls say so. They get the configured PBX label (`ami.pbx`), the call's
+linkedid or uniqueid as call_id, and a `gap_note` naming the file and lines,
+``whole seconds``. A call already stored under that key (the listener saw it
+live) is kept as stored.
 
 The file is read as a stream: rows are parsed as the bytes come (`on_bytes`
 reports progress), grouped by call with an external sort (`cdr_grouping`), and
@@ -49,6 +56,7 @@ from ringtest.core.errors import ReportError
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 from ringtest.core.standards import Standards, normalise_number
 from ringtest.sources.cdr_grouping import rows_by_call
+from ringtest.sources.cdr_ring_time import callee_leg_ring, pbx_answered_first
 from ringtest.sources.cdr_rows import BadRow, CdrRow, ClockEvidence, parse_rows
 from ringtest.store import Store
 
@@ -110,7 +118,8 @@ class Clock:
 @dataclass
 class CdrImport:
     """What an import did. bad_rows: ``line N: what is wrong`` for the first
-    `BAD_ROWS_KEPT` rows skipped, bad_row_count: all of them; clock: how times were read."""
+    `BAD_ROWS_KEPT` rows skipped, bad_row_count: all of them; ring_unknown: calls found
+    whose ring time is not in the CDR (the PBX answered first); clock: how times were read."""
 
     rows_read: int = 0
     bad_rows: list[str] = field(default_factory=list)
@@ -119,6 +128,7 @@ class CdrImport:
     not_monitored: int = 0
     already_stored: int = 0
     imported: int = 0
+    ring_unknown: int = 0
     clock: str = ""
 
     def add_bad(self, bad: BadRow) -> None:
@@ -214,7 +224,7 @@ def _calls(
     for rows in calls_rows:
         if not result.clock:
             zone, result.clock = _clock(evidence, times_are_local)
-        ordered = sorted(rows, key=attrgetter("start"))
+        ordered = sorted(rows, key=attrgetter("start", "line_number"))
         call = _call(
             ordered[0].call_key, ordered, zone, settings.ami.pbx, lines, standards, source_name
         )
@@ -222,6 +232,8 @@ def _calls(
             result.not_monitored += 1
             continue
         result.calls_found += 1
+        if call.ring_seconds is None and any(row.dstchannel for row in ordered):
+            result.ring_unknown += 1
         yield call
     if not result.clock:
         result.clock = _clock(evidence, times_are_local)[1]
@@ -280,16 +292,19 @@ def _call(
     )
     answer = min((row.answer for row in answering if row.answer), default=None)
     answered_at = _aware(answer, zone) if answer is not None else None
-    dialled = [row for row in rows if row.dstchannel]
-    if answered_by is AnsweredBy.PERSON and answered_at is not None:
-        ring_seconds: float | None = (answered_at - started_at).total_seconds()
-    elif dialled:
-        ring_seconds = (_aware(max(row.end for row in dialled), zone) - started_at).total_seconds()
+    people = answering if answered_by is AnsweredBy.PERSON else []
+    person = min(people, key=attrgetter("answer", "start", "line_number"), default=None)
+    ring = _ring(rows, people, person)
+    if ring is PBX_ANSWERED_FIRST:
+        answered_at = None if person is not None else answered_at
+        ring_started_at = ring_seconds = None
     else:
-        ring_seconds = None
+        ring_started_at = _aware(ring[0], zone) if ring else None
+        ring_seconds = (_aware(ring[1], zone) - ring_started_at).total_seconds() if ring else None
+        answered_at = _aware(ring[1], zone) if ring and person is not None else answered_at
     rings = standards.ring_rule.rings(ring_seconds) if ring_seconds is not None else None
-    lines = sorted(row.line_number for row in rows)
-    span = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
+    numbers = sorted(row.line_number for row in rows)
+    span = f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
     return CallRecord(
         call_id=key,
         pbx=pbx,
@@ -298,7 +313,7 @@ def _call(
         caller=_number(rows[0].src, standards.default_region),
         dialled=rows[0].dst,
         started_at=started_at,
-        ring_started_at=started_at if dialled else None,
+        ring_started_at=ring_started_at,
         answered_at=answered_at,
         answered_by=answered_by,
         ended_at=_aware(max(row.end for row in rows), zone),
@@ -309,24 +324,62 @@ def _call(
         and ring_seconds is not None
         and standards.ring_rule.within(ring_seconds),
         is_test_call=standards.is_test_caller(rows[0].src),
-        gap_note=f"imported from Asterisk CDR {source_name}, {span}",
+        gap_note=f"imported from Asterisk CDR {source_name}, {span}, whole seconds",
     )
+
+
+PBX_ANSWERED_FIRST = ()
+"""`_ring`'s answer when the PBX answered the caller first and no callee leg of its own
+says when ringing began and ended: the ring time is not in the CDR."""
+
+
+def _ring(
+    rows: list[CdrRow], people: list[CdrRow], person: CdrRow | None
+) -> tuple[datetime, datetime] | tuple[()] | None:
+    """(ringing began, ringing ended) as wall times; `PBX_ANSWERED_FIRST`; or None when
+    nothing rang (`cdr_ring_time` says which rows tell)."""
+    if pbx_answered_first(rows, person):
+        return callee_leg_ring(rows, people) or PBX_ANSWERED_FIRST
+    if person is not None and person.answer is not None:
+        return rows[0].start, person.answer
+    dialled = [row for row in rows if row.dstchannel]
+    if dialled:
+        return rows[0].start, max(row.end for row in dialled)
+    return None
 
 
 def _monitored_line(
     rows: Iterable[CdrRow], lines: LineDirectory, region: str
 ) -> MonitoredLine | None:
-    """The monitored line of the first row to one: by its destination as written or in
-    E.164, else by the queue of a ``Queue`` row; None when no row is to one."""
+    """The monitored line of the first row (in call order) to one: by a line's device its
+    ``Dial`` dialled (named in config, so it wins over a `dst` a transfer rewrote), by
+    its destination as written or in E.164, by the queue of a ``Queue`` row, by an
+    extension its ``Dial`` dialled (``PJSIP/201,45``), or by its context being a line's;
+    None when no row is to one. The first row's wins: a transfer rewrites a later row's
+    destination."""
     for row in rows:
+        targets = _dial_targets(row)
         line = (
-            lines.for_dialled(row.dst)
+            next(filter(None, map(lines.for_device, targets)), None)
+            or lines.for_dialled(row.dst)
             or lines.for_dialled(_number(row.dst, region))
             or (lines.for_queue(row.lastdata.split(",", 1)[0]) if row.lastapp == "Queue" else None)
+            or next(filter(None, (lines.for_dialled(_resource(t)) for t in targets)), None)
+            or lines.for_context(row.dcontext)
         )
         if line is not None:
             return line
     return None
+
+
+def _dial_targets(row: CdrRow) -> list[str]:
+    """What a ``Dial`` row dialled (``PJSIP/201&Local/202@from-internal``), else nothing."""
+    return row.lastdata.split(",", 1)[0].split("&") if row.lastapp == "Dial" else []
+
+
+def _resource(target: str) -> str:
+    """``201`` of ``PJSIP/201`` or ``Local/201@from-internal``."""
+    return target.partition("/")[2].partition("@")[0]
 
 
 @lru_cache(maxsize=NUMBERS_CACHED)

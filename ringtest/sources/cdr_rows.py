@@ -109,6 +109,8 @@ class CdrRow(NamedTuple):
     line_number: int
     src: str
     dst: str
+    dcontext: str
+    channel: str
     dstchannel: str
     lastapp: str
     lastdata: str
@@ -224,6 +226,8 @@ def _parse_row(number: int, fields: list[str], header: tuple[str, ...] | None) -
         number,
         values["src"],
         values["dst"],
+        values.get("dcontext", ""),
+        values.get("channel", ""),
         values["dstchannel"],
         values["lastapp"],
         values["lastdata"],

@@ -183,7 +183,25 @@ def test_every_staff_agent_has_its_own_sip_and_rtp_ports() -> None:
 
 def test_ringtest_lab_config_monitors_every_lab_department() -> None:
     lines = [
-        line.model_dump(exclude_none=True, exclude={"outbound_caller_ids"})
+        line.model_dump(exclude_none=True, exclude={"outbound_caller_ids", "contexts", "devices"})
         for line in lab_settings().lines
     ]
     assert lines == department_lines()
+
+
+def test_the_contexts_and_devices_lab_lines_name_are_theirs_alone_in_the_dialplan() -> None:
+    """What the CDR import reads to find a line's calls (`lines.contexts`, `lines.devices`)
+    must be that line's only: its IVR's context, a device only its extension dials."""
+    dialplan = (CONFIG / "extensions.conf").read_text()
+    contexts = {name for name, _ in sections("extensions.conf")}
+    for line in lab_settings().lines:
+        assert set(line.contexts) <= contexts, line
+        for device in line.devices:
+            dialling = re.findall(
+                rf"^exten => (\S+?),.*\n(?: same.*\n)*? same => n,Dial\({re.escape(device)},",
+                dialplan,
+                re.M,
+            )
+            assert dialling == [line.extension], (line, dialling)
+    assert any(line.contexts for line in lab_settings().lines)
+    assert any(line.devices for line in lab_settings().lines)
