@@ -16,6 +16,9 @@ names the setting in Asterisk's ``manager.conf`` that fixes it:
   other mean that the user cannot read the other (or an ``eventfilter`` drops
   it), not chance. A link on which the PBX listed calls in progress but no event of
   either class came in `SILENT_LINK_SECONDS` cannot see calls at all.
+* **The PBX's clock.** Ring times come from the PBX's ``Timestamp:``, and calls of
+  several PBXs are compared, so a PBX clock more than `CLOCK_OFFSET_LIMIT_SECONDS`
+  from ringtest's (NTP not running on one of them) is said once per link.
 
 Checks run per link and stop once settled, so the hot path pays one attribute
 read per event after the first few.
@@ -39,6 +42,9 @@ EVIDENCE_EVENTS = 50
 SILENT_LINK_SECONDS = 600.0
 """How long a link whose PBX listed calls in progress may go without a call event."""
 
+CLOCK_OFFSET_LIMIT_SECONDS = 1.0
+"""How far the PBX's clock may be from ringtest's before the listener says so."""
+
 READ_CLASSES_FIX = (
     "give it read = system,call,agent,dialplan in manager.conf "
     "and let no eventfilter drop those events"
@@ -60,6 +66,7 @@ class LinkChecks:
         self._class_events: dict[str, int] = {}
         self._calls_at_login = 0
         self._opened_at: datetime | None = None
+        self._clock_checked = True
 
     def link_opened(self, at: datetime) -> None:
         """A login succeeded at `at` (UTC): check this link from its first event."""
@@ -68,6 +75,7 @@ class LinkChecks:
         self._class_events = dict.fromkeys(CALL_CLASSES, 0)
         self._calls_at_login = 0
         self._opened_at = at
+        self._clock_checked = False
 
     def resync_answered(self, allowed: bool, calls_in_progress: int, refusal: str) -> None:
         """The PBX answered ``CoreShowChannels``: allowed or not (`refusal`: its message),
@@ -137,6 +145,21 @@ class LinkChecks:
                 SILENT_LINK_SECONDS,
                 self._calls_at_login,
                 READ_CLASSES_FIX,
+            )
+
+    def check_clock(self, offset_seconds: float | None) -> None:
+        """The PBX clock's offset from ringtest's (`ListenerStats.clock_offset_seconds`,
+        positive when the PBX is ahead); said once per link when over the limit."""
+        if self._clock_checked or offset_seconds is None:
+            return
+        if abs(offset_seconds) > CLOCK_OFFSET_LIMIT_SECONDS:
+            self._clock_checked = True
+            self._warn(
+                "AMI at %s: the PBX's clock is %.1f s %s ringtest's: ring times are right, but "
+                "times differ between the PBX, ringtest and other PBXs; run NTP (chrony) on both",
+                self.address,
+                abs(offset_seconds),
+                "ahead of" if offset_seconds > 0 else "behind",
             )
 
     def _warn(self, message: str, *args: object) -> None:

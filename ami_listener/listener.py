@@ -37,8 +37,8 @@
   `heartbeat_seconds` while it moves, and once more when the listener stops, so the
   store keeps it.
 * What the listener needs from the PBX (``Timestamp:`` on events, ``CoreShowChannels``,
-  the ``call`` and ``dialplan`` read classes) is checked on every link, each gap one
-  warning line naming the ``manager.conf`` setting (``ami_listener.link_checks``).
+  the ``call`` and ``dialplan`` read classes, a clock within 1 s) is checked on every
+  link, each gap one warning line naming the fix (``ami_listener.link_checks``).
 * One `ListenerStats` (``listener.stats``) holds the health counters of every
   connection so far; a one-line summary is logged every
   `stats_interval_seconds`.
@@ -339,6 +339,7 @@ class Listener:
         while True:
             await asyncio.sleep(self.settings.link_check_seconds)
             self.checks.check_silence(self.clock())
+            self.checks.check_clock(self.stats.clock_offset_seconds)
 
     async def _keep_checkpoint(self) -> None:
         while True:

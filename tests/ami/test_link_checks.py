@@ -103,3 +103,16 @@ def test_each_link_is_checked_afresh(checks, caplog):
     checks.event_received(event("Newchannel", "call", timestamp=False), OPENED_AT)
     assert len(warnings(caplog)) == 2
     assert checks.warnings == 2
+
+
+def test_a_pbx_clock_more_than_a_second_off_is_said_once_per_link(checks, caplog):
+    checks.check_clock(None)
+    checks.check_clock(0.8)
+    assert warnings(caplog) == []
+    checks.check_clock(-2.46)
+    checks.check_clock(-2.5)
+    assert warnings(caplog) == [
+        "AMI at pbx.council.example:5038: the PBX's clock is 2.5 s behind ringtest's: ring "
+        "times are right, but times differ between the PBX, ringtest and other PBXs; run NTP "
+        "(chrony) on both"
+    ]
