@@ -6,7 +6,9 @@ ring tests publish their results on it, and the store (`StoreWriter`) is one
 subscriber among those to come (the live view). `ringtest listen`,
 `ringtest campaign run` and `ringtest callbacks-wait` are the same assembly with
 fewer services (`DaemonPlan`). With `[history] cdr_file` set, the listener comes with
-the gap filler (`GapFillService`), which fills each of its coverage gaps from the CDR.
+the gap filler (`GapFillService`), which fills each of its coverage gaps from the CDR,
+and, with `[web] enabled`, the live view (`ringtest.web.server.WebService`), whose feed
+subscribes to the stream before any service starts.
 
 The shared parts are opened by the host before any service starts and closed
 after they all stopped: the store's subscription first (so it is written last),
@@ -43,6 +45,10 @@ from ringtest.sources.live_calls import (
     recover_from_journal,
 )
 from ringtest.store import Store
+from ringtest.store.writer import StoredHandler
+from ringtest.web.app import build_web_app
+from ringtest.web.feed import LiveFeed
+from ringtest.web.server import WebService, feed_for
 
 STOP_POLL_SECONDS = 0.1
 """seconds between the listener's looks at the host's stop event (its loop cannot wait on it)."""
@@ -95,11 +101,13 @@ class ListenerService:
         store: Store,
         subscription: StoreSubscription,
         record_to: Path | None,
+        live_feed: LiveFeed | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.subscription = subscription
         self.record_to = record_to
+        self.live_feed = live_feed
 
     def run(self, stop: threading.Event) -> None:
         self.store.check_writable()
@@ -114,6 +122,8 @@ class ListenerService:
             if writer is not None:
                 listener.stats.watch_writer(writer)
                 writer.notify_stored(unstored.stored)
+            if self.live_feed is not None:
+                self.live_feed.health.stats = listener.stats
             recover_from_journal(journal, listener.pipeline, self.store)
             asyncio.run(_listen_until(listener.run, stop))
             if writer is not None:
@@ -190,7 +200,8 @@ def build_host(
     services: list[Service] = []
     subscription = StoreSubscription(store, stream)
     if plan.listen:
-        services.append(ListenerService(settings, store, subscription, plan.record_to))
+        live_feed = _live_view(settings, store, stream, subscription, services)
+        services.append(ListenerService(settings, store, subscription, plan.record_to, live_feed))
         if settings.history.cdr_file is not None:
             services.append(GapFillService(settings, store, stream))
     if plan.campaigns:
@@ -211,6 +222,25 @@ def build_host(
     if plan.uses_sip:
         shared.append(sip_endpoint_for(settings, plan.campaigns))
     return DaemonHost(services, shared=shared)
+
+
+def _live_view(
+    settings: Settings,
+    store: Store,
+    stream: RecordStream,
+    subscription: StoreSubscription,
+    services: list[Service],
+) -> LiveFeed | None:
+    """With `[web] enabled`, the live view's feed on `stream` and its service in `services`;
+    `ConfigError` (before anything starts) when it would be exposed without a token."""
+    if not settings.web.enabled:
+        return None
+    settings.web.check_exposure()
+    feed = feed_for(settings, store)
+    stream.subscribe("live view", feed.handle)
+    subscription.on_stored(feed.stored)
+    services.append(WebService(settings, feed, build_web_app(feed, settings.web.token_value())))
+    return feed
 
 
 def run_daemon(settings: Settings, store: Store, plan: DaemonPlan) -> None:
@@ -240,9 +270,16 @@ class StoreSubscription:
         self.store = store
         self.stream = stream
         self.writer: StoreWriter | None = None
+        self._stored_handlers: list[StoredHandler] = []
+
+    def on_stored(self, handler: StoredHandler) -> None:
+        """Tell `handler` what each successful write stored, once the writer runs."""
+        self._stored_handlers.append(handler)
 
     def __enter__(self) -> StoreWriter:
         self.writer = StoreWriter(self.store)
+        for handler in self._stored_handlers:
+            self.writer.notify_stored(handler)
         self.stream.subscribe("store", self.writer.handle)
         return self.writer
 

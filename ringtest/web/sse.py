@@ -1,0 +1,120 @@
+"""Server-Sent Events: every change pushed to every open page, whole.
+
+One `Broadcaster` per server runs in its event loop. It waits until the feed
+changed (a call rang, was answered, ended, an obligation moved, today's figures
+were re-read), a ringing call's ring count goes up, or `TICK_SECONDS` passed
+(countdowns and last-event ages move on their own), then renders the snapshot
+once and hands the same text to every client. Each client holds only the
+latest text (a slow client skips frames, never queues them), so 50 pages cost
+one render per change.
+
+A client's stream starts with ``retry:`` (how soon EventSource reconnects) and
+the whole snapshot: a page that reconnects after a server restart catches up
+with its first message. Comment lines keep idle proxies from closing the link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+
+from ringtest.web.feed import LiveFeed
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 5.0
+"""seconds between pushes while nothing changes: countdowns and event ages advance."""
+
+RECONNECT_MILLISECONDS = 1000
+"""How soon a browser's EventSource reconnects after losing the stream."""
+
+
+class Client:
+    """One open stream: the latest rendered snapshot not yet sent."""
+
+    def __init__(self) -> None:
+        self.latest: bytes | None = None
+        self.ready = asyncio.Event()
+
+    def offer(self, text: bytes) -> None:
+        self.latest = text
+        self.ready.set()
+
+    async def next_text(self) -> bytes:
+        await self.ready.wait()
+        self.ready.clear()
+        text, self.latest = self.latest or b"", None
+        return text
+
+
+class Broadcaster:
+    """Renders the feed's snapshot on each change and offers it to every client."""
+
+    def __init__(self, feed: LiveFeed) -> None:
+        self.feed = feed
+        self.clients: set[Client] = set()
+        self.renders = 0
+        self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
+
+    def start(self) -> None:
+        """Listen to the feed from this (running) event loop."""
+        self._loop = asyncio.get_running_loop()
+        self.feed.on_change(self._wake)
+
+    def close(self) -> None:
+        """End every client's stream (the server is stopping)."""
+        self._closing = True
+        self._wake_in_loop()
+
+    def _wake(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_in_loop)
+
+    def _wake_in_loop(self) -> None:
+        self._changed.set()
+        for client in self.clients:
+            client.ready.set()
+
+    def render(self) -> bytes:
+        """The snapshot as one SSE message."""
+        self.renders += 1
+        return b"event: snapshot\ndata: " + orjson.dumps(self.feed.snapshot()) + b"\n\n"
+
+    async def run(self) -> None:
+        """Push on every change, ring or tick until cancelled."""
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self._seconds_to_wait())
+            self._changed.clear()
+            if self.clients and not self._closing:
+                text = self.render()
+                for client in self.clients:
+                    client.offer(text)
+
+    def _seconds_to_wait(self) -> float:
+        next_ring = self.feed.next_ring_at()
+        if next_ring is None:
+            return TICK_SECONDS
+        until_ring = (next_ring - self.feed.clock()).total_seconds()
+        return min(TICK_SECONDS, max(0.0, until_ring))
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """One client's stream: the retry delay and the whole snapshot, then every push."""
+        client = Client()
+        self.clients.add(client)
+        try:
+            yield f"retry: {RECONNECT_MILLISECONDS}\n\n".encode()
+            yield self.render()
+            while not self._closing:
+                text = await client.next_text()
+                if text:
+                    yield text
+        finally:
+            self.clients.discard(client)
