@@ -238,7 +238,7 @@ class LiveBoard:
     def longest_wait_seconds(self, department: str, now: datetime) -> float | None:
         """float seconds the longest-ringing call of `department` has rung; None: none rings."""
         waits = [
-            (now - call.ring_started_at).total_seconds()
+            max(0.0, (now - call.ring_started_at).total_seconds())
             for call in self.ringing.values()
             if call.department == department
         ]

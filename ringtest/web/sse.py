@@ -94,9 +94,16 @@ class Broadcaster:
                 await asyncio.wait_for(self._changed.wait(), self._seconds_to_wait())
             self._changed.clear()
             if self.clients and not self._closing:
-                text = self.render()
-                for client in self.clients:
-                    client.offer(text)
+                self._push()
+
+    def _push(self) -> None:
+        try:
+            text = self.render()
+        except Exception:  # one bad snapshot must not end the live view
+            log.exception("the live view's snapshot failed; the pages keep the last one")
+            return
+        for client in self.clients:
+            client.offer(text)
 
     def _seconds_to_wait(self) -> float:
         next_ring = self.feed.next_ring_at()

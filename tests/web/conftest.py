@@ -15,6 +15,7 @@ from ringtest.store import Store
 from ringtest.web.app import build_web_app
 from ringtest.web.feed import LiveFeed
 from ringtest.web.server import WebServer, feed_for
+from tests.analysis.conftest import browser  # noqa: F401 (headless Chromium, shared)
 
 TOKEN = "s3cret-token-for-the-wall-screen"
 
