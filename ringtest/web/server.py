@@ -154,6 +154,7 @@ class WebService:
         self.settings = settings
         self.feed = feed
         self.app = app
+        self.server: WebServer | None = None
 
     def run(self, stop: threading.Event) -> None:
         web = self.settings.web
@@ -166,6 +167,7 @@ class WebService:
             log.error("%s; the daemon runs on without it", error)
             stop.wait()
             return
+        self.server = server
         log.info("live view on %s", server.url)
         try:
             self._refresh_until(stop)

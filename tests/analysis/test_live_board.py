@@ -158,3 +158,11 @@ def test_the_snapshot_holds_no_caller_number_unless_configured():
     masked = str(snapshot(live, ListenerHealth(), TUESDAY_10AM, show_numbers=False))
     assert CALLER not in masked and "+44 1382 ••• 131" in masked
     assert CALLER in str(snapshot(live, ListenerHealth(), TUESDAY_10AM, show_numbers=True))
+
+
+def test_a_ring_start_ahead_of_our_clock_counts_no_wait():
+    live = board()
+    live.apply([ringing(at=TUESDAY_10AM + timedelta(milliseconds=2))])
+    [row] = ringing_view(live, TUESDAY_10AM)
+    assert (row["rings"], row["ring_seconds"]) == (0, 0.0)
+    assert live.longest_wait_seconds("Housing", TUESDAY_10AM) == 0.0
