@@ -125,6 +125,21 @@ class LiveBoard:
         self.gaps_today = 0
         self.version = 0
 
+    def copy(self) -> LiveBoard:
+        """A copy to read from while this one goes on changing (the containers copied, the
+        frozen records shared): readers render it without holding up the stream."""
+        board = LiveBoard(self.standards, self.departments)
+        board.ringing = dict(self.ringing)
+        board.recent = self.recent.copy()
+        board.owed = dict(self.owed)
+        board.missed = dict(self.missed)
+        board.left = self.left.copy()
+        board.seen_until = self.seen_until
+        board.day = self.day
+        board.gaps_today = self.gaps_today
+        board.version = self.version
+        return board
+
     def seed(self, owed: Iterable[CallbackObligation], calls: Iterable[CallRecord]) -> None:
         """Restore the obligations still owed and the missed `calls` that opened them."""
         for obligation in owed:

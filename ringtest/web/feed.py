@@ -136,26 +136,27 @@ class LiveFeed:
     def next_ring_at(self) -> datetime | None:
         """On our clock, when the next ringing call's ring count goes up; None: none rings."""
         pbx_now = self.pbx_now()
-        with self._lock:
-            next_ring = self.board.next_ring_at(pbx_now)
+        next_ring = self._board_now().next_ring_at(pbx_now)
         return None if next_ring is None else self.clock() + (next_ring - pbx_now)
 
     def snapshot(self) -> dict[str, object]:
         """Everything the page shows."""
-        with self._lock:
-            return snapshot(self.board, self.health, self.pbx_now(), self.show_numbers)
+        return snapshot(self._board_now(), self.health, self.pbx_now(), self.show_numbers)
 
     def today(self) -> list[dict[str, object]]:
-        with self._lock:
-            return today_view(self.board, self.pbx_now())
+        return today_view(self._board_now(), self.pbx_now())
 
     def ringing(self) -> list[dict[str, object]]:
-        with self._lock:
-            return ringing_view(self.board, self.pbx_now())
+        return ringing_view(self._board_now(), self.pbx_now())
 
     def callbacks(self) -> dict[str, object]:
+        return callbacks_view(self._board_now(), self.pbx_now(), self.show_numbers)
+
+    def _board_now(self) -> LiveBoard:
+        """A copy of the board, taken under the lock and read without it, so rendering
+        (10,000 owed callbacks take a while) never holds up the stream's publishers."""
         with self._lock:
-            return callbacks_view(self.board, self.pbx_now(), self.show_numbers)
+            return self.board.copy()
 
     def _changed(self) -> None:
         for listener in self._listeners:

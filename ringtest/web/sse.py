@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 5.0
 """seconds between pushes while nothing changes: countdowns and event ages advance."""
 
+MIN_RENDER_SECONDS = 0.02
+"""seconds between two renders at least: a burst of changes is sent as one snapshot, so
+a busy PBX never has the server render continuously."""
+
 RECONNECT_MILLISECONDS = 1000
 """How soon a browser's EventSource reconnects after losing the stream."""
 
@@ -95,6 +99,7 @@ class Broadcaster:
             self._changed.clear()
             if self.clients and not self._closing:
                 self._push()
+                await asyncio.sleep(MIN_RENDER_SECONDS)
 
     def _push(self) -> None:
         try:
