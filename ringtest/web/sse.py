@@ -4,7 +4,10 @@ One `Broadcaster` per server runs in its event loop. It waits until the feed
 changed (a call rang, was answered, ended, an obligation moved, today's figures
 were re-read), a ringing call's ring count goes up, or `TICK_SECONDS` passed
 (countdowns and last-event ages move on their own), then renders the snapshot
-once and hands the same text to every client. Each client holds only the
+once and hands the same text to every client. After a push it pauses (at least
+`MIN_RENDER_SECONDS`, longer when rendering or sending got costly: `RENDER_SHARE`,
+`PUSH_BYTES_PER_SECOND`), so a busy PBX with many pages open coalesces changes
+into fewer pushes instead of slowing the listener. Each client holds only the
 latest text (a slow client skips frames, never queues them), so 50 pages cost
 one render per change.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -30,8 +34,15 @@ TICK_SECONDS = 5.0
 """seconds between pushes while nothing changes: countdowns and event ages advance."""
 
 MIN_RENDER_SECONDS = 0.02
-"""seconds between two renders at least: a burst of changes is sent as one snapshot, so
-a busy PBX never has the server render continuously."""
+"""seconds between two pushes at least: a burst of changes goes out as one snapshot."""
+
+RENDER_SHARE = 0.1
+"""The most of its time the server spends rendering: after a render that took t seconds it
+waits t / RENDER_SHARE before the next, so a busy PBX never has it render continuously."""
+
+PUSH_BYTES_PER_SECOND = 8_000_000
+"""bytes per second pushed to all pages together at most (a snapshot to every page counts
+once per page): many pages and a long work list space the pushes out, never the first."""
 
 RECONNECT_MILLISECONDS = 1000
 """How soon a browser's EventSource reconnects after losing the stream."""
@@ -65,6 +76,7 @@ class Broadcaster:
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
+        self._wake_pending = False
 
     def start(self) -> None:
         """Listen to the feed from this (running) event loop."""
@@ -72,19 +84,24 @@ class Broadcaster:
         self.feed.on_change(self._wake)
 
     def close(self) -> None:
-        """End every client's stream (the server is stopping)."""
+        """End every client's stream (the server is stopping); call in the event loop."""
         self._closing = True
-        self._wake_in_loop()
-
-    def _wake(self) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake_in_loop)
-
-    def _wake_in_loop(self) -> None:
         self._changed.set()
         for client in self.clients:
             client.ready.set()
+
+    def _wake(self) -> None:
+        """Called on the stream's thread after each change: wake the loop once, however
+        many changes come before it runs (one self-pipe write per burst, not per change)."""
+        loop = self._loop
+        if self._wake_pending or loop is None or loop.is_closed():
+            return
+        self._wake_pending = True
+        loop.call_soon_threadsafe(self._wake_in_loop)
+
+    def _wake_in_loop(self) -> None:
+        self._wake_pending = False
+        self._changed.set()
 
     def render(self) -> bytes:
         """The snapshot as one SSE message."""
@@ -98,17 +115,24 @@ class Broadcaster:
                 await asyncio.wait_for(self._changed.wait(), self._seconds_to_wait())
             self._changed.clear()
             if self.clients and not self._closing:
-                self._push()
-                await asyncio.sleep(MIN_RENDER_SECONDS)
+                await asyncio.sleep(self._push())
 
-    def _push(self) -> None:
+    def _push(self) -> float:
+        """Render once and offer it to every client; returns the seconds to pause after."""
+        started = time.perf_counter()
         try:
             text = self.render()
         except Exception:  # one bad snapshot must not end the live view
             log.exception("the live view's snapshot failed; the pages keep the last one")
-            return
+            return MIN_RENDER_SECONDS
         for client in self.clients:
             client.offer(text)
+        render_seconds = time.perf_counter() - started
+        return max(
+            MIN_RENDER_SECONDS,
+            render_seconds / RENDER_SHARE,
+            len(text) * len(self.clients) / PUSH_BYTES_PER_SECOND,
+        )
 
     def _seconds_to_wait(self) -> float:
         next_ring = self.feed.next_ring_at()
