@@ -144,7 +144,8 @@ def callbacks_view(board: LiveBoard, now: datetime, show_numbers: bool) -> dict[
 
 
 def health_view(health: ListenerHealth, board: LiveBoard, now: datetime) -> dict[str, object]:
-    """The listener's link, last event age, clock offset and counts; whether figures are whole."""
+    """The listener's link, last event age, clock offset and counts, when the PBX was last
+    seen (its latest heartbeat); whether the figures are whole."""
     stats = health.stats
     connected_since = None if stats is None else stats.connected_since
     last_event_at = None if stats is None else stats.last_event_at
@@ -165,6 +166,7 @@ def health_view(health: ListenerHealth, board: LiveBoard, now: datetime) -> dict
         if last_event_at is None
         else max(0.0, (now - last_event_at).total_seconds()),
         "clock_offset_seconds": None if stats is None else stats.clock_offset_seconds,
+        "pbx_seen_until": None if board.seen_until is None else board.seen_until.isoformat(),
         **health.counts(),
         "figures_whole": not reasons,
         "not_whole_because": reasons,

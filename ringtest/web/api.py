@@ -12,6 +12,7 @@ A bad ``since`` is a 400 with one line naming the parameter and the fix.
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 from itertools import islice
 
@@ -54,7 +55,8 @@ def api_routes(feed: LiveFeed) -> list[Route]:
                 {"error": "since must be an ISO 8601 time with a zone, e.g. 2026-12-04T09:00:00Z"},
                 400,
             )
-        rows = list(islice(feed.store.iter_calls(since, None), MAX_CALLS + 1))
+        with closing(feed.store.iter_calls(since, None)) as stored:
+            rows = list(islice(stored, MAX_CALLS + 1))
         return json_response(
             {
                 "calls": [_call_row(call, feed) for call in rows[:MAX_CALLS]],

@@ -113,6 +113,8 @@ def test_a_heartbeat_is_kept_but_changes_nothing_shown():
     version = live.version
     assert not live.apply([ListenerHeartbeat("lab", TUESDAY_10AM)])
     assert (live.seen_until, live.version) == (TUESDAY_10AM, version)
+    health = health_view(ListenerHealth(), live, TUESDAY_10AM)
+    assert health["pbx_seen_until"] == TUESDAY_10AM.isoformat()
 
 
 def test_seeding_restores_the_owed_list_and_what_callers_met():

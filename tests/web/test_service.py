@@ -74,3 +74,17 @@ def test_listen_bound_beyond_this_host_without_a_token_refuses_to_start_in_one_l
         "token: set web.token (env RINGTEST_WEB__TOKEN) or bind 127.0.0.1"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_config_check_names_an_exposed_live_view_as_a_problem(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "config", "check"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env={**os.environ, "RINGTEST_WEB__BIND": "192.0.2.10"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-2:] == [
+        "1 problems:",
+        "  web.bind = '192.0.2.10' exposes the live view beyond this host without a token: "
+        "set web.token (env RINGTEST_WEB__TOKEN) or bind 127.0.0.1",
+    ]
