@@ -72,7 +72,6 @@ class Broadcaster:
     def __init__(self, feed: LiveFeed) -> None:
         self.feed = feed
         self.clients: set[Client] = set()
-        self.renders = 0
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
@@ -105,7 +104,6 @@ class Broadcaster:
 
     def render(self) -> bytes:
         """The snapshot as one SSE message."""
-        self.renders += 1
         return b"event: snapshot\ndata: " + orjson.dumps(self.feed.snapshot()) + b"\n\n"
 
     async def run(self) -> None:
