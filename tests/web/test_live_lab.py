@@ -9,9 +9,15 @@ missed caller back.
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,8 +33,14 @@ from ringtest.store.writer import StoreWriter
 from ringtest.web.app import build_web_app
 from ringtest.web.feed import LiveFeed
 from ringtest.web.server import WebServer, feed_for
+from tests.ami.test_listener_faults import stopped
+from tests.conftest import wait_until
+from tests.web.conftest import TOKEN, get
 
 pytestmark = pytest.mark.lab
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVING = re.compile(r"live view on (http://127\.0\.0\.1:\d+/)")
 
 ANSWERED_CALLER, MISSED_CALLER = "+441382000161", "+441382000162"
 PAGE_WAIT_SECONDS = 30
@@ -157,3 +169,46 @@ def test_after_the_server_restarts_the_page_reconnects_by_itself(live, browser):
         call = pool.submit(lab_call, "2004", answer="4000", caller=ANSWERED_CALLER)
         assert page_wait(browser).until(lambda d: ringing_rings(d, "Planning"))
         call.result()
+
+
+def test_ringtest_listen_serves_the_live_view_with_its_listeners_health(lab, tmp_path):
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "ringtest", "-v", "--config", str(LAB_CONFIG), "listen"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "RINGTEST_DB": f"sqlite:///{tmp_path}/ringtest.db",
+            "RINGTEST_AMI__JOURNAL_DIR": str(tmp_path / "journal"),
+            "RINGTEST_WEB__TOKEN": TOKEN,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        logged = []
+        while not (serving := SERVING.search("".join(logged))):
+            line = daemon.stderr.readline()
+            assert line, "the daemon ended without serving: " + "".join(logged)
+            logged.append(line)
+        server = _Address(int(serving.group(1).rsplit(":", 1)[1].strip("/")))
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+
+        def health() -> dict:
+            return json.loads(get(server, "/api/health", headers=bearer)[2])
+
+        connected = wait_until(lambda: (h := health())["connected"] and h, 20, "never connected")
+        assert connected["connected_since"] is not None
+        assert get(server, "/api/health")[0] == 401
+        code, _, stderr = stopped(daemon)
+    finally:
+        daemon.kill()
+    assert code == 0, stderr
+    assert TOKEN not in "".join(logged) + stderr
+
+
+class _Address:
+    """What `get` needs of a server: its port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
