@@ -46,6 +46,9 @@ def build_web_app(
     async def page(request: Request) -> Response:
         return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html")
 
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)
+
     async def events(request: Request) -> Response:
         return StreamingResponse(
             broadcaster.stream(),
@@ -63,6 +66,7 @@ def build_web_app(
         routes=[
             Route("/", page, methods=["GET"]),
             Route("/events", events, methods=["GET"]),
+            Route("/favicon.ico", no_icon, methods=["GET"]),
             *api_routes(feed),
             Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
             *extra_routes,

@@ -30,7 +30,12 @@ function duration(seconds) {
 }
 
 function clock(iso) {
-  return iso ? new Date(iso).toLocaleTimeString() : "";
+  return iso ? new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "";
+}
+
+// A deadline may be days away: its weekday too.
+function due(iso) {
+  return new Date(iso).toLocaleString([], {weekday: "short", hour: "2-digit", minute: "2-digit"});
 }
 
 function percent(value) {
@@ -57,7 +62,7 @@ function panel(department) {
     + `(${department.within_standard ?? 0} of ${department.offered ?? 0})`, "within");
   add("p", `${department.missed ?? 0} missed today`, "missed");
   add("p", `${department.callbacks_owed_now} to call back, ${department.callbacks_overdue_now} overdue`
-    + (department.closest_deadline_at ? `, next due ${clock(department.closest_deadline_at)}` : ""),
+    + (department.closest_deadline_at ? `, next due ${due(department.closest_deadline_at)}` : ""),
     "owed");
   const outcomes = Object.entries(department.ring_test_outcomes || {})
     .map(([outcome, count]) => `${count} ${outcome.replaceAll("_", " ")}`).join(", ");
@@ -106,6 +111,7 @@ function render(snapshot) {
     cell(row, owed.department);
     cell(row, owed.met, "met");
     cell(row, String(owed.tries_today));
+    cell(row, due(owed.deadline_at), "due");
     const left = cell(row, "", "left");
     left.dataset.seconds = owed.working_seconds_left;
     left.dataset.counting = String(owed.counting);
