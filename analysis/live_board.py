@@ -234,11 +234,14 @@ class LiveBoard:
             oldest = next(key for key in self.missed if key not in self.owed)
             del self.missed[oldest]
 
+    def wait_seconds(self, call: CallRinging, now: datetime) -> float:
+        """float seconds `call` has rung by `now` (UTC); 0 for a start ahead of `now` (the
+        PBX's clock a little ahead of ours)."""
+        return max(0.0, (now - call.ring_started_at).total_seconds())
+
     def rings_now(self, call: CallRinging, now: datetime) -> int:
         """Whole rings `call` has rung by `now` (UTC), the ring in progress counting."""
-        return self.standards.ring_rule.rings(
-            max(0.0, (now - call.ring_started_at).total_seconds())
-        )
+        return self.standards.ring_rule.rings(self.wait_seconds(call, now))
 
     def next_ring_at(self, now: datetime) -> datetime | None:
         """The first instant after `now` at which a ringing call's ring count goes up."""
@@ -249,12 +252,3 @@ class LiveBoard:
             for call in self.ringing.values()
         ]
         return min(boundaries, default=None)
-
-    def longest_wait_seconds(self, department: str, now: datetime) -> float | None:
-        """float seconds the longest-ringing call of `department` has rung; None: none rings."""
-        waits = [
-            max(0.0, (now - call.ring_started_at).total_seconds())
-            for call in self.ringing.values()
-            if call.department == department
-        ]
-        return max(waits, default=None)

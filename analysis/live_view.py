@@ -17,13 +17,14 @@ configured otherwise.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from ami_listener.stats import ListenerStats
 from analysis.live_board import LiveBoard, ring_state
 from analysis.work_list import mask_number, work_list
-from ringtest.core.records import CallbackStatus
+from ringtest.core.records import CallbackObligation, CallbackStatus
+from ringtest.core.stream import CallRinging
 
 
 class ListenerHealth:
@@ -66,7 +67,7 @@ def ringing_view(board: LiveBoard, now: datetime) -> list[dict[str, object]]:
                 "department": call.department,
                 "line": call.line,
                 "ring_started_at": call.ring_started_at.isoformat(),
-                "ring_seconds": max(0.0, (now - call.ring_started_at).total_seconds()),
+                "ring_seconds": board.wait_seconds(call, now),
                 "rings": rings,
                 "state": ring_state(rule, rings),
                 "is_test_call": call.is_test_call,
@@ -95,11 +96,17 @@ def today_view(board: LiveBoard, now: datetime) -> list[dict[str, object]]:
     """One panel per department: ringing now, longest wait, today's figures, callbacks."""
     rule = board.standards.ring_rule
     names = list(dict.fromkeys([*board.departments, *board.day]))
+    ringing_in: dict[str, list[CallRinging]] = defaultdict(list)
+    for call in board.ringing.values():
+        ringing_in[call.department].append(call)
+    owed_in: dict[str, list[CallbackObligation]] = defaultdict(list)
+    for obligation in board.owed.values():
+        owed_in[obligation.department].append(obligation)
     panels = []
     for name in names:
-        ringing = [call for call in board.ringing.values() if call.department == name]
-        wait = board.longest_wait_seconds(name, now)
-        owed = [ob for ob in board.owed.values() if ob.department == name]
+        ringing = ringing_in.get(name, [])
+        wait = max((board.wait_seconds(call, now) for call in ringing), default=None)
+        owed = owed_in.get(name, [])
         closest = min((ob.deadline_at for ob in owed), default=None)
         day = board.day.get(name)
         panels.append(
