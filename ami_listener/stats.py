@@ -36,6 +36,8 @@ class ListenerStats:
     """The health counters of one listener, for its whole life (all its connections).
 
     connects: successful logins so far.
+    connected_since: UTC time (our clock) of the current link's login; None while
+        disconnected.
     last_event_at: UTC receive time of the latest event; None before the first.
     clock_offset_seconds: the PBX's event ``Timestamp:`` minus our receive time, in
         seconds: the largest of this link's samples (taken at most once per
@@ -47,6 +49,7 @@ class ListenerStats:
     def __init__(self, pipeline: CallPipeline) -> None:
         self.pipeline = pipeline
         self.connects = 0
+        self.connected_since: datetime | None = None
         self.last_event_at: datetime | None = None
         self.clock_offset_seconds: float | None = None
         self._link: AmiConnection | None = None
@@ -62,11 +65,13 @@ class ListenerStats:
         The clock offset is measured afresh on each link."""
         self.connects += 1
         self._link = connection
+        self.connected_since = datetime.now(UTC)
         self.clock_offset_seconds = None
         self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
 
     def link_closed(self) -> None:
         """The current connection is gone: keep what it counted."""
+        self.connected_since = None
         if self._link is None:
             return
         self._closed_links_handler_errors += self._link.handler_errors

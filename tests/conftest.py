@@ -1,8 +1,10 @@
 """Fixtures shared by every suite: the lab PBX and the process's one SIP endpoint; and
-`wait_until`, for tests that wait on another process or thread."""
+`wait_until`, for tests that wait on another process or thread. Every daemon a test
+starts serves its live view on a free port (never the fixed default)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -16,6 +18,19 @@ from ringtest.sip.endpoint import SipEndpoint
 T = TypeVar("T")
 
 WAIT_POLL_SECONDS = 0.05
+
+
+@pytest.fixture(autouse=True, scope="session")
+def live_view_on_a_free_port() -> Iterator[None]:
+    """``RINGTEST_WEB__PORT=0`` for the session: the daemons tests start (in-process or
+    as ``ringtest listen`` children, which inherit the environment) never race for 8470."""
+    before = os.environ.get("RINGTEST_WEB__PORT")
+    os.environ["RINGTEST_WEB__PORT"] = "0"
+    yield
+    if before is None:
+        del os.environ["RINGTEST_WEB__PORT"]
+    else:
+        os.environ["RINGTEST_WEB__PORT"] = before
 
 
 def wait_until(

@@ -286,7 +286,7 @@ FILE_ERRORS = [
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
         "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy, "
-        "history)",
+        "history, web)",
         id="unknown-section",
     ),
     pytest.param(

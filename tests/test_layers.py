@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ringtest.config",),
     ("analysis", "ringtest.outputs"),
     ("ringtest.sources",),
-    ("ringtest.services", "ringtest.campaigns"),
+    ("ringtest.services", "ringtest.campaigns", "ringtest.web"),
     ("ringtest.cli", "ringtest.lab", "ringtest.__main__", "ringtest"),
 )
 """Layers from the bottom up; each entry is a module prefix (longest prefix wins)."""

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from ringtest.campaigns.source import load_campaign
 from ringtest.config import Settings
 from ringtest.config.loading import check_settings
-from ringtest.core.errors import CampaignError
+from ringtest.core.errors import CampaignError, ConfigError
 
 HIDDEN = "***"
 
@@ -60,6 +60,10 @@ def config_report(config_path: str | None, campaign_files: tuple[Path, ...]) -> 
         lines += ["effective settings:"] + [
             f"  {line}" for line in effective_settings(check.settings)
         ]
+        try:
+            check.settings.web.check_exposure()
+        except ConfigError as error:
+            problems.append(str(error))
         for path in campaign_files:
             try:
                 load_campaign(path, check.settings)

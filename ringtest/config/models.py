@@ -38,6 +38,7 @@ from ringtest.config.fields import (
 from ringtest.config.history import HistorySettings
 from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import PublishSettings, ReportSettings
+from ringtest.config.web import WebSettings
 from ringtest.core.calendar import (
     CLOSED,
     DEFAULT_OPENING_HOURS,
@@ -378,6 +379,7 @@ class Settings(Section):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("lines")
     @classmethod

@@ -7,7 +7,9 @@ subscriber among those to come (the live view). `ringtest listen`,
 `ringtest campaign run` and `ringtest callbacks-wait` are the same assembly with
 fewer services (`DaemonPlan`). With `[history] cel_file` or `cdr_file` set, the listener
 comes with the gap filler (`GapFillService`), which fills each of its coverage gaps from
-the CEL (else the CDR).
+the CEL (else the CDR), and, with `[web] enabled`, the live view
+(`ringtest.web.server.WebService`, with `/metrics`), whose feed and metrics subscribe to
+the stream before any service starts.
 
 The shared parts are opened by the host before any service starts and closed
 after they all stopped: the store's subscription first (so it is written last),
@@ -25,13 +27,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from starlette.routing import Mount
+
 from ami_listener.checkpoint import UnstoredCalls
 from ami_listener.journal import JournalError
 from ami_listener.recording import Recorder
+from ami_listener.stats import ListenerStats
 from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaigns
 from ringtest.config import Settings
+from ringtest.config.adapters import monitored_line_of, standards_of
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.gap_fill import GapFillService, history_file
@@ -44,9 +50,16 @@ from ringtest.sources.live_calls import (
     recover_from_journal,
 )
 from ringtest.store import Store
+from ringtest.store.writer import StoredHandler
+from ringtest.web.app import build_web_app
+from ringtest.web.metrics import build_metrics
+from ringtest.web.server import WebService, feed_for
 
 STOP_POLL_SECONDS = 0.1
 """seconds between the listener's looks at the host's stop event (its loop cannot wait on it)."""
+
+StatsWatcher = Callable[[ListenerStats], None]
+"""Told the listener's `ListenerStats` once it exists (the live view's health, /metrics)."""
 
 FINAL_WRITE_SECONDS = 2.0
 """seconds the stopping listener gives the store for its last calls (the rest are replayed
@@ -96,11 +109,13 @@ class ListenerService:
         store: Store,
         subscription: StoreSubscription,
         record_to: Path | None,
+        stats_watchers: Sequence[StatsWatcher] = (),
     ) -> None:
         self.settings = settings
         self.store = store
         self.subscription = subscription
         self.record_to = record_to
+        self.stats_watchers = stats_watchers
 
     def run(self, stop: threading.Event) -> None:
         self.store.check_writable()
@@ -115,6 +130,8 @@ class ListenerService:
             if writer is not None:
                 listener.stats.watch_writer(writer)
                 writer.notify_stored(unstored.stored)
+            for watch in self.stats_watchers:
+                watch(listener.stats)
             recover_from_journal(journal, listener.pipeline, self.store)
             asyncio.run(_listen_until(listener.run, stop))
             if writer is not None:
@@ -191,7 +208,8 @@ def build_host(
     services: list[Service] = []
     subscription = StoreSubscription(store, stream)
     if plan.listen:
-        services.append(ListenerService(settings, store, subscription, plan.record_to))
+        watchers = _live_view(settings, store, stream, subscription, services)
+        services.append(ListenerService(settings, store, subscription, plan.record_to, watchers))
         if history_file(settings) is not None:
             services.append(GapFillService(settings, store, stream))
     if plan.campaigns:
@@ -212,6 +230,35 @@ def build_host(
     if plan.uses_sip:
         shared.append(sip_endpoint_for(settings, plan.campaigns))
     return DaemonHost(services, shared=shared)
+
+
+def _live_view(
+    settings: Settings,
+    store: Store,
+    stream: RecordStream,
+    subscription: StoreSubscription,
+    services: list[Service],
+) -> list[StatsWatcher]:
+    """With `[web] enabled`, the live view's feed and `/metrics` on `stream` and their web
+    service in `services`; returns what must see the listener's stats. `ConfigError`
+    (before anything starts) when it would be exposed without a token."""
+    if not settings.web.enabled:
+        return []
+    settings.web.check_exposure()
+    feed = feed_for(settings, store)
+    stream.subscribe("live view", feed.handle)
+    subscription.on_stored(feed.stored)
+    metrics = build_metrics(
+        standards_of(settings),
+        store,
+        [monitored_line_of(line) for line in settings.lines],
+        target_percent=settings.report.target_percent,
+    )
+    stream.subscribe("metrics", metrics.subscriber.handle)
+    metrics_route = Mount("/metrics", app=metrics.app)
+    app = build_web_app(feed, settings.web.token_value(), extra_routes=[metrics_route])
+    services.append(WebService(settings, feed, app))
+    return [feed.watch_listener, metrics.watch_listener]
 
 
 def run_daemon(settings: Settings, store: Store, plan: DaemonPlan) -> None:
@@ -241,9 +288,16 @@ class StoreSubscription:
         self.store = store
         self.stream = stream
         self.writer: StoreWriter | None = None
+        self._stored_handlers: list[StoredHandler] = []
+
+    def on_stored(self, handler: StoredHandler) -> None:
+        """Tell `handler` what each successful write stored, once the writer runs."""
+        self._stored_handlers.append(handler)
 
     def __enter__(self) -> StoreWriter:
         self.writer = StoreWriter(self.store)
+        for handler in self._stored_handlers:
+            self.writer.notify_stored(handler)
         self.stream.subscribe("store", self.writer.handle)
         return self.writer
 

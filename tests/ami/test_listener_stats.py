@@ -163,3 +163,18 @@ def test_a_reader_frozen_while_the_pbx_gave_up_dates_its_last_sight_when_the_pbx
     assert stats.last_event_at == at + timedelta(seconds=32)
     assert stats.last_event_sent_at == at + timedelta(seconds=2)
     assert stats.clock_offset_seconds == pytest.approx(pbx_ahead)
+
+
+def test_connected_since_is_the_current_links_login_and_none_while_disconnected():
+    class Link:
+        handler_errors = oversize_frames = garbage_frames = 0
+
+    standards = Standards()
+    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), CallbackLedger(standards))
+    stats = ListenerStats(pipeline)
+    assert stats.connected_since is None
+    before = datetime.now(UTC)
+    stats.link_opened(Link())  # type: ignore[arg-type]
+    assert stats.connected_since is not None and stats.connected_since >= before
+    stats.link_closed()
+    assert stats.connected_since is None
