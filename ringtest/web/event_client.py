@@ -108,7 +108,7 @@ def read_snapshots(link: StreamLink) -> Iterator[Snapshot]:
             raise LiveViewUnreachable(link.url, f"HTTP {response.status}, not ringtest's live view")
         yield from _messages(response, link)
     except (OSError, http.client.HTTPException) as error:
-        raise LiveViewUnreachable(link.url, _reason(error)) from error
+        raise LiveViewUnreachable(link.url, _reason(error, link)) from error
     finally:
         connection.close()
 
@@ -129,10 +129,10 @@ def _messages(response: http.client.HTTPResponse, link: StreamLink) -> Iterator[
             data += line[5:].removeprefix(b" ")
 
 
-def _reason(error: Exception) -> str:
-    """A short cause: 'connection refused', 'timed out', ..."""
+def _reason(error: Exception, link: StreamLink) -> str:
+    """A short cause: 'connection refused', 'no answer in 15 s', ..."""
     if isinstance(error, TimeoutError):
-        return f"no answer in {STALL_SECONDS:.0f} s"
+        return f"no answer in {link.stall_seconds:g} s"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
     return type(error).__name__
