@@ -11,12 +11,15 @@ The frame, top to bottom:
 * a header: the server's address, whether the link is live or being
   re-established, the standard, the time of the snapshot (local);
 * the banner when the figures are not whole, with why;
+* the listener's health;
 * one row per department: calls ringing now with each call's rings (amber from
   one ring before the standard, red past it), the longest wait, today's %
   answered within the standard with its count, missed today, callbacks owed,
   overdue and the nearest deadline, today's ring tests by outcome;
-* the callback work list's first `top` rows, nearest deadline first;
-* the listener's health.
+* the callback work list's first `top` rows, nearest deadline first.
+
+A frame taller than the terminal is cut at the bottom (`rich.live`), so what
+matters most comes first and the work list last.
 """
 
 from __future__ import annotations
@@ -66,9 +69,9 @@ def frame(snapshot: Json, link: LinkStatus, zone: ZoneInfo, top: int = DEFAULT_T
             )
         )
     parts += [
+        health_text(health, zone),
         departments_table(snapshot["departments"], snapshot["ringing"], zone),
         work_list_table(snapshot["callbacks"]["rows"], zone, top),
-        health_text(health, zone),
     ]
     return Group(*parts)
 
@@ -94,7 +97,9 @@ def header(snapshot: Json, link: LinkStatus, zone: ZoneInfo) -> Text:
 def departments_table(
     departments: Sequence[Json], ringing: Sequence[Json], zone: ZoneInfo
 ) -> Table:
-    table = Table(title="Departments today", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Departments today", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
+    )
     for column, justify in DEPARTMENT_COLUMNS:
         table.add_column(column, justify=justify)
     for panel in departments:
@@ -175,6 +180,7 @@ def work_list_table(rows: Sequence[Json], zone: ZoneInfo, top: int) -> Table:
         caption=f"and {more} more" if more > 0 else None if rows else "no one to call back",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
     )
     for column in ("Priority", "Caller", "Department", "Met", "Tries today", "Due", "Left"):
         table.add_column(column)
