@@ -44,6 +44,7 @@ COMMANDS = {
     "forget": "ringtest.cli.privacy:forget_command",
     "subject-access": "ringtest.cli.privacy:subject_access_command",
     "db": "ringtest.cli.db:db",
+    "watch": "ringtest.cli.watch:watch",
 }
 """Each subcommand's name and where it is defined (``module:attribute``)."""
 
