@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from starlette.routing import Mount
+from starlette.routing import Route
 
 from ami_listener.checkpoint import UnstoredCalls
 from ami_listener.journal import JournalError
@@ -255,7 +255,7 @@ def _live_view(
         target_percent=settings.report.target_percent,
     )
     stream.subscribe("metrics", metrics.subscriber.handle)
-    metrics_route = Mount("/metrics", app=metrics.app)
+    metrics_route = Route("/metrics", metrics.app, methods=["GET"])
     app = build_web_app(feed, settings.web.token_value(), extra_routes=[metrics_route])
     services.append(WebService(settings, feed, app))
     return [feed.watch_listener, metrics.watch_listener]

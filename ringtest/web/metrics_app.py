@@ -83,9 +83,18 @@ def render(registry: Collector, accept: str, accept_encoding: str) -> tuple[list
 
 
 def make_metrics_app(registry: Collector) -> ASGIApp:
-    """An ASGI app serving `registry` at whatever path it is mounted on."""
+    """An ASGI app serving `registry` at whatever path it is routed or mounted on."""
+    return MetricsApp(registry)
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+
+class MetricsApp:
+    """The ASGI app of `make_metrics_app`: an object, so that a router (Starlette's
+    ``Route``) serves it as an app at one exact path rather than as a request handler."""
+
+    def __init__(self, registry: Collector) -> None:
+        self.registry = registry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
@@ -94,11 +103,9 @@ def make_metrics_app(registry: Collector) -> ASGIApp:
             return
         request = {name.lower(): value.decode("latin-1") for name, value in scope["headers"]}
         headers, body = await asyncio.to_thread(
-            render, registry, request.get(b"accept", ""), request.get(b"accept-encoding", "")
+            render, self.registry, request.get(b"accept", ""), request.get(b"accept-encoding", "")
         )
         await _respond(send, 200, headers, body if scope["method"] == "GET" else b"")
-
-    return app
 
 
 async def _respond(send: Send, status: int, headers: list, body: bytes) -> None:

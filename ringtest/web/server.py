@@ -15,6 +15,7 @@ and the daemon goes on without its live view: the listener matters more.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 import threading
@@ -168,6 +169,7 @@ class WebService:
             stop.wait()
             return
         self.server = server
+        gc.freeze()
         log.info("live view on %s", server.url)
         try:
             self._refresh_until(stop)

@@ -10,7 +10,9 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from ringtest.core.stream import CallEnded
+from pydantic import SecretStr
+
+from ringtest.core.stream import CallEnded, RecordStream
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.services.assembly import DaemonPlan, build_host
 from ringtest.web.app import build_web_app
@@ -88,3 +90,34 @@ def test_config_check_names_an_exposed_live_view_as_a_problem(tmp_path):
         "  web.bind = '192.0.2.10' exposes the live view beyond this host without a token: "
         "set web.token (env RINGTEST_WEB__TOKEN) or bind 127.0.0.1",
     ]
+
+
+def test_the_daemon_serves_metrics_on_the_live_view_behind_its_token(settings, store):
+    """`ringtest run`/`listen`'s web service answers /metrics from calls on its stream,
+    and, with a token, only to a scraper that sends it."""
+    web = settings.web.model_copy(update={"port": 0, "token": SecretStr("scrape-me-0123456789")})
+    settings = settings.model_copy(update={"web": web})
+    stream = RecordStream()
+    host = build_host(settings, store, DaemonPlan(listen=True), stream)
+    (service,) = [s for s in host.services if s.name == "web"]
+    call = call_record(
+        pbx="lab", department="Housing", line="2002", is_test_call=False,
+        started_at=utc_now() - timedelta(minutes=1),
+    )  # fmt: skip
+    stream.publish([CallEnded(call)])
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,))
+    thread.start()
+    try:
+        server = wait_until(lambda: service.server, failing="the web service did not start")
+        refused, _headers, _body = get(server, "/metrics")
+        status, headers, body = get(
+            server, "/metrics", headers={"Authorization": "Bearer scrape-me-0123456789"}
+        )
+    finally:
+        stop.set()
+        thread.join(10)
+    assert refused == 401
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    housing = 'department="Housing",line="2002",outcome="answered",source="live"'
+    assert f"ringtest_calls_total{{{housing}}} 1.0" in body.decode()
