@@ -3,8 +3,8 @@
 The AMI replay stream (`bench.ami_replay`: ~200,000 events of the recorded call
 shapes from a loopback server in a child process) goes through the listener as
 `ringtest run` wires it: tracker, callback ledger, record stream, SQLite store
-writer, and the live feed whose server pushes every change. Each repetition
-runs it twice, in turn: with no page open, and with `CLIENTS` event streams open
+writer, the /metrics subscriber and the live feed whose server pushes every change.
+Each repetition runs it twice, in turn: with no page open, and with `CLIENTS` event streams open
 (raw HTTP clients on one thread that read every byte pushed, as 50 browsers
 would). The clock stops when every call is stored; medians are reported.
 """
@@ -26,6 +26,7 @@ from bench.replay_server import LISTENER_USER, serving
 from bench.results import machine_line, median, quick_mode, table, write_section
 from bench.streams import BANNER, calls_for_events, load_shapes, plan_calls, stream_bytes
 from ringtest.config import load_settings
+from ringtest.config.adapters import monitored_line_of, standards_of
 from ringtest.core.stream import RecordStream
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.sources.live_calls import make_listener
@@ -33,6 +34,7 @@ from ringtest.store import Store
 from ringtest.store.writer import StoreWriter
 from ringtest.web.app import build_web_app
 from ringtest.web.feed import LiveFeed
+from ringtest.web.metrics import build_metrics
 from ringtest.web.server import WebServer, feed_for
 
 EVENTS, REPETITIONS = 200_000, 3
@@ -110,7 +112,14 @@ def ingest(events: int, calls: int, clients: int, pushed: list[int]):
                 stream = RecordStream()
                 writer = StoreWriter(store)
                 feed = feed_for(settings, store)
+                metrics = build_metrics(
+                    standards_of(settings),
+                    store,
+                    [monitored_line_of(line) for line in settings.lines],
+                    target_percent=settings.report.target_percent,
+                )
                 stream.subscribe("live view", feed.handle)
+                stream.subscribe("metrics", metrics.subscriber.handle)
                 stream.subscribe("store", writer.handle)
                 listener = make_listener(settings, store, stream)
                 sink = _StopAfter(listener.sink, events)
@@ -165,7 +174,7 @@ def main() -> None:
             "Command: `.venv/bin/python -m bench.live_ingest` (also run by `python -m bench`).",
             f"Machine: {machine_line()}.",
             f"The AMI replay stream ({frames:,} events, {calls:,} calls) through the whole path "
-            "(tracker, ledger, SQLite writer) and the live feed, with no page and with "
+            "(tracker, ledger, SQLite writer, /metrics) and the live feed, with no page and with "
             f"{CLIENTS} event streams open (each read whole: "
             f"{median([float(p) for p in pushed]) / CLIENTS / 1e6:.1f} MB pushed to each per run); "
             f"medians of {repetitions} repetitions, the two in turn; timed until every call "
