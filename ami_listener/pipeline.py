@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Protocol
 
 from ami_listener.frames import NOT_A_MESSAGE, FrameBuffer, SkippedFrames
+from ami_listener.lines import LineDirectory
 from ami_listener.message import AmiMessage, parse_frame
 from ami_listener.obligations import CallbackLedger
 from ami_listener.recording import read_chunks
 from ami_listener.tracker import CallTracker, TrackerOutput
 from ringtest.core.records import CallbackObligation, CallRecord, DialledCall
+from ringtest.core.standards import Standards
 from ringtest.core.stream import (
     CallEnded,
     Change,
@@ -117,6 +119,13 @@ class CallPipeline:
         self.frames = FrameBuffer(skipped=self.skipped)
         self.counters = PipelineCounters()
         self._unmatched_logged_at: OrderedDict[str, datetime] = OrderedDict()
+
+    def reconfigure(self, lines: LineDirectory, standards: Standards) -> None:
+        """Match calls from now on against `lines` and measure them by `standards` (a
+        settings reload; call it between two events). Calls in flight keep their line."""
+        self.tracker.lines = lines
+        self.tracker.standards = standards
+        self.ledger.standards = standards
 
     def feed_bytes(self, chunk: bytes, received_at: datetime) -> Batch:
         """Feed one chunk as read from the socket (any size, any split)."""

@@ -82,7 +82,8 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
             f"as '{settings.ami.user}'; storing in {store.url_for_display}",
             err=True,
         )
-        run_daemon(settings, store, DaemonPlan(listen=True, record_to=record_to, retention=True))
+        plan = DaemonPlan(listen=True, record_to=record_to, retention=True)
+        run_daemon(settings, store, plan, load_settings_again=lambda: settings_of(ctx))
 
 
 @click.command()

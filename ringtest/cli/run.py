@@ -46,4 +46,4 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
             f"storing in {store.url_for_display}",
             err=True,
         )
-        run_daemon(settings, store, plan)
+        run_daemon(settings, store, plan, load_settings_again=lambda: settings_of(ctx))

@@ -31,17 +31,19 @@ from starlette.routing import Route
 
 from ami_listener.checkpoint import UnstoredCalls
 from ami_listener.journal import JournalError
+from ami_listener.listener import Listener
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
 from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaigns
 from ringtest.config import Settings
-from ringtest.config.adapters import monitored_line_of, standards_of
+from ringtest.config.adapters import line_directory_of, monitored_line_of, standards_of
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.gap_fill import GapFillService, history_file
 from ringtest.services.host import DaemonHost, Service, run_until_signalled
+from ringtest.services.reload import SettingsReload
 from ringtest.services.retention import RetentionService
 from ringtest.sources.live_calls import (
     StoreWriter,
@@ -116,6 +118,7 @@ class ListenerService:
         self.subscription = subscription
         self.record_to = record_to
         self.stats_watchers = stats_watchers
+        self._running: tuple[Listener, asyncio.AbstractEventLoop] | None = None
 
     def run(self, stop: threading.Event) -> None:
         self.store.check_writable()
@@ -133,7 +136,7 @@ class ListenerService:
             for watch in self.stats_watchers:
                 watch(listener.stats)
             recover_from_journal(journal, listener.pipeline, self.store)
-            asyncio.run(_listen_until(listener.run, stop))
+            asyncio.run(self._listen_until(listener, stop))
             if writer is not None:
                 writer.wait_until_stored(FINAL_WRITE_SECONDS)
             listener.advance_checkpoint()
@@ -148,15 +151,26 @@ class ListenerService:
                 "them that are not stored are lost; free space there or set ami.journal_dir"
             )
 
+    async def _listen_until(self, listener: Listener, stop: threading.Event) -> None:
+        """Run `listener` with an asyncio event that is set soon after `stop` is."""
+        stopping = asyncio.Event()
+        watcher = asyncio.create_task(_set_when(stop, stopping))
+        self._running = (listener, asyncio.get_running_loop())
+        try:
+            await listener.run(stopping)
+        finally:
+            self._running = None
+            watcher.cancel()
 
-async def _listen_until(listen: Callable[[asyncio.Event], object], stop: threading.Event) -> None:
-    """Run `listen` with an asyncio event that is set soon after `stop` is."""
-    stopping = asyncio.Event()
-    watcher = asyncio.create_task(_set_when(stop, stopping))
-    try:
-        await listen(stopping)
-    finally:
-        watcher.cancel()
+    def reload(self, settings: Settings) -> None:
+        """Match and measure calls by `settings`' lines and standards from the next event
+        on, on the listener's own loop (the link stays up); nothing when not running."""
+        running = self._running
+        if running is None:
+            return
+        listener, loop = running
+        lines, standards = line_directory_of(settings), standards_of(settings)
+        loop.call_soon_threadsafe(listener.pipeline.reconfigure, lines, standards)
 
 
 async def _set_when(stop: threading.Event, stopping: asyncio.Event) -> None:
@@ -261,9 +275,27 @@ def _live_view(
     return [feed.watch_listener, metrics.watch_listener]
 
 
-def run_daemon(settings: Settings, store: Store, plan: DaemonPlan) -> None:
-    """Host `plan`'s services until SIGTERM or SIGINT; raise the first one's failure."""
-    run_until_signalled(build_host(settings, store, plan))
+def run_daemon(
+    settings: Settings,
+    store: Store,
+    plan: DaemonPlan,
+    load_settings_again: Callable[[], Settings] | None = None,
+) -> None:
+    """Host `plan`'s services until SIGTERM or SIGINT; raise the first one's failure. Each
+    SIGHUP reads the settings again with `load_settings_again` and hands them to the
+    services (`ringtest.services.reload`; None: SIGHUP is ignored)."""
+    host = build_host(settings, store, plan)
+    if load_settings_again is None:
+        run_until_signalled(host)
+        return
+    reload = SettingsReload(settings, load_settings_again)
+
+    def on_hangup() -> None:
+        reloaded = reload()
+        if reloaded is not None:
+            host.reload(reloaded)
+
+    run_until_signalled(host, on_hangup)
 
 
 def campaigns_to_run(

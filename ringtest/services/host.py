@@ -18,7 +18,8 @@ keeps the threads, so nothing is fire-and-forget:
 `run_until_signalled` is the one SIGTERM/SIGINT loop of every ringtest daemon:
 `stop_on_signals` turns those signals into the host's stop event, and the
 first failure is raised again once everything stopped, so the CLI turns it
-into its one line.
+into its one line. SIGHUP calls its `on_hangup` on the main thread
+(`ringtest.services.reload`), which hands new settings to `DaemonHost.reload`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from ringtest.core.errors import RingtestError
 
@@ -51,6 +52,12 @@ class Service(Protocol):
     name: str
 
     def run(self, stop: threading.Event) -> None: ...
+
+
+class Reloadable(Protocol):
+    """A service that takes new settings while it runs (`ringtest.services.reload`)."""
+
+    def reload(self, settings: Any) -> None: ...
 
 
 class DaemonHost:
@@ -107,6 +114,20 @@ class DaemonHost:
         self._opened.close()
         return late
 
+    def reload(self, settings: Any) -> None:
+        """Hand `settings` to every service that takes new settings while it runs; one
+        that fails to is logged and runs on as it was."""
+        for service in self.services:
+            reload = getattr(service, "reload", None)
+            if reload is None:
+                continue
+            try:
+                reload(settings)
+            except Exception as error:
+                log.error(
+                    "service %s did not reload: %s: %s", service.name, type(error).__name__, error
+                )
+
     def first_failure(self) -> BaseException | None:
         """The error of the first service that failed, None when none did."""
         with self._lock:
@@ -129,13 +150,22 @@ class DaemonHost:
             self.stopping.set()
 
 
-def run_until_signalled(host: DaemonHost) -> None:
+def run_until_signalled(host: DaemonHost, on_hangup: Callable[[], None] | None = None) -> None:
     """Run `host` until SIGTERM or SIGINT (or a service ends), stop it, and raise the
-    first service's failure, if any."""
-    with stop_on_signals(host.stopping):
+    first service's failure, if any. Each SIGHUP calls `on_hangup` (None: ignored)."""
+    with stop_on_signals(host.stopping), hangups() as hung_up:
         host.start()
         try:
-            host.wait()
+            while not wait_for(host.stopping, SIGNAL_CHECK_SECONDS):
+                if hung_up.is_set():
+                    hung_up.clear()
+                    if on_hangup is None:
+                        log.warning(
+                            "SIGHUP ignored: only ringtest run and ringtest listen reload "
+                            "their settings"
+                        )
+                    else:
+                        on_hangup()
         finally:
             host.stop()
     failure = host.first_failure()
@@ -154,6 +184,18 @@ def stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.E
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextmanager
+def hangups() -> Iterator[threading.Event]:
+    """An event that SIGHUP sets while inside the block (main thread only), instead of
+    ending the process; the previous handler is put back on leaving."""
+    event = threading.Event()
+    previous = signal.signal(signal.SIGHUP, lambda *_: event.set())
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def wait_for(stop: threading.Event, timeout_seconds: float | None = None) -> bool:

@@ -74,6 +74,17 @@ class LiveFeed:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
+    def reconfigure(
+        self, standards: Standards, rules: MetricRules, departments: Sequence[str]
+    ) -> None:
+        """New standards, metric rules and departments (a settings reload); today's figures
+        are read again."""
+        with self._lock:
+            self.rules = rules
+            self.board.standards = standards
+            self.board.departments = list(dict.fromkeys(departments))
+        self.day_wanted.set()
+
     def watch_listener(self, stats: ListenerStats) -> None:
         """Show the health of the in-process listener whose stats these are."""
         self.health.stats = stats

@@ -176,6 +176,14 @@ class WebService:
         finally:
             server.stop()
 
+    def reload(self, settings: Settings) -> None:
+        """Count rings, deadlines and today's figures by `settings`' lines and standards."""
+        self.feed.reconfigure(
+            standards_of(settings),
+            metric_rules_of(settings),
+            [line.department for line in settings.lines],
+        )
+
     def _refresh_until(self, stop: threading.Event) -> None:
         """Re-read today's figures when the store took something (at most every
         `MIN_REFRESH_SECONDS`), at local midnight and every `DAY_REFRESH_SECONDS`."""
