@@ -28,8 +28,9 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
 CDR times have whole seconds, so ring times are good to a second, and imported
 calls say so. They get the configured PBX label (`ami.pbx`), the call's
 linkedid or uniqueid as call_id, and a `gap_note` naming the file and lines,
-``whole seconds``. A call already stored under that key (the listener saw it
-live) is kept as stored.
+``whole seconds`` and, when the CDR has no ring time, ``ring time not in the CDR``
+(the marks of `ringtest.core.observations` the report counts). A call already
+stored under that key (the listener saw it live) is kept as stored.
 
 The file is read as a stream: rows are parsed as the bytes come (`on_bytes`
 reports progress), grouped by call with an external sort (`cdr_grouping`), and
@@ -53,6 +54,7 @@ from ami_listener.tracker import IVR_APPLICATIONS
 from ringtest.config import Settings
 from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import ReportError
+from ringtest.core.observations import RING_TIME_NOT_IN_CDR, WHOLE_SECONDS
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 from ringtest.core.standards import Standards, normalise_number
 from ringtest.sources.cdr_grouping import rows_by_call
@@ -305,6 +307,7 @@ def _call(
     rings = standards.ring_rule.rings(ring_seconds) if ring_seconds is not None else None
     numbers = sorted(row.line_number for row in rows)
     span = f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
+    unknown = f", {RING_TIME_NOT_IN_CDR}" if ring is PBX_ANSWERED_FIRST else ""
     return CallRecord(
         call_id=key,
         pbx=pbx,
@@ -324,7 +327,7 @@ def _call(
         and ring_seconds is not None
         and standards.ring_rule.within(ring_seconds),
         is_test_call=standards.is_test_caller(rows[0].src),
-        gap_note=f"imported from Asterisk CDR {source_name}, {span}, whole seconds",
+        gap_note=f"imported from Asterisk CDR {source_name}, {span}, {WHOLE_SECONDS}{unknown}",
     )
 
 
