@@ -111,6 +111,7 @@ class Clock:
     ASKED_LOCAL = "local time ({zone}), as --local-times asks"
     SAID_LOCAL = "local time ({zone}), as the file's uniqueids say (cdr.conf usegmtime = no)"
     SAID_UTC = "UTC, as the file's uniqueids say (cdr.conf usegmtime = yes)"
+    EXACT_UTC = "UTC to the microsecond, as func_cdr's raw epoch times are (${CDR(start,u)})"
     ASSUMED_UTC = (
         "UTC, assumed: the file does not say; if cdr.conf has usegmtime = no (Asterisk's "
         "default) the times are local: import into a new database with --local-times"
@@ -244,6 +245,8 @@ def _calls(
 def _clock(evidence: ClockEvidence, times_are_local: bool) -> tuple[ZoneInfo, str]:
     """The zone the file's wall times are in, and the summary's words for why."""
     local = evidence.zone
+    if evidence.exact_rows:
+        return ZoneInfo("UTC"), Clock.EXACT_UTC
     if times_are_local:
         return local, Clock.ASKED_LOCAL.format(zone=local.key)
     says_local = evidence.says_local()
@@ -308,6 +311,7 @@ def _call(
     numbers = sorted(row.line_number for row in rows)
     span = f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
     unknown = f", {RING_TIME_NOT_IN_CDR}" if ring is PBX_ANSWERED_FIRST else ""
+    precision = "" if all(row.exact for row in rows) else f", {WHOLE_SECONDS}"
     return CallRecord(
         call_id=key,
         pbx=pbx,
@@ -327,7 +331,7 @@ def _call(
         and ring_seconds is not None
         and standards.ring_rule.within(ring_seconds),
         is_test_call=standards.is_test_caller(rows[0].src),
-        gap_note=f"imported from Asterisk CDR {source_name}, {span}, {WHOLE_SECONDS}{unknown}",
+        gap_note=f"imported from Asterisk CDR {source_name}, {span}{precision}{unknown}",
     )
 
 
