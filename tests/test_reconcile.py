@@ -46,7 +46,7 @@ def store(settings):
             connection.execute(delete(schema.calls).where(schema.calls.c.call_id.in_(DELETED)))
         busy = history_call(settings, HistoryKind.CEL, IN_GAP)
         second = timedelta(seconds=1)
-        opened.save_gaps([CoverageGap(settings.ami.pbx, busy.started_at - second,
+        opened.save_gaps([CoverageGap(settings.ami.pbx, busy.started_at - 2 * second,
                                       busy.started_at + second, GapReason.LINK_LOST)])  # fmt: skip
         yield opened
 
@@ -63,8 +63,8 @@ def test_reconcile_finds_exactly_the_calls_deleted_and_the_gap_that_explains_one
 ):
     result = reconcile(HISTORY[kind], kind, settings, store)
     assert result.history_calls == len(TRUTH)
-    assert sorted(missed.call.call_id for missed in result.missed) == sorted(DELETED)
-    gaps = {missed.call.call_id: missed.gap for missed in result.missed}
+    assert sorted(missed.history.call_id for missed in result.missed) == sorted(DELETED)
+    gaps = {missed.history.call_id: missed.gap for missed in result.missed}
     assert sorted(call_id for call_id, gap in gaps.items() if gap) == sorted((IVR_CALL, IN_GAP))
     assert gaps[IN_GAP].reason is GapReason.LINK_LOST
     assert result.differing == []
@@ -88,23 +88,24 @@ def test_fill_stores_the_missed_calls_marked_as_imported_and_completes_the_cut_o
         CallOutcome.INCOMPLETE,
         CallOutcome.ANSWERED,
     )
+    assert differing.gap is not None  # it rang while the link was down
     fill_missed(result, kind, settings, store)
-    assert result.filled == len(DELETED)
+    assert (result.filled, result.completed) == (len(DELETED), 1)
     calls = {call.call_id: call for call in store.calls()}
     for call_id in DELETED:
         assert calls[call_id].gap_note.startswith(f"imported from Asterisk {kind.value}")
         assert calls[call_id].outcome is TRUTH[call_id][1]
     assert "filling gap" in calls[IN_GAP].gap_note  # it started inside the gap
-    assert "filling gap" not in calls[IVR_CALL].gap_note  # it started before
+    assert calls[INCOMPLETE].outcome is CallOutcome.ANSWERED  # completed by the gap fill
     again = reconcile(HISTORY[kind], kind, settings, store)
-    assert (again.missed, again.history_calls) == ([], len(TRUTH))
+    assert (again.missed, again.differing, again.history_calls) == ([], [], len(TRUTH))
 
 
 def test_a_period_narrows_what_is_compared(settings, store):
     busy = history_call(settings, HistoryKind.CDR, IN_GAP)
     result = reconcile(LAB_CDR, HistoryKind.CDR, settings, store, since=busy.started_at,
                        until=busy.started_at + timedelta(seconds=1))  # fmt: skip
-    assert [missed.call.call_id for missed in result.missed] == [IN_GAP]
+    assert [missed.history.call_id for missed in result.missed] == [IN_GAP]
     assert result.history_calls == 2  # and the abandoned call begun in the same second
 
 

@@ -51,7 +51,7 @@ def reconcile_command(ctx, cdr_file, cel_file, first_day, last_day, fill) -> Non
 
 
 def _missed_line(missed: MissedCall, zone: ZoneInfo) -> str:
-    call, gap = missed.call, missed.gap
+    call, gap = missed.history, missed.gap
     why = (
         f"in the {gap.reason.value} gap from {gap.started_at.astimezone(zone):%Y-%m-%d %H:%M:%S}"
         if gap

@@ -22,7 +22,7 @@ started; the period is [since, until), UTC. Reading a file is blocking I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,7 +32,12 @@ from ringtest.config import Settings
 from ringtest.config.adapters import standards_of
 from ringtest.core.errors import ReportError
 from ringtest.core.records import CallRecord, CoverageGap
-from ringtest.sources.cdr_gap_fill import LONGEST_CALL, fill_with, overlaps
+from ringtest.sources.cdr_gap_fill import (
+    CDR_TIME_RESOLUTION,
+    LONGEST_CALL,
+    fill_with,
+    overlaps,
+)
 from ringtest.sources.cdr_import import CdrImport, read_calls
 from ringtest.sources.cel_gap_fill import completed_from_cel
 from ringtest.sources.cel_import import CelImport, read_cel_calls
@@ -52,19 +57,21 @@ class HistoryKind(StrEnum):
 
 @dataclass(frozen=True)
 class MissedCall:
-    """A call the PBX saw and the listener did not store; gap: the recorded coverage gap
-    it was in progress during, None when no gap explains it."""
+    """A call the PBX saw (`history`) and the listener did not store; gap: the recorded
+    coverage gap it was in progress during, None when no gap explains it."""
 
-    call: CallRecord
+    history: CallRecord
     gap: CoverageGap | None
 
 
 @dataclass(frozen=True)
 class DifferingCall:
-    """A call stored with another outcome than the PBX's history gives it."""
+    """A call stored with another outcome than the PBX's history gives it; gap: the
+    recorded coverage gap it was in progress during, or None."""
 
     stored: CallRecord
     history: CallRecord
+    gap: CoverageGap | None
 
 
 @dataclass
@@ -122,40 +129,44 @@ def reconcile(
             continue
         result.stored_calls += 1
         if known.outcome is not call.outcome:
-            result.differing.append(DifferingCall(known, call))
+            result.differing.append(DifferingCall(known, call, _gap_of(call, gaps)))
     return result
 
 
 def fill_missed(
     result: Reconciliation, kind: HistoryKind, settings: Settings, store: Store
 ) -> Reconciliation:
-    """Store `result`'s missed calls, marked as imported from its source: a gap's by the gap
-        fill (which also completes the incomplete calls it cut, and takes the calls that started
-    inside it), the rest (and a gap's calls that started before it) as imported."""
+    """Store `result`'s missed calls, marked as imported from its source: through the gap
+    fill for each recorded gap a missed or differing call was in progress during (which
+    takes the calls that started inside it and completes the incomplete calls it cut),
+    the rest (and a gap's calls that started before it) as the import stores them."""
     ring_rule = standards_of(settings).ring_rule
     completion = completed_from_cel if kind is HistoryKind.CEL else None
-    gaps = dict.fromkeys(missed.gap for missed in result.missed if missed.gap is not None)
+    resolution = CDR_TIME_RESOLUTION if kind is HistoryKind.CDR else timedelta(0)
+    seen = [*result.missed, *result.differing]
+    gaps = dict.fromkeys(found.gap for found in seen if found.gap is not None)
     for gap in gaps:
-        history = [missed.call for missed in result.missed if overlaps(missed.call, gap)]
-        history += [differing.history for differing in result.differing]
-        done = fill_with(gap, store, history, result.source, ring_rule, completion)
+        history = [found.history for found in seen if overlaps(found.history, gap)]
+        done = fill_with(gap, store, history, result.source, ring_rule, completion, resolution)
         result.filled += done.calls_imported
         result.completed += done.calls_upgraded
-    result.filled += store.save_new_calls(missed.call for missed in result.missed)
+    result.filled += store.save_new_calls(missed.history for missed in result.missed)
     return result
 
 
-def read_history(path: Path, kind: HistoryKind, settings: Settings) -> list[CallRecord]:
+def read_history(path: Path, kind: HistoryKind, settings: Settings) -> Iterator[CallRecord]:
     """Every call to a monitored line in `path`, read as `import-cdr` / `import-cel` do
-    (the CDR's clock as `[history] times_are_local` and its uniqueids say)."""
+    (the CDR's clock as `[history] times_are_local` and its uniqueids say), streamed.
+    Raises `ReportError` at the first call taken when the file cannot be read."""
     try:
-        with path.open("rb") as file:
-            return list(_calls_of(file, kind, settings, path.name))
+        file = path.open("rb")
     except OSError as error:
         raise ReportError(
             f"{kind.value} file '{path}' cannot be read ({error.strerror or error}): "
             "check the path and its permissions"
         ) from None
+    with file:
+        yield from _calls_of(file, kind, settings, path.name)
 
 
 def _calls_of(

@@ -74,7 +74,7 @@ def test_reconcile_against_the_labs_own_history_finds_exactly_the_deleted_calls(
     with Store.open(settings.store_url()) as store:
         result = reconcile(files[kind], kind, settings, store)
         assert result.history_calls == calls
-        assert {missed.call.call_id for missed in result.missed} == deleted
+        assert {missed.history.call_id for missed in result.missed} == deleted
         assert all(missed.gap is None for missed in result.missed)  # no gap recorded
         assert result.differing == []
         if kind is HistoryKind.CEL:  # last: --fill puts them back
