@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -126,15 +127,31 @@ def normalise_number(number: str, region: str) -> str:
     has no ``+`` (phonenumbers also spots a country code written without one).
 
     Checks length, not allocation, so drama and lab ranges (01632 960xxx) pass.
-    Raises `ValueError` when it is not a whole phone number.
+    Raises `ValueError` when it is not a whole phone number. Answers are remembered
+    (`NUMBERS_REMEMBERED`): parsing is the dearest step of reading a call, and calls
+    repeat their callers, lines and extensions.
     """
+    e164, problem = _e164_or_problem(number, region)
+    if e164 is None:
+        raise ValueError(problem)
+    return e164
+
+
+NUMBERS_REMEMBERED = 65_536
+"""Distinct (number, region) answers `normalise_number` keeps, least recently used
+forgotten first: a few MB at most."""
+
+
+@lru_cache(maxsize=NUMBERS_REMEMBERED)
+def _e164_or_problem(number: str, region: str) -> tuple[str | None, str]:
+    """(`number` in E.164, "") or (None, why it is not a whole phone number)."""
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as error:
-        raise ValueError(str(error)) from error
+        return None, str(error)
     if phonenumbers.is_possible_number_with_reason(parsed) != _POSSIBLE:
-        raise ValueError(f"{number!r} is not a whole phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return None, f"{number!r} is not a whole phone number"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
 class Standards:

@@ -10,14 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from analysis.display import within_text
 from analysis.report import write_report
 from analysis.report_data import coverage_note, headline, sources_table
 from ringtest.config import load_settings
 from ringtest.core.observations import Source
-from ringtest.core.standards import RingRule
 from ringtest.sources.cdr_import import import_cdr
 from ringtest.store import Store
 from tests.analysis.conftest import stored_call
@@ -38,18 +36,6 @@ def cdr_call(n: int, ring_seconds: float, answered: bool = True, note: str = CDR
 
 def live_row(rows: pd.DataFrame, department: str) -> pd.Series:
     return rows[(rows["source"] == Source.LIVE) & (rows["department"] == department)].iloc[0]
-
-
-@pytest.mark.parametrize(
-    ("ring_seconds", "uncertain"),
-    [(19.0, False), (20.0, False), (20.5, True), (21.0, True), (21.9, True), (22.0, False)],
-)
-def test_a_ring_time_is_uncertain_only_strictly_within_a_second_of_the_last_ring(
-    ring_seconds, uncertain
-):
-    """GB ringing, 7 rings: the standard's last instant is 21 s."""
-    assert RingRule(3.0, 7).uncertain_between(1.0) == (20.0, 22.0)
-    assert RingRule(3.0, 7).verdict_uncertain(ring_seconds, 1.0) is uncertain
 
 
 def test_the_percent_shows_what_the_cdr_cannot_say_beside_it():
