@@ -148,3 +148,10 @@ def test_ringtest_reconcile_wants_one_history_file(settings, store):
     done = ringtest_reconcile(settings, "--cdr", str(LAB_CDR), "--cel", str(LAB_CEL))
     assert done.returncode == 2
     assert done.stderr.startswith("ringtest: give one history file: --cdr FILE or --cel FILE")
+
+
+@pytest.mark.parametrize("kind", list(HistoryKind))
+def test_reconcile_reports_every_byte_it_reads_for_the_progress_bar(settings, store, kind):
+    sizes: list[int] = []
+    reconcile(HISTORY[kind], kind, settings, store, on_bytes=sizes.append)
+    assert sum(sizes) == HISTORY[kind].stat().st_size

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.progress import bytes_progress
 from ringtest.cli.report import chosen_period
 from ringtest.sources.reconcile import (
     DifferingCall,
@@ -40,13 +41,14 @@ def reconcile_command(ctx, cdr_file, cel_file, first_day, last_day, fill) -> Non
     period = chosen_period(None, first_day, last_day, zone, lambda: None)
     since, until = (period.since, period.until) if period else (None, None)
     with open_store(settings, create=fill) as store:
-        result = reconcile(path, kind, settings, store, since, until)
-        for missed in result.missed:
-            click.echo(_missed_line(missed, zone))
-        for differing in result.differing:
-            click.echo(_differing_line(differing, kind, zone))
-        if fill and result.missed:
+        with bytes_progress(f"reading {path.name}", path.stat().st_size) as fed:
+            result = reconcile(path, kind, settings, store, since, until, on_bytes=fed)
+        if fill:
             fill_missed(result, kind, settings, store)
+    for missed in result.missed:
+        click.echo(_missed_line(missed, zone))
+    for differing in result.differing:
+        click.echo(_differing_line(differing, kind, zone))
     click.echo(_summary(result, period.when if period else "the file's calls", fill))
 
 

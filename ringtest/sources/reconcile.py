@@ -22,7 +22,7 @@ started; the period is [since, until), UTC. Reading a file is blocking I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -101,13 +101,15 @@ def reconcile(
     store: Store,
     since: datetime | None = None,
     until: datetime | None = None,
+    on_bytes: Callable[[int], None] = lambda size: None,
 ) -> Reconciliation:
     """Compare the calls stored on `settings.ami.pbx` that started in [since, until) (None:
-    the history's first and last call) with those `path` holds. Raises `ReportError`
-    when the file cannot be read."""
+    the history's first and last call) with those `path` holds; `on_bytes` is called with
+    the size of each piece of the file as it is read. Raises `ReportError` when the file
+    cannot be read."""
     history = [
         call
-        for call in read_history(path, kind, settings)
+        for call in read_history(path, kind, settings, on_bytes)
         if (since is None or call.started_at >= since)
         and (until is None or call.started_at < until)
     ]
@@ -154,7 +156,12 @@ def fill_missed(
     return result
 
 
-def read_history(path: Path, kind: HistoryKind, settings: Settings) -> Iterator[CallRecord]:
+def read_history(
+    path: Path,
+    kind: HistoryKind,
+    settings: Settings,
+    on_bytes: Callable[[int], None] = lambda size: None,
+) -> Iterator[CallRecord]:
     """Every call to a monitored line in `path`, read as `import-cdr` / `import-cel` do
     (the CDR's clock as `[history] times_are_local` and its uniqueids say), streamed.
     Raises `ReportError` at the first call taken when the file cannot be read."""
@@ -166,15 +173,19 @@ def read_history(path: Path, kind: HistoryKind, settings: Settings) -> Iterator[
             "check the path and its permissions"
         ) from None
     with file:
-        yield from _calls_of(file, kind, settings, path.name)
+        yield from _calls_of(file, kind, settings, path.name, on_bytes)
 
 
 def _calls_of(
-    file: Iterable[bytes], kind: HistoryKind, settings: Settings, name: str
+    file: Iterable[bytes],
+    kind: HistoryKind,
+    settings: Settings,
+    name: str,
+    on_bytes: Callable[[int], None],
 ) -> Iterable[CallRecord]:
     if kind is HistoryKind.CEL:
-        return read_cel_calls(file, settings, CelImport(), name)
-    return read_calls(file, settings, CdrImport(), settings.history.times_are_local, name)
+        return read_cel_calls(file, settings, CelImport(), name, on_bytes)
+    return read_calls(file, settings, CdrImport(), settings.history.times_are_local, name, on_bytes)
 
 
 def _gap_of(call: CallRecord, gaps: list[CoverageGap]) -> CoverageGap | None:
