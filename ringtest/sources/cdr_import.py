@@ -25,10 +25,10 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
   on before it was written), so the first row's line wins, and its ``Dial`` data
   tells the line when its `dst` does not. Other calls are not imported.
 
-CDR times have whole seconds, so ring times are good to a second, and imported
-calls say so. They get the configured PBX label (`ami.pbx`), the call's
-linkedid or uniqueid as call_id, and a `gap_note` naming the file and lines,
-``whole seconds`` and, when the CDR has no ring time, ``ring time not in the CDR``
+CDR times have whole seconds (but cdr_custom's raw epoch times: exact, UTC), so ring
+times are good to a second, and imported calls say so. They get the PBX label
+(`ami.pbx`), the call's linkedid or uniqueid as call_id, and a `gap_note` naming the
+file and lines, ``whole seconds`` and, when the CDR has no ring time, ``ring time not in the CDR``
 (the marks of `ringtest.core.observations` the report counts). A call already
 stored under that key (the listener saw it live) is kept as stored.
 
