@@ -20,6 +20,12 @@ Definitions (also in the README's "How we measure"), T being the rings standard:
 * answered_by_person: a person picked up (voicemail and IVRs do not count);
 * within_standard: a person picked up within T rings; its % is of offered,
   with a Wilson 95 % interval (ring-test samples are small);
+* within_standard_uncertain: calls a person answered whose ring time is whole seconds
+  (a CDR's, a queue_log's) and so near the standard's last instant that its error could
+  turn the verdict (`RingRule.uncertain_between`), shown beside the % ("±1 s CDR");
+* ring_time_unknown: calls whose history has no ring time (a CDR where the PBX answered
+  first): offered, never within the standard, counted apart ("ring time not in the
+  CDR"), and neither an abandon within the standard nor a short one;
 * median_rings, p90_rings: rings heard before a person answered;
 * abandoned, voicemail, busy, failed, incomplete: counts by outcome;
 * answered_by_ivr: answered, but by the PBX itself (an IVR), never by a person;
@@ -88,6 +94,8 @@ COUNTED = (
     "abandoned_within_standard",
     "short_abandons",
     "answered_by_ivr",
+    "ring_time_unknown",
+    "within_standard_uncertain",
 )
 METRICS = (
     "offered",
@@ -96,6 +104,8 @@ METRICS = (
     "within_standard_pct",
     "wilson_low_pct",
     "wilson_high_pct",
+    "within_standard_uncertain",
+    "ring_time_unknown",
     "median_rings",
     "p90_rings",
     *OUTCOME_COUNTS,

@@ -40,6 +40,24 @@ def number_text(value: float | None) -> str:
     return f"{value:,.1f}".removesuffix(".0")
 
 
+UNCERTAIN_MARK = "±1 s CDR"
+"""Beside a % within the standard: calls whose whole-second ring time could be either side."""
+UNKNOWN_MARK = "ring time not in the CDR"
+"""Beside a % within the standard: calls whose history has no ring time."""
+
+
+def within_text(percent: float | None, uncertain: int, unknown: int) -> str:
+    """The % within the standard with what imported history cannot say beside it:
+    ``67%``, ``67% (±1 s CDR: 2)``, ``67% (±1 s CDR: 2; ring time not in the CDR: 3)``."""
+    caveats = [
+        f"{mark}: {count_text(count)}"
+        for mark, count in ((UNCERTAIN_MARK, uncertain), (UNKNOWN_MARK, unknown))
+        if count
+    ]
+    text = percent_text(percent)
+    return f"{text} ({'; '.join(caveats)})" if caveats else text
+
+
 def plural(count: int, noun: str) -> str:
     """``1 call``, ``2 calls``, ``13,724 calls``."""
     return f"{count_text(count)} {noun}{'' if count == 1 else 's'}"

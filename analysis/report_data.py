@@ -31,6 +31,7 @@ from analysis.display import (
     percent_text,
     plural,
 )
+from analysis.history_caveats import history_caveats, within_cell
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.config import Settings
@@ -204,7 +205,7 @@ def headline(data: ReportData) -> pd.DataFrame:
             {
                 "Department": department,
                 "Calls": _count(row, "offered"),
-                f"Answered within {rings} rings": _percent(row, "within_standard_pct"),
+                f"Answered within {rings} rings": within_cell(row),
                 "95% range": _range(row),
                 "Not fully seen": _count(row, "incomplete"),
                 "Listener saw the PBX": _coverage(row),
@@ -249,11 +250,12 @@ def coverage_note(data: ReportData) -> str:
     seen = f"The listener saw the PBX for {coverage_text(share)} of the period"
     if pd.isna(share) or share >= 100.0:
         seen = "The listener saw the PBX for the whole period"
+    history = history_caveats(live)
     if not unseen:
-        return f"{seen}."
+        return f"{seen}.{history}"
     return (
         f"{seen}; {plural(unseen, 'call')} it did not see whole "
-        "(not fully seen) are counted apart, not as answered or missed."
+        f"(not fully seen) are counted apart, not as answered or missed.{history}"
     )
 
 
@@ -317,6 +319,8 @@ def sources_table(data: ReportData) -> pd.DataFrame:
 def _source_cell(row: pd.Series | None, name: str) -> str:
     if row is None:
         return MISSING if name != "offered" else "0"
+    if name == "within_standard_pct":
+        return within_cell(row)
     if name.endswith("_pct"):
         return percent_text(row[name])
     if name.endswith("_rings"):

@@ -35,7 +35,7 @@ from analysis.obligations import (
     CallbackTally,
 )
 from analysis.periods import local_days
-from ringtest.core.observations import Source
+from ringtest.core.observations import WHOLE_SECONDS_ERROR_SECONDS, Source
 from ringtest.core.records import CallbackStatus
 from ringtest.core.standards import MetricRules
 from ringtest.store import Store, aggregates
@@ -97,6 +97,7 @@ def stored_tally(
         rules.short_abandon_seconds,
         department,
         source,
+        uncertain_ring_seconds=rules.ring_rule.uncertain_between(WHOLE_SECONDS_ERROR_SECONDS),
     )
     for chunk in chunks:
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.CALL_SUM_COLUMNS)

@@ -16,7 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringtest.core.calendar import WorkingCalendar, parse_opening_hours
-from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule, RingRule, Standards
+from ringtest.core.standards import (
+    RING_CADENCE_SECONDS,
+    CallbackRule,
+    RingRule,
+    Standards,
+    normalise_number,
+)
 
 SCOTLAND = WorkingCalendar(country="GB", subdivision="SCT")
 ENGLAND = WorkingCalendar(country="GB", subdivision="ENG")
@@ -91,6 +97,29 @@ def test_a_five_ring_standard_is_stricter() -> None:
     rule = RingRule(answer_within_rings=5)
     assert rule.within(15.0)
     assert not rule.within(15.1)
+
+
+def test_a_remembered_number_answers_as_the_first_time_refusals_too() -> None:
+    """`normalise_number` remembers its answers: the second answer is the first's."""
+    for _ in range(2):
+        assert normalise_number("01632 960001", "GB") == "+441632960001"
+        with pytest.raises(ValueError, match="'2001' is not a whole phone number"):
+            normalise_number("2001", "GB")
+        with pytest.raises(ValueError, match="not seem to be a phone number"):
+            normalise_number("anonymous", "GB")
+
+
+@pytest.mark.parametrize(
+    ("ring_seconds", "uncertain"),
+    [(19.0, False), (20.0, False), (20.5, True), (21.0, True), (21.9, True), (22.0, False)],
+)
+def test_whole_second_ring_times_strictly_within_a_second_of_the_last_ring_are_uncertain(
+    ring_seconds: float, uncertain: bool
+) -> None:
+    """GB ringing, 7 rings: the standard's last instant is 21 s."""
+    assert RingRule(3.0, 7).uncertain_between(1.0) == (20.0, 22.0)
+    assert RingRule(3.0, 7).verdict_uncertain(ring_seconds, 1.0) is uncertain
+    assert RingRule(5.0, 5).uncertain_between(0.5) == (24.5, 25.5)
 
 
 def test_negative_ring_seconds_are_refused() -> None:

@@ -39,6 +39,7 @@ COMMANDS = {
     "import-cdr": "ringtest.cli.report:import_cdr_command",
     "import-cel": "ringtest.cli.history:import_cel_command",
     "import-queue-log": "ringtest.cli.history:import_queue_log_command",
+    "reconcile": "ringtest.cli.reconcile:reconcile_command",
     "run": "ringtest.cli.run:run",
     "privacy": "ringtest.cli.privacy:privacy",
     "forget": "ringtest.cli.privacy:forget_command",

@@ -70,10 +70,11 @@ def line_directory_of(settings: Settings) -> LineDirectory:
 
 
 def metric_rules_of(settings: Settings) -> MetricRules:
-    """What the report's metrics measure against: the rings standard, the short-abandon
-    threshold and the calendar's time zone."""
+    """What the report's metrics measure against: the rings standard and cadence, the
+    short-abandon threshold and the calendar's time zone."""
     return MetricRules(
         answer_within_rings=settings.standards.answer_within_rings,
+        seconds_per_ring=ring_rule_of(settings).seconds_per_ring,
         short_abandon_seconds=settings.report.short_abandon_seconds,
         timezone=settings.calendar.timezone,
     )

@@ -10,6 +10,12 @@ once for both and the two are shown side by side, never mixed:
 * a ring test is observed once placed (`RING_TEST_OUTCOMES`); a test that was
   never placed did not happen.
 
+History imported from the PBX's own files says what it does not know in the
+call's `gap_note`: `WHOLE_SECONDS` (a CDR's or queue_log's ring time, good to
+`WHOLE_SECONDS_ERROR_SECONDS` either way) and `RING_TIME_NOT_IN_CDR` (the PBX
+answered first and no leg says when ringing ended). An observation carries both as
+flags, so the figures count such calls apart instead of guessing.
+
 The store sums observations in SQL (`ringtest.store.observations` selects them
 with these same rules, `ringtest.store.aggregates` sums them); the live view
 observes records as they arrive. Instants are timezone-aware UTC; durations
@@ -54,6 +60,19 @@ RING_TEST_OUTCOMES_BY_ANSWERER = {AnsweredBy.VOICEMAIL: CallOutcome.VOICEMAIL}
 `RING_TEST_OUTCOMES`: a test answered by voicemail is a `voicemail` call."""
 
 
+WHOLE_SECONDS = "whole seconds"
+"""A call's `gap_note` holds this when its ring time is whole seconds (CDR, queue_log)."""
+RING_TIME_NOT_IN_CDR = "ring time not in the CDR"
+"""A call's `gap_note` holds this when the CDR it came from has no ring time for it."""
+WHOLE_SECONDS_ERROR_SECONDS = 1.0
+"""float seconds: a ring time between two whole-second stamps is off by less than this."""
+
+
+def has_mark(gap_note: str | None, mark: str) -> bool:
+    """True when a call's `gap_note` carries `mark` (`WHOLE_SECONDS`, `RING_TIME_NOT_IN_CDR`)."""
+    return gap_note is not None and mark in gap_note
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One call to a monitored line as every metric counts it.
@@ -64,6 +83,8 @@ class Observation:
     within_standard: a person picked up within the rings standard.
     rings: whole rings heard, None if unknown.
     ring_seconds: float, seconds of ringing heard, None if it never rang or unknown.
+    ring_time_unknown: the call's history does not say how long it rang (not 0 s).
+    whole_seconds: ring_seconds is whole seconds (`WHOLE_SECONDS_ERROR_SECONDS` either way).
     """
 
     source: Source
@@ -75,6 +96,8 @@ class Observation:
     within_standard: bool
     rings: int | None
     ring_seconds: float | None
+    ring_time_unknown: bool = False
+    whole_seconds: bool = False
 
 
 def observe_call(call: CallRecord) -> Observation | None:
@@ -92,6 +115,8 @@ def observe_call(call: CallRecord) -> Observation | None:
         within_standard=person and call.within_standard,
         rings=call.rings,
         ring_seconds=call.ring_seconds,
+        ring_time_unknown=has_mark(call.gap_note, RING_TIME_NOT_IN_CDR),
+        whole_seconds=has_mark(call.gap_note, WHOLE_SECONDS),
     )
 
 

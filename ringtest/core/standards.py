@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -88,6 +89,22 @@ class RingRule:
         """True when `ring_seconds` of ringing is at most `answer_within_rings` rings."""
         return self.rings(ring_seconds) <= self.answer_within_rings
 
+    def uncertain_between(self, error_seconds: float) -> tuple[float, float]:
+        """The open interval (low, high) of measured ring seconds whose verdict an error of
+        less than `error_seconds` (float seconds, either way) could turn: a measurement
+        strictly inside it may be within the standard or not. It is centred on the
+        standard's last instant, ``answer_within_rings * seconds_per_ring``."""
+        if not error_seconds >= 0:
+            raise ValueError(f"error_seconds must be 0 or more, got {error_seconds}")
+        boundary = self.answer_within_rings * self.seconds_per_ring
+        return boundary - error_seconds, boundary + error_seconds
+
+    def verdict_uncertain(self, ring_seconds: float, error_seconds: float) -> bool:
+        """True when `ring_seconds`, measured to within less than `error_seconds` either way,
+        could be on either side of the standard (`uncertain_between`)."""
+        low, high = self.uncertain_between(error_seconds)
+        return low < ring_seconds < high
+
 
 class CallbackRule(StrEnum):
     """When a missed call's callback is due, counted in working days.
@@ -110,15 +127,31 @@ def normalise_number(number: str, region: str) -> str:
     has no ``+`` (phonenumbers also spots a country code written without one).
 
     Checks length, not allocation, so drama and lab ranges (01632 960xxx) pass.
-    Raises `ValueError` when it is not a whole phone number.
+    Raises `ValueError` when it is not a whole phone number. Answers are remembered
+    (`NUMBERS_REMEMBERED`): parsing is the dearest step of reading a call, and calls
+    repeat their callers, lines and extensions.
     """
+    e164, problem = _e164_or_problem(number, region)
+    if e164 is None:
+        raise ValueError(problem)
+    return e164
+
+
+NUMBERS_REMEMBERED = 65_536
+"""Distinct (number, region) answers `normalise_number` keeps, least recently used
+forgotten first: a few MB at most."""
+
+
+@lru_cache(maxsize=NUMBERS_REMEMBERED)
+def _e164_or_problem(number: str, region: str) -> tuple[str | None, str]:
+    """(`number` in E.164, "") or (None, why it is not a whole phone number)."""
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as error:
-        raise ValueError(str(error)) from error
+        return None, str(error)
     if phonenumbers.is_possible_number_with_reason(parsed) != _POSSIBLE:
-        raise ValueError(f"{number!r} is not a whole phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return None, f"{number!r} is not a whole phone number"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
 
 
 class Standards:
@@ -194,6 +227,7 @@ class MetricRules:
     """What the metrics measure against.
 
     answer_within_rings: int, the rings standard T.
+    seconds_per_ring: float, seconds per ring of the ringing cadence (`RingRule`).
     short_abandon_seconds: float, ringing after which a caller's hang-up counts
         against the inclusive rate.
     timezone: IANA zone whose local days, weeks and months calls belong to.
@@ -202,6 +236,12 @@ class MetricRules:
     answer_within_rings: int = 7
     short_abandon_seconds: float = 5.0
     timezone: str = "Europe/London"
+    seconds_per_ring: float = RING_CADENCE_SECONDS["GB"]
+
+    @property
+    def ring_rule(self) -> RingRule:
+        """The rings standard as a `RingRule`, the one definition of rings."""
+        return RingRule(self.seconds_per_ring, self.answer_within_rings)
 
     @property
     def zone(self) -> ZoneInfo:

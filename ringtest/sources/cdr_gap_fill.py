@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ringtest.config import Settings
 from ringtest.config.adapters import standards_of
+from ringtest.core.observations import RING_TIME_NOT_IN_CDR, WHOLE_SECONDS, has_mark
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord, CoverageGap
 from ringtest.core.standards import RingRule
 from ringtest.sources.cdr_import import CdrImport, read_calls
@@ -164,7 +165,8 @@ def completed(
     * the answer (who, when) is the listener's unless the CDR's says more (a person
       over voicemail over nobody); the outcome is the CDR's unless the listener's
       answer says more, then the one that answer implies;
-    * the ring time is the listener's when it measured one, else the CDR's;
+    * the ring time is the listener's when it measured one, else the CDR's, with the
+      CDR's marks of what it does not know (`ringtest.core.observations`);
     * the start is the earlier of the two; the end is the CDR's (it saw the hang-up);
     * line, department, caller, dialled, IVR time and test flag stay the listener's
       (a caller or dialled number it did not see is taken from the CDR).
@@ -178,6 +180,8 @@ def completed(
         outcome = history.outcome
     ring_source = measured if measured.ring_seconds is not None else history
     ring_seconds = ring_source.ring_seconds
+    carried = (WHOLE_SECONDS, RING_TIME_NOT_IN_CDR) if ring_source is history else ()
+    marks = "".join(f", {mark}" for mark in carried if has_mark(history.gap_note, mark))
     return dataclasses.replace(
         measured,
         caller=measured.caller or history.caller,
@@ -193,7 +197,7 @@ def completed(
         within_standard=answered_by is AnsweredBy.PERSON
         and ring_seconds is not None
         and ring_rule.within(ring_seconds),
-        gap_note=f"{measured.gap_note or 'incomplete'}; completed from {note}",
+        gap_note=f"{measured.gap_note or 'incomplete'}; completed from {note}{marks}",
     )
 
 

@@ -25,11 +25,12 @@ dialled party. So a call is the rows sharing its linkedid (else uniqueid), and:
   on before it was written), so the first row's line wins, and its ``Dial`` data
   tells the line when its `dst` does not. Other calls are not imported.
 
-CDR times have whole seconds, so ring times are good to a second, and imported
-calls say so. They get the configured PBX label (`ami.pbx`), the call's
-linkedid or uniqueid as call_id, and a `gap_note` naming the file and lines,
-``whole seconds``. A call already stored under that key (the listener saw it
-live) is kept as stored.
+CDR times have whole seconds (but cdr_custom's raw epoch times: exact, UTC), so ring
+times are good to a second, and imported calls say so. They get the PBX label
+(`ami.pbx`), the call's linkedid or uniqueid as call_id, and a `gap_note` naming the
+file and lines, ``whole seconds`` and, when the CDR has no ring time, ``ring time not in the CDR``
+(the marks of `ringtest.core.observations` the report counts). A call already
+stored under that key (the listener saw it live) is kept as stored.
 
 The file is read as a stream: rows are parsed as the bytes come (`on_bytes`
 reports progress), grouped by call with an external sort (`cdr_grouping`), and
@@ -53,6 +54,7 @@ from ami_listener.tracker import IVR_APPLICATIONS
 from ringtest.config import Settings
 from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import ReportError
+from ringtest.core.observations import RING_TIME_NOT_IN_CDR, WHOLE_SECONDS
 from ringtest.core.records import AnsweredBy, CallOutcome, CallRecord
 from ringtest.core.standards import Standards, normalise_number
 from ringtest.sources.cdr_grouping import rows_by_call
@@ -109,6 +111,7 @@ class Clock:
     ASKED_LOCAL = "local time ({zone}), as --local-times asks"
     SAID_LOCAL = "local time ({zone}), as the file's uniqueids say (cdr.conf usegmtime = no)"
     SAID_UTC = "UTC, as the file's uniqueids say (cdr.conf usegmtime = yes)"
+    EXACT_UTC = "UTC to the microsecond, as func_cdr's raw epoch times are (${CDR(start,u)})"
     ASSUMED_UTC = (
         "UTC, assumed: the file does not say; if cdr.conf has usegmtime = no (Asterisk's "
         "default) the times are local: import into a new database with --local-times"
@@ -242,6 +245,8 @@ def _calls(
 def _clock(evidence: ClockEvidence, times_are_local: bool) -> tuple[ZoneInfo, str]:
     """The zone the file's wall times are in, and the summary's words for why."""
     local = evidence.zone
+    if evidence.exact_rows:
+        return ZoneInfo("UTC"), Clock.EXACT_UTC
     if times_are_local:
         return local, Clock.ASKED_LOCAL.format(zone=local.key)
     says_local = evidence.says_local()
@@ -305,6 +310,8 @@ def _call(
     rings = standards.ring_rule.rings(ring_seconds) if ring_seconds is not None else None
     numbers = sorted(row.line_number for row in rows)
     span = f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
+    unknown = f", {RING_TIME_NOT_IN_CDR}" if ring is PBX_ANSWERED_FIRST else ""
+    precision = "" if all(row.exact for row in rows) else f", {WHOLE_SECONDS}"
     return CallRecord(
         call_id=key,
         pbx=pbx,
@@ -324,7 +331,7 @@ def _call(
         and ring_seconds is not None
         and standards.ring_rule.within(ring_seconds),
         is_test_call=standards.is_test_caller(rows[0].src),
-        gap_note=f"imported from Asterisk CDR {source_name}, {span}, whole seconds",
+        gap_note=f"imported from Asterisk CDR {source_name}, {span}{precision}{unknown}",
     )
 
 

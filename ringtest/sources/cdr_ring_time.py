@@ -9,27 +9,33 @@ before ``Dial``), every later row carries that earlier answer, and no row of the
 caller's channel says when the person answered. `pbx_answered_first` tells
 those calls apart by what the rows show: a row of an application that answers
 (`PBX_ANSWER_APPLICATIONS`) answered first, or the caller's first answer came in
-the very second its row began, so no ringing before it shows in the CDR (an
-``Answer()`` or a queue at the call's start; a person answering within the
-first second looks the same, and is reported unknown rather than 0 s).
+the very second its row began (within `EXACT_AT_ONCE` for cdr_custom's exact
+times), so no ringing before it shows in the CDR (an ``Answer()`` or a queue at
+the call's start; a person answering that soon looks the same, and is reported
+unknown rather than 0 s).
 
 Their ring time then comes only from a callee leg with its own channel (a Local
 channel's outbound half dialling the person: its start is when it began to
 ring, its answer the person's), else it is unknown (None): never 0 s, and never
 within the standard. Whole-second CDR times make every ring time good to a
-second at best.
+second at best; cdr_custom's epoch microseconds make it exact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ami_listener.tracker import IVR_APPLICATIONS
 from ringtest.sources.cdr_rows import CdrRow
 
 PBX_ANSWER_APPLICATIONS = IVR_APPLICATIONS | {"Answer", "BackGround", "MusicOnHold"}
 """Applications whose answered row means the PBX answered the caller itself."""
+WHOLE_SECOND = timedelta(seconds=1)
+"""Whole-second rows: an answer in the second its row began came with no ringing shown."""
+EXACT_AT_ONCE = timedelta(milliseconds=500)
+"""Exact rows (cdr_custom's epoch microseconds): an answer this soon after its row began
+is the PBX's (``Answer()`` takes milliseconds; a phone must ring before a person answers)."""
 
 
 def pbx_answered_first(rows: Sequence[CdrRow], person_row: CdrRow | None) -> bool:
@@ -45,7 +51,8 @@ def pbx_answered_first(rows: Sequence[CdrRow], person_row: CdrRow | None) -> boo
     if person_row is None:
         return False
     first_answer = min(row.answer for row in rows if row.answer is not None)
-    return all(row.start >= first_answer for row in rows if row.answer == first_answer)
+    at_once = EXACT_AT_ONCE if all(row.exact for row in rows) else WHOLE_SECOND
+    return all(first_answer - row.start < at_once for row in rows if row.answer == first_answer)
 
 
 def callee_leg_ring(

@@ -54,12 +54,21 @@ CALL_SUM_COLUMNS = (
     "abandoned_within_standard",
     "short_abandons",
     "answered_by_ivr",
+    "ring_time_unknown",
+    "within_standard_uncertain",
 )
 """`call_sums` columns. person_rings: rings heard when a person answered and the
 rings are known, else None; the rest are counts of calls. offered: calls seen whole,
 every outcome but incomplete (a call the listener did not see whole is counted in
 `incomplete` only, never as offered-and-failed, nor as answered). answered_by_ivr:
-the call was answered, but not by a person (the PBX itself: an IVR or an announcement)."""
+the call was answered, but not by a person (the PBX itself: an IVR or an announcement).
+ring_time_unknown: calls seen whole whose history has no ring time (never within the
+standard, never an abandon within it or a short one). within_standard_uncertain: calls a
+person answered whose whole-second ring time lies where its error could turn the verdict
+(`RingRule.uncertain_between`)."""
+
+NO_UNCERTAINTY = (0.0, 0.0)
+"""An empty interval of uncertain ring seconds: every verdict is certain."""
 
 OBLIGATION_SUM_COLUMNS = (
     "bucket",
@@ -111,19 +120,30 @@ def call_sums(
     department: str | None = None,
     source: Source = Source.LIVE,
     chunk_rows: int = CHUNK_ROWS,
+    uncertain_ring_seconds: tuple[float, float] = NO_UNCERTAINTY,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Observations of `source` (live calls by default) that started in [since, until),
     summed per bucket, department, line and person_rings (`CALL_SUM_COLUMNS`): the one
     definition of every counted metric.
 
     answer_within_rings: the rings standard T (an abandon within T rings counts for SL2;
-    unknown rings count as 0). short_abandon_seconds: an abandon with less ringing than
-    this (unknown ring time counts as 0 s) is a short abandon.
+    rings of a call that never rang count as 0). short_abandon_seconds: an abandon with
+    less ringing than this (none counts as 0 s) is a short abandon. A ring time the
+    history does not have (`ring_time_unknown`) is neither. uncertain_ring_seconds: the
+    open interval (float seconds) of whole-second ring times whose verdict is uncertain.
     """
     observed = observations(source, since, until, department).subquery()
     seen_whole = observed.c.outcome != CallOutcome.INCOMPLETE.value
     person = observed.c.answered_by_person & seen_whole
-    abandoned = observed.c.outcome == CallOutcome.ABANDONED.value
+    unknown = observed.c.ring_time_unknown
+    abandon_judged = (observed.c.outcome == CallOutcome.ABANDONED.value) & ~unknown
+    low, high = uncertain_ring_seconds
+    uncertain = (
+        person
+        & observed.c.whole_seconds
+        & (observed.c.ring_seconds > float(low))
+        & (observed.c.ring_seconds < float(high))
+    )
     answered = observed.c.outcome == CallOutcome.ANSWERED.value
     rings_heard = func.coalesce(observed.c.rings, 0)
     ring_seconds_heard = func.coalesce(observed.c.ring_seconds, 0.0)
@@ -136,13 +156,25 @@ def call_sums(
         _flag(person).label("person"),
         _flag(observed.c.within_standard & seen_whole).label("within"),
         *(_flag(observed.c.outcome == outcome).label(outcome) for outcome in CALL_OUTCOMES),
-        _flag(abandoned & (rings_heard <= answer_within_rings)).label("abandoned_within"),
-        _flag(abandoned & (ring_seconds_heard < float(short_abandon_seconds))).label("short"),
+        _flag(abandon_judged & (rings_heard <= answer_within_rings)).label("abandoned_within"),
+        _flag(abandon_judged & (ring_seconds_heard < float(short_abandon_seconds))).label("short"),
         _flag(answered & ~person).label("ivr"),
+        _flag(unknown & seen_whole).label("unknown"),
+        _flag(uncertain).label("uncertain"),
     )
     rows = inner.subquery()
     keys = (rows.c.bucket, rows.c.department, rows.c.line, rows.c.person_rings)
-    sums = ("offered", "person", "within", *CALL_OUTCOMES, "abandoned_within", "short", "ivr")
+    sums = (
+        "offered",
+        "person",
+        "within",
+        *CALL_OUTCOMES,
+        "abandoned_within",
+        "short",
+        "ivr",
+        "unknown",
+        "uncertain",
+    )
     query = select(*keys, *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
     yield from _chunks(store, query, chunk_rows)
 

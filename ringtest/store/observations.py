@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, case, literal, select
+from sqlalchemy import Select, Table, case, false, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringtest.core.observations import RING_TEST_OUTCOMES, RING_TEST_OUTCOMES_BY_ANSWERER, Source
+from ringtest.core.observations import (
+    RING_TEST_OUTCOMES,
+    RING_TEST_OUTCOMES_BY_ANSWERER,
+    RING_TIME_NOT_IN_CDR,
+    WHOLE_SECONDS,
+    Source,
+)
 from ringtest.core.records import AnsweredBy
 from ringtest.store import schema
 
@@ -66,8 +72,15 @@ def _observed_calls() -> ObservedTable:
         "within_standard": person & calls.c.within_standard,
         "rings": calls.c.rings,
         "ring_seconds": calls.c.ring_seconds,
+        "ring_time_unknown": _marked(calls.c.gap_note, RING_TIME_NOT_IN_CDR),
+        "whole_seconds": _marked(calls.c.gap_note, WHOLE_SECONDS),
     }
     return ObservedTable(calls, fields, calls.c.is_test_call.is_(False))
+
+
+def _marked(gap_note: ColumnElement[Any], mark: str) -> ColumnElement[bool]:
+    """`has_mark` in SQL: the note holds `mark` (a NULL note holds nothing)."""
+    return case((gap_note.contains(mark, autoescape=True), True), else_=False)
 
 
 def _observed_ring_tests() -> ObservedTable:
@@ -88,6 +101,8 @@ def _observed_ring_tests() -> ObservedTable:
         "within_standard": person & tests.c.within_standard,
         "rings": tests.c.rings,
         "ring_seconds": tests.c.ring_seconds,
+        "ring_time_unknown": false(),
+        "whole_seconds": false(),
     }
     return ObservedTable(tests, fields, tests.c.outcome.in_(list(by_outcome)))
 

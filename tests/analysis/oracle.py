@@ -29,7 +29,12 @@ from analysis.compliance import (
 )
 from analysis.obligations import SECONDS_PER_HOUR, CallbackTally
 from analysis.periods import Period, local_days
-from ringtest.core.observations import Observation, observe_call, observe_ring_test
+from ringtest.core.observations import (
+    WHOLE_SECONDS_ERROR_SECONDS,
+    Observation,
+    observe_call,
+    observe_ring_test,
+)
 from ringtest.core.records import (
     CallbackObligation,
     CallbackStatus,
@@ -58,7 +63,7 @@ def observations_frame(observations: Iterable[Observation | None]) -> pd.DataFra
     frame["source"] = frame["source"].map(str)
     frame["started_at"] = _utc(frame["started_at"])
     frame["outcome"] = frame["outcome"].map(str)
-    for name in ("answered_by_person", "within_standard"):
+    for name in ("answered_by_person", "within_standard", "ring_time_unknown", "whole_seconds"):
         frame[name] = frame[name].astype(bool)
     for name in ("rings", "ring_seconds"):
         frame[name] = pd.to_numeric(frame[name]).astype(float)
@@ -133,8 +138,16 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
     outcome = chunk["outcome"]
     seen_whole = outcome != CallOutcome.INCOMPLETE
     person = chunk["answered_by_person"] & seen_whole
-    abandoned = outcome == CallOutcome.ABANDONED
+    unknown = chunk["ring_time_unknown"]
+    abandoned = (outcome == CallOutcome.ABANDONED) & ~unknown
     rings_heard = chunk["rings"].fillna(0)
+    ring_rule = rules.ring_rule
+    uncertain = chunk["ring_seconds"].map(
+        lambda seconds: (
+            not pd.isna(seconds)
+            and ring_rule.verdict_uncertain(seconds, WHOLE_SECONDS_ERROR_SECONDS)
+        )
+    )
     flags = pd.DataFrame(
         {
             "source": chunk["source"],
@@ -149,6 +162,8 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
             "short_abandons": abandoned
             & (chunk["ring_seconds"].fillna(0) < rules.short_abandon_seconds),
             "answered_by_ivr": (outcome == CallOutcome.ANSWERED) & ~person,
+            "ring_time_unknown": unknown & seen_whole,
+            "within_standard_uncertain": person & chunk["whole_seconds"] & uncertain.astype(bool),
         }
     )
     keys = list(TALLY_KEYS)

@@ -131,7 +131,7 @@ def test_broken_rows_are_named_by_line_and_skipped_and_stored_calls_are_kept(
         assert store.calls() == [live]
     assert result.bad_rows == [
         "line 2: 4 fields, expected 18 (cdr_csv with loguniqueid and loguserfield), "
-        "17 or 21 (with newcdrcolumns), or 26 (FreePBX)",
+        "17 or 21 (with newcdrcolumns), 19 (cdr_custom's sample mapping), or 26 (FreePBX)",
         "line 3: start 'yesterday' is not a time: expected YYYY-MM-DD HH:MM:SS",
         "line 4: disposition 'MAYBE' is not one of ANSWERED, BUSY, CONGESTION, FAILED, NO ANSWER",
         "line 5: end 2026-11-17 09:00:00 is before start 2026-11-17 10:00:00",

@@ -78,12 +78,16 @@ def call(n: int, at: datetime, **overrides) -> CallRecord:
     ring_seconds = None if n % 11 == 5 else (n * 2.7) % 40
     rings = None if ring_seconds is None or n % 13 == 4 else math.ceil(ring_seconds / 3.0)
     person = answered_by is AnsweredBy.PERSON
+    cdr = "imported from Asterisk CDR Master.csv, whole seconds"
+    note = f"{cdr}, ring time not in the CDR" if ring_seconds is None and n % 2 else None
+    note = note or (cdr if n % 3 == 0 else None)
     fields = dict(
         call_id=f"{n}.1", pbx="lab", line=line, department=department,
         caller=f"+4413820001{n % 100:02d}", dialled=line, started_at=at, ring_started_at=at,
         answered_at=at if person else None, answered_by=answered_by, ended_at=at,
         ring_seconds=ring_seconds, rings=rings, outcome=outcome,
         within_standard=person and rings is not None and rings <= 7, is_test_call=n % 17 == 3,
+        gap_note=note,
     )  # fmt: skip
     return CallRecord(**{**fields, **overrides})
 

@@ -79,6 +79,8 @@ def test_calls_are_summed_per_bucket_line_and_rings_heard_by_a_person(store: Sto
         "abandoned_within_standard": 0,
         "short_abandons": 0,
         "answered_by_ivr": 0,
+        "ring_time_unknown": 0,
+        "within_standard_uncertain": 0,
     }
     assert sums[(0, "reception", "switchboard", 8)]["within_standard"] == 0
     missed = sums[(0, "reception", "switchboard", None)]
@@ -114,8 +116,47 @@ def test_voicemail_has_no_person_rings_and_departments_filter(store: Store):
             "abandoned_within_standard": 0,
             "short_abandons": 0,
             "answered_by_ivr": 0,
+            "ring_time_unknown": 0,
+            "within_standard_uncertain": 0,
         }
     }
+
+
+CDR = "imported from Asterisk CDR Master.csv, line 2, whole seconds"
+NOT_IN_CDR = f"{CDR}, ring time not in the CDR"
+
+
+def test_history_marks_count_unknown_ring_times_apart_and_near_misses_as_uncertain(
+    store: Store,
+):
+    """GB ringing, 7 rings: 21 s is the last instant within; a whole-second ring time
+    strictly within 1 s of it (20 < r < 22) could be on either side."""
+    unanswered = dict(answered_by=AnsweredBy.NONE, answered_at=None, within_standard=False)
+    unknown = dict(ring_seconds=None, rings=None, ring_started_at=None, gap_note=NOT_IN_CDR)
+    store.save_calls(
+        [
+            live(1, 0, ring_seconds=20.0, rings=7, gap_note=CDR),  # certain: at most 21 s
+            live(2, 1, ring_seconds=21.0, rings=7, gap_note=CDR),  # uncertain
+            live(3, 2, ring_seconds=21.5, rings=8, within_standard=False, gap_note=CDR),
+            live(4, 3, ring_seconds=22.0, rings=8, within_standard=False, gap_note=CDR),
+            live(5, 4, ring_seconds=21.0, rings=7),  # the listener's: exact, certain
+            live(6, 5, **unknown, within_standard=False),  # person, ring time not in the CDR
+            live(7, 6, **unanswered, outcome=CallOutcome.ABANDONED, **unknown),
+            live(8, 7, **unanswered, outcome=CallOutcome.ABANDONED, ring_seconds=None, rings=None),
+        ]
+    )
+    sums = calls_by_key(store, uncertain_ring_seconds=(20.0, 22.0))
+    total = {
+        name: sum(row[name] for row in sums.values())
+        for name in ("offered", "within_standard", "within_standard_uncertain")
+    }
+    assert total == {"offered": 8, "within_standard": 3, "within_standard_uncertain": 2}
+    assert sums[(0, "reception", "switchboard", 8)]["within_standard_uncertain"] == 1
+    missed = sums[(0, "reception", "switchboard", None)]
+    assert missed["ring_time_unknown"] == 2
+    assert (missed["abandoned"], missed["abandoned_within_standard"]) == (2, 1)
+    assert missed["short_abandons"] == 1
+    assert sum(row["within_standard_uncertain"] for row in calls_by_key(store).values()) == 0
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 1000])
