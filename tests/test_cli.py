@@ -122,6 +122,7 @@ def test_recording_with_one_wrong_length_in_the_middle_is_one_line_and_fails(tmp
     ]
 
 
+@pytest.mark.lab
 def test_wrong_ami_secret_is_one_line_naming_user_and_fix(lab, tmp_path):
     env = {"RINGTEST_DB": f"sqlite:///{tmp_path}/x.db", "RINGTEST_AMI__SECRET": "wrong"}
     done = ringtest("--config", str(LAB_CONFIG), "listen", env=env)

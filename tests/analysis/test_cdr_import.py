@@ -53,6 +53,7 @@ def new_rows(master: Path, offset: int, callers: set[str]) -> list[str]:
         time.sleep(0.2)
 
 
+@pytest.mark.lab
 def test_a_real_lab_master_csv_imports_as_calls_with_outcomes(lab, settings, tmp_path: Path):
     master = rootfs_path(default_lab_dir()) / MASTER_CSV
     offset = master.stat().st_size if master.exists() else 0
