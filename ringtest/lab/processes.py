@@ -37,17 +37,20 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def is_running(pid: int, program: str) -> bool:
-    """True while `pid` is a live (not zombie) process whose command line names `program`."""
+    """True while `pid` is a live (not zombie) process whose command line names `program`:
+    its executable (``sipp``), or the module a Python runs (``python3 -m program``), whatever
+    the interpreter is called."""
     proc = Path(f"/proc/{pid}")
     try:
         stat = (proc / "stat").read_text()
-        argv = (proc / "cmdline").read_bytes().split(b"\0")
+        argv = [
+            arg.decode(errors="replace") for arg in (proc / "cmdline").read_bytes().split(b"\0")
+        ]
     except OSError:
         return False
     state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X") and any(
-        Path(arg.decode(errors="replace")).name == program for arg in argv[:1]
-    )
+    runs_module = argv[1:3] == ["-m", program]
+    return state not in ("Z", "X") and (Path(argv[0]).name == program or runs_module)
 
 
 def running_pid(pid_file: Path, program: str) -> int | None:

@@ -47,6 +47,8 @@ GREETING_PCAP = "hello.pcap"
 RECV_TIMEOUT_MS = 600_000
 """A staff call waiting longer than this (10 min) for its next message is dropped."""
 PYTHON = Path(sys.executable)
+DESK_PHONE_MODULE = "ringtest.lab.desk_phone"
+"""The desk phone's module: how its process is known, whether ``python`` or ``python3`` ran it."""
 """The desk phone runs on the interpreter (and so the install) running us."""
 DESK_PHONE_REGISTERED_LINE = "registered and answering"
 """What the desk phone logs once it answers calls (`ringtest.lab.desk_phone`)."""
@@ -128,7 +130,7 @@ def stop_staff(lab_dir: Path) -> None:
         _pid_file(lab_dir, agent).unlink(missing_ok=True)
     pid = _desk_phone_pid(lab_dir)
     if pid is not None:
-        stop(pid, PYTHON.name)
+        stop(pid, DESK_PHONE_MODULE)
     _desk_phone_pid_file(lab_dir).unlink(missing_ok=True)
 
 
@@ -187,7 +189,7 @@ def _start_desk_phone(work_dir: Path) -> None:
     log_file = work_dir / f"{DESK_PHONE.username}.log"
     offset = log_file.stat().st_size if log_file.exists() else 0
     spawn_detached(
-        [str(PYTHON), "-m", "ringtest.lab.desk_phone"],
+        [str(PYTHON), "-m", DESK_PHONE_MODULE],
         _desk_phone_pid_file(work_dir.parent),
         log_file,
         cwd=work_dir,
@@ -204,7 +206,7 @@ def _start_desk_phone(work_dir: Path) -> None:
 
 
 def _desk_phone_pid(lab_dir: Path) -> int | None:
-    return running_pid(_desk_phone_pid_file(lab_dir), PYTHON.name)
+    return running_pid(_desk_phone_pid_file(lab_dir), DESK_PHONE_MODULE)
 
 
 def _desk_phone_pid_file(lab_dir: Path) -> Path:
