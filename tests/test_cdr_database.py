@@ -1,0 +1,95 @@
+"""CDR rows read from a real database table (SQLite through SQLAlchemy) in FreePBX's layout."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from ringtest.core.errors import ReportError
+from ringtest.sources.cdr_database import cdr_fields, url_for_display
+from ringtest.sources.cdr_rows import CdrRow, parse_rows
+
+SCHEMA = Path(__file__).parent / "fixtures" / "cdr_db" / "freepbx_cdr.sql"
+ROWS = [
+    {
+        "calldate": datetime(2026, 3, 2, 9, 0, 5),
+        "src": "07700900002",
+        "dst": "2001",
+        "dstchannel": "PJSIP/2001-00000002",
+        "lastapp": "Dial",
+        "lastdata": "PJSIP/2001,30",
+        "duration": 20,
+        "billsec": 12,
+        "disposition": "ANSWERED",
+        "uniqueid": "1772442005.2",
+        "linkedid": "1772442005.2",
+    },
+    {
+        "calldate": datetime(2026, 3, 2, 9, 0, 1),
+        "src": "07700900001",
+        "dst": "2001",
+        "dstchannel": "PJSIP/2001-00000001",
+        "lastapp": "Dial",
+        "lastdata": "PJSIP/2001,30",
+        "duration": 30,
+        "billsec": 0,
+        "disposition": "NO ANSWER",
+        "uniqueid": "1772442001.1",
+        "linkedid": "1772442001.1",
+    },
+]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(SCHEMA.read_text())
+        table = sqlalchemy.table("cdr", *(sqlalchemy.column(name) for name in ROWS[0]))
+        connection.execute(sqlalchemy.insert(table), ROWS)
+    engine.dispose()
+    return url
+
+
+def test_rows_are_read_oldest_first_as_the_file_reader_reads_them(database_url: str) -> None:
+    rows = list(parse_rows(cdr_fields(database_url)))
+
+    assert all(isinstance(row, CdrRow) for row in rows)
+    assert [row.call_key for row in rows] == ["1772442001.1", "1772442005.2"]
+    answered = rows[1]
+    assert answered.start == datetime(2026, 3, 2, 9, 0, 5)
+    assert answered.end == datetime(2026, 3, 2, 9, 0, 25)
+    assert answered.answer == datetime(2026, 3, 2, 9, 0, 13)
+    assert rows[0].answer is None
+
+
+def test_a_missing_table_names_the_table_and_the_option(database_url: str) -> None:
+    with pytest.raises(ReportError, match=r"table 'calls' does not exist.*--table"):
+        list(cdr_fields(database_url, "calls"))
+
+
+def test_a_table_without_the_cdr_columns_names_them(database_url: str) -> None:
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE cel (eventtime timestamp, eventtype text)")
+    engine.dispose()
+
+    with pytest.raises(ReportError, match=r"table 'cel' has no calldate, src.*column"):
+        list(cdr_fields(database_url, "cel"))
+
+
+def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    url = "postgresql+psycopg://ringtest:s3cret@127.0.0.1:1/asteriskcdrdb"
+
+    with pytest.raises(ReportError) as raised:
+        list(cdr_fields(url))
+
+    message = str(raised.value)
+    assert "s3cret" not in message
+    assert "127.0.0.1:1/asteriskcdrdb" in message
+    assert "\n" not in message
+    assert "s3cret" not in url_for_display(url)
