@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import sqlalchemy
 from ringtest.core.errors import ReportError
 from ringtest.sources.cdr_database import cdr_fields, url_for_display
 from ringtest.sources.cdr_rows import CdrRow, parse_rows
+from tests.analysis.conftest import LAB_CONFIG
 
 SCHEMA = Path(__file__).parent / "fixtures" / "cdr_db" / "freepbx_cdr.sql"
 ROWS = [
@@ -93,3 +96,27 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     assert "127.0.0.1:1/asteriskcdrdb" in message
     assert "\n" not in message
     assert "s3cret" not in url_for_display(url)
+
+
+def import_cdr_cli(source: str, store_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "import-cdr", source],
+        capture_output=True, text=True, env={"RINGTEST_DB": store_url},
+    )  # fmt: skip
+
+
+def test_import_cdr_takes_a_database_url_and_never_stores_a_call_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'ringtest.db'}"
+
+    first = import_cdr_cli(database_url, store_url)
+    again = import_cdr_cli(database_url, store_url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        f"read 2 rows from {database_url} table cdr: imported 2 calls; 0 already stored"
+    )
+    assert again.stdout.startswith(
+        f"read 2 rows from {database_url} table cdr: imported 0 calls; 2 already stored"
+    )

@@ -9,6 +9,7 @@ fields of a CSV file with a header row, so `parse_rows` turns them into the same
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -16,8 +17,13 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from ringtest.config import Settings
 from ringtest.core.errors import ReportError
+from ringtest.sources.cdr_import import CdrImport, calls_of_fields
 from ringtest.sources.cdr_rows import FREEPBX_NEEDS, TIME_FORMAT
+from ringtest.store import Store
+
+logger = logging.getLogger(__name__)
 
 ROWS_PER_FETCH = 1000
 DEFAULT_TABLE = "cdr"
@@ -91,3 +97,27 @@ def _text(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime(TIME_FORMAT)
     return str(value)
+
+
+def import_cdr_database(
+    url: str,
+    settings: Settings,
+    store: Store,
+    *,
+    table: str = DEFAULT_TABLE,
+    times_are_local: bool = False,
+) -> CdrImport:
+    """Read `table` at `url` and store its calls to monitored lines not stored yet, as
+    `import_cdr` stores a file's (the same grouping, ring-time rules and line matching).
+
+    times_are_local: the table's times are the calendar's local time (cdr.conf
+        ``usegmtime = no``); without it the uniqueids decide, else UTC.
+    """
+    result = CdrImport()
+    shown = url_for_display(url)
+    fields = cdr_fields(url, table)
+    calls = calls_of_fields(fields, settings, result, times_are_local, f"table {table}")
+    result.imported = store.save_new_calls(calls)
+    result.already_stored = result.calls_found - result.imported
+    logger.info("imported %d calls from %s table %s", result.imported, shown, table)
+    return result
