@@ -1,4 +1,4 @@
-"""CDR rows read from a real database table (SQLite through SQLAlchemy) in FreePBX's layout."""
+"""CDR rows read from real database tables (SQLite, PostgreSQL) in FreePBX's layout."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+from sqlalchemy.engine import make_url
 
 from ringtest.core.errors import ReportError
 from ringtest.sources.cdr_database import cdr_fields, url_for_display
 from ringtest.sources.cdr_rows import CdrRow, parse_rows
 from tests.analysis.conftest import LAB_CONFIG
 
-SCHEMA = Path(__file__).parent / "fixtures" / "cdr_db" / "freepbx_cdr.sql"
+SCHEMA = Path(__file__).parents[1] / "fixtures" / "cdr_db" / "freepbx_cdr.sql"
 ROWS = [
     {
         "calldate": datetime(2026, 3, 2, 9, 0, 5),
@@ -46,9 +47,13 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """FreePBX's cdr table holding `ROWS`, in SQLite or in a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql(SCHEMA.read_text())
@@ -113,10 +118,13 @@ def test_import_cdr_takes_a_database_url_and_never_stores_a_call_twice(
     first = import_cdr_cli(database_url, store_url)
     again = import_cdr_cli(database_url, store_url)
 
+    shown = url_for_display(database_url)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(
-        f"read 2 rows from {database_url} table cdr: imported 2 calls; 0 already stored"
+        f"read 2 rows from {shown} table cdr: imported 2 calls; 0 already stored"
     )
     assert again.stdout.startswith(
-        f"read 2 rows from {database_url} table cdr: imported 0 calls; 2 already stored"
+        f"read 2 rows from {shown} table cdr: imported 0 calls; 2 already stored"
     )
+    password = make_url(database_url).password
+    assert not password or password not in first.stdout + first.stderr
