@@ -128,3 +128,16 @@ def test_import_cdr_takes_a_database_url_and_never_stores_a_call_twice(
     )
     password = make_url(database_url).password
     assert not password or password not in first.stdout + first.stderr
+
+
+@pytest.mark.postgres
+def test_a_refused_login_is_one_line_naming_the_database(postgres_url: str) -> None:
+    url = make_url(postgres_url).set(password="wrong-s3cret").render_as_string(False)
+
+    with pytest.raises(ReportError) as raised:
+        list(cdr_fields(url))
+
+    message = str(raised.value)
+    assert message.startswith(f"CDR database {url_for_display(url)} table 'cdr' cannot be read")
+    assert "the login" in message
+    assert "wrong-s3cret" not in message
