@@ -23,6 +23,12 @@ from analysis.report_data import gather_report
 from ringtest.cli.common import configured_department, local_zone, open_store, settings_of
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
+from ringtest.sources.cdr_database import (
+    DEFAULT_TABLE,
+    import_cdr_database,
+    is_database_url,
+    url_for_display,
+)
 from ringtest.sources.cdr_import import CdrImport, import_cdr
 
 MAX_BAD_ROWS_SHOWN = 20
@@ -141,7 +147,13 @@ def publish(ctx, out_dir: Path, week, first_day, last_day) -> None:
 
 
 @click.command("import-cdr")
-@click.argument("cdr_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("cdr_source")
+@click.option(
+    "--table",
+    default=DEFAULT_TABLE,
+    show_default=True,
+    help="The CDR table when CDR_SOURCE is a database URL (FreePBX's asteriskcdrdb layout).",
+)
 @click.option(
     "--local-times",
     is_flag=True,
@@ -149,16 +161,31 @@ def publish(ctx, out_dir: Path, week, first_day, last_day) -> None:
     "without it the file's uniqueids decide, else UTC.",
 )
 @click.pass_context
-def import_cdr_command(ctx, cdr_file: Path, local_times: bool) -> None:
-    """Load an Asterisk CDR CSV (cdr_csv's Master.csv, or FreePBX's CDR Reports CSV) as
-    historical calls. Exits 1 when nothing was imported and nothing was stored already."""
+def import_cdr_command(ctx, cdr_source: str, table: str, local_times: bool) -> None:
+    """Load an Asterisk CDR CSV (cdr_csv's Master.csv, or FreePBX's CDR Reports CSV), or
+    FreePBX's CDR table given as a database URL
+    (mysql+pymysql://user:password@host:3306/asteriskcdrdb), as historical calls. Exits 1
+    when nothing was imported and nothing was stored already."""
     settings = settings_of(ctx)
-    size = cdr_file.stat().st_size
-    with (
-        open_store(settings, create=True) as store,
-        bytes_progress(f"importing {cdr_file.name}", size) as fed,
-    ):
-        result = import_cdr(cdr_file, settings, store, times_are_local=local_times, on_bytes=fed)
+    if is_database_url(cdr_source):
+        cdr_file = f"{url_for_display(cdr_source)} table {table}"
+        with open_store(settings, create=True) as store:
+            result = import_cdr_database(
+                cdr_source, settings, store, table=table, times_are_local=local_times
+            )
+    else:
+        path = Path(cdr_source)
+        if not path.is_file():
+            raise ReportError(
+                f"CDR file '{path}' does not exist: give cdr_csv's Master.csv, FreePBX's "
+                "CDR Reports CSV or a database URL"
+            )
+        cdr_file = str(path)
+        with (
+            open_store(settings, create=True) as store,
+            bytes_progress(f"importing {path.name}", path.stat().st_size) as fed,
+        ):
+            result = import_cdr(path, settings, store, times_are_local=local_times, on_bytes=fed)
     for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
         click.echo(f"ringtest: {cdr_file}: {problem}: skipped", err=True)
     if result.bad_row_count > MAX_BAD_ROWS_SHOWN:

@@ -185,9 +185,23 @@ def read_calls(
         clock evidence is counted (so a call of a later gap is grouped without sorting
         the whole file's history).
     """
+    fields = _csv_rows(_decoded_lines(file, on_bytes))
+    return calls_of_fields(fields, settings, result, times_are_local, source_name, rows_since)
+
+
+def calls_of_fields(
+    fields_by_row: Iterable[list[str] | csv.Error],
+    settings: Settings,
+    result: CdrImport,
+    times_are_local: bool,
+    source_name: str,
+    rows_since: datetime | None = None,
+) -> Iterator[CallRecord]:
+    """The calls to monitored lines in CDR rows given as fields (a first row naming FreePBX's
+    columns is their header), counted in `result`; `read_calls` without the file."""
     zone = ZoneInfo(settings.calendar.timezone)
     evidence = ClockEvidence(zone)
-    rows = _good_rows(parse_rows(_csv_rows(_decoded_lines(file, on_bytes))), result, evidence)
+    rows = _good_rows(parse_rows(fields_by_row), result, evidence)
     if rows_since is not None:
         rows = (row for row in rows if row.start >= rows_since)
     return _calls(rows_by_call(rows), settings, result, evidence, times_are_local, source_name)
