@@ -32,6 +32,7 @@ COMMANDS = {
     "callbacks-wait": "ringtest.cli.callback_answering:callbacks_wait",
     "demo": "ringtest.cli.demo:demo",
     "call": "ringtest.cli.call:call",
+    "evidence": "ringtest.cli.evidence:evidence",
     "campaign": "ringtest.cli.campaign:campaign",
     "config": "ringtest.cli.config_check:config",
     "report": "ringtest.cli.report:report",

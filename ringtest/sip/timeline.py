@@ -91,7 +91,8 @@ class RingMeasurement:
 
     pdd_seconds: post-dial delay, INVITE sent to first 180/183.
     ring_seconds: ringing start (see `SipTimeline.ring_started`) to 200 OK, or to the
-        end of the call when unanswered.
+        end of the call when unanswered; 0.0 for a call answered with no ringing heard
+        (no 180/183 or early media first, e.g. an IVR that answers at once).
     tta_seconds: time to answer, INVITE sent to 200 OK.
     rings: whole rings heard (`RingRule.rings`); a call we hung up after max_rings
         counts max_rings (hang-up lands a few ms past the boundary).
@@ -122,7 +123,8 @@ def measure(
     pdd_seconds = min(provisional) - timeline.invite_sent if provisional else None
     tta_seconds = _interval(timeline.invite_sent, timeline.answered)
     ring_end = timeline.answered if timeline.answered is not None else timeline.ended
-    ring_seconds = _interval(ring_started, ring_end)
+    answered_unheard = timeline.answered is not None and ring_started is None
+    ring_seconds = 0.0 if answered_unheard else _interval(ring_started, ring_end)
     rings = None if ring_seconds is None else ring_rule.rings(ring_seconds)
     outcome = _outcome(timeline, rings, max_rings)
     if outcome is RingTestOutcome.NO_ANSWER_WITHIN_MAX_RINGS and max_rings is not None:

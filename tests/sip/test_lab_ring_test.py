@@ -77,3 +77,21 @@ def test_lab_ring_times_from_1_to_25_seconds_are_each_within_50_ms(sip_endpoint,
         assert result.outcome is RingTestOutcome.ANSWERED, (delay_seconds, result.reason)
         assert result.ring_seconds == pytest.approx(delay_seconds, abs=TOLERANCE_SECONDS)
     assert [result.rings for result in results] == [1, 3, 5, 9]
+
+
+def test_lab_switchboard_answering_at_once_measures_no_ringing(sip_endpoint, citizen, tmp_path):
+    """2000 does Answer() before any 180: the caller hears no ringing, 0 s and 0 rings."""
+    result, _, greeting = place_ring_test(
+        sip_endpoint,
+        citizen,
+        f"sip:2000@{LAB_HOST}:{SIP_PORT}",
+        max_rings=10,
+        ring_rule=RingRule(seconds_per_ring=3.0, answer_within_rings=7),
+        timeout_seconds=40,
+        evidence_path=tmp_path / "switchboard.wav",
+    )
+    assert result.outcome is RingTestOutcome.ANSWERED, result.reason
+    assert result.ring_seconds == 0.0
+    assert result.rings == 0
+    assert result.answered_by is not AnsweredBy.PERSON, greeting
+    assert not result.within_standard, "only a person answering is within the standard"

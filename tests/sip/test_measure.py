@@ -110,3 +110,13 @@ def test_unanswered_outcome_follows_the_final_code(marks, outcome):
 def test_cadence_must_be_positive():
     with pytest.raises(ValueError, match="seconds_per_ring must be positive, got 0"):
         measure(timeline(), ring_rule=RingRule(seconds_per_ring=0), max_rings=None)
+
+
+def test_answer_with_no_ringing_heard_is_zero_seconds_and_zero_rings():
+    m = measure(timeline(first_100=100.01, answered=100.05), **CADENCE)
+    assert m.outcome is RingTestOutcome.ANSWERED
+    assert m.ring_seconds == 0.0
+    assert m.rings == 0
+    assert m.pdd_seconds is None
+    assert m.tta_seconds == pytest.approx(0.05)
+    assert m.within_standard
