@@ -52,7 +52,12 @@ def assert_none_lost_or_downgraded(database: Path, truth: dict[str, CdrCall], ca
     calls = calls_of(database, caller)
     by_id = {call.call_id: call for call in calls}
     assert len(calls) == len(by_id) == len(truth) == CALLS
-    assert all(matches(by_id[uniqueid], cdr) for uniqueid, cdr in truth.items())
+    differing = [
+        (cdr, by_id[uniqueid])
+        for uniqueid, cdr in truth.items()
+        if not matches(by_id[uniqueid], cdr)
+    ]
+    assert differing == [], "stored calls that differ from the CDR (cdr, stored)"
     answered = [by_id[uniqueid] for uniqueid, cdr in truth.items() if cdr.answered]
     assert answered and all(call.answered_by is AnsweredBy.PERSON for call in answered)
 
