@@ -81,3 +81,17 @@ def parse_local_instant(text: str | None, zone: ZoneInfo, option: str) -> dateti
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
+
+
+MAX_BAD_ROWS_SHOWN = 20
+"""How many of an import's bad rows are named one by one; the rest are counted."""
+
+
+def echo_bad_rows(source: object, problems: list[str], count: int, what: str = "rows") -> None:
+    """On stderr: the first `MAX_BAD_ROWS_SHOWN` of an import's `count` bad `what` of
+    `source` (each a problem with its line), then how many more were skipped."""
+    for problem in problems[:MAX_BAD_ROWS_SHOWN]:
+        click.echo(f"ringtest: {source}: {problem}: skipped", err=True)
+    if count > MAX_BAD_ROWS_SHOWN:
+        more = count - MAX_BAD_ROWS_SHOWN
+        click.echo(f"ringtest: {source}: {more} more bad {what} skipped", err=True)

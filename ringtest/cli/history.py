@@ -7,13 +7,11 @@ from pathlib import Path
 
 import click
 
-from ringtest.cli.common import open_store, settings_of
+from ringtest.cli.common import echo_bad_rows, open_store, settings_of
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
 from ringtest.sources.cel_import import CelImport, import_cel
 from ringtest.sources.queue_log_import import import_queue_log
-
-MAX_BAD_ROWS_SHOWN = 20
 
 
 @click.command("import-cel")
@@ -30,11 +28,7 @@ def import_cel_command(ctx, cel_file: Path) -> None:
         bytes_progress(f"importing {cel_file.name}", size) as fed,
     ):
         result = import_cel(cel_file, settings, store, on_bytes=fed)
-    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
-        click.echo(f"ringtest: {cel_file}: {problem}: skipped", err=True)
-    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
-        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
-        click.echo(f"ringtest: {cel_file}: {more} more bad rows skipped", err=True)
+    echo_bad_rows(cel_file, result.bad_rows, result.bad_row_count)
     click.echo(
         f"read {result.rows_read} rows from {cel_file}: imported {result.imported} calls; "
         f"{result.already_stored} already stored (kept as stored), "
@@ -84,11 +78,7 @@ def import_queue_log_command(ctx, queue_log: Path) -> None:
         bytes_progress(f"importing {queue_log.name}", size) as fed,
     ):
         result = import_queue_log(queue_log, settings, store, on_bytes=fed)
-    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
-        click.echo(f"ringtest: {queue_log}: {problem}: skipped", err=True)
-    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
-        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
-        click.echo(f"ringtest: {queue_log}: {more} more bad lines skipped", err=True)
+    echo_bad_rows(queue_log, result.bad_rows, result.bad_row_count, "lines")
     click.echo(
         f"read {result.rows_read} lines from {queue_log}: imported {result.imported} queue "
         f"calls; {result.already_stored} already stored (kept, {result.waits_added} given "

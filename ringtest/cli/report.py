@@ -20,7 +20,13 @@ from analysis.report import (
     write_report,
 )
 from analysis.report_data import gather_report
-from ringtest.cli.common import configured_department, local_zone, open_store, settings_of
+from ringtest.cli.common import (
+    configured_department,
+    echo_bad_rows,
+    local_zone,
+    open_store,
+    settings_of,
+)
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
 from ringtest.sources.cdr_database import (
@@ -30,8 +36,6 @@ from ringtest.sources.cdr_database import (
     url_for_display,
 )
 from ringtest.sources.cdr_import import CdrImport, import_cdr
-
-MAX_BAD_ROWS_SHOWN = 20
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -186,11 +190,7 @@ def import_cdr_command(ctx, cdr_source: str, table: str, local_times: bool) -> N
             bytes_progress(f"importing {path.name}", path.stat().st_size) as fed,
         ):
             result = import_cdr(path, settings, store, times_are_local=local_times, on_bytes=fed)
-    for problem in result.bad_rows[:MAX_BAD_ROWS_SHOWN]:
-        click.echo(f"ringtest: {cdr_file}: {problem}: skipped", err=True)
-    if result.bad_row_count > MAX_BAD_ROWS_SHOWN:
-        more = result.bad_row_count - MAX_BAD_ROWS_SHOWN
-        click.echo(f"ringtest: {cdr_file}: {more} more bad rows skipped", err=True)
+    echo_bad_rows(cdr_file, result.bad_rows, result.bad_row_count)
     click.echo(
         f"read {result.rows_read} rows from {cdr_file}: imported {result.imported} calls; "
         f"{result.already_stored} already stored (kept as stored), "
