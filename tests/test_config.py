@@ -285,7 +285,7 @@ FILE_ERRORS = [
     pytest.param(
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
-        "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy, "
+        "(known: ami, sip, pbx, lines, standards, calendar, store, phone, report, publish, privacy, "
         "history, web)",
         id="unknown-section",
     ),
