@@ -30,6 +30,17 @@ PBX_OPTION = click.option(
 """The option of the commands that read one PBX's history (``--pbx NAME``)."""
 
 
+def amis_listened_to(settings: Settings) -> str:
+    """The AMI of each configured PBX, for the line a daemon prints at start."""
+    views = settings.pbx_views()
+    named = len(views) > 1
+    return ", ".join(
+        f"{f'{view.ami.pbx} at ' if named else ''}{view.ami.host}:{view.ami.port} "
+        f"as '{view.ami.user}'"
+        for view in views
+    )
+
+
 def settings_of_pbx(ctx: click.Context, pbx: str | None) -> Settings:
     """`settings_of`, seen from PBX `pbx` (`Settings.pbx_view`): its lines and its label
     on what is imported. Several PBXs and no --pbx is a `ConfigError` naming them."""

@@ -411,6 +411,10 @@ class Settings(Section):
             for pbx in self.pbx
         ]
 
+    def pbx_names(self) -> list[str]:
+        """The label of every configured PBX."""
+        return [view.ami.pbx for view in self.pbx_views()]
+
     def pbx_view(self, name: str) -> Settings:
         """The view of the PBX called `name`; `ConfigError` naming the known ones."""
         for view in self.pbx_views():

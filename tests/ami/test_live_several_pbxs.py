@@ -2,9 +2,10 @@
 simulated by a real TCP AMI server playing a recorded lab stream at its recorded pace.
 
 Both have an extension 2001, each its own department. The south PBX's recording is a
-citizen's call to 2001 that met a busy line, so south owes that citizen a call back;
-lab staff then ring the citizen back from the lab PBX, which, the two PBXs being one
-organisation, closes south's obligation.
+call to 2005 that met a busy line (from the lab's ring-test number, which this
+configuration does not list as a test caller, so it counts as a citizen's), so south owes
+that caller a call back; lab staff then ring the number back from the lab PBX (nobody
+answers there), which, the two PBXs being one organisation, closes south's obligation.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ pytestmark = pytest.mark.lab
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ami"
 BUSY_RECORDING = FIXTURES / "busy_line.ami"
-SOUTH_CITIZEN = "+441382000100"
-"""The caller of the south recording, who met a busy 2001."""
+SOUTH_CITIZEN = "+441382000199"
+"""The caller of the south recording who met a busy 2005."""
+SOUTH_2001_CALLER = "+441382000100"
+"""A caller of the south recording to 2001, whose call the recording does not finish."""
 LAB_CALLER = "+441382000177"
 
 CONFIG = """
@@ -55,9 +58,9 @@ secret = "south-secret"
 [[pbx.lines]]
 extension = "2001"
 department = "South Council Tax"
-
-[standards]
-test_caller_ids = ["+441382000199"]
+[[pbx.lines]]
+extension = "2005"
+department = "South Licensing"
 
 [calendar]
 timezone = "Europe/London"
@@ -98,11 +101,11 @@ def two_pbxs(lab, tmp_path_factory):
             lab_call("2001", answer="500", caller=LAB_CALLER)
             with Store.open(database) as store:
                 wait_until(
-                    lambda: len(store.obligations()) == 1 and len(store.calls()) >= 2,
+                    lambda: len(store.obligations()) == 1 and len(store.calls()) == 2,
                     20.0,
                     "the calls of both PBXs were not stored",
                 )
-                lab_call(SOUTH_CITIZEN, account=STAFFOUT, answer="1000")
+                lab_call(SOUTH_CITIZEN, account=STAFFOUT)
                 wait_until(
                     lambda: store.obligations()[0].status is CallbackStatus.CALLED_BACK,
                     20.0,
@@ -119,19 +122,24 @@ def two_pbxs(lab, tmp_path_factory):
 def test_each_pbxs_calls_are_stored_with_its_name_and_its_own_line_2001(two_pbxs):
     calls, _ = two_pbxs
     by_pbx = {(call.pbx, call.caller): call for call in calls}
-    south = by_pbx[("south", SOUTH_CITIZEN)]
-    lab = by_pbx[("lab", LAB_CALLER)]
-    assert (south.line, south.department, south.outcome) == (
-        "2001",
-        "South Council Tax",
+    busy = by_pbx[("south", SOUTH_CITIZEN)]
+    assert (busy.line, busy.department, busy.outcome) == (
+        "2005",
+        "South Licensing",
         CallOutcome.BUSY,
     )
-    assert (lab.line, lab.department, lab.answered_by) == ("2001", "Council Tax", AnsweredBy.PERSON)
+    south_2001 = by_pbx[("south", SOUTH_2001_CALLER)]
+    lab_2001 = by_pbx[("lab", LAB_CALLER)]
+    assert (south_2001.line, south_2001.department) == ("2001", "South Council Tax")
+    assert (lab_2001.line, lab_2001.department, lab_2001.answered_by) == (
+        "2001",
+        "Council Tax",
+        AnsweredBy.PERSON,
+    )
 
 
 def test_a_call_back_from_one_pbx_closes_the_call_missed_on_the_other(two_pbxs):
     _, obligations = two_pbxs
     [obligation] = obligations
-    assert (obligation.pbx, obligation.caller, obligation.line) == ("south", SOUTH_CITIZEN, "2001")
-    assert obligation.status is CallbackStatus.CALLED_BACK
-    assert obligation.connected is True
+    assert (obligation.pbx, obligation.caller, obligation.line) == ("south", SOUTH_CITIZEN, "2005")
+    assert (obligation.status, obligation.connected) == (CallbackStatus.CALLED_BACK, False)
