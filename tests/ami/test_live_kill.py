@@ -42,6 +42,8 @@ def start_listener(tmp_path: Path) -> subprocess.Popen:
 
 
 JOURNAL_QUIET_SECONDS = 1.0
+CALLERS = ("+441382000161", "+441382000162")
+"""This test's lab citizens (other traffic on the shared lab is not its business)."""
 
 
 def journal_caught_up(tmp_path: Path, within_seconds: float = 20.0) -> None:
@@ -88,7 +90,7 @@ def test_listener_killed_then_restarted_stores_every_call_it_received_once(lab, 
     finally:
         second.kill()
     with Store.open(database) as store:
-        calls = store.calls()
+        calls = [call for call in store.calls() if call.caller in CALLERS]
     by_caller = {call.caller: call for call in calls}
     assert len(calls) == len(by_caller) == 2
     assert by_caller["+441382000161"].outcome is CallOutcome.ANSWERED
