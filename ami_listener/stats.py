@@ -60,6 +60,11 @@ class ListenerStats:
         self._next_clock_sample_at = datetime.min.replace(tzinfo=UTC)
         self._last_event: AmiMessage | None = None
 
+    @property
+    def pbx(self) -> str:
+        """The label of the PBX this listener listens to."""
+        return self.pipeline.tracker.pbx
+
     def link_opened(self, connection: AmiConnection) -> None:
         """A login succeeded on `connection`: count it and read its counters from now on.
         The clock offset is measured afresh on each link."""

@@ -28,28 +28,36 @@ from ringtest.core.stream import CallRinging
 
 
 class ListenerHealth:
-    """A listener's health for the page, its counts never going backwards.
+    """The health of this process's listeners, one per PBX, for the page; its counts
+    never go backwards.
 
-    stats: the running listener's `ListenerStats`; None when this process has none
-    (the page then says the listener is not connected).
+    listeners: PBX -> its running listener's `ListenerStats`; empty when this process has
+    none (the page then says the listener is not connected).
     """
 
-    def __init__(self, stats: ListenerStats | None = None) -> None:
-        self.stats = stats
+    def __init__(self, *stats: ListenerStats) -> None:
+        self.listeners: dict[str, ListenerStats] = {}
         self._highest: Counter[str] = Counter()
+        for one in stats:
+            self.watch(one)
+
+    def watch(self, stats: ListenerStats) -> None:
+        """Show the health of the listener whose stats these are (its PBX's)."""
+        self.listeners[stats.pbx] = stats
+
+    @property
+    def stats(self) -> ListenerStats | None:
+        """The first PBX's listener stats (the only one's, usually); None without any."""
+        return next(iter(self.listeners.values()), None)
 
     def counts(self) -> dict[str, int]:
-        """Anomalies, oversize frames and write errors so far: each the highest ever read."""
-        stats = self.stats
-        now_counts = (
-            {
-                "anomalies": sum(stats.anomalies.values()),
-                "oversize_frames": stats.oversize_frames,
-                "write_errors": stats.write_errors,
-            }
-            if stats is not None
-            else {"anomalies": 0, "oversize_frames": 0, "write_errors": 0}
-        )
+        """Anomalies, oversize frames and write errors so far, of every listener: each the
+        highest ever read."""
+        now_counts = {"anomalies": 0, "oversize_frames": 0, "write_errors": 0}
+        for stats in self.listeners.values():
+            now_counts["anomalies"] += sum(stats.anomalies.values())
+            now_counts["oversize_frames"] += stats.oversize_frames
+            now_counts["write_errors"] += stats.write_errors
         for name, value in now_counts.items():
             self._highest[name] = max(self._highest[name], value)
         return {name: self._highest[name] for name in now_counts}
@@ -151,32 +159,55 @@ def callbacks_view(board: LiveBoard, now: datetime, show_numbers: bool) -> dict[
 
 
 def health_view(health: ListenerHealth, board: LiveBoard, now: datetime) -> dict[str, object]:
-    """The listener's link, last event age, clock offset and counts, when the PBX was last
-    seen (its latest heartbeat); whether the figures are whole."""
-    stats = health.stats
-    connected_since = None if stats is None else stats.connected_since
-    last_event_at = None if stats is None else stats.last_event_at
+    """The listeners' links, last event age, clock offset and counts (the worst of every
+    PBX's, and each PBX's under ``pbxs``), when the PBX was last seen (its latest
+    heartbeat); whether the figures are whole."""
+    pbxs = [_pbx_health(pbx, stats, now) for pbx, stats in health.listeners.items()]
+    disconnected = [str(pbx["pbx"]) for pbx in pbxs if not pbx["connected"]]
+    not_connected = "listener not connected" + (
+        f" to {', '.join(disconnected)}" if len(pbxs) > 1 else ""
+    )
     incomplete = sum(day.counts.get("incomplete", 0) for day in board.day.values())
     reasons = [
         reason
         for reason, applies in (
-            ("listener not connected", connected_since is None),
+            (not_connected, not pbxs or bool(disconnected)),
             (f"{board.gaps_today} coverage gaps today", board.gaps_today > 0),
             (f"{incomplete} calls not fully seen today", incomplete > 0),
         )
         if applies
     ]
+    first = health.stats
+    ages = [
+        pbx["last_event_age_seconds"] for pbx in pbxs if pbx["last_event_age_seconds"] is not None
+    ]
+    offsets = [
+        pbx["clock_offset_seconds"] for pbx in pbxs if pbx["clock_offset_seconds"] is not None
+    ]
+    connected_since = None if first is None else first.connected_since
     return {
-        "connected": connected_since is not None,
+        "connected": bool(pbxs) and not disconnected,
         "connected_since": None if connected_since is None else connected_since.isoformat(),
-        "last_event_age_seconds": None
-        if last_event_at is None
-        else max(0.0, (now - last_event_at).total_seconds()),
-        "clock_offset_seconds": None if stats is None else stats.clock_offset_seconds,
+        "last_event_age_seconds": max(ages, default=None),
+        "clock_offset_seconds": max(offsets, key=abs, default=None),
         "pbx_seen_until": None if board.seen_until is None else board.seen_until.isoformat(),
+        "pbxs": pbxs,
         **health.counts(),
         "figures_whole": not reasons,
         "not_whole_because": reasons,
+    }
+
+
+def _pbx_health(pbx: str, stats: ListenerStats, now: datetime) -> dict[str, object]:
+    """One PBX's link: connected, seconds since its last event, its clock offset."""
+    last_event_at = stats.last_event_at
+    return {
+        "pbx": pbx,
+        "connected": stats.connected_since is not None,
+        "last_event_age_seconds": None
+        if last_event_at is None
+        else max(0.0, (now - last_event_at).total_seconds()),
+        "clock_offset_seconds": stats.clock_offset_seconds,
     }
 
 

@@ -143,7 +143,9 @@ def gather_report(
             stored_tally(store, rules, trend_since, until, department, source) for source in Source
         ]
         owed = owed_sums.result()
-    coverage = Coverage(store.gaps(trend_since, until, pbx=settings.ami.pbx), now)
+    pbxs = set(settings.pbx_names())
+    gaps = [gap for gap in store.gaps(trend_since, until) if gap.pbx in pbxs]
+    coverage = Coverage(gaps, now)
     counted = Tally.of([part.counts for part in tallies], [part.rings for part in tallies])
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)

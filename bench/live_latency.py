@@ -96,7 +96,7 @@ def main() -> None:
             stream.subscribe("live view", feed.handle)
             stream.subscribe("store", writer.handle)
             listener = make_listener(settings, store, stream)
-            feed.health.stats = listener.stats
+            feed.health.watch(listener.stats)
             background = BackgroundListener(listener).start()
             server = WebServer(build_web_app(feed), "127.0.0.1", 0).start()
             browser = chromium(f"{work}/profile")

@@ -50,6 +50,16 @@ def _serve(listening: socket.socket, stream_body: bytes) -> None:
 
 
 def _session(connection: socket.socket, stream_body: bytes) -> None:
+    answer_login(connection)
+    connection.sendall(stream_body)
+    connection.shutdown(socket.SHUT_WR)
+    while connection.recv(65536):
+        pass
+
+
+def answer_login(connection: socket.socket) -> None:
+    """Speak to a new client as Asterisk would until its stream may begin: the banner, the
+    Login reply, and for `LISTENER_USER` its resync and CoreStatus."""
     connection.sendall(BANNER)
     buffered = b""
     login, buffered = _next_frame(connection, buffered)
@@ -79,10 +89,6 @@ def _session(connection: socket.socket, stream_body: bytes) -> None:
             + b"\r\nCoreStartupDate: 2026-11-23\r\nCoreStartupTime: 04:00:00"
             + _END
         )
-    connection.sendall(stream_body)
-    connection.shutdown(socket.SHUT_WR)
-    while connection.recv(65536):
-        pass
 
 
 def _next_frame(connection: socket.socket, buffered: bytes) -> tuple[bytes, bytes]:

@@ -285,8 +285,8 @@ FILE_ERRORS = [
     pytest.param(
         "[amii]\n",
         "ringtest.toml: unknown setting 'amii': check the spelling "
-        "(known: ami, sip, lines, standards, calendar, store, phone, report, publish, privacy, "
-        "history, web)",
+        "(known: ami, sip, pbx, lines, standards, calendar, store, phone, report, publish, "
+        "privacy, history, web)",
         id="unknown-section",
     ),
     pytest.param(

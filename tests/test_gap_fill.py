@@ -291,7 +291,8 @@ def test_the_listener_is_hosted_with_the_gap_filler_only_when_a_cdr_file_is_set(
     with Store.open(settings.store_url()) as store:
         names = [s.name for s in build_host(settings, store, DaemonPlan(listen=True)).services]
         plain_names = [s.name for s in build_host(plain, store, DaemonPlan(listen=True)).services]
-    assert (names, plain_names) == (["web", "listener", "gap fill"], ["web", "listener"])
+    gap_fill = f"gap fill {settings.ami.pbx}"
+    assert (names, plain_names) == (["web", "listener", gap_fill], ["web", "listener"])
 
 
 def start_service_after(settings, store, seconds_after_gap: float) -> GapFillService:

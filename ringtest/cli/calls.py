@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ringtest.cli.common import (
+    amis_listened_to,
     configured_department,
     instant_option,
     local_zone,
@@ -78,8 +79,7 @@ def listen(ctx: click.Context, record_to: Path | None) -> None:
     warn_without_lines(settings)
     with open_store(settings, create=True, upgrade=True) as store:
         click.echo(
-            f"listening to {settings.ami.host}:{settings.ami.port} "
-            f"as '{settings.ami.user}'; storing in {store.url_for_display}",
+            f"listening to {amis_listened_to(settings)}; storing in {store.url_for_display}",
             err=True,
         )
         plan = DaemonPlan(listen=True, record_to=record_to, retention=True)

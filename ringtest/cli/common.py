@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ringtest.config import Settings, load_settings
+from ringtest.core.errors import ConfigError
 from ringtest.core.private_files import share_with_group
 from ringtest.store import Store
 
@@ -18,6 +19,39 @@ def settings_of(ctx: click.Context) -> Settings:
     settings = load_settings(ctx.find_root().obj["config_path"])
     share_with_group(settings.privacy.group_access)
     return settings
+
+
+PBX_OPTION = click.option(
+    "--pbx",
+    "pbx",
+    default=None,
+    help="Which [[pbx]] the history is of (needed when several are configured).",
+)
+"""The option of the commands that read one PBX's history (``--pbx NAME``)."""
+
+
+def amis_listened_to(settings: Settings) -> str:
+    """The AMI of each configured PBX, for the line a daemon prints at start."""
+    views = settings.pbx_views()
+    named = len(views) > 1
+    return ", ".join(
+        f"{f'{view.ami.pbx} at ' if named else ''}{view.ami.host}:{view.ami.port} "
+        f"as '{view.ami.user}'"
+        for view in views
+    )
+
+
+def settings_of_pbx(ctx: click.Context, pbx: str | None) -> Settings:
+    """`settings_of`, seen from PBX `pbx` (`Settings.pbx_view`): its lines and its label
+    on what is imported. Several PBXs and no --pbx is a `ConfigError` naming them."""
+    settings = settings_of(ctx)
+    if pbx is not None:
+        return settings.pbx_view(pbx)
+    views = settings.pbx_views()
+    if len(views) > 1:
+        names = ", ".join(view.ami.pbx for view in views)
+        raise ConfigError(f"several PBXs are configured ({names}): name one with --pbx")
+    return views[0]
 
 
 def open_store(settings: Settings, *, create: bool = False, upgrade: bool = False) -> Store:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ringtest.cli.common import echo_bad_rows, open_store, settings_of
+from ringtest.cli.common import PBX_OPTION, echo_bad_rows, open_store, settings_of_pbx
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
 from ringtest.sources.cel_import import CelImport, import_cel
@@ -16,12 +16,13 @@ from ringtest.sources.queue_log_import import import_queue_log
 
 @click.command("import-cel")
 @click.argument("cel_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PBX_OPTION
 @click.pass_context
-def import_cel_command(ctx, cel_file: Path) -> None:
+def import_cel_command(ctx, cel_file: Path, pbx: str | None) -> None:
     """Load an Asterisk CEL CSV (cel_custom's Master.csv, the columns of
     cel_custom.conf.sample) as historical calls, measured as the live listener measures
     them. Exits 1 when nothing was imported and nothing was stored already."""
-    settings = settings_of(ctx)
+    settings = settings_of_pbx(ctx, pbx)
     size = cel_file.stat().st_size
     with (
         open_store(settings, create=True) as store,
@@ -66,12 +67,13 @@ def _why_nothing(result: CelImport) -> str:
 
 @click.command("import-queue-log")
 @click.argument("queue_log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PBX_OPTION
 @click.pass_context
-def import_queue_log_command(ctx, queue_log: Path) -> None:
+def import_queue_log_command(ctx, queue_log: Path, pbx: str | None) -> None:
     """Load Asterisk's queue_log as the answered and abandoned calls of monitored queues,
     each with its wait; a call already stored keeps what it has and gains only a wait it
     lacks. Exits 1 when the file holds no call of a monitored queue."""
-    settings = settings_of(ctx)
+    settings = settings_of_pbx(ctx, pbx)
     size = queue_log.stat().st_size
     with (
         open_store(settings, create=True) as store,

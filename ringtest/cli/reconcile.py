@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.common import PBX_OPTION, local_zone, open_store, settings_of_pbx
 from ringtest.cli.progress import bytes_progress
 from ringtest.cli.report import chosen_period
 from ringtest.sources.reconcile import (
@@ -28,15 +28,16 @@ HISTORY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--from", "first_day", help="First local day, e.g. 2026-11-01 (default: the file's).")
 @click.option("--to", "last_day", help="Last local day (included).")
 @click.option("--fill", is_flag=True, help="Store the missed calls, marked as imported.")
+@PBX_OPTION
 @click.pass_context
-def reconcile_command(ctx, cdr_file, cel_file, first_day, last_day, fill) -> None:
+def reconcile_command(ctx, cdr_file, cel_file, first_day, last_day, fill, pbx) -> None:
     """Compare the calls stored with the PBX's own CDR or CEL of the same period: list the
     calls the listener missed (and the coverage gap that explains each) and those stored
     with another outcome; --fill stores the missed ones. No caller number is printed."""
     if (cdr_file is None) == (cel_file is None):
         raise click.UsageError("give one history file: --cdr FILE or --cel FILE")
     kind, path = (HistoryKind.CDR, cdr_file) if cdr_file else (HistoryKind.CEL, cel_file)
-    settings = settings_of(ctx)
+    settings = settings_of_pbx(ctx, pbx)
     zone = local_zone(settings)
     period = chosen_period(None, first_day, last_day, zone, lambda: None)
     since, until = (period.since, period.until) if period else (None, None)

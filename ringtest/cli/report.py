@@ -21,11 +21,13 @@ from analysis.report import (
 )
 from analysis.report_data import gather_report
 from ringtest.cli.common import (
+    PBX_OPTION,
     configured_department,
     echo_bad_rows,
     local_zone,
     open_store,
     settings_of,
+    settings_of_pbx,
 )
 from ringtest.cli.progress import bytes_progress
 from ringtest.core.errors import ReportError
@@ -164,13 +166,16 @@ def publish(ctx, out_dir: Path, week, first_day, last_day) -> None:
     help="The file's times are local (cdr.conf usegmtime = no, Asterisk's default); "
     "without it the file's uniqueids decide, else UTC.",
 )
+@PBX_OPTION
 @click.pass_context
-def import_cdr_command(ctx, cdr_source: str, table: str, local_times: bool) -> None:
+def import_cdr_command(
+    ctx, cdr_source: str, table: str, local_times: bool, pbx: str | None
+) -> None:
     """Load an Asterisk CDR CSV (cdr_csv's Master.csv, or FreePBX's CDR Reports CSV), or
     FreePBX's CDR table given as a database URL
     (mysql+pymysql://user:password@host:3306/asteriskcdrdb), as historical calls. Exits 1
     when nothing was imported and nothing was stored already."""
-    settings = settings_of(ctx)
+    settings = settings_of_pbx(ctx, pbx)
     if is_database_url(cdr_source):
         cdr_file = f"{url_for_display(cdr_source)} table {table}"
         with open_store(settings, create=True) as store:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ringtest.cli.campaign import campaigns_started
-from ringtest.cli.common import open_store, settings_of
+from ringtest.cli.common import amis_listened_to, open_store, settings_of
 from ringtest.services.assembly import DaemonPlan, campaigns_to_run, receives_callbacks, run_daemon
 
 
@@ -40,7 +40,7 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
             retention=True,
         )
         click.echo(
-            f"running: listener on {settings.ami.host}:{settings.ami.port}, "
+            f"running: listener on {amis_listened_to(settings)}, "
             f"{len(definitions)} campaigns, "
             f"call-backs {'answered' if plan.answer_callbacks else 'not answered'}; "
             f"storing in {store.url_for_display}",

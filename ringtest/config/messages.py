@@ -79,8 +79,7 @@ def describe(detail: ErrorDetails, kind: FileKind) -> str:
         template = kind.problems.get(error_type, f"is not valid ({{msg}}): see {kind.help}")
         text = template.format(msg=detail["msg"].lower(), **context)
     shown = None if error_type == SETTING_PROBLEM else kind.show(loc, detail["input"])
-    name = kind.name(loc)
-    return f"{name} {text}" if shown is None else f"{name} {shown} {text}"
+    return " ".join(part for part in (kind.name(loc), shown, text) if part)
 
 
 SECRET_KEYS = frozenset({"secret", "password", "url"})

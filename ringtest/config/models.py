@@ -10,24 +10,20 @@ E.164 using the validation context's ``default_region`` (see `loading`).
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import phonenumbers
 from pydantic import (
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from ami_listener.lines import FREEPBX_INBOUND_CONTEXTS
+from ringtest.config.calendar import CalendarSettings
 from ringtest.config.fields import (
-    OpeningHours,
     PhoneNumber,
     SecretFile,
     Section,
@@ -39,11 +35,6 @@ from ringtest.config.history import HistorySettings
 from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import PublishSettings, ReportSettings
 from ringtest.config.web import WebSettings
-from ringtest.core.calendar import (
-    CLOSED,
-    DEFAULT_OPENING_HOURS,
-    WEEKDAYS,
-)
 from ringtest.core.errors import ConfigError
 from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule
 
@@ -79,10 +70,16 @@ class AmiSettings(Section):
         if self.secret is not None:
             return self.secret.get_secret_value()
         if self.secret_file is not None:
-            return read_secret_file(self.secret_file, "ami.secret_file")
-        raise ConfigError(
-            "ami.secret is not set: put it in RINGTEST_AMI__SECRET or ami.secret_file"
-        )
+            return read_secret_file(self.secret_file, f"{self.section_name}.secret_file")
+        raise ConfigError(self.missing_secret_message())
+
+    @property
+    def section_name(self) -> str:
+        """Where these settings are written, for messages."""
+        return "ami"
+
+    def missing_secret_message(self) -> str:
+        return "ami.secret is not set: put it in RINGTEST_AMI__SECRET or ami.secret_file"
 
 
 class SipAccount(Section):
@@ -224,6 +221,65 @@ class Line(Section):
         return self.number or self.extension or self.queue or ""
 
 
+def _each_target_once(lines: list[Line]) -> list[Line]:
+    """`lines`, when no number, extension or queue is in two of them."""
+    first_of: dict[tuple[str, str], Line] = {}
+    for line in lines:
+        kind = "number" if line.number else "extension" if line.extension else "queue"
+        first = first_of.setdefault((kind, line.target), line)
+        if first is not line:
+            raise problem(
+                f"has {kind} {line.target!r} twice (departments {first.department!r} and "
+                f"{line.department!r}): keep one [[lines]] entry for it, with the "
+                "department that answers it",
+                about_value=False,
+            )
+    return lines
+
+
+class PbxSettings(AmiSettings):
+    """One `[[pbx]]` entry: a PBX of several, its AMI connection and its lines.
+
+    name: the PBX's label on every record (as `ami.pbx` for one PBX); unique.
+    lines: its monitored lines (``[[pbx.lines]]``), as `[[lines]]` for one PBX; a line
+        is identified by (pbx, line), so two PBXs may both have an extension 2001.
+    organisation: PBXs with the same organisation share callback obligations: a call
+        back placed from any of them closes a call missed on another. A shared-service
+        provider gives each council's PBXs their own, to keep the councils apart.
+    history: this PBX's CDR/CEL files its coverage gaps are filled from
+        (``[pbx.history]``, as `[history]` for one PBX).
+    """
+
+    name: str = Field(min_length=1)
+    lines: list[Line] = Field(default_factory=list)
+    organisation: str = "council"
+    history: HistorySettings = Field(default_factory=HistorySettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_is_the_pbx_label(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if "pbx" in data:
+            raise problem("sets pbx: a [[pbx]] entry is labelled by its name", about_value=False)
+        return {**data, "pbx": data.get("name", "")}
+
+    @field_validator("lines")
+    @classmethod
+    def _each_line_once(cls, lines: list[Line]) -> list[Line]:
+        return _each_target_once(lines)
+
+    @property
+    def section_name(self) -> str:
+        return f"pbx {self.name!r}"
+
+    def missing_secret_message(self) -> str:
+        return (
+            f"the secret of pbx {self.name!r} is not set: give it secret_file "
+            "(a file of mode 0600 holding the AMI secret) or secret"
+        )
+
+
 MAX_ANSWER_WITHIN_RINGS = 30
 """The most rings `standards.answer_within_rings` may allow (90 s at the UK's 3 s a ring);
 more is a unit mistake (milliseconds, seconds), not a standard."""
@@ -265,86 +321,6 @@ class StandardsSettings(Section):
         return country.upper()
 
 
-DEFAULT_SUBDIVISIONS = {"GB": "ENG"}
-"""Where a country's nations keep different bank holidays, the one assumed when the
-config names none: GB alone would leave out Easter Monday and the August bank holiday."""
-
-
-class CalendarSettings(Section):
-    """`[calendar]`: when the service is open, in its local time.
-
-    mon .. sun: opening hours, ``"09:00-17:00"``, ``"09:00-12:30, 13:30-17:00"`` or ``"closed"``.
-    country, subdivision: whose public holidays close the service (`holidays` package codes);
-    no subdivision: `DEFAULT_SUBDIVISIONS` for the country, if any.
-    """
-
-    timezone: str = "Europe/London"
-    country: str = "GB"
-    subdivision: str | None = None
-    mon: OpeningHours = DEFAULT_OPENING_HOURS["mon"]
-    tue: OpeningHours = DEFAULT_OPENING_HOURS["tue"]
-    wed: OpeningHours = DEFAULT_OPENING_HOURS["wed"]
-    thu: OpeningHours = DEFAULT_OPENING_HOURS["thu"]
-    fri: OpeningHours = DEFAULT_OPENING_HOURS["fri"]
-    sat: OpeningHours = DEFAULT_OPENING_HOURS["sat"]
-    sun: OpeningHours = DEFAULT_OPENING_HOURS["sun"]
-    extra_closed_dates: list[date] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise problem(
-                "is not a known IANA time zone: use a name like Europe/London or America/New_York"
-            ) from None
-        return name
-
-    @field_validator("country")
-    @classmethod
-    def _known_country(cls, country: str) -> str:
-        if country.upper() not in holidays.list_supported_countries():
-            raise problem(
-                "is not a country the holidays package knows: use an ISO 3166 code such as GB"
-            )
-        return country.upper()
-
-    @field_validator("subdivision")
-    @classmethod
-    def _known_subdivision(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
-        country = info.data.get("country")
-        if subdivision is None or country is None:
-            return subdivision
-        known = holidays.list_supported_countries()[country]
-        if subdivision.upper() not in known:
-            choices = ", ".join(known) if known else "none: leave it out"
-            raise problem(f"is not a subdivision of {country}: use one of {choices}")
-        return subdivision.upper()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_subdivision(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("subdivision") is not None:
-            return data
-        country = str(data.get("country", cls.model_fields["country"].default)).upper()
-        return {**data, "subdivision": DEFAULT_SUBDIVISIONS.get(country)}
-
-    @model_validator(mode="after")
-    def _open_some_day(self) -> CalendarSettings:
-        if all(text == CLOSED for text in self.opening_hours().values()):
-            raise problem(
-                "is closed every day of the week: "
-                'give at least one day opening hours, e.g. mon = "09:00-17:00"',
-                about_value=False,
-            )
-        return self
-
-    def opening_hours(self) -> dict[str, str]:
-        """Weekday key (``"mon"`` .. ``"sun"``) to its opening hours text."""
-        return {weekday: getattr(self, weekday) for weekday in WEEKDAYS}
-
-
 class StoreSettings(Section):
     """`[store]`: where calls are kept. url is an SQLAlchemy URL (secret: it may hold a
     password); None means the store's embedded SQLite in the platform data directory."""
@@ -370,6 +346,7 @@ class Settings(Section):
 
     ami: AmiSettings = Field(default_factory=AmiSettings)
     sip: SipSettings = Field(default_factory=SipSettings)
+    pbx: list[PbxSettings] = Field(default_factory=list)
     lines: list[Line] = Field(default_factory=list)
     standards: StandardsSettings = Field(default_factory=StandardsSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
@@ -381,21 +358,74 @@ class Settings(Section):
     history: HistorySettings = Field(default_factory=HistorySettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ami_is_every_pbx_default(cls, data: Any) -> Any:
+        """With `[[pbx]]`, what `[ami]` sets (a user, the journal's place...) is the default
+        of every entry (its `pbx` label is not); `[[lines]]` and `[history]` belong in
+        the entries."""
+        if not isinstance(data, dict) or not isinstance(data.get("pbx"), list) or not data["pbx"]:
+            return data
+        if data.get("lines") or data.get("history"):
+            raise problem(
+                "[[pbx]] and top-level [[lines]] or [history] are both set: for several PBXs "
+                "put each line and history file in its PBX's entry ([[pbx.lines]], "
+                "[pbx.history]); for one, leave out [[pbx]]",
+                about_value=False,
+            )
+        ami = data.get("ami")
+        shared = {k: v for k, v in ami.items() if k != "pbx"} if isinstance(ami, dict) else {}
+        entries = [
+            {**shared, **entry} if isinstance(entry, dict) else entry for entry in data["pbx"]
+        ]
+        return {**data, "pbx": entries}
+
     @field_validator("lines")
     @classmethod
-    def _each_target_once(cls, lines: list[Line]) -> list[Line]:
-        first_of: dict[tuple[str, str], Line] = {}
-        for line in lines:
-            kind = "number" if line.number else "extension" if line.extension else "queue"
-            first = first_of.setdefault((kind, line.target), line)
-            if first is not line:
-                raise problem(
-                    f"has {kind} {line.target!r} twice (departments {first.department!r} and "
-                    f"{line.department!r}): keep one [[lines]] entry for it, with the "
-                    "department that answers it",
-                    about_value=False,
-                )
-        return lines
+    def _each_line_once(cls, lines: list[Line]) -> list[Line]:
+        return _each_target_once(lines)
+
+    @model_validator(mode="after")
+    def _lines_of_every_pbx(self) -> Settings:
+        """With `[[pbx]]`, each name once, and `lines` is every entry's lines (for reports,
+        campaigns and metrics; each entry checked its own for duplicates)."""
+        names = [pbx.name for pbx in self.pbx]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise problem(
+                f"two [[pbx]] entries are named {twice[0]!r}: give each its own name",
+                about_value=False,
+            )
+        if self.pbx:
+            # The settings are frozen once validated; this is the last step of validating.
+            object.__setattr__(self, "lines", [line for pbx in self.pbx for line in pbx.lines])
+        return self
+
+    def pbx_views(self) -> list[Settings]:
+        """One `Settings` per PBX, whose `ami` and `lines` are that PBX's (a listener's,
+        an import's view); just these settings when `[ami]` names the only PBX."""
+        if not self.pbx:
+            return [self]
+        return [
+            self.model_copy(update={"ami": pbx, "lines": pbx.lines, "history": pbx.history})
+            for pbx in self.pbx
+        ]
+
+    def pbx_names(self) -> list[str]:
+        """The label of every configured PBX."""
+        return [view.ami.pbx for view in self.pbx_views()]
+
+    def pbx_view(self, name: str) -> Settings:
+        """The view of the PBX called `name`; `ConfigError` naming the known ones."""
+        for view in self.pbx_views():
+            if view.ami.pbx == name:
+                return view
+        known = ", ".join(view.ami.pbx for view in self.pbx_views())
+        raise ConfigError(f"no PBX is named {name!r}: use one of {known}")
+
+    def organisation_of(self, pbx: str) -> str:
+        """The organisation whose callback obligations PBX `pbx`'s calls share."""
+        return next((entry.organisation for entry in self.pbx if entry.name == pbx), "council")
 
     def ami_secret(self) -> str:
         """The AMI secret; `ConfigError` naming where to put it when it is not set."""

@@ -36,6 +36,7 @@ STORE_URL_ALIAS = "RINGTEST_DB"
 OVERRIDES_LABEL = "command line"
 RELATIVE_TO_FILE = (
     ("ami", "secret_file"),
+    ("pbx", "*", "secret_file"),
     ("sip", "accounts", "*", "password_file"),
     ("sip", "accounts", "*", "callback_message"),
     ("sip", "accounts", "*", "tls_ca_file"),

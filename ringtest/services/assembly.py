@@ -30,7 +30,7 @@ from pathlib import Path
 from starlette.routing import Route
 
 from ami_listener.checkpoint import UnstoredCalls
-from ami_listener.journal import JournalError
+from ami_listener.journal import Journal, JournalError
 from ami_listener.listener import Listener
 from ami_listener.recording import Recorder
 from ami_listener.stats import ListenerStats
@@ -50,6 +50,7 @@ from ringtest.sources.live_calls import (
     journal_for,
     make_listener,
     recover_from_journal,
+    shared_ledgers,
 )
 from ringtest.store import Store
 from ringtest.store.writer import StoredHandler
@@ -94,12 +95,14 @@ class DaemonPlan:
 
 
 class ListenerService:
-    """The live AMI listener, publishing every call on the host's stream.
+    """The live AMI listeners, one per configured PBX, publishing every call on the host's
+    stream from one event loop (a task group), each with its own journal, reconnects,
+    stats and clock offset; the PBXs of one organisation share a callback ledger.
 
     Before connecting it checks that the store can be written (one line if not) and
-    replays its journal from the checkpoint into the store. On stop it gives the
+    replays each PBX's journal from its checkpoint into the store. On stop it gives the
     store `FINAL_WRITE_SECONDS` to take the last calls, and then advances the
-    checkpoint; it raises `JournalError` when something received could not be
+    checkpoints; it raises `JournalError` when something received could not be
     journalled (a non-zero exit: those bytes are not durable).
     """
 
@@ -118,59 +121,102 @@ class ListenerService:
         self.subscription = subscription
         self.record_to = record_to
         self.stats_watchers = stats_watchers
-        self._running: tuple[Listener, asyncio.AbstractEventLoop] | None = None
+        self._running: tuple[list[Listener], asyncio.AbstractEventLoop] | None = None
 
     def run(self, stop: threading.Event) -> None:
         self.store.check_writable()
-        journal = journal_for(self.settings, self.store)
-        recorder = Recorder(self.record_to) if self.record_to is not None else None
-        unstored = UnstoredCalls()
+        views = self.settings.pbx_views()
+        ledgers = shared_ledgers(self.settings, self.store)
+        journals: list[Journal] = []
+        recorders: list[Recorder] = []
+        listeners: list[Listener] = []
         writer = self.subscription.writer
         try:
-            listener = make_listener(
-                self.settings, self.store, self.subscription.stream, recorder, journal, unstored
-            )
-            if writer is not None:
-                listener.stats.watch_writer(writer)
-                writer.notify_stored(unstored.stored)
-            for watch in self.stats_watchers:
-                watch(listener.stats)
-            recover_from_journal(journal, listener.pipeline, self.store)
-            asyncio.run(self._listen_until(listener, stop))
+            for view in views:
+                pbx = view.ami.pbx
+                journals.append(journal_for(view, self.store))
+                recorder = self._recorder_for(pbx, several=len(views) > 1)
+                recorders += [recorder] if recorder is not None else []
+                unstored = UnstoredCalls()
+                listener = make_listener(
+                    view,
+                    self.store,
+                    self.subscription.stream,
+                    recorder,
+                    journals[-1],
+                    unstored,
+                    ledgers[pbx],
+                )
+                if writer is not None:
+                    listener.stats.watch_writer(writer)
+                    writer.notify_stored(unstored.stored)
+                for watch in self.stats_watchers:
+                    watch(listener.stats)
+                listeners.append(listener)
+            for listener, journal in zip(listeners, journals, strict=True):
+                recover_from_journal(journal, listener.pipeline, self.store)
+            asyncio.run(self._listen_until(listeners, stop))
             if writer is not None:
                 writer.wait_until_stored(FINAL_WRITE_SECONDS)
-            listener.advance_checkpoint()
+            for listener in listeners:
+                listener.advance_checkpoint()
         finally:
-            journal.close()
-            if recorder is not None:
+            for journal in journals:
+                journal.close()
+            for recorder in recorders:
                 recorder.close()
-        if not journal.durable:
-            raise JournalError(
-                f"{journal.failed_chunks} chunks ({journal.failed_bytes} bytes) received from "
-                f"the AMI could not be written to the journal in {journal.directory}: calls in "
-                "them that are not stored are lost; free space there or set ami.journal_dir"
-            )
+        _raise_unless_durable(journals)
 
-    async def _listen_until(self, listener: Listener, stop: threading.Event) -> None:
-        """Run `listener` with an asyncio event that is set soon after `stop` is."""
+    def _recorder_for(self, pbx: str, *, several: bool) -> Recorder | None:
+        """The `--record` file of `pbx`'s raw AMI bytes: the path given, with the PBX's
+        name before its suffix when there are several PBXs."""
+        if self.record_to is None:
+            return None
+        path = self.record_to
+        return Recorder(path.with_name(f"{path.stem}-{pbx}{path.suffix}") if several else path)
+
+    async def _listen_until(self, listeners: list[Listener], stop: threading.Event) -> None:
+        """Run `listeners` with an asyncio event that is set soon after `stop` is; the
+        first failure of one (a refused login, say) stops them all and is raised."""
         stopping = asyncio.Event()
         watcher = asyncio.create_task(_set_when(stop, stopping))
-        self._running = (listener, asyncio.get_running_loop())
+        self._running = (listeners, asyncio.get_running_loop())
         try:
-            await listener.run(stopping)
+            async with asyncio.TaskGroup() as group:
+                for listener in listeners:
+                    group.create_task(listener.run(stopping))
+        except BaseExceptionGroup as failures:
+            raise failures.exceptions[0] from None
         finally:
             self._running = None
             watcher.cancel()
 
     def reload(self, settings: Settings) -> None:
         """Match and measure calls by `settings`' lines and standards from the next event
-        on, on the listener's own loop (the link stays up); nothing when not running."""
+        on, on the listeners' own loop (the links stay up); nothing when not running. A
+        PBX added or removed takes a restart."""
         running = self._running
         if running is None:
             return
-        listener, loop = running
-        lines, standards = line_directory_of(settings), standards_of(settings)
-        loop.call_soon_threadsafe(listener.pipeline.reconfigure, lines, standards)
+        listeners, loop = running
+        views = {view.ami.pbx: view for view in settings.pbx_views()}
+        for listener in listeners:
+            view = views.get(listener.pipeline.tracker.pbx)
+            if view is None:
+                continue
+            lines, standards = line_directory_of(view), standards_of(view)
+            loop.call_soon_threadsafe(listener.pipeline.reconfigure, lines, standards)
+
+
+def _raise_unless_durable(journals: Sequence[Journal]) -> None:
+    """`JournalError` naming the first journal that could not write all it received."""
+    for journal in journals:
+        if not journal.durable:
+            raise JournalError(
+                f"{journal.failed_chunks} chunks ({journal.failed_bytes} bytes) received from "
+                f"the AMI could not be written to the journal in {journal.directory}: calls "
+                "in them that are not stored are lost; free space there or set ami.journal_dir"
+            )
 
 
 async def _set_when(stop: threading.Event, stopping: asyncio.Event) -> None:
@@ -224,8 +270,11 @@ def build_host(
     if plan.listen:
         watchers = _live_view(settings, store, stream, subscription, services)
         services.append(ListenerService(settings, store, subscription, plan.record_to, watchers))
-        if history_file(settings) is not None:
-            services.append(GapFillService(settings, store, stream))
+        services += [
+            GapFillService(view, store, stream)
+            for view in settings.pbx_views()
+            if history_file(view) is not None
+        ]
     if plan.campaigns:
         sources = [Path(definition.source_path) for definition in plan.campaigns]
         daemon = CampaignDaemon(

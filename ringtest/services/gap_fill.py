@@ -103,14 +103,13 @@ class PendingFill:
 
 
 class GapFillService:
-    """Fills each gap the stream reports from `history_file(settings)` (see the module).
+    """Fills each gap of one PBX (`settings.ami.pbx`, a `Settings.pbx_views` view) that the
+    stream reports, from `history_file(settings)` (see the module).
 
     It subscribes to `stream` when built, so that no gap published before its thread
     starts is missed. clock: monotonic seconds; now: the current UTC instant (tests
     pass their own). fills_done: gaps whose passes are over.
     """
-
-    name = "gap fill"
 
     def __init__(
         self,
@@ -123,6 +122,7 @@ class GapFillService:
     ) -> None:
         source = history_file(settings)
         assert source is not None, "GapFillService needs [history] cel_file or cdr_file"
+        self.name = f"gap fill {settings.ami.pbx}"
         self.settings = settings
         self.store = store
         self.source = source

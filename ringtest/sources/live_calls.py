@@ -36,7 +36,7 @@ from ringtest.config import AmiSettings, Settings
 from ringtest.config.adapters import line_directory_of, standards_of
 from ringtest.core.errors import PbxUnreachable
 from ringtest.core.private_files import data_directory
-from ringtest.core.records import CallbackStatus
+from ringtest.core.records import CallbackObligation, CallbackStatus
 from ringtest.core.stream import Change, RecordStream
 from ringtest.store import Store
 from ringtest.store.writer import STORED_CHANGES, StoreWriter, write_changes
@@ -47,17 +47,43 @@ RECOVERY_BATCH_CHANGES = 5000
 log = logging.getLogger(__name__)
 
 
-def build_pipeline(settings: Settings, store: Store) -> CallPipeline:
-    """The tracker and callback ledger for the configured PBX, with owed callbacks restored."""
+def build_pipeline(
+    settings: Settings, store: Store, ledger: CallbackLedger | None = None
+) -> CallPipeline:
+    """The tracker for the configured PBX (`settings.ami`), and a callback ledger: `ledger`
+    (shared with the other PBXs of its organisation), else its own with owed callbacks
+    restored."""
     standards = standards_of(settings)
     tracker = CallTracker(settings.ami.pbx, line_directory_of(settings), standards)
-    owed = [
+    if ledger is None:
+        ledger = CallbackLedger(standards, owed_obligations(store, {settings.ami.pbx}))
+    return CallPipeline(tracker, ledger)
+
+
+def owed_obligations(store: Store, pbxs: set[str]) -> list[CallbackObligation]:
+    """The callback obligations still owed for calls missed on `pbxs`."""
+    return [
         obligation
         for status in (CallbackStatus.OPEN, CallbackStatus.OVERDUE)
         for obligation in store.obligations(status)
-        if obligation.pbx == settings.ami.pbx
+        if obligation.pbx in pbxs
     ]
-    return CallPipeline(tracker, CallbackLedger(standards, owed))
+
+
+def shared_ledgers(settings: Settings, store: Store) -> dict[str, CallbackLedger]:
+    """One callback ledger per organisation of the configured PBXs (`[[pbx]]`
+    ``organisation``), keyed by PBX name, each with its owed callbacks restored: a call
+    back from any PBX of an organisation closes a call missed on another."""
+    views = settings.pbx_views()
+    members: dict[str, set[str]] = {}
+    for view in views:
+        members.setdefault(settings.organisation_of(view.ami.pbx), set()).add(view.ami.pbx)
+    standards = standards_of(settings)
+    ledgers = {
+        organisation: CallbackLedger(standards, owed_obligations(store, pbxs))
+        for organisation, pbxs in members.items()
+    }
+    return {view.ami.pbx: ledgers[settings.organisation_of(view.ami.pbx)] for view in views}
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,7 @@ def make_listener(
     recorder: Recorder | None = None,
     journal: Journal | None = None,
     unstored: UnstoredCalls | None = None,
+    ledger: CallbackLedger | None = None,
 ) -> Listener:
     """A listener for the configured AMI, publishing on `stream`.
 
@@ -160,7 +187,8 @@ def make_listener(
     when a listener last saw the PBX (where the gap of this start begins); subscribe
     a `StoreWriter` to `stream` to store what the listener sees. journal: where every
     byte is journalled first; unstored: the calls the store has not confirmed (the
-    journal's checkpoint follows them).
+    journal's checkpoint follows them); ledger: the callback ledger it shares with the
+    other PBXs of its organisation (None: its own).
     """
     ami = settings.ami
     warn_if_plaintext_login(ami)
@@ -173,7 +201,7 @@ def make_listener(
         ping_interval_seconds=ami.ping_interval_seconds,
         pong_timeout_seconds=ami.pong_timeout_seconds,
     )
-    pipeline = build_pipeline(settings, store)
+    pipeline = build_pipeline(settings, store, ledger)
     seen_until = store.listener_seen_until(ami.pbx)
     return Listener(
         listener_settings,

@@ -48,7 +48,7 @@ SEED_CALLS_BEFORE_MISS = timedelta(days=1)
 class LiveFeed:
     """The live board of one process, fed by the stream and the store, read by the server.
 
-    pbx: the listener's PBX, whose coverage gaps count. show_numbers: `[web]
+    pbxs: the listeners' PBXs, whose coverage gaps count. show_numbers: `[web]
     show_caller_numbers`. clock: the current aware UTC time (tests pass their own).
     """
 
@@ -58,13 +58,13 @@ class LiveFeed:
         standards: Standards,
         rules: MetricRules,
         departments: Sequence[str],
-        pbx: str,
+        pbxs: Sequence[str],
         show_numbers: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.rules = rules
-        self.pbx = pbx
+        self.pbxs = set(pbxs)
         self.show_numbers = show_numbers
         self.clock = clock
         self.health = ListenerHealth()
@@ -87,7 +87,7 @@ class LiveFeed:
 
     def watch_listener(self, stats: ListenerStats) -> None:
         """Show the health of the in-process listener whose stats these are."""
-        self.health.stats = stats
+        self.health.watch(stats)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` (on the changing thread) after each change to what is shown."""
@@ -131,7 +131,7 @@ class LiveFeed:
         today = local_today(now, self.rules)
         figures = day_figures(self.store, self.rules, self.board.departments, today, now=now)
         since, until = day_bounds(today, self.rules)
-        gaps = len(self.store.gaps(since, min(until, now), pbx=self.pbx))
+        gaps = sum(gap.pbx in self.pbxs for gap in self.store.gaps(since, min(until, now)))
         with self._lock:
             self.board.set_day_figures(figures, gaps)
         self.day_read = today

@@ -127,13 +127,13 @@ class CallMetrics:
         self.gaps = Counter(
             "ringtest_listener_gaps",
             "Intervals the listener did not see its PBX.",
-            (),
+            ("pbx",),
             registry=registry,
         )
         self.blind_seconds = Counter(
             "ringtest_listener_blind_seconds",
             "Seconds of those intervals.",
-            (),
+            ("pbx",),
             unit="seconds",
             registry=registry,
         )
@@ -166,8 +166,9 @@ class CallMetrics:
                         obligation.department, obligation.line, obligation.status
                     )
                 case GapObserved(gap=gap):
-                    self.gaps.inc()
-                    self.blind_seconds.inc((gap.ended_at - gap.started_at).total_seconds())
+                    self.gaps.labels(gap.pbx).inc()
+                    blind_seconds = (gap.ended_at - gap.started_at).total_seconds()
+                    self.blind_seconds.labels(gap.pbx).inc(blind_seconds)
 
     def ringing_now(self) -> list[RingingCall]:
         """The calls ringing now, oldest first (a copy: the stream's thread adds to it)."""

@@ -60,13 +60,13 @@ class LiveGauges(Collector):
         self.store = store
         self.target_ratio = target_ratio
         self.clock = clock
-        self.listener_stats: ListenerStats | None = None
-        self._watched_at: datetime | None = None
+        self.listener_stats: dict[str, tuple[ListenerStats, datetime]] = {}
+        """PBX -> its listener's stats, and when they were first watched."""
 
     def watch_listener(self, stats: ListenerStats) -> None:
-        """Export `stats` from now on (the listener's age counts from now until its first event)."""
-        self.listener_stats = stats
-        self._watched_at = self.clock()
+        """Export `stats` from now on, labelled with its PBX (the listener's age counts from
+        now until its first event); one listener per PBX."""
+        self.listener_stats[stats.pbx] = (stats, self.clock())
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock()
@@ -83,8 +83,8 @@ class LiveGauges(Collector):
         )
         target.add_metric([], self.target_ratio)
         yield target
-        if self.listener_stats is not None:
-            yield from self._listener(self.listener_stats, now)
+        if self.listener_stats:
+            yield from self._listeners(now)
 
     def _ringing(self, now: datetime) -> Iterator[Metric]:
         ringing = GaugeMetricFamily(
@@ -124,29 +124,40 @@ class LiveGauges(Collector):
         yield owed
         yield overdue
 
-    def _listener(self, stats: ListenerStats, now: datetime) -> Iterator[Metric]:
+    def _listeners(self, now: datetime) -> Iterator[Metric]:
+        """Each listener's health, one series per PBX (label ``pbx``)."""
+        labels = ("pbx",)
         connected = GaugeMetricFamily(
-            "ringtest_listener_connected", "1 while the AMI link is logged in, else 0."
+            "ringtest_listener_connected",
+            "1 while the AMI link is logged in, else 0.",
+            labels=labels,
         )
-        connected.add_metric([], 1.0 if stats.connected else 0.0)
-        yield connected
-        last_seen = stats.last_event_at or self._watched_at or now
         age = GaugeMetricFamily(
             "ringtest_listener_last_event_age",
             "Seconds since the last AMI event (since the listener started, before the first).",
+            labels=labels,
             unit="seconds",
         )
-        age.add_metric([], max(0.0, (now - last_seen).total_seconds()))
+        offset = GaugeMetricFamily(
+            "ringtest_listener_clock_offset",
+            "The PBX's clock minus ours (positive: the PBX is ahead).",
+            labels=labels,
+            unit="seconds",
+        )
+        counts = {
+            name: CounterMetricFamily(f"ringtest_listener_{name}", documentation, labels=labels)
+            for name, (documentation, _) in LISTENER_COUNTS.items()
+        }
+        for pbx, (stats, watched_at) in sorted(self.listener_stats.items()):
+            connected.add_metric([pbx], 1.0 if stats.connected else 0.0)
+            last_seen = stats.last_event_at or watched_at
+            age.add_metric([pbx], max(0.0, (now - last_seen).total_seconds()))
+            if stats.clock_offset_seconds is not None:
+                offset.add_metric([pbx], stats.clock_offset_seconds)
+            for name, (_, count_of) in LISTENER_COUNTS.items():
+                counts[name].add_metric([pbx], count_of(stats))
+        yield connected
         yield age
-        if stats.clock_offset_seconds is not None:
-            offset = GaugeMetricFamily(
-                "ringtest_listener_clock_offset",
-                "The PBX's clock minus ours (positive: the PBX is ahead).",
-                unit="seconds",
-            )
-            offset.add_metric([], stats.clock_offset_seconds)
+        if offset.samples:
             yield offset
-        for name, (documentation, count_of) in LISTENER_COUNTS.items():
-            yield CounterMetricFamily(
-                f"ringtest_listener_{name}", documentation, value=count_of(stats)
-            )
+        yield from counts.values()

@@ -137,7 +137,7 @@ def feed_for(settings: Settings, store: Store) -> LiveFeed:
         standards_of(settings),
         metric_rules_of(settings),
         [line.department for line in settings.lines],
-        pbx=settings.ami.pbx,
+        pbxs=settings.pbx_names(),
         show_numbers=settings.web.show_caller_numbers,
     )
 

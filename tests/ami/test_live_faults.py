@@ -16,7 +16,7 @@ from bench.lab_traffic import CdrCall, cdr_calls, cdr_path, matches, place_calls
 from ringtest.core.records import AnsweredBy
 from ringtest.store import Store
 from tests.ami.test_listener_faults import STOP_WITHIN_SECONDS, stopped
-from tests.ami.test_live_kill import start_listener
+from tests.ami.test_live_kill import journal_caught_up, start_listener
 from tests.conftest import wait_until
 from tests.test_cli import wait_for_listener_login
 
@@ -96,6 +96,7 @@ def test_sigterm_during_a_store_outage_exits_in_time_and_the_next_start_stores_e
         ok, failed, error = place_calls(RATE_PER_SECOND, CALLS, caller)
         assert (ok, failed) == (CALLS, 0), error
         wait_until(lambda: len(cdr_calls(cdr_path(), from_byte, caller)) == CALLS, 20.0)
+        journal_caught_up(tmp_path)
         code, seconds, stderr = stopped(first)
         lock.rollback()
         lock.close()

@@ -127,6 +127,7 @@ def test_seeding_restores_the_owed_list_and_what_callers_met():
 
 def test_health_counts_never_go_backwards_and_figures_not_whole_say_why():
     class Stats:
+        pbx = "lab"
         connected_since = TUESDAY_10AM
         last_event_at = TUESDAY_10AM
         clock_offset_seconds = 0.25
@@ -169,3 +170,24 @@ def test_a_ring_start_ahead_of_our_clock_counts_no_wait():
     assert (row["rings"], row["ring_seconds"]) == (0, 0.0)
     panels = {panel["department"]: panel for panel in today_view(live, TUESDAY_10AM)}
     assert panels["Housing"]["longest_wait_seconds"] == 0.0
+
+
+def test_with_two_pbxs_the_health_names_the_one_whose_listener_is_not_connected():
+    class Stats:
+        def __init__(self, pbx: str, connected: bool) -> None:
+            self.pbx = pbx
+            self.connected_since = TUESDAY_10AM if connected else None
+            self.last_event_at = TUESDAY_10AM
+            self.clock_offset_seconds = -1.5 if pbx == "south" else 0.1
+            self.anomalies = {"unknown_linkedid": 1}
+            self.oversize_frames = 0
+            self.write_errors = 0
+
+    health = ListenerHealth(Stats("north", True), Stats("south", False))  # type: ignore[arg-type]
+    view = health_view(health, board(), TUESDAY_10AM + timedelta(seconds=2))
+    assert [(pbx["pbx"], pbx["connected"]) for pbx in view["pbxs"]] == [
+        ("north", True),
+        ("south", False),
+    ]
+    assert (view["connected"], view["clock_offset_seconds"], view["anomalies"]) == (False, -1.5, 2)
+    assert view["not_whole_because"] == ["listener not connected to south"]

@@ -67,7 +67,7 @@ def live(lab, tmp_path_factory) -> Iterator[LiveLab]:
         feed.seed()
         feed.refresh_day()
         listener = make_listener(settings, store, stream)
-        feed.health.stats = listener.stats
+        feed.health.watch(listener.stats)
         background = BackgroundListener(listener).start()
         server = WebServer(build_web_app(feed), "127.0.0.1", 0).start()
         try:

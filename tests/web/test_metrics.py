@@ -321,9 +321,12 @@ def test_opening_hours_and_the_target_are_exported_for_the_alert_rules(metrics, 
     assert sample(scrape(metrics), "ringtest_opening_hours") == 0
 
 
-def listener_stats() -> ListenerStats:
+PBX = "lab"
+
+
+def listener_stats(pbx: str = PBX) -> ListenerStats:
     standards = Standards()
-    pipeline = CallPipeline(CallTracker("lab", lab_lines(), standards), CallbackLedger(standards))
+    pipeline = CallPipeline(CallTracker(pbx, lab_lines(), standards), CallbackLedger(standards))
     return ListenerStats(pipeline)
 
 
@@ -341,9 +344,9 @@ def test_listener_health_is_read_at_scrape_time_and_its_counts_never_go_back(met
     metrics.watch_listener(stats)
     clock.now += timedelta(seconds=30)
     samples = scrape(metrics)
-    assert sample(samples, "ringtest_listener_connected") == 0
-    assert sample(samples, "ringtest_listener_last_event_age_seconds") == 30
-    assert ("ringtest_listener_clock_offset_seconds", frozenset()) not in samples
+    assert sample(samples, "ringtest_listener_connected", pbx=PBX) == 0
+    assert sample(samples, "ringtest_listener_last_event_age_seconds", pbx=PBX) == 30
+    assert ("ringtest_listener_clock_offset_seconds", frozenset({("pbx", PBX)})) not in samples
 
     stats.link_opened(link(handler_errors=2, oversize_frames=1, garbage_frames=0))
     event = AmiMessage.from_frame(b"Event: Hangup\r\nTimestamp: 1796032797.500000\r\n")
@@ -352,27 +355,38 @@ def test_listener_health_is_read_at_scrape_time_and_its_counts_never_go_back(met
     pipeline_anomalies["Hangup for a call not being tracked"] += 3
     clock.now = datetime.fromtimestamp(1796032810, UTC)
     first = scrape(metrics)
-    assert sample(first, "ringtest_listener_connected") == 1
-    assert sample(first, "ringtest_listener_last_event_age_seconds") == 10
-    assert sample(first, "ringtest_listener_clock_offset_seconds") == -2.5
-    assert sample(first, "ringtest_listener_anomalies_total") == 3
-    assert sample(first, "ringtest_listener_handler_errors_total") == 2
+    assert sample(first, "ringtest_listener_connected", pbx=PBX) == 1
+    assert sample(first, "ringtest_listener_last_event_age_seconds", pbx=PBX) == 10
+    assert sample(first, "ringtest_listener_clock_offset_seconds", pbx=PBX) == -2.5
+    assert sample(first, "ringtest_listener_anomalies_total", pbx=PBX) == 3
+    assert sample(first, "ringtest_listener_handler_errors_total", pbx=PBX) == 2
 
     stats.link_closed()
     stats.link_opened(link(handler_errors=0, oversize_frames=0, garbage_frames=0))
     again = scrape(metrics)
     for name in ("handler_errors", "oversize_frames", "anomalies", "connects"):
         total = f"ringtest_listener_{name}_total"
-        assert sample(again, total) >= sample(first, total), name
-    assert sample(again, "ringtest_listener_connects_total") == 2
+        assert sample(again, total, pbx=PBX) >= sample(first, total, pbx=PBX), name
+    assert sample(again, "ringtest_listener_connects_total", pbx=PBX) == 2
+
+
+def test_each_pbx_listener_has_its_own_health_series(metrics, clock):
+    north, south = listener_stats("north"), listener_stats("south")
+    metrics.watch_listener(north)
+    metrics.watch_listener(south)
+    south.link_opened(link(handler_errors=0, oversize_frames=0, garbage_frames=0))
+    samples = scrape(metrics)
+    assert sample(samples, "ringtest_listener_connected", pbx="north") == 0
+    assert sample(samples, "ringtest_listener_connected", pbx="south") == 1
+    assert sample(samples, "ringtest_listener_connects_total", pbx="south") == 1
 
 
 def test_gaps_are_counted_with_their_blind_seconds(metrics, stream):
-    gap = CoverageGap("lab", MONDAY_10AM, MONDAY_10AM + timedelta(seconds=90), GapReason.LINK_LOST)
+    gap = CoverageGap(PBX, MONDAY_10AM, MONDAY_10AM + timedelta(seconds=90), GapReason.LINK_LOST)
     stream.publish([GapObserved(gap)])
     samples = scrape(metrics)
-    assert sample(samples, "ringtest_listener_gaps_total") == 1
-    assert sample(samples, "ringtest_listener_blind_seconds_total") == 90
+    assert sample(samples, "ringtest_listener_gaps_total", pbx=PBX) == 1
+    assert sample(samples, "ringtest_listener_blind_seconds_total", pbx=PBX) == 90
 
 
 def test_no_caller_number_or_call_id_appears_in_the_exposition(metrics, stream, store):

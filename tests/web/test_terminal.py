@@ -117,9 +117,9 @@ def test_the_banner_says_why_the_figures_are_not_whole_and_goes_when_they_are(fe
     assert "Figures are not whole: listener not connected; 2 coverage gaps today" in text
     assert "Listener: not connected  last event none yet  PBX clock not measured" in text
     stats = SimpleNamespace(
-        connected_since=NOW - timedelta(hours=2), last_event_at=NOW - timedelta(seconds=3),
-        clock_offset_seconds=-0.012, anomalies={"unexpected": 2}, oversize_frames=1,
-        write_errors=0,
+        pbx="lab", connected_since=NOW - timedelta(hours=2),
+        last_event_at=NOW - timedelta(seconds=3), clock_offset_seconds=-0.012,
+        anomalies={"unexpected": 2}, oversize_frames=1, write_errors=0,
     )  # fmt: skip
     feed.board.set_day_figures({}, gaps_today=0)
     text = shown(snapshot(feed.board, ListenerHealth(stats), NOW, False))
