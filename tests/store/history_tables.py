@@ -121,8 +121,12 @@ def same_but_precision(database: CallRecord, file: CallRecord, seconds: float) -
     """The two are the same call (line, caller, outcome, who answered), their ring times
     within `seconds` (or both unknown)."""
     rings = (database.ring_seconds, file.ring_seconds)
-    close = rings[0] is None and rings[1] is None or (
-        None not in rings and abs(rings[0] - rings[1]) <= seconds  # type: ignore[operator]
+    close = (
+        rings[0] is None
+        and rings[1] is None
+        or (
+            None not in rings and abs(rings[0] - rings[1]) <= seconds  # type: ignore[operator]
+        )
     )
     return close and (database.line, database.caller, database.outcome, database.answered_by) == (
         file.line, file.caller, file.outcome, file.answered_by

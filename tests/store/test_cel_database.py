@@ -139,9 +139,11 @@ def test_a_table_without_the_cel_columns_names_them(tmp_path: Path) -> None:
         connection.exec_driver_sql("CREATE TABLE cel (eventtype text, eventtime text)")
     engine.dispose()
 
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        with pytest.raises(ReportError) as raised:
-            import_cel_database(url, SETTINGS, store)
+    with (
+        Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store,
+        pytest.raises(ReportError) as raised,
+    ):
+        import_cel_database(url, SETTINGS, store)
 
     assert str(raised.value) == (
         f"CEL database {url} table 'cel' has no cid_num, exten, context, channame, appname, "
