@@ -71,9 +71,9 @@ EVENT_TYPE_BY_NUMBER = {
     "17": "LOCAL_OPTIMIZE",
 }
 """An integer eventtype column's values (Asterisk 12+ ``enum ast_cel_event_type``)."""
-CLOCK_SAMPLE_ROWS = 200
-"""How many of the latest CHAN_START rows of calls `table_clock` compares with their
-uniqueids."""
+CLOCK_SAMPLE_ROWS = 2000
+"""How many of the latest rows of calls' own channels `table_clock`'s samples come from
+(about one in eight is a CHAN_START)."""
 EPOCH_TIME = re.compile(r"\d{9,11}\.\d{1,6}")
 
 
@@ -192,19 +192,23 @@ def _bound(since: datetime, zone: ZoneInfo | None) -> datetime:
 
 
 def _clock_samples(opened: OpenTable, table: str) -> list[tuple[object, str]]:
-    """(eventtime, uniqueid) of the latest `CLOCK_SAMPLE_ROWS` CHAN_START rows of calls."""
+    """(eventtime, uniqueid) of the CHAN_START rows of calls among the latest
+    `CLOCK_SAMPLE_ROWS` rows of calls' own channels (the event type is compared here, not
+    in SQL, as the column may be text or a number)."""
     order = "id" if "id" in opened.columns else "eventtime"
+    names = ("eventtype", "eventtime", "uniqueid")
     query = (
-        sqlalchemy.select(sqlalchemy.column("eventtime"), sqlalchemy.column("uniqueid"))
+        sqlalchemy.select(*(sqlalchemy.column(name) for name in names))
         .select_from(sqlalchemy.table(table))
-        .where(
-            sqlalchemy.column("eventtype").in_(["CHAN_START", "1"]),
-            sqlalchemy.column("uniqueid") == sqlalchemy.column("linkedid"),
-        )
+        .where(sqlalchemy.column("uniqueid") == sqlalchemy.column("linkedid"))
         .order_by(sqlalchemy.column(order).desc())
         .limit(CLOCK_SAMPLE_ROWS)
     )
-    return [(value, str(uniqueid)) for value, uniqueid in opened.connection.execute(query)]
+    return [
+        (value, str(uniqueid))
+        for kind, value, uniqueid in opened.connection.execute(query)
+        if EVENT_TYPE_BY_NUMBER.get(str(kind), str(kind)) == "CHAN_START"
+    ]
 
 
 def import_cel_database(

@@ -13,7 +13,12 @@ import sqlalchemy
 from ringtest.config import load_settings
 from ringtest.core.errors import ReportError
 from ringtest.core.observations import WHOLE_SECONDS, has_mark
-from ringtest.sources.cel_database import TableClock, import_cel_database, table_clock
+from ringtest.sources.cel_database import (
+    EVENT_TYPE_BY_NUMBER,
+    TableClock,
+    import_cel_database,
+    table_clock,
+)
 from ringtest.sources.cel_import import import_cel
 from ringtest.store import Store
 from tests.analysis.conftest import LAB_CONFIG
@@ -149,4 +154,26 @@ def test_a_table_without_the_cel_columns_names_them(tmp_path: Path) -> None:
         f"CEL database {url} table 'cel' has no cid_num, exten, context, channame, appname, "
         "appdata, uniqueid, linkedid, extra column: give the cel table of cel_odbc or "
         "cel_pgsql with --table"
+    )
+
+
+def test_an_integer_eventtype_column_is_read_by_asterisks_numbers(
+    tmp_path: Path, file_calls: dict[str, object]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+    numbered = tmp_path / "cel_numbered.sql"
+    numbered.write_text(CEL_PGSQL.read_text().replace("eventtype varchar(30)", "eventtype integer"))
+    create_tables(url, numbered)
+    number_of = {name: int(number) for number, name in EVENT_TYPE_BY_NUMBER.items()}
+    rows = [[str(number_of[fields[0]]), *fields[1:]] for fields in lab_cel_rows()]
+    load_cel(url, rows)
+
+    with Store.open(f"sqlite:///{tmp_path / 'from-table.db'}") as store:
+        import_cel_database(url, SETTINGS, store)
+        table_calls = by_id(store.calls())
+
+    assert table_calls.keys() == file_calls.keys()
+    assert all(
+        call.ring_seconds == file_calls[call_id].ring_seconds
+        for call_id, call in table_calls.items()
     )
