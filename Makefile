@@ -12,7 +12,8 @@ demo: install system-deps lab
 	$(BIN)/ringtest demo --out demo-out
 
 test: install system-deps lab
-	RINGTEST_TEST_PG_URL="$$(scripts/postgres-up)" $(BIN)/pytest
+	RINGTEST_TEST_PG_URL="$$(scripts/postgres-up)" \
+		RINGTEST_TEST_MARIADB_URL="$$(scripts/mariadb-up)" $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,7 +27,7 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,mariadb,bench]'
 	touch $(INSTALLED)
 
 system-deps:

@@ -105,7 +105,8 @@ def run_command(
     code: Path, database: Path, args: list[str], timeout: float | None = None
 ) -> dict[str, float | bool]:
     """`python -m ringtest --config lab.toml ARGS` from `code` on `database`: wall seconds,
-    peak MB, and whether it finished (False: killed at `timeout` seconds)."""
+    CPU seconds (user and system, so a loaded machine's wait is not counted), peak MB, and
+    whether it finished (False: killed at `timeout` seconds)."""
     environment = {**os.environ, "RINGTEST_DB": f"sqlite:///{database}"}
     started = time.perf_counter()
     with open(os.devnull, "w") as sink:
@@ -127,7 +128,12 @@ def run_command(
     errors = child.stderr.read().decode() if child.stderr else ""
     if finished and child.returncode != 0:
         raise RuntimeError(f"ringtest {' '.join(args)} from {code} failed: {errors}")
-    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "finished": finished}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "finished": finished,
+    }
 
 
 def measure(code: Path, work: Path, calls: int, cdr_rows: int, timeout: float | None) -> list:

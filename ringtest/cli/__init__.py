@@ -37,7 +37,7 @@ COMMANDS = {
     "config": "ringtest.cli.config_check:config",
     "report": "ringtest.cli.report:report",
     "publish": "ringtest.cli.report:publish",
-    "import-cdr": "ringtest.cli.report:import_cdr_command",
+    "import-cdr": "ringtest.cli.history:import_cdr_command",
     "import-cel": "ringtest.cli.history:import_cel_command",
     "import-queue-log": "ringtest.cli.history:import_queue_log_command",
     "reconcile": "ringtest.cli.reconcile:reconcile_command",

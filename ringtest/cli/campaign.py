@@ -124,6 +124,7 @@ def run(ctx: click.Context, files: tuple[Path, ...]) -> None:
                 err=True,
             ),
             answer_callbacks=receives_callbacks(settings),
+            history_import=True,
         )
         run_daemon(settings, store, plan)
 

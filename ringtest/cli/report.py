@@ -1,4 +1,4 @@
-"""`ringtest report | publish | import-cdr`: the managers' report, the public page, CDR history."""
+"""`ringtest report | publish`: the managers' report and the public page."""
 
 from __future__ import annotations
 
@@ -21,23 +21,11 @@ from analysis.report import (
 )
 from analysis.report_data import gather_report
 from ringtest.cli.common import (
-    PBX_OPTION,
     configured_department,
-    echo_bad_rows,
     local_zone,
     open_store,
     settings_of,
-    settings_of_pbx,
 )
-from ringtest.cli.progress import bytes_progress
-from ringtest.core.errors import ReportError
-from ringtest.sources.cdr_database import (
-    DEFAULT_TABLE,
-    import_cdr_database,
-    is_database_url,
-    url_for_display,
-)
-from ringtest.sources.cdr_import import CdrImport, import_cdr
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -150,73 +138,3 @@ def publish(ctx, out_dir: Path, week, first_day, last_day) -> None:
     with open_store(settings) as store:
         page = write_public_page(settings, store, out_dir, now, period)
     click.echo(f"wrote {page} for {period.when}")
-
-
-@click.command("import-cdr")
-@click.argument("cdr_source")
-@click.option(
-    "--table",
-    default=DEFAULT_TABLE,
-    show_default=True,
-    help="The CDR table when CDR_SOURCE is a database URL (FreePBX's asteriskcdrdb layout).",
-)
-@click.option(
-    "--local-times",
-    is_flag=True,
-    help="The file's times are local (cdr.conf usegmtime = no, Asterisk's default); "
-    "without it the file's uniqueids decide, else UTC.",
-)
-@PBX_OPTION
-@click.pass_context
-def import_cdr_command(
-    ctx, cdr_source: str, table: str, local_times: bool, pbx: str | None
-) -> None:
-    """Load an Asterisk CDR CSV (cdr_csv's Master.csv, or FreePBX's CDR Reports CSV), or
-    FreePBX's CDR table given as a database URL
-    (mysql+pymysql://user:password@host:3306/asteriskcdrdb), as historical calls. Exits 1
-    when nothing was imported and nothing was stored already."""
-    settings = settings_of_pbx(ctx, pbx)
-    if is_database_url(cdr_source):
-        cdr_file = f"{url_for_display(cdr_source)} table {table}"
-        with open_store(settings, create=True) as store:
-            result = import_cdr_database(
-                cdr_source, settings, store, table=table, times_are_local=local_times
-            )
-    else:
-        path = Path(cdr_source)
-        if not path.is_file():
-            raise ReportError(
-                f"CDR file '{path}' does not exist: give cdr_csv's Master.csv, FreePBX's "
-                "CDR Reports CSV or a database URL"
-            )
-        cdr_file = str(path)
-        with (
-            open_store(settings, create=True) as store,
-            bytes_progress(f"importing {path.name}", path.stat().st_size) as fed,
-        ):
-            result = import_cdr(path, settings, store, times_are_local=local_times, on_bytes=fed)
-    echo_bad_rows(cdr_file, result.bad_rows, result.bad_row_count)
-    click.echo(
-        f"read {result.rows_read} rows from {cdr_file}: imported {result.imported} calls; "
-        f"{result.already_stored} already stored (kept as stored), "
-        f"{result.not_monitored} not to a monitored line, {result.bad_row_count} bad rows skipped; "
-        f"ring time not in the CDR: {result.ring_unknown} (the PBX answered first); "
-        f"times read as {result.clock}"
-    )
-    if result.imported == 0 and result.already_stored == 0:
-        raise ReportError(f"nothing imported from {cdr_file}: {_why_nothing(result)}")
-
-
-def _why_nothing(result: CdrImport) -> str:
-    """Why an import stored no call, and the fix."""
-    if result.rows_read == 0:
-        return "the file has no rows: give cdr_csv's Master.csv or FreePBX's CDR Reports CSV"
-    if result.bad_row_count == result.rows_read:
-        return (
-            f"all {result.rows_read} rows are bad (see above): give cdr_csv's Master.csv or "
-            "FreePBX's CDR Reports CSV"
-        )
-    return (
-        "no call is to a monitored line: check [[lines]] (numbers, extensions, queues) in "
-        "ringtest.toml against the file's dst column"
-    )

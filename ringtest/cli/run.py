@@ -38,6 +38,7 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
             ),
             answer_callbacks=receives_callbacks(settings),
             retention=True,
+            history_import=True,
         )
         click.echo(
             f"running: listener on {amis_listened_to(settings)}, "

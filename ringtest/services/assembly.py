@@ -7,7 +7,9 @@ subscriber among those to come (the live view). `ringtest listen`,
 `ringtest campaign run` and `ringtest callbacks-wait` are the same assembly with
 fewer services (`DaemonPlan`). With `[history] cel_file` or `cdr_file` set, the listener
 comes with the gap filler (`GapFillService`), which fills each of its coverage gaps from
-the CEL (else the CDR), and, with `[web] enabled`, the live view
+the CEL (else the CDR); with `[history] import_every_minutes`, `ringtest run` and
+`ringtest campaign run` import the PBX's history that often (`HistoryImportService`);
+and, with `[web] enabled`, the live view
 (`ringtest.web.server.WebService`, with `/metrics`), whose feed and metrics subscribe to
 the stream before any service starts.
 
@@ -42,6 +44,7 @@ from ringtest.config.adapters import line_directory_of, monitored_line_of, stand
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.gap_fill import GapFillService, history_file
+from ringtest.services.history_import import HistoryImportService
 from ringtest.services.host import DaemonHost, Service, run_until_signalled
 from ringtest.services.reload import SettingsReload
 from ringtest.services.retention import RetentionService
@@ -79,6 +82,8 @@ class DaemonPlan:
     answer_callbacks: answer call-backs on the registering SIP accounts until
     callbacks_until (UTC; None: until stopped).
     retention: apply the `[privacy]` retention at start and once a day.
+    history_import: import the PBX's history every `[history] import_every_minutes`
+    (`HistoryImportService`), when that is set.
     """
 
     listen: bool = False
@@ -88,6 +93,7 @@ class DaemonPlan:
     answer_callbacks: bool = False
     callbacks_until: datetime | None = None
     retention: bool = False
+    history_import: bool = False
 
     @property
     def uses_sip(self) -> bool:
@@ -289,6 +295,9 @@ def build_host(
         services.append(CallbackService(settings, store, plan.callbacks_until))
     if plan.retention:
         services.append(RetentionService(settings, store))
+    if plan.history_import:
+        importers = (HistoryImportService.configured(view, store) for view in settings.pbx_views())
+        services += [importer for importer in importers if importer is not None]
     shared: list[AbstractContextManager[object]] = [subscription]
     if plan.uses_sip:
         shared.append(sip_endpoint_for(settings, plan.campaigns))

@@ -122,7 +122,9 @@ class Clock:
 class CdrImport:
     """What an import did. bad_rows: ``line N: what is wrong`` for the first
     `BAD_ROWS_KEPT` rows skipped, bad_row_count: all of them; ring_unknown: calls found
-    whose ring time is not in the CDR (the PBX answered first); clock: how times were read."""
+    whose ring time is not in the CDR (the PBX answered first); clock: how times were read;
+    read_until: the latest row's start (UTC; None when no row was read), latest_start: the
+    same as the file's wall time."""
 
     rows_read: int = 0
     bad_rows: list[str] = field(default_factory=list)
@@ -133,6 +135,8 @@ class CdrImport:
     imported: int = 0
     ring_unknown: int = 0
     clock: str = ""
+    read_until: datetime | None = None
+    latest_start: datetime | None = None
 
     def add_bad(self, bad: BadRow) -> None:
         self.bad_row_count += 1
@@ -146,12 +150,14 @@ def import_cdr(
     store: Store,
     *,
     times_are_local: bool = False,
+    since: datetime | None = None,
     on_bytes: Callable[[int], None] = lambda size: None,
 ) -> CdrImport:
     """Read `path` and store its calls to monitored lines not stored yet.
 
     times_are_local: the file's times are the calendar's local time (cdr_csv's
         ``usegmtime = no``); without it the file's uniqueids decide, else UTC.
+    since: a UTC instant; only calls that started at or after it are stored.
     on_bytes: called with the size of each piece of the file as it is read.
     """
     result = CdrImport()
@@ -163,7 +169,10 @@ def import_cdr(
             "check the path and its permissions"
         ) from None
     with file:
-        calls = read_calls(file, settings, result, times_are_local, path.name, on_bytes)
+        fields = _csv_rows(_decoded_lines(file, on_bytes))
+        calls = calls_of_fields(
+            fields, settings, result, times_are_local, path.name, calls_since=since
+        )
         result.imported = store.save_new_calls(calls)
     result.already_stored = result.calls_found - result.imported
     logger.info("imported %d calls from %s", result.imported, path)
@@ -196,15 +205,21 @@ def calls_of_fields(
     times_are_local: bool,
     source_name: str,
     rows_since: datetime | None = None,
+    calls_since: datetime | None = None,
 ) -> Iterator[CallRecord]:
     """The calls to monitored lines in CDR rows given as fields (a first row naming FreePBX's
-    columns is their header), counted in `result`; `read_calls` without the file."""
+    columns is their header), counted in `result`; `read_calls` without the file.
+
+    calls_since: a UTC instant; calls that started before it are skipped uncounted (known
+        only once the clock is: the rows are read first)."""
     zone = ZoneInfo(settings.calendar.timezone)
     evidence = ClockEvidence(zone)
     rows = _good_rows(parse_rows(fields_by_row), result, evidence)
     if rows_since is not None:
         rows = (row for row in rows if row.start >= rows_since)
-    return _calls(rows_by_call(rows), settings, result, evidence, times_are_local, source_name)
+    return _calls(
+        rows_by_call(rows), settings, result, evidence, times_are_local, source_name, calls_since
+    )
 
 
 def _decoded_lines(file: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[str]:
@@ -222,6 +237,8 @@ def _good_rows(
             result.add_bad(row)
             continue
         evidence.add(row)
+        if result.latest_start is None or row.start > result.latest_start:
+            result.latest_start = row.start
         yield row
 
 
@@ -232,9 +249,11 @@ def _calls(
     evidence: ClockEvidence,
     times_are_local: bool,
     source_name: str,
+    calls_since: datetime | None = None,
 ) -> Iterator[CallRecord]:
-    """The calls to monitored lines; the clock is chosen at the first call, once every row
-    has been read (`rows_by_call` reads them all first)."""
+    """The calls to monitored lines that started at or after `calls_since` (UTC; None: all);
+    the clock is chosen at the first call, once every row has been read (`rows_by_call`
+    reads them all first)."""
     standards = standards_of(settings)
     lines = line_directory_of(settings)
     zone = evidence.zone
@@ -245,6 +264,8 @@ def _calls(
         call = _call(
             ordered[0].call_key, ordered, zone, settings.ami.pbx, lines, standards, source_name
         )
+        if calls_since is not None and _aware(ordered[0].start, zone) < calls_since:
+            continue
         if call is None:
             result.not_monitored += 1
             continue
@@ -253,7 +274,9 @@ def _calls(
             result.ring_unknown += 1
         yield call
     if not result.clock:
-        result.clock = _clock(evidence, times_are_local)[1]
+        zone, result.clock = _clock(evidence, times_are_local)
+    if result.latest_start is not None:
+        result.read_until = _aware(result.latest_start, zone)
 
 
 def _clock(evidence: ClockEvidence, times_are_local: bool) -> tuple[ZoneInfo, str]:

@@ -89,7 +89,15 @@ def parse_cel_rows(
 ) -> Iterator[CelRow | BadCelRow]:
     """Each row of a CEL CSV file (its text lines) as a `CelRow` or `BadCelRow`; empty
     rows are skipped, and so are rows before `since` (a UTC instant) when given."""
-    for number, fields in enumerate(_csv_rows(lines), start=1):
+    return parse_cel_fields(_csv_rows(lines), since)
+
+
+def parse_cel_fields(
+    fields_by_row: Iterable[list[str] | csv.Error], since: datetime | None = None
+) -> Iterator[CelRow | BadCelRow]:
+    """`parse_cel_rows` of rows already split into the fields of `SAMPLE_COLUMNS` (or the
+    error reading a row)."""
+    for number, fields in enumerate(fields_by_row, start=1):
         if isinstance(fields, csv.Error):
             yield BadCelRow(number, f"cannot be read as CSV ({fields})")
             continue

@@ -287,3 +287,13 @@ unmatched_inbound_calls = Table(
 )
 """Calls from the public that matched no `[[lines]]` entry (`UnmatchedInboundCall`):
 `ringtest lines` counts them by dialled number. No caller number is kept."""
+
+import_watermarks = Table(
+    "import_watermarks",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("read_until", UtcDateTime, nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+"""Per history source (a CDR/CEL file, or a database's table, named without its password),
+the instant up to which `import-cdr`/`import-cel --since last` has read it."""
