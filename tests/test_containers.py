@@ -124,6 +124,8 @@ def images() -> None:
 def production(lab, images, tmp_path_factory) -> Iterator[Production]:
     work = tmp_path_factory.mktemp("compose")
     settings_file, secrets_dir, token = production_settings(work)
+    campaigns_dir = work / "campaigns"
+    campaigns_dir.mkdir()
     compose = [
         str(Path(sys.executable).with_name("podman-compose")),
         "--podman-args=--runtime runc",
@@ -135,6 +137,7 @@ def production(lab, images, tmp_path_factory) -> Iterator[Production]:
         **PORTS,
         "RINGTEST_CONFIG_FILE": str(settings_file),
         "RINGTEST_SECRETS_DIR": str(secrets_dir),
+        "RINGTEST_CAMPAIGNS_DIR": str(campaigns_dir),
     }
     subprocess.run([*compose, "up", "-d"], env=env, cwd=ROOT, check=True, capture_output=True)
     try:
