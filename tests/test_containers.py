@@ -59,10 +59,9 @@ class Production:
     def get(self, url: str, token: str | None = None) -> tuple[int, bytes]:
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         try:
-            with urllib.request.urlopen(
-                urllib.request.Request(url, headers=headers), timeout=10
-            ) as r:
-                return r.status, r.read()
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, b""
 
@@ -210,6 +209,17 @@ def test_prometheus_scrapes_ringtest_with_the_token_and_has_the_rules(
         45.0,
         "Prometheus never evaluated all of ringtest's rules healthily",
     )
+
+
+def test_every_service_restarts_unless_stopped(production: Production) -> None:
+    policies = {
+        service: podman(
+            "inspect", production.container(service), "--format",
+            "{{.HostConfig.RestartPolicy.Name}}",
+        ).stdout.strip()
+        for service in ("ringtest", "postgres", "prometheus")
+    }  # fmt: skip
+    assert set(policies.values()) == {"unless-stopped"}, policies
 
 
 def test_the_image_runs_the_pjsua2_wheel(images) -> None:
