@@ -83,3 +83,19 @@ def test_a_short_token_from_a_file_still_stops_an_exposed_server(tmp_path: Path)
     with pytest.raises(ConfigError) as caught:
         settings.web.check_exposure()
     assert str(caught.value).startswith("web.token is 5 characters: use 16 or more")
+
+
+def test_a_store_url_that_is_no_url_with_a_password_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "postgres_password").write_text("secret", encoding="utf-8")
+    settings = load_settings(
+        environ={
+            "RINGTEST_DB": "ringtest on the database server",
+            "RINGTEST_STORE__PASSWORD_FILE": str(tmp_path / "postgres_password"),
+        }
+    )
+    with pytest.raises(ConfigError) as caught:
+        settings.store_url()
+    assert str(caught.value) == (
+        "store.url is not a URL: write it like "
+        "postgresql+psycopg://ringtest@127.0.0.1:5432/ringtest"
+    )
