@@ -138,8 +138,8 @@ def production(lab, images, tmp_path_factory) -> Iterator[Production]:
         "RINGTEST_SECRETS_DIR": str(secrets_dir),
         "RINGTEST_CAMPAIGNS_DIR": str(campaigns_dir),
     }
-    subprocess.run([*compose, "up", "-d"], env=env, cwd=ROOT, check=True, capture_output=True)
     try:
+        subprocess.run([*compose, "up", "-d"], env=env, cwd=ROOT, check=True, capture_output=True)
         yield Production(token)
     finally:
         subprocess.run(
