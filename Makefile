@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench install system-deps lab lab-down clean
+.PHONY: demo test lint bench install system-deps lab lab-down images clean
 
 demo: install system-deps lab
 	$(BIN)/ringtest demo --out demo-out
 
-test: install system-deps lab
+test: install system-deps lab images
 	RINGTEST_TEST_PG_URL="$$(scripts/postgres-up)" \
 		RINGTEST_TEST_MARIADB_URL="$$(scripts/mariadb-up)" $(BIN)/pytest
 
@@ -32,6 +32,11 @@ $(INSTALLED): pyproject.toml
 
 system-deps:
 	scripts/system-deps
+
+# The production containers (docker/compose.yaml), built with podman from a local
+# Debian 12 image made once by debootstrap (no registry needed); see README "Containers".
+images: system-deps
+	scripts/images
 
 lab: install system-deps
 	$(BIN)/ringtest lab up

@@ -47,6 +47,7 @@ COMMANDS = {
     "subject-access": "ringtest.cli.privacy:subject_access_command",
     "db": "ringtest.cli.db:db",
     "watch": "ringtest.cli.watch:watch",
+    "health": "ringtest.cli.health:health",
 }
 """Each subcommand's name and where it is defined (``module:attribute``)."""
 

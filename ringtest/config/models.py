@@ -34,6 +34,7 @@ from ringtest.config.fields import (
 from ringtest.config.history import HistorySettings
 from ringtest.config.privacy import PrivacySettings
 from ringtest.config.report import PublishSettings, ReportSettings
+from ringtest.config.store import StoreSettings
 from ringtest.config.web import WebSettings
 from ringtest.core.errors import ConfigError
 from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule
@@ -321,13 +322,6 @@ class StandardsSettings(Section):
         return country.upper()
 
 
-class StoreSettings(Section):
-    """`[store]`: where calls are kept. url is an SQLAlchemy URL (secret: it may hold a
-    password); None means the store's embedded SQLite in the platform data directory."""
-
-    url: SecretStr | None = None
-
-
 class PhoneSettings(Section):
     """`[phone]`: how phone numbers without a country code are read."""
 
@@ -432,8 +426,9 @@ class Settings(Section):
         return self.ami.secret_value()
 
     def store_url(self) -> str | None:
-        """The store's SQLAlchemy URL, or None for the embedded SQLite default."""
-        return self.store.url.get_secret_value() if self.store.url is not None else None
+        """The store's SQLAlchemy URL (with `store.password_file`'s password), or None for
+        the embedded SQLite default."""
+        return self.store.url_value()
 
     def sip_account(self, name: str) -> SipAccount:
         """The `[[sip.accounts]]` entry called `name`; `ConfigError` when there is none."""

@@ -42,6 +42,8 @@ RELATIVE_TO_FILE = (
     ("sip", "accounts", "*", "tls_ca_file"),
     ("report", "smtp", "password_file"),
     ("report", "output_dir"),
+    ("store", "password_file"),
+    ("web", "token_file"),
 )
 """Paths in the file that name files, read relative to the file's own directory."""
 

@@ -1,7 +1,8 @@
 """`[web]`: the live view that `ringtest run` and `ringtest listen` serve.
 
 The server binds 127.0.0.1 by default, so only this host sees it. Any other
-address needs a token (best from env RINGTEST_WEB__TOKEN); `check_exposure`
+address needs a token (best from env RINGTEST_WEB__TOKEN, or the file at `token_file`,
+as a container's secret); `check_exposure`
 refuses to start without one, in one line. Caller numbers appear on the
 callback work list only with `show_caller_numbers`; elsewhere they are masked.
 """
@@ -12,7 +13,7 @@ import ipaddress
 
 from pydantic import Field, SecretStr
 
-from ringtest.config.fields import Section
+from ringtest.config.fields import SecretFile, Section, read_secret_file
 from ringtest.core.errors import ConfigError
 
 MIN_TOKEN_CHARACTERS = 16
@@ -24,6 +25,7 @@ class WebSettings(Section):
     enabled: serve it from `ringtest run` and `ringtest listen`.
     bind: the address to listen on; port: its TCP port (0: any free one).
     token: the shared secret a browser or tool must present; required off loopback.
+    token_file: a file holding the token, read when `token` is unset.
     show_caller_numbers: show missed callers' numbers whole on the work list.
     """
 
@@ -31,11 +33,16 @@ class WebSettings(Section):
     bind: str = "127.0.0.1"
     port: int = Field(default=8470, ge=0, le=65535)
     token: SecretStr | None = None
+    token_file: SecretFile | None = None
     show_caller_numbers: bool = False
 
     def token_value(self) -> str | None:
-        """The token, or None when none is set."""
-        return None if self.token is None else self.token.get_secret_value()
+        """The token (`token`, else the text of `token_file`), or None when none is set."""
+        if self.token is not None:
+            return self.token.get_secret_value()
+        if self.token_file is not None:
+            return read_secret_file(self.token_file, "web.token_file")
+        return None
 
     def check_exposure(self) -> None:
         """`ConfigError` when the server would listen beyond this host without a token, or

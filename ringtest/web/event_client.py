@@ -6,6 +6,8 @@ whole live state, until the server ends the stream. Only the lines this
 server sends are understood: ``retry:`` (how soon to reconnect), ``event:``,
 ``data:`` and blank lines ending a message; comment lines are skipped.
 
+`read_health` asks ``/api/health`` once: the listener's link and last event age.
+
 `follow` keeps following across server restarts: once the first snapshot
 arrived, a lost link is reported as `LinkLost` and retried every `retry`
 interval the server asked for, for as long as it takes. The first connection
@@ -108,6 +110,33 @@ def read_snapshots(link: StreamLink) -> Iterator[Snapshot]:
             raise LiveViewUnreachable(link.url, f"HTTP {response.status}, not ringtest's live view")
         yield from _messages(response, link)
     except (OSError, http.client.HTTPException) as error:
+        raise LiveViewUnreachable(link.url, _reason(error, link)) from error
+    finally:
+        connection.close()
+
+
+def read_health(link: StreamLink) -> dict[str, object]:
+    """The listener's health as the live view at `link.url` serves it (``/api/health``);
+    `LiveViewUnreachable` or `LiveViewRefused` as for `read_snapshots`."""
+    parts = urlsplit(link.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LiveViewUnreachable(link.url, "not an http:// or https:// address")
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(parts.hostname, parts.port, timeout=link.stall_seconds)
+    headers = {"Accept": "application/json"}
+    if link.token is not None:
+        headers["Authorization"] = f"Bearer {link.token}"
+    try:
+        connection.request("GET", parts.path.rstrip("/") + "/api/health", headers=headers)
+        response = connection.getresponse()
+        if response.status == 401:
+            raise LiveViewRefused(link.url)
+        if response.status != 200:
+            raise LiveViewUnreachable(link.url, f"HTTP {response.status}, not ringtest's live view")
+        return orjson.loads(response.read())
+    except (OSError, http.client.HTTPException, orjson.JSONDecodeError) as error:
         raise LiveViewUnreachable(link.url, _reason(error, link)) from error
     finally:
         connection.close()

@@ -135,9 +135,9 @@ def test_no_asterisk_config_file_name_exists_twice_in_the_repo() -> None:
 
 
 def test_docker_files_use_the_one_config_copy() -> None:
-    compose = (REPO / "docker" / "compose.yaml").read_text()
+    compose = (REPO / "docker" / "lab" / "compose.yaml").read_text()
     dockerfile = (REPO / "docker" / "Dockerfile.asterisk").read_text()
-    assert "dockerfile: docker/Dockerfile.asterisk" in compose
+    assert "context: ../..\n      dockerfile: docker/Dockerfile.asterisk" in compose
     assert "dockerfile: docker/Dockerfile\n" in compose
     assert compose.count("network_mode: host") == 2
     assert "COPY docker/asterisk/ /etc/asterisk/" in dockerfile
