@@ -90,7 +90,9 @@ def _copy(
                     rounds[round_number] += 1
                     copy.write_row((*row, round_number))
     except connection.dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(statement, None, error, DBAPIError) from error
+        raise DBAPIError.instance(
+            statement, None, error, connection.dialect.loaded_dbapi.Error
+        ) from error
     return rounds
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from ringtest.core.errors import StoreError
 from ringtest.core.records import CallOutcome
 from ringtest.store import Store
 from tests.store.builders import MONDAY_9AM, call_record
@@ -50,3 +51,17 @@ def test_after_a_refused_save_the_next_save_is_stored(store: Store):
     store.save_calls([call_record(call_id="again")])
 
     assert [call.call_id for call in store.calls()] == ["after", "again"]
+
+
+@pytest.mark.postgres
+def test_a_row_postgresql_refuses_during_copy_is_one_line_and_stores_nothing(
+    postgres_schema_url: str,
+):
+    with Store.open(postgres_schema_url) as store:
+        with pytest.raises(StoreError) as raised:
+            store.save_calls([call_record(call_id="good"), call_record(caller="+44\x00")])
+        assert str(raised.value) == (
+            f"writing to database {store.url_for_display} failed: invalid byte sequence for "
+            'encoding "UTF8": 0x00: check that RINGTEST_DB names a working ringtest database'
+        )
+        assert store.calls() == []
