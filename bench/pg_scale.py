@@ -327,8 +327,8 @@ def section(
         part
         for part in [
             "## PostgreSQL at scale, side by side with SQLite",
-            f"Command: `{command}` (the default, also run by `python -m bench`, reports over "
-            f"1,000,000 calls; the big run sets `{SIZES_VARIABLE}=10000000,100000000`).",
+            f"Command: `{command}` (without `{SIZES_VARIABLE}`, as `python -m bench` runs it, "
+            "the reports are over 1,000,000 calls).",
             f"Machine: {machine_line()}. PostgreSQL 15 as scripts/postgres-up configures it "
             "(shared_buffers 128 MB, work_mem 4 MB: Debian's defaults), on the same 2 cores.",
             NOTE,
