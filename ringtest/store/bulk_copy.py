@@ -20,8 +20,8 @@ never lost or doubled, whichever commits first.
 
 Rows go in COPY's binary format, typed as the server reports the staging
 table's columns: PostgreSQL parses no text (text COPY of the same calls is
-five times slower). A naive datetime is refused before anything is sent, with
-`UtcDateTime`'s message, as in an executemany.
+five times slower). A naive datetime is refused where it is reached, with
+`UtcDateTime`'s message, and nothing of the save is stored, as in an executemany.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def save_by_copy(
 
     A driver error leaves as the SQLAlchemy `DBAPIError` an executemany would raise
     (`database.database_errors` turns it into one line); a value the table cannot
-    take (a naive datetime) raises its ValueError before anything is sent.
+    take (a naive datetime) raises its ValueError, and the transaction stores nothing.
     """
     staging = _staging_table(records_table)
     rounds = _copy(connection, records_table, staging, records)
