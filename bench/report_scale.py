@@ -143,8 +143,9 @@ def _batch(generator: np.random.Generator, first: int, size: int, calls: int) ->
     return calls, owed
 
 
-def run_report(database: Path, out_dir: Path) -> None:
-    """What `ringtest report --week WEEK` does, on `database` (run in a fresh process)."""
+def run_report(url: str, out_dir: Path) -> None:
+    """What `ringtest report --week WEEK` does, on the database at `url` (run in a fresh
+    process; `bench.pg_scale` runs it on PostgreSQL too)."""
     from zoneinfo import ZoneInfo
 
     from analysis.report import week_period, write_report
@@ -153,7 +154,7 @@ def run_report(database: Path, out_dir: Path) -> None:
     from ringtest.store import Store
 
     config = Path(__file__).resolve().parent.parent / "examples" / "lab.toml"
-    settings = load_settings(config, overrides={"store.url": f"sqlite:///{database}"}, environ={})
+    settings = load_settings(config, overrides={"store.url": url}, environ={})
     period = week_period(WEEK, ZoneInfo(settings.calendar.timezone))
     with Store.open(settings.store_url()) as store:
         data = gather_report(
@@ -170,7 +171,14 @@ def measure(calls: int, work: Path) -> dict[str, float]:
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.report_scale", "--report", str(database), str(work / "out")],
+        [
+            sys.executable,
+            "-m",
+            "bench.report_scale",
+            "--report",
+            f"sqlite:///{database}",
+            str(work / "out"),
+        ],
         cwd=Path(__file__).resolve().parent.parent,
     )
     _pid, status, usage = os.wait4(child.pid, 0)
@@ -244,6 +252,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--report"]:
-        run_report(Path(sys.argv[2]), Path(sys.argv[3]))
+        run_report(sys.argv[2], Path(sys.argv[3]))
     else:
         main()

@@ -113,7 +113,11 @@ class RecordTable(Generic[Record]):
     def upsert(self, backend: Backend) -> Insert:
         """INSERT that replaces the stored row of the same key, but for `keep_on_conflict`,
         or merges into it by `merge`."""
-        insert = backend.insert(self.table)
+        return self.on_conflict(backend.insert(self.table))
+
+    def on_conflict(self, insert: Insert) -> Insert:
+        """`insert` (of this table, by rows or from a SELECT) made an upsert: a row whose key
+        is stored replaces it, but for `keep_on_conflict`, or merges into it by `merge`."""
         stored, incoming = self.table.c, insert.excluded
         return insert.on_conflict_do_update(
             index_elements=list(self.table.primary_key.columns),

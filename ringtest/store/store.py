@@ -36,7 +36,7 @@ from ringtest.core.records import (
     RunStatus,
     UnmatchedInboundCall,
 )
-from ringtest.store import coverage, database, migrate, schema, streaming
+from ringtest.store import coverage, database, migrate, schema, streaming, upserts
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
@@ -52,11 +52,9 @@ from ringtest.store.record_tables import (
     equal,
 )
 from ringtest.store.unmatched import UnmatchedNumber, unmatched_numbers_query
+from ringtest.store.upserts import SAVE_BATCH_ROWS
 
 logger = logging.getLogger(__name__)
-
-SAVE_BATCH_ROWS = 5000
-"""Rows sent per executemany; bounds memory when saving a long stream of calls."""
 
 ITER_CHUNK_ROWS = 5000
 """Rows fetched per round trip by `iter_calls`."""
@@ -377,16 +375,9 @@ class Store:
     # The write and read paths every method above goes through.
 
     def _save(self, records_table: RecordTable[Record], records: Iterable[Record]) -> int:
-        """Upsert `records` in one transaction, `SAVE_BATCH_ROWS` at a time; how many were given."""
-        statement = records_table.upsert(self._backend)
-        key_names = [column.name for column in records_table.table.primary_key.columns]
-        saved = 0
-        records_left = iter(records)
+        """Upsert `records` in one transaction (`upserts.save`); how many were given."""
         with self._writing() as connection:
-            while batch := list(islice(records_left, SAVE_BATCH_ROWS)):
-                for rows in _rounds(records_table, batch, key_names):
-                    connection.execute(statement, rows)
-                saved += len(batch)
+            saved = upserts.save(connection, records_table, records)
         logger.debug("saved %d rows into %s", saved, records_table.table.name)
         return saved
 
@@ -453,23 +444,6 @@ class Store:
         except StoreError:
             self.engine.dispose()
             raise
-
-
-def _rounds(
-    records_table: RecordTable[Record], batch: list[Record], key_names: list[str]
-) -> Iterator[list[dict[str, Any]]]:
-    """`batch`'s rows in rounds with one row per key each (a statement may not upsert a row
-    twice): a key's second record goes in the second round, so it merges into the first."""
-    rounds: list[list[dict[str, Any]]] = []
-    seen: dict[tuple[Any, ...], int] = {}
-    for record in batch:
-        row = records_table.row(record)
-        key = tuple(row[name] for name in key_names)
-        seen[key] = seen.get(key, -1) + 1
-        if seen[key] == len(rounds):
-            rounds.append([])
-        rounds[seen[key]].append(row)
-    return iter(rounds)
 
 
 def _run_slot(campaign: str, target: str, planned_at: datetime) -> list[ColumnElement[bool]]:
