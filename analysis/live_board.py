@@ -119,6 +119,8 @@ class LiveBoard:
         self.recent: deque[RecentCall] = deque(maxlen=RECENT_CALLS_KEPT)
         self.owed: dict[CallKey, CallbackObligation] = {}
         self.missed: dict[CallKey, MissedCall] = {}
+        self._ended: deque[CallKey] = deque()
+        """Keys put in `missed` by calls that ended, oldest first (for forgetting them)."""
         self.left: deque[LeftRow] = deque(maxlen=LEFT_ROWS_KEPT)
         self.seen_until: datetime | None = None
         self.day: Mapping[str, DepartmentDay] = {}
@@ -201,6 +203,7 @@ class LiveBoard:
         key = (record.pbx, record.call_id)
         self.ringing.pop(key, None)
         self.missed[key] = MissedCall(record.outcome, record.rings)
+        self._ended.append(key)
         answered = next((call for call in self.recent if call.call_id == record.call_id), None)
         if answered is not None:
             self.recent.remove(answered)
@@ -229,10 +232,13 @@ class LiveBoard:
 
     def _forget_missed_calls(self) -> None:
         """Keep what callers met only for calls still owed (or just ended): bounded."""
-        limit = len(self.owed) + RECENT_CALLS_KEPT
-        while len(self.missed) > limit:
-            oldest = next(key for key in self.missed if key not in self.owed)
+        excess = len(self.missed) - len(self.owed) - RECENT_CALLS_KEPT
+        while excess > 0 and self._ended:
+            oldest = self._ended.popleft()
+            if oldest in self.owed or oldest not in self.missed:
+                continue
             del self.missed[oldest]
+            excess -= 1
 
     def wait_seconds(self, call: CallRinging, now: datetime) -> float:
         """float seconds `call` has rung by `now` (UTC); 0 for a start ahead of `now` (the

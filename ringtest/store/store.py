@@ -12,7 +12,7 @@ data in `record_tables`; every method here goes through one write or read path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
@@ -236,6 +236,11 @@ class Store:
     def save_obligation(self, obligation: CallbackObligation) -> None:
         """Upsert one obligation by (pbx, call_id) of the missed call."""
         self._save(OBLIGATIONS, [obligation])
+
+    def save_obligations(self, obligations: Sequence[CallbackObligation]) -> None:
+        """Upsert obligations by (pbx, call_id), in one write; a later change of the same
+        obligation is applied after an earlier one."""
+        self._save(OBLIGATIONS, obligations)
 
     def obligations(self, status: CallbackStatus | None = None) -> list[CallbackObligation]:
         """Obligations, optionally of one status, the earliest deadline first."""

@@ -86,8 +86,8 @@ def write_changes(store: Store, changes: Sequence[Change]) -> Counter[str]:
     seen_until = {c.pbx: c.seen_until for c in changes if isinstance(c, ListenerHeartbeat)}
     if calls:
         store.save_calls(calls)
-    for obligation in obligations:
-        store.save_obligation(obligation)
+    if obligations:
+        store.save_obligations(obligations)
     for result in ring_tests:
         store.save_ring_test(result)
     if gaps:

@@ -152,7 +152,8 @@ class LiveFeed:
     def next_ring_at(self) -> datetime | None:
         """On our clock, when the next ringing call's ring count goes up; None: none rings."""
         pbx_now = self.pbx_now()
-        next_ring = self._board_now().next_ring_at(pbx_now)
+        with self._lock:
+            next_ring = self.board.next_ring_at(pbx_now)
         return None if next_ring is None else self.clock() + (next_ring - pbx_now)
 
     def snapshot(self) -> dict[str, object]:

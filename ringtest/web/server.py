@@ -41,6 +41,11 @@ GRACEFUL_STOP_SECONDS = 1.0
 MIN_REFRESH_SECONDS = 0.25
 """seconds between two readings of today's figures at most (the store may be busy)."""
 
+REFRESH_SHARE = 0.1
+"""The share of one core re-reading today's figures may take: after a reading that took
+d seconds the next waits at least d / REFRESH_SHARE, so on a busy day (a long read) the
+figures lag a little rather than the listener."""
+
 DAY_REFRESH_SECONDS = 60.0
 """The longest seconds between two readings of today's figures with nothing stored."""
 
@@ -186,13 +191,18 @@ class WebService:
 
     def _refresh_until(self, stop: threading.Event) -> None:
         """Re-read today's figures when the store took something (at most every
-        `MIN_REFRESH_SECONDS`), at local midnight and every `DAY_REFRESH_SECONDS`."""
+        `MIN_REFRESH_SECONDS`, and within `REFRESH_SHARE` of a core), at local midnight and
+        every `DAY_REFRESH_SECONDS`."""
         next_read = time.monotonic() + DAY_REFRESH_SECONDS
-        while not stop.wait(MIN_REFRESH_SECONDS):
+        pause = MIN_REFRESH_SECONDS
+        while not stop.wait(pause):
             stale = self.feed.day_wanted.is_set() or self.feed.a_new_day()
             if stale or time.monotonic() >= next_read:
                 self.feed.day_wanted.clear()
+                began = time.monotonic()
                 self._refresh()
+                took = time.monotonic() - began
+                pause = max(MIN_REFRESH_SECONDS, took / REFRESH_SHARE - took)
                 next_read = time.monotonic() + DAY_REFRESH_SECONDS
 
     def _refresh(self) -> None:

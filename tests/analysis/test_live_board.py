@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from analysis.live_board import LiveBoard, ring_state
+from analysis.live_board import RECENT_CALLS_KEPT, LiveBoard, ring_state
 from analysis.live_day import DepartmentDay
 from analysis.live_view import ListenerHealth, health_view, ringing_view, snapshot, today_view
 from ringtest.core.records import AnsweredBy, CallbackObligation, CallbackStatus, CallOutcome
@@ -191,3 +191,18 @@ def test_with_two_pbxs_the_health_names_the_one_whose_listener_is_not_connected(
     ]
     assert (view["connected"], view["clock_offset_seconds"], view["anomalies"]) == (False, -1.5, 2)
     assert view["not_whole_because"] == ["listener not connected to south"]
+
+
+def test_what_callers_met_is_kept_for_every_owed_call_and_only_the_recent_others():
+    live = board()
+    for index in range(200):
+        missed = index % 4 == 0
+        outcome = CallOutcome.ABANDONED if missed else CallOutcome.ANSWERED
+        changes: list = [CallEnded(call_record(call_id=f"9.{index}", pbx="lab", outcome=outcome))]
+        if missed:
+            changes.append(ObligationChanged(obligation(f"9.{index}")))
+        live.apply(changes)
+    owed = set(live.owed)
+    assert len(owed) == 50 and owed <= set(live.missed)
+    answered = [("lab", f"9.{index}") for index in range(200) if index % 4]
+    assert [key for key in live.missed if key not in owed] == answered[-RECENT_CALLS_KEPT:]
