@@ -100,7 +100,7 @@ def test_a_menu_prompt_then_a_pause_for_a_key_then_the_prompt_again_is_an_ivr():
 
 
 def test_a_three_second_greeting_then_waiting_is_a_person():
-    """"Good afternoon, Council Tax, you're through to Jo." takes about 3 s."""
+    """Saying "Good afternoon, Council Tax, you're through to Jo." takes about 3 s."""
     greeting = classify_greeting(audio(words(6), silence(8)), RATE_HZ)
     assert greeting.answered_by is AnsweredBy.PERSON
     assert greeting.greeting_seconds == pytest.approx(2.85, abs=0.1)
