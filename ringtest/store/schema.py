@@ -45,6 +45,7 @@ from ringtest.core.records import (
     CallbackTestStatus,
     CallOutcome,
     GapReason,
+    Heard,
     RingTestOutcome,
     RunStatus,
 )
@@ -287,3 +288,15 @@ unmatched_inbound_calls = Table(
 )
 """Calls from the public that matched no `[[lines]]` entry (`UnmatchedInboundCall`):
 `ringtest lines` counts them by dialled number. No caller number is kept."""
+
+greeting_audits = Table(
+    "greeting_audits",
+    metadata,
+    Column("test_id", String, primary_key=True),
+    Column("transcript", String, nullable=False),
+    Column("announced_name", _enum(Heard), nullable=False),
+    Column("greeted", _enum(Heard), nullable=False),
+    Column("audited_at", UtcDateTime, nullable=False),
+)
+"""What the answerer of a ring test said (`GreetingAudit`), written after the call by the
+greeting audit; one row per audited ring test, keyed by its test_id."""

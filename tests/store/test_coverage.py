@@ -68,6 +68,7 @@ def test_a_database_written_before_the_gap_tables_gets_them_when_upgraded(store_
             schema.listener_state,
             schema.unmatched_inbound_calls,
             schema.gap_fills,
+            schema.greeting_audits,
         )
         for table in added_after_0002:
             connection.execute(text(f"DROP TABLE {table.name}"))
