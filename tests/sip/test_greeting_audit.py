@@ -1,5 +1,6 @@
-"""The greeting audit on speech we make with flite (16 kHz, its rms voice): did they say the line's name, and
-greet us? And the stored audit of ring tests a person answered, made in a worker process."""
+"""The greeting audit on speech we make with flite (16 kHz, its rms voice): did they
+say the line's name, and greet us? And the stored audit of ring tests a person
+answered, made in a worker process."""
 
 from __future__ import annotations
 
