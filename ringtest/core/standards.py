@@ -53,7 +53,6 @@ RING_CADENCE_SECONDS: Mapping[str, float] = MappingProxyType(
 
 GREETING_PHRASES = (
     "hello",
-    "hi",
     "good morning",
     "good afternoon",
     "good evening",
@@ -61,7 +60,8 @@ GREETING_PHRASES = (
     "welcome",
 )
 """What counts as greeting the caller courteously, unless `standards.greeting_phrases`
-lists others; the greeting audit listens for them."""
+lists others; the greeting audit listens for them. Not "hi": spotted as a keyphrase,
+its two sounds are heard in any "I" ("how can I help")."""
 
 _MICROSECONDS_PER_SECOND = 1_000_000
 

@@ -54,13 +54,16 @@ def audit_greeting(
     sample_rate: int,
     announce: Sequence[str],
     greetings: Sequence[str] = GREETING_PHRASES,
+    *,
+    transcribe: bool = True,
 ) -> tuple[str, Heard, Heard]:
-    """(transcript, announced_name, greeted) of 16-bit `samples` at `sample_rate` Hz."""
+    """(transcript, announced_name, greeted) of 16-bit `samples` at `sample_rate` Hz;
+    without `transcribe` the transcript is "" (the verdicts never read it)."""
     heard = _at_model_rate(samples[: round(AUDIT_SECONDS * sample_rate)], sample_rate)
     if len(heard) == 0 or _loudest_frame_rms(heard) < SPEECH_RMS:
         return "", Heard.UNSURE, Heard.UNSURE
     audio = np.clip(np.round(heard), -32768, 32767).astype("<i2").tobytes()
-    transcript = _transcribe(audio)
+    transcript = _transcribe(audio) if transcribe else ""
     spotted = _spot(audio, tuple(_phrases(announce)) + tuple(_phrases(greetings)))
     return transcript, _judge(announce, spotted), _judge(greetings, spotted)
 
