@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ringtest.core.records import AnsweredBy
+from ringtest.core.records import AnsweredBy, GreetingAudit, Heard
 from ringtest.store import Store
-from tests.store.builders import ring_test_result
+from tests.store.builders import MONDAY_9AM, ring_test_result
 
 ROOT = Path(__file__).parents[1]
 
@@ -32,6 +32,9 @@ def filled_store(tmp_path: Path) -> tuple[str, Path]:
     wav.write_bytes(b"RIFF")
     with Store.open(db) as store:
         store.save_ring_test(ring_test_result(evidence_path=str(wav)))
+        store.save_greeting_audit(
+            GreetingAudit("rt-0001", "good morning council tax", Heard.YES, Heard.YES, MONDAY_9AM)
+        )
         store.save_ring_test(
             ring_test_result(
                 test_id="rt-0002",
@@ -57,6 +60,9 @@ def test_evidence_table_says_what_was_heard_and_where_the_wav_is(tmp_path: Path)
         "rings            2",
         f"evidence_path    {wav}",
         "evidence_exists  True",
+        "transcript       good morning council tax",
+        "announced_name   yes",
+        "greeted          yes",
     ]
 
 
@@ -73,6 +79,9 @@ def test_evidence_json_says_a_deleted_wav_no_longer_exists(tmp_path: Path):
         "rings": 0,
         "evidence_path": str(tmp_path / "deleted.wav"),
         "evidence_exists": False,
+        "transcript": None,
+        "announced_name": None,
+        "greeted": None,
     }
 
 

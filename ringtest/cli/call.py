@@ -1,10 +1,16 @@
-"""`ringtest call NUMBER`: place one mystery ring test now and print its result."""
+"""`ringtest call NUMBER`: place one mystery ring test now and print its result.
+
+``--format json`` prints every field of the result and the greeting audit's
+(`transcript`, `announced_name`, `greeted`; null when no person's greeting was heard)."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
 from ringtest.cli.common import local_zone, open_store, settings_of
+from ringtest.cli.evidence import audit_fields
 from ringtest.cli.output import format_option
 from ringtest.outputs.export import render
 from ringtest.sources.ring_tests import RingTestRequest, account_settings_of, run_ring_tests
@@ -52,4 +58,11 @@ def call(
     account_settings_of(settings, account)  # no account: refused before a database is made
     with open_store(settings, create=True) as store:
         results = run_ring_tests(settings, store, [request])
+        audits = {result.test_id: store.greeting_audit(result.test_id) for result in results}
+    if output_format == "json":
+        printed = json.loads(render(results, "json"))
+        for row in printed:
+            row.update(audit_fields(audits[row["test_id"]]))
+        click.echo(json.dumps(printed))
+        return
     click.echo(render(results, output_format, RING_TEST_COLUMNS, local_zone(settings)))

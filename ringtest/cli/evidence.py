@@ -14,10 +14,19 @@ import click
 
 from ringtest.cli.common import open_store, settings_of
 from ringtest.cli.output import format_option
-from ringtest.core.records import RingTestResult
+from ringtest.core.records import GreetingAudit, RingTestResult
 
 
-def evidence_fields(result: RingTestResult) -> dict[str, object]:
+def audit_fields(audit: GreetingAudit | None) -> dict[str, object]:
+    """What the greeting audit heard: its transcript and verdicts, None when not audited."""
+    return {
+        "transcript": None if audit is None else audit.transcript,
+        "announced_name": None if audit is None else audit.announced_name.value,
+        "greeted": None if audit is None else audit.greeted.value,
+    }
+
+
+def evidence_fields(result: RingTestResult, audit: GreetingAudit | None) -> dict[str, object]:
     """The fields `ringtest evidence` prints, in order; `evidence_exists` is checked now."""
     path = result.evidence_path
     return {
@@ -29,6 +38,7 @@ def evidence_fields(result: RingTestResult) -> dict[str, object]:
         "rings": result.rings,
         "evidence_path": path,
         "evidence_exists": path is not None and Path(path).is_file(),
+        **audit_fields(audit),
     }
 
 
@@ -41,11 +51,12 @@ def evidence(ctx: click.Context, test_id: str, output_format: str) -> None:
     settings = settings_of(ctx)
     with open_store(settings) as store:
         found = [result for result in store.ring_tests() if result.test_id == test_id]
+        audit = store.greeting_audit(test_id)
     if not found:
         raise click.ClickException(
             f"no ring test {test_id}: see `ringtest calls --include-test-calls`"
         )
-    fields = evidence_fields(found[0])
+    fields = evidence_fields(found[0], audit)
     if output_format == "json":
         click.echo(json.dumps(fields, indent=2))
         return

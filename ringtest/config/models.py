@@ -37,7 +37,7 @@ from ringtest.config.report import PublishSettings, ReportSettings
 from ringtest.config.store import StoreSettings
 from ringtest.config.web import WebSettings
 from ringtest.core.errors import ConfigError
-from ringtest.core.standards import RING_CADENCE_SECONDS, CallbackRule
+from ringtest.core.standards import GREETING_PHRASES, RING_CADENCE_SECONDS, CallbackRule
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -193,6 +193,8 @@ class Line(Section):
         CDR import finds its calls.
     devices: devices only this line's calls ring, as ``Dial`` names them
         (``PJSIP/staff8``), by which the CDR import finds its calls.
+    announce: what its staff say to announce the line (the greeting audit listens
+        for any of them); empty: its department name.
     """
 
     number: PhoneNumber | None = None
@@ -203,6 +205,7 @@ class Line(Section):
     outbound_caller_ids: list[PhoneNumber] = Field(default_factory=list)
     contexts: list[str] = Field(default_factory=list)
     devices: list[str] = Field(default_factory=list)
+    announce: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Line:
@@ -292,6 +295,7 @@ class StandardsSettings(Section):
     ring_cadence: country whose ringing cadence callers hear (a key of
         `RING_CADENCE_SECONDS`); seconds_per_ring, when set, overrides it.
     test_caller_ids: caller IDs of our own ring tests, normalised to E.164.
+    greeting_phrases: what counts as greeting the caller (the greeting audit).
     """
 
     answer_within_rings: int = Field(default=7, ge=1)
@@ -300,6 +304,7 @@ class StandardsSettings(Section):
     callback_within_working_days: int = Field(default=1, ge=1)
     callback_rule: CallbackRule = CallbackRule.WORKING_HOURS
     test_caller_ids: list[PhoneNumber] = Field(default_factory=list)
+    greeting_phrases: list[str] = Field(default_factory=lambda: list(GREETING_PHRASES))
 
     @field_validator("answer_within_rings")
     @classmethod

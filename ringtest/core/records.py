@@ -340,3 +340,33 @@ class UnmatchedInboundCall:
     call_id: str
     dialled: str
     started_at: datetime
+
+
+# The greeting audit: what a ring test's answerer said.
+
+
+class Heard(StrEnum):
+    """Whether the greeting audit heard something said: `UNSURE` when it could not tell
+    (no speech, or a phrase outside the recogniser's dictionary)."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+
+
+@dataclass(frozen=True, slots=True)
+class GreetingAudit:
+    """What the answerer of ring test `test_id` said in the first seconds, transcribed
+    offline, and the two judgements of the standard's "clearly announce our name and
+    greet the caller courteously".
+
+    transcript: the recogniser's words ("" when none). announced_name: whether one of
+    the line's `announce` phrases was said. greeted: whether a greeting phrase was
+    said. audited_at: UTC.
+    """
+
+    test_id: str
+    transcript: str
+    announced_name: Heard
+    greeted: Heard
+    audited_at: datetime

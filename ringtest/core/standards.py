@@ -51,6 +51,18 @@ RING_CADENCE_SECONDS: Mapping[str, float] = MappingProxyType(
 )
 """float seconds per ring (one full on/off cycle of ringing tone), by country code."""
 
+GREETING_PHRASES = (
+    "hello",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "thank you for calling",
+    "welcome",
+)
+"""What counts as greeting the caller courteously, unless `standards.greeting_phrases`
+lists others; the greeting audit listens for them. Not "hi": spotted as a keyphrase,
+its two sounds are heard in any "I" ("how can I help")."""
+
 _MICROSECONDS_PER_SECOND = 1_000_000
 
 

@@ -4,12 +4,14 @@ Both run on the calling thread (numpy work never delays the endpoint thread's
 timestamps). `greeting_heard` classifies a finished call's recording;
 `decide_on_message` does it in the middle of a callback test's call, as soon as the
 greeting is recorded, and tells the call (through its `WireLog`) whether to leave
-the callback request: it does when no person answered.
+the callback request: it does when no person answered. Both weigh the audio with
+the wire (`weighed_with_the_wire`): a person picks up only a phone that rang.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
 from pathlib import Path
 
 from ringtest.core.records import AnsweredBy
@@ -27,7 +29,21 @@ def greeting_heard(timeline: SipTimeline, evidence_path: Path | None) -> Greetin
     if evidence_path is None or not wait_until_written(evidence_path):
         return Greeting.unheard()
     samples, sample_rate = read_wav(evidence_path)
-    return classify_greeting(samples, sample_rate)
+    return weighed_with_the_wire(classify_greeting(samples, sample_rate), timeline)
+
+
+def weighed_with_the_wire(greeting: Greeting, timeline: SipTimeline) -> Greeting:
+    """`greeting`, but an IVR when it sounds like a person on a line answered before
+    any ringing (no 180, no 183, no early media): only the PBX itself answers a phone
+    that never rang, so the short greeting was its prompt, waiting for a key (the
+    lab's switchboard says "If this is correct, press 1" and waits 3 s)."""
+    if greeting.answered_by is AnsweredBy.PERSON and timeline.ring_started is None:
+        return replace(
+            greeting,
+            answered_by=AnsweredBy.IVR,
+            reason="answered before any ringing, then a short prompt",
+        )
+    return greeting
 
 
 def decide_on_message(
@@ -43,7 +59,8 @@ def decide_on_message(
     if not wire.recorded.done():
         return None
     if wait_until_written(evidence_path):
-        greeting = classify_greeting(*read_wav(evidence_path))
+        heard = classify_greeting(*read_wav(evidence_path))
+        greeting = weighed_with_the_wire(heard, endpoint.submit(wire.timeline).result())
     else:
         greeting = Greeting.unheard()
     leave = greeting.answered_by is not AnsweredBy.PERSON

@@ -8,8 +8,10 @@ rings standard from the settings (`standards_of`), and places the calls: on this
 process's one SIP endpoint when at most `CALLS_PER_PROCESS` are asked for at
 once, across a `RingTestPool` of worker processes beyond that. What the far end
 says after answering is recorded as evidence (a WAV per test) and decides who
-answered. Every result is published on the record stream (`ringtest.core.stream`) as a
-`RingTestFinished` the moment its call ends; the store is one of its subscribers.
+answered; once the calls have ended, a person's greeting is audited (did they
+announce the line and greet us) in a worker process. Every result is published
+on the record stream (`ringtest.core.stream`) as a `RingTestFinished` the moment
+its call ends; the store is one of its subscribers.
 A callback request (`RingTestRequest.callback`) gets its number, reference and
 message before dialling (`callback_test_requests`); when no person answers, the message
 is played into the call and the callback test it opens is saved in the store
@@ -54,6 +56,7 @@ from ringtest.sources.callback_test_requests import (
     numbers_in_use,
     open_if_left,
 )
+from ringtest.sources.greeting_audits import audit_ring_tests
 from ringtest.store import Store
 from ringtest.store.writer import StoreWriter
 
@@ -117,7 +120,8 @@ def run_ring_tests(
     stream: RecordStream | None = None,
 ) -> list[RingTestResult]:
     """Place `requests` (all at once, up to 20 in parallel), publish each result on
-    `stream` as it ends; return the results in request order.
+    `stream` as it ends, then audit what each person who answered said
+    (`greeting_audits`, stored); return the results in request order.
 
     store: read for the callback numbers in use, written for the callback tests opened.
     evidence_dir: where each answered test's recording goes (``<test_id>.wav``);
@@ -137,7 +141,9 @@ def run_ring_tests(
             writer = StoreWriter(store)
             cleanup.callback(writer.close)
             stream.subscribe("store", writer.handle)
-        return _place(plans, store, standards, stream)
+        results = _place(plans, store, standards, stream)
+    audit_ring_tests(settings, store, results)
+    return results
 
 
 def _place(

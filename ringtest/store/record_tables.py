@@ -36,6 +36,7 @@ from ringtest.core.records import (
     Campaign,
     CoverageGap,
     GapFill,
+    GreetingAudit,
     RingTestResult,
     RunSlot,
     UnmatchedInboundCall,
@@ -233,6 +234,7 @@ GAPS = RecordTable(
     schema.coverage_gaps, CoverageGap, order_by=("started_at", "pbx"), period="started_at"
 )
 GAP_FILLS = RecordTable(schema.gap_fills, GapFill, order_by=("gap_started_at", "pbx"))
+GREETING_AUDITS = RecordTable(schema.greeting_audits, GreetingAudit, order_by=("test_id",))
 UNMATCHED_CALLS = RecordTable(
     schema.unmatched_inbound_calls,
     UnmatchedInboundCall,

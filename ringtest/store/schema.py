@@ -45,6 +45,7 @@ from ringtest.core.records import (
     CallbackTestStatus,
     CallOutcome,
     GapReason,
+    Heard,
     RingTestOutcome,
     RunStatus,
 )
@@ -297,3 +298,15 @@ import_watermarks = Table(
 )
 """Per history source (a CDR/CEL file, or a database's table, named without its password),
 the instant up to which `import-cdr`/`import-cel --since last` has read it."""
+
+greeting_audits = Table(
+    "greeting_audits",
+    metadata,
+    Column("test_id", String, primary_key=True),
+    Column("transcript", String, nullable=False),
+    Column("announced_name", _enum(Heard), nullable=False),
+    Column("greeted", _enum(Heard), nullable=False),
+    Column("audited_at", UtcDateTime, nullable=False),
+)
+"""What the answerer of a ring test said (`GreetingAudit`), written after the call by the
+greeting audit; one row per audited ring test, keyed by its test_id."""

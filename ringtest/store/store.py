@@ -31,6 +31,7 @@ from ringtest.core.records import (
     Campaign,
     CoverageGap,
     GapFill,
+    GreetingAudit,
     RingTestResult,
     RunSlot,
     RunStatus,
@@ -44,6 +45,7 @@ from ringtest.store.record_tables import (
     CAMPAIGNS,
     GAP_FILLS,
     GAPS,
+    GREETING_AUDITS,
     OBLIGATIONS,
     RING_TESTS,
     UNMATCHED_CALLS,
@@ -230,6 +232,15 @@ class Store:
         """Ring tests placed in [since, until), optionally of one department or campaign."""
         query = RING_TESTS.query(since, until, department=department, campaign=campaign)
         return self._read(RING_TESTS, query)
+
+    def save_greeting_audit(self, audit: GreetingAudit) -> None:
+        """Upsert what a ring test's answerer said, by the ring test's test_id."""
+        self._save(GREETING_AUDITS, [audit])
+
+    def greeting_audit(self, test_id: str) -> GreetingAudit | None:
+        """The greeting audit of ring test `test_id`; None when it was not audited."""
+        found = self._read(GREETING_AUDITS, GREETING_AUDITS.query(test_id=test_id))
+        return found[0] if found else None
 
     # Callback obligations opened by missed calls.
 

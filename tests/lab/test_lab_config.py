@@ -183,7 +183,9 @@ def test_every_staff_agent_has_its_own_sip_and_rtp_ports() -> None:
 
 def test_ringtest_lab_config_monitors_every_lab_department() -> None:
     lines = [
-        line.model_dump(exclude_none=True, exclude={"outbound_caller_ids", "contexts", "devices"})
+        line.model_dump(
+            exclude_none=True, exclude={"outbound_caller_ids", "contexts", "devices", "announce"}
+        )
         for line in lab_settings().lines
     ]
     assert lines == department_lines()

@@ -69,6 +69,7 @@ def test_a_database_written_before_the_gap_tables_gets_them_when_upgraded(store_
             schema.unmatched_inbound_calls,
             schema.gap_fills,
             schema.import_watermarks,
+            schema.greeting_audits,
         )
         for table in added_after_0002:
             connection.execute(text(f"DROP TABLE {table.name}"))

@@ -149,6 +149,7 @@ def test_a_version_2_database_from_before_alembic_is_upgraded_from_its_revision(
         connection.execute(text("DROP TABLE unmatched_inbound_calls"))
         connection.execute(text("DROP TABLE gap_fills"))  # these three added after Alembic
         connection.execute(text("DROP TABLE import_watermarks"))
+        connection.execute(text("DROP TABLE greeting_audits"))
         connection.execute(schema.schema_version.update().values(version=2))
         if not coverage_tables:
             connection.execute(text("DROP TABLE coverage_gaps"))
