@@ -34,6 +34,7 @@ from ringtest.store import database
 from ringtest.store.record_tables import (
     CALLBACK_TESTS,
     CALLS,
+    GREETING_AUDITS,
     OBLIGATIONS,
     RING_TESTS,
     UNMATCHED_CALLS,
@@ -45,6 +46,7 @@ PSEUDONYM_LIKE = "anon:%"
 _calls = CALLS.table
 _obligations = OBLIGATIONS.table
 _ring_tests = RING_TESTS.table
+_audits = GREETING_AUDITS.table
 _callback_tests = CALLBACK_TESTS.table
 _unmatched_calls = UNMATCHED_CALLS.table
 
@@ -167,12 +169,16 @@ def evidence_before(store: Store, before: datetime) -> dict[str, str]:
 
 
 def forget_evidence(store: Store, test_ids: Collection[str]) -> int:
-    """Clear the evidence path of the ring tests `test_ids` (their WAVs are gone); rows changed."""
+    """Clear the evidence path of the ring tests `test_ids` (their WAVs are gone) and delete
+    their greeting audits (a transcript may name the member of staff who answered, and
+    goes with the recording); returns the ring tests changed."""
     if not test_ids:
         return 0
     with _writing(store) as connection:
         update = _ring_tests.update().where(_ring_tests.c.test_id.in_(list(test_ids)))
-        return connection.execute(update.values(evidence_path=None)).rowcount
+        changed = connection.execute(update.values(evidence_path=None)).rowcount
+        connection.execute(_audits.delete().where(_audits.c.test_id.in_(list(test_ids))))
+        return changed
 
 
 def _holding(identities: Collection[str]) -> dict[str, ColumnElement[bool]]:

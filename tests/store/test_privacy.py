@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from ringtest.config import Settings
-from ringtest.core.records import CallbackStatus, CallbackTest, UnmatchedInboundCall
+from ringtest.core.records import (
+    CallbackStatus,
+    CallbackTest,
+    GreetingAudit,
+    Heard,
+    UnmatchedInboundCall,
+)
 from ringtest.services import subject_rights
 from ringtest.services.host import DaemonHost
 from ringtest.services.pseudonyms import key_for_pseudonyms, pseudonym
@@ -143,6 +149,10 @@ def test_old_evidence_and_recordings_are_deleted_and_recent_ones_kept(
     store.save_ring_test(
         ring_test_result(test_id="rt-new", placed_at=NOW, evidence_path=str(new_wav))
     )
+    for test_id in ("rt-old", "rt-new"):
+        store.save_greeting_audit(
+            GreetingAudit(test_id, "hello council tax sam speaking", Heard.YES, Heard.YES, NOW)
+        )
     for name, days in (("evidence/orphan.wav", 91), ("evidence/fresh.wav", 89),
                        ("recordings/old.ami", 31), ("recordings/new.ami", 29),
                        ("journal/0001.journal", 31)):  # fmt: skip
@@ -155,6 +165,7 @@ def test_old_evidence_and_recordings_are_deleted_and_recent_ones_kept(
     assert left == ["evidence/fresh.wav", "recordings/new.ami"]
     tests = {test.test_id: test.evidence_path for test in store.ring_tests()}
     assert tests == {"rt-old": None, "rt-new": str(new_wav)}
+    assert store.greeting_audit("rt-old") is None and store.greeting_audit("rt-new") is not None
     assert apply_retention(settings, store, NOW) == NOTHING
 
 
