@@ -241,12 +241,16 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
 
 def report(rows: Sequence[dict[str, object]], seconds: float, command: str) -> str:
     lines = [
+        "## Several PBXs in one daemon",
+        "",
         f"`{command}` ({machine_line()}): each PBX a loopback server in its own process "
         f"sending {EVENTS_PER_SECOND_PER_PBX:,} events/s of the recorded lab call shapes "
         f"for {seconds:.0f} s, paced by their Timestamps; one `ringtest listen` daemon "
         "(one event loop, one listener per `[[pbx]]`, SQLite store). Lag: the stream's clock "
         "minus the call's Hangup Timestamp, worst PBX. CPU: the daemon process's user+system "
-        "seconds per wall second (1.0 = one core). Goal: lag under "
+        "seconds per wall second (1.0 = one core). Lost: calls sent but not stored when the "
+        "run stops the daemon, 30 s after the last frame was due (a daemon still that far "
+        "behind is past its capacity). Goal: lag under "
         f"{LAG_GOAL_SECONDS:.0f} s and 0 lost.",
         "",
         table(
