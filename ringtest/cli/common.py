@@ -30,13 +30,14 @@ PBX_OPTION = click.option(
 """The option of the commands that read one PBX's history (``--pbx NAME``)."""
 
 
-def amis_listened_to(settings: Settings) -> str:
-    """The AMI of each configured PBX, for the line a daemon prints at start."""
+def amis_listened_to(settings: Settings, *, with_user: bool = True) -> str:
+    """The AMI of each configured PBX (and the user that logs in), for the line a daemon
+    prints at start."""
     views = settings.pbx_views()
     named = len(views) > 1
     return ", ".join(
-        f"{f'{view.ami.pbx} at ' if named else ''}{view.ami.host}:{view.ami.port} "
-        f"as '{view.ami.user}'"
+        f"{f'{view.ami.pbx} at ' if named else ''}{view.ami.host}:{view.ami.port}"
+        + (f" as '{view.ami.user}'" if with_user else "")
         for view in views
     )
 

@@ -41,7 +41,7 @@ def run(ctx: click.Context, files: tuple[Path, ...], record_to: Path | None) -> 
             history_import=True,
         )
         click.echo(
-            f"running: listener on {amis_listened_to(settings)}, "
+            f"running: listener on {amis_listened_to(settings, with_user=False)}, "
             f"{len(definitions)} campaigns, "
             f"call-backs {'answered' if plan.answer_callbacks else 'not answered'}; "
             f"storing in {store.url_for_display}",

@@ -49,7 +49,7 @@ class FlakyStore:
         self.calls += records
         return len(records)
 
-    def save_obligation(self, obligation) -> None:
+    def save_obligations(self, obligations) -> None:
         pass
 
     def save_gaps(self, gaps) -> int:
