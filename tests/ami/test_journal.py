@@ -176,7 +176,7 @@ class BlockedStore:
         self.saved += records
         return len(records)
 
-    def save_obligation(self, obligation) -> None:
+    def save_obligations(self, obligations) -> None:
         self.release.wait()
 
     def save_listener_seen(self, pbx, instant) -> None:
