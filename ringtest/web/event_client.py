@@ -91,23 +91,8 @@ def read_snapshots(link: StreamLink) -> Iterator[Snapshot]:
     """Snapshots from one connection to the live view at `link.url`, until the server ends
     the stream; `LiveViewUnreachable` when it cannot connect or goes silent,
     `LiveViewRefused` on a refused token."""
-    parts = urlsplit(link.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LiveViewUnreachable(link.url, "not an http:// or https:// address")
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.hostname, parts.port, timeout=link.stall_seconds)
-    headers = {"Accept": "text/event-stream"}
-    if link.token is not None:
-        headers["Authorization"] = f"Bearer {link.token}"
+    connection, response = _get(link, "/events", "text/event-stream")
     try:
-        connection.request("GET", parts.path.rstrip("/") + "/events", headers=headers)
-        response = connection.getresponse()
-        if response.status == 401:
-            raise LiveViewRefused(link.url)
-        if response.status != 200:
-            raise LiveViewUnreachable(link.url, f"HTTP {response.status}, not ringtest's live view")
         yield from _messages(response, link)
     except (OSError, http.client.HTTPException) as error:
         raise LiveViewUnreachable(link.url, _reason(error, link)) from error
@@ -118,6 +103,20 @@ def read_snapshots(link: StreamLink) -> Iterator[Snapshot]:
 def read_health(link: StreamLink) -> dict[str, object]:
     """The listener's health as the live view at `link.url` serves it (``/api/health``);
     `LiveViewUnreachable` or `LiveViewRefused` as for `read_snapshots`."""
+    connection, response = _get(link, "/api/health", "application/json")
+    try:
+        return orjson.loads(response.read())
+    except (OSError, http.client.HTTPException, orjson.JSONDecodeError) as error:
+        raise LiveViewUnreachable(link.url, _reason(error, link)) from error
+    finally:
+        connection.close()
+
+
+def _get(
+    link: StreamLink, path: str, accept: str
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """GET `path` under `link.url` with its token; the open connection and its 200 response
+    (the caller closes the connection). `LiveViewUnreachable` or `LiveViewRefused`."""
     parts = urlsplit(link.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LiveViewUnreachable(link.url, "not an http:// or https:// address")
@@ -125,21 +124,23 @@ def read_health(link: StreamLink) -> dict[str, object]:
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     connection = connection_class(parts.hostname, parts.port, timeout=link.stall_seconds)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": accept}
     if link.token is not None:
         headers["Authorization"] = f"Bearer {link.token}"
     try:
-        connection.request("GET", parts.path.rstrip("/") + "/api/health", headers=headers)
+        connection.request("GET", parts.path.rstrip("/") + path, headers=headers)
         response = connection.getresponse()
         if response.status == 401:
             raise LiveViewRefused(link.url)
         if response.status != 200:
             raise LiveViewUnreachable(link.url, f"HTTP {response.status}, not ringtest's live view")
-        return orjson.loads(response.read())
-    except (OSError, http.client.HTTPException, orjson.JSONDecodeError) as error:
-        raise LiveViewUnreachable(link.url, _reason(error, link)) from error
-    finally:
+        return connection, response
+    except (OSError, http.client.HTTPException) as error:
         connection.close()
+        raise LiveViewUnreachable(link.url, _reason(error, link)) from error
+    except (LiveViewRefused, LiveViewUnreachable):
+        connection.close()
+        raise
 
 
 def _messages(response: http.client.HTTPResponse, link: StreamLink) -> Iterator[Snapshot]:

@@ -26,9 +26,10 @@ from tests.test_cli import LAB_CONFIG, ROOT, wait_for_listener_login
 pytestmark = pytest.mark.lab
 
 
-def start_listener(tmp_path: Path) -> subprocess.Popen:
+def start_listener(tmp_path: Path, config: Path = LAB_CONFIG) -> subprocess.Popen:
+    """`ringtest listen` as a process, its database and journal in `tmp_path`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "ringtest", "--config", str(LAB_CONFIG), "listen"],
+        [sys.executable, "-m", "ringtest", "--config", str(config), "listen"],
         cwd=ROOT,
         env={
             **os.environ,

@@ -10,9 +10,6 @@ answers there), which, the two PBXs being one organisation, closes south's oblig
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,8 +20,9 @@ from ringtest.lab.calls import lab_call
 from ringtest.store import Store
 from tests.ami.recorded_pbx import recorded_pbx
 from tests.ami.test_listener_faults import stopped
+from tests.ami.test_live_kill import start_listener
 from tests.conftest import wait_until
-from tests.test_cli import ROOT, wait_for_listener_login
+from tests.test_cli import wait_for_listener_login
 
 pytestmark = pytest.mark.lab
 
@@ -69,21 +67,6 @@ subdivision = "SCT"
 """
 
 
-def start_listening(config: Path, tmp_path: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ringtest", "--config", str(config), "listen"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "RINGTEST_DB": f"sqlite:///{tmp_path}/ringtest.db",
-            "RINGTEST_AMI__JOURNAL_DIR": str(tmp_path / "journal"),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def two_pbxs(lab, tmp_path_factory):
     """Listen to both, play south's recording, call 2001 on the lab, ring south's citizen
@@ -93,7 +76,7 @@ def two_pbxs(lab, tmp_path_factory):
     with recorded_pbx("south-secret") as south:
         config = tmp_path / "ringtest.toml"
         config.write_text(CONFIG.format(south_port=south.port))
-        daemon = start_listening(config, tmp_path)
+        daemon = start_listener(tmp_path, config)
         try:
             wait_for_listener_login()
             wait_until(lambda: south.ami.logins >= 1, 20.0, "the listener never logged in to south")
