@@ -26,7 +26,7 @@ from bench.replay_server import LISTENER_USER, serving
 from bench.results import machine_line, median, quick_mode, table, write_section
 from bench.streams import BANNER, calls_for_events, load_shapes, plan_calls, stream_bytes
 from ringtest.config import load_settings
-from ringtest.config.adapters import monitored_line_of, standards_of
+from ringtest.config.adapters import monitored_lines_by_pbx, standards_of
 from ringtest.core.stream import RecordStream
 from ringtest.lab.settings import LAB_CONFIG
 from ringtest.sources.live_calls import make_listener
@@ -115,7 +115,7 @@ def ingest(events: int, calls: int, clients: int, pushed: list[int]):
                 metrics = build_metrics(
                     standards_of(settings),
                     store,
-                    [monitored_line_of(line) for line in settings.lines],
+                    monitored_lines_by_pbx(settings),
                     target_percent=settings.report.target_percent,
                 )
                 stream.subscribe("live view", feed.handle)

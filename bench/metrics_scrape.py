@@ -233,7 +233,7 @@ def measure(work: Path, scrapes: int) -> Measured:
     standards = Standards()
     with Store.open(f"sqlite:///{work / 'ringtest.db'}") as store:
         fill_store(store)
-        metrics = build_metrics(standards, store, lines(), clock=lambda: NOW)
+        metrics = build_metrics(standards, store, {"bench": lines()}, clock=lambda: NOW)
         tracker = CallTracker("bench", LineDirectory(lines()), standards)
         metrics.watch_listener(ListenerStats(CallPipeline(tracker, CallbackLedger(standards))))
         stream = RecordStream()

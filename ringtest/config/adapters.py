@@ -52,6 +52,14 @@ def monitored_line_of(line: Line) -> MonitoredLine:
     return MonitoredLine(line.target, line.department, line.name, is_queue=line.queue is not None)
 
 
+def monitored_lines_by_pbx(settings: Settings) -> dict[str, list[MonitoredLine]]:
+    """Each configured PBX's lines (one entry for `[ami]` alone), in configured order."""
+    return {
+        view.ami.pbx: [monitored_line_of(line) for line in view.lines]
+        for view in settings.pbx_views()
+    }
+
+
 def line_directory_of(settings: Settings) -> LineDirectory:
     """The configured `[[lines]]`, to look calls up by dialled number (any spelling of it in
     `phone.default_region`), extension or queue; `ami.inbound_contexts` say which calls are

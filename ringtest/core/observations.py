@@ -60,6 +60,9 @@ RING_TEST_OUTCOMES_BY_ANSWERER = {AnsweredBy.VOICEMAIL: CallOutcome.VOICEMAIL}
 `RING_TEST_OUTCOMES`: a test answered by voicemail is a `voicemail` call."""
 
 
+RING_TEST_PBX = ""
+"""A ring test's `Observation.pbx`: the test does not know which PBX answered its number."""
+
 WHOLE_SECONDS = "whole seconds"
 """A call's `gap_note` holds this when its ring time is whole seconds (CDR, queue_log)."""
 RING_TIME_NOT_IN_CDR = "ring time not in the CDR"
@@ -77,6 +80,8 @@ def has_mark(gap_note: str | None, mark: str) -> bool:
 class Observation:
     """One call to a monitored line as every metric counts it.
 
+    pbx: the PBX a live call was on; "" for a ring test (placed from outside, it
+        reaches a line by its public number, not through a known PBX).
     line: the line rung (a live call's line, a ring test's target).
     started_at: when the call started (live) or was placed (ring test), UTC.
     answered_by_person: a person picked up (voicemail and IVRs do not count).
@@ -88,6 +93,7 @@ class Observation:
     """
 
     source: Source
+    pbx: str
     department: str
     line: str
     started_at: datetime
@@ -107,6 +113,7 @@ def observe_call(call: CallRecord) -> Observation | None:
     person = call.answered_by is AnsweredBy.PERSON
     return Observation(
         source=Source.LIVE,
+        pbx=call.pbx,
         department=call.department,
         line=call.line,
         started_at=call.started_at,
@@ -130,6 +137,7 @@ def observe_ring_test(result: RingTestResult) -> Observation | None:
     )
     return Observation(
         source=Source.RING_TEST,
+        pbx=RING_TEST_PBX,
         department=result.department,
         line=result.target,
         started_at=result.placed_at,

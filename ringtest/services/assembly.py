@@ -40,7 +40,11 @@ from ringtest.campaigns.daemon import CampaignDaemon, SyncReport, sip_endpoint_f
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaigns
 from ringtest.config import Settings
-from ringtest.config.adapters import line_directory_of, monitored_line_of, standards_of
+from ringtest.config.adapters import (
+    line_directory_of,
+    monitored_lines_by_pbx,
+    standards_of,
+)
 from ringtest.core.stream import RecordStream
 from ringtest.services.callback_answering import wait_for_callbacks
 from ringtest.services.gap_fill import GapFillService, history_file
@@ -323,7 +327,7 @@ def _live_view(
     metrics = build_metrics(
         standards_of(settings),
         store,
-        [monitored_line_of(line) for line in settings.lines],
+        monitored_lines_by_pbx(settings),
         target_percent=settings.report.target_percent,
     )
     stream.subscribe("metrics", metrics.subscriber.handle)

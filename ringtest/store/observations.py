@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ringtest.core.observations import (
     RING_TEST_OUTCOMES,
     RING_TEST_OUTCOMES_BY_ANSWERER,
+    RING_TEST_PBX,
     RING_TIME_NOT_IN_CDR,
     WHOLE_SECONDS,
     Source,
@@ -64,6 +65,7 @@ def _observed_calls() -> ObservedTable:
     calls = schema.calls
     person = calls.c.answered_by == AnsweredBy.PERSON.value
     fields = {
+        "pbx": calls.c.pbx,
         "department": calls.c.department,
         "line": calls.c.line,
         "started_at": calls.c.started_at,
@@ -93,6 +95,7 @@ def _observed_ring_tests() -> ObservedTable:
         for answerer, outcome in RING_TEST_OUTCOMES_BY_ANSWERER.items()
     ]
     fields = {
+        "pbx": literal(RING_TEST_PBX),
         "department": tests.c.department,
         "line": tests.c.target,
         "started_at": tests.c.placed_at,

@@ -1,4 +1,4 @@
-"""Callback obligations still owed, counted per department and line as of an instant.
+"""Callback obligations still owed, counted per PBX, department and line as of an instant.
 
 What a Prometheus scrape reads (`ringtest.web.metrics_gauges`): how many missed
 callers are still waiting for a call back, and how many of them are past their
@@ -7,7 +7,7 @@ the deadline as of `now` (``deadline_at <= now``, as
 `ami_listener.obligations` and `ringtest.store.aggregates.CallbackState` judge
 it), so an obligation the listener has not yet marked overdue (it marks them
 every few seconds) already counts. The database counts over the status index:
-a scrape reads one row per department and line, never one per obligation
+a scrape reads one row per PBX, department and line, never one per obligation
 (10,000 obligations read as records cost about 90 ms; counted, a few).
 """
 
@@ -28,8 +28,9 @@ OWED_STATUSES = (CallbackStatus.OPEN, CallbackStatus.OVERDUE)
 
 @dataclass(frozen=True, slots=True)
 class OwedCallbacks:
-    """The obligations of one department and line still owed, and how many are overdue."""
+    """The obligations of one PBX's department and line still owed, and how many are overdue."""
 
+    pbx: str
     department: str
     line: str
     owed: int
@@ -37,11 +38,11 @@ class OwedCallbacks:
 
 
 def owed_callbacks(store: Store, now: datetime) -> list[OwedCallbacks]:
-    """Per department and line (sorted), the obligations still owed and those of them
+    """Per PBX, department and line (sorted), the obligations still owed and those of them
     whose deadline is at or before `now` (aware UTC)."""
     owed = schema.callback_obligations
     past_deadline = case((owed.c.deadline_at <= now, 1), else_=0).cast(Integer)
-    keys = (owed.c.department, owed.c.line)
+    keys = (owed.c.pbx, owed.c.department, owed.c.line)
     query = (
         select(*keys, func.count(), func.sum(past_deadline))
         .where(owed.c.status.in_([status.value for status in OWED_STATUSES]))
@@ -50,6 +51,6 @@ def owed_callbacks(store: Store, now: datetime) -> list[OwedCallbacks]:
     )
     with store.reading() as connection:
         return [
-            OwedCallbacks(department, line, int(count), int(overdue))
-            for department, line, count, overdue in connection.execute(query)
+            OwedCallbacks(pbx, department, line, int(count), int(overdue))
+            for pbx, department, line, count, overdue in connection.execute(query)
         ]

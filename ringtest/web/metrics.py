@@ -35,7 +35,7 @@ fewer (to the microsecond). Lines share one cadence (`Standards` holds one `Ring
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,7 +94,7 @@ class Metrics:
 def build_metrics(
     standards: Standards,
     store: Store,
-    lines: Iterable[MonitoredLine] = (),
+    lines: Mapping[str, Iterable[MonitoredLine]] | None = None,
     *,
     target_percent: float = 90.0,
     listener_stats: ListenerStats | None = None,
@@ -102,7 +102,7 @@ def build_metrics(
 ) -> Metrics:
     """The /metrics of a process measuring against `standards` and storing in `store`.
 
-    lines: the configured lines (their live call series start at 0). target_percent:
+    lines: each PBX's configured lines (their live call series start at 0). target_percent:
     the share of calls to answer within the standard (``report.target_percent``).
     listener_stats: the in-process listener's, if it exists yet (else `watch_listener`).
     clock: aware UTC now, for the gauges.

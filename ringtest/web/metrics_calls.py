@@ -18,19 +18,21 @@ as changes arrive, and the calls ringing now, read at scrape time.
   ``ringtest_callbacks_closed_total`` by how it closed;
 * `GapObserved`: ``ringtest_listener_gaps_total`` and the blind seconds.
 
-Labels are only department, line, outcome and source (``live`` or ``test``):
-never a caller number or a call id. Counters count from this process's start
-(Prometheus reads a restart as a counter reset); they are not rebuilt from the
-store. The calls ringing now are bounded by `RINGING_CALLS_KEPT`: the oldest is
-forgotten first (the listener ends every call it tracks, so the bound only
-guards against a source that never does).
+Labels are only pbx, department, line, outcome and source (``live`` or ``test``):
+never a caller number or a call id. A live call's series carry its PBX's name, so
+a dashboard shows each PBX and, summed, all of them; a ring test's carry ``pbx=""``
+(it reaches a line by its public number, not through a known PBX). Counters count
+from this process's start (Prometheus reads a restart as a counter reset); they are
+not rebuilt from the store. The calls ringing now are bounded by
+`RINGING_CALLS_KEPT`: the oldest is forgotten first (the listener ends every call
+it tracks, so the bound only guards against a source that never does).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,8 +57,10 @@ SOURCE_LABELS = {Source.LIVE: "live", Source.RING_TEST: "test"}
 RINGING_CALLS_KEPT = 10_000
 """How many calls ringing now are remembered at most."""
 
-CALL_LABELS = ("source", "department", "line", "outcome")
-RING_TIME_LABELS = ("source", "department", "outcome")
+CALL_LABELS = ("pbx", "source", "department", "line", "outcome")
+RING_TIME_LABELS = ("pbx", "source", "department", "outcome")
+RINGING_LABELS = ("pbx", "source", "department")
+OBLIGATION_LABELS = ("pbx", "department", "line")
 CLOSED_STATUSES = frozenset(
     {CallbackStatus.CALLED_BACK, CallbackStatus.CALLER_GOT_THROUGH, CallbackStatus.NOT_CALLED_BACK}
 )
@@ -66,6 +70,7 @@ CLOSED_STATUSES = frozenset(
 class RingingCall:
     """A call ringing now: what the ringing gauges group and age it by."""
 
+    pbx: str
     source: str
     department: str
     ring_started_at: datetime
@@ -75,7 +80,7 @@ class CallMetrics:
     """The stream subscriber: registers its counters and histogram in `registry`.
 
     ring_time_buckets: float seconds, the histogram's upper bounds (see
-    `ringtest.web.metrics.ring_time_buckets`). lines: the configured lines, whose live
+    `ringtest.web.metrics.ring_time_buckets`). lines: each PBX's configured lines, whose live
     call series and their departments' ring-test series start at 0, so that
     ``increase()`` sees their first call or test (a series born at 1 shows no increase).
     """
@@ -84,7 +89,7 @@ class CallMetrics:
         self,
         registry: CollectorRegistry,
         ring_time_buckets: Sequence[float],
-        lines: Iterable[MonitoredLine] = (),
+        lines: Mapping[str, Iterable[MonitoredLine]] | None = None,
     ) -> None:
         self.calls = Counter(
             "ringtest_calls",
@@ -115,13 +120,13 @@ class CallMetrics:
         self.callbacks_opened = Counter(
             "ringtest_callbacks_opened",
             "Callback obligations opened by missed calls.",
-            ("department", "line"),
+            OBLIGATION_LABELS,
             registry=registry,
         )
         self.callbacks_closed = Counter(
             "ringtest_callbacks_closed",
             "Callback obligations closed, by how (outcome: the closing status).",
-            ("department", "line", "outcome"),
+            (*OBLIGATION_LABELS, "outcome"),
             registry=registry,
         )
         self.gaps = Counter(
@@ -139,13 +144,9 @@ class CallMetrics:
         )
         self._ringing: OrderedDict[tuple[str, str], RingingCall] = OrderedDict()
         self._lock = threading.Lock()
-        live = SOURCE_LABELS[Source.LIVE]
-        for line in lines:
-            self.within_standard.labels(live, line.department, line.line)
-            for outcome in CallOutcome:
-                self.calls.labels(live, line.department, line.line, outcome.value)
-            for tested in RingTestOutcome:
-                self.ring_tests.labels(line.department, tested.value)
+        for pbx, of_pbx in (lines or {}).items():
+            for line in of_pbx:
+                self._start_at_zero(pbx, line)
 
     def handle(self, changes: Sequence[Change]) -> None:
         """Count each change (the `RecordStream` handler)."""
@@ -163,12 +164,22 @@ class CallMetrics:
                     self._observed(observe_ring_test(result))
                 case ObligationChanged(obligation=obligation):
                     self._obligation_changed(
-                        obligation.department, obligation.line, obligation.status
+                        (obligation.pbx, obligation.department, obligation.line),
+                        obligation.status,
                     )
                 case GapObserved(gap=gap):
                     self.gaps.labels(gap.pbx).inc()
                     blind_seconds = (gap.ended_at - gap.started_at).total_seconds()
                     self.blind_seconds.labels(gap.pbx).inc(blind_seconds)
+
+    def _start_at_zero(self, pbx: str, line: MonitoredLine) -> None:
+        """Create `line`'s live series and its department's ring-test series at 0."""
+        live = SOURCE_LABELS[Source.LIVE]
+        self.within_standard.labels(pbx, live, line.department, line.line)
+        for outcome in CallOutcome:
+            self.calls.labels(pbx, live, line.department, line.line, outcome.value)
+        for tested in RingTestOutcome:
+            self.ring_tests.labels(line.department, tested.value)
 
     def ringing_now(self) -> list[RingingCall]:
         """The calls ringing now, oldest first (a copy: the stream's thread adds to it)."""
@@ -179,7 +190,7 @@ class CallMetrics:
         source = SOURCE_LABELS[Source.RING_TEST if change.is_test_call else Source.LIVE]
         with self._lock:
             self._ringing[(change.pbx, change.call_id)] = RingingCall(
-                source, change.department, change.ring_started_at
+                change.pbx, source, change.department, change.ring_started_at
             )
             if len(self._ringing) > RINGING_CALLS_KEPT:
                 self._ringing.popitem(last=False)
@@ -191,17 +202,20 @@ class CallMetrics:
     def _observed(self, observation: Observation | None) -> None:
         if observation is None:
             return
-        labels = (SOURCE_LABELS[observation.source], observation.department, observation.line)
+        source = SOURCE_LABELS[observation.source]
+        labels = (observation.pbx, source, observation.department, observation.line)
         outcome = observation.outcome.value
         self.calls.labels(*labels, outcome).inc()
         self.within_standard.labels(*labels).inc(1 if observation.within_standard else 0)
         seen_whole = observation.outcome is not CallOutcome.INCOMPLETE
         if observation.ring_seconds is not None and seen_whole:
-            source, department, _ = labels
-            self.ring_seconds.labels(source, department, outcome).observe(observation.ring_seconds)
+            self.ring_seconds.labels(
+                observation.pbx, source, observation.department, outcome
+            ).observe(observation.ring_seconds)
 
-    def _obligation_changed(self, department: str, line: str, status: CallbackStatus) -> None:
+    def _obligation_changed(self, labels: tuple[str, str, str], status: CallbackStatus) -> None:
+        """Count an obligation opening or closing; `labels`: its pbx, department and line."""
         if status is CallbackStatus.OPEN:
-            self.callbacks_opened.labels(department, line).inc()
+            self.callbacks_opened.labels(*labels).inc()
         elif status in CLOSED_STATUSES:
-            self.callbacks_closed.labels(department, line, status.value).inc()
+            self.callbacks_closed.labels(*labels, status.value).inc()

@@ -2,10 +2,10 @@
 
 Nothing here is updated on the hot path: each scrape asks
 
-* `CallMetrics.ringing_now` for the calls ringing now, per source and department
+* `CallMetrics.ringing_now` for the calls ringing now, per PBX, source and department
   (``ringtest_calls_ringing``, and the longest current wait,
   ``ringtest_calls_ringing_longest_seconds``);
-* the store for the callbacks still owed and overdue per department and line
+* the store for the callbacks still owed and overdue per PBX, department and line
   (`ringtest.store.owed_callbacks`, one counting query);
 * the standards for whether it is opening hours now (``ringtest_opening_hours``,
   1 or 0, by the working calendar with its bank holidays, so that alert rules
@@ -30,7 +30,7 @@ from ami_listener.stats import ListenerStats
 from ringtest.core.standards import Standards
 from ringtest.store import Store
 from ringtest.store.owed_callbacks import owed_callbacks
-from ringtest.web.metrics_calls import CallMetrics
+from ringtest.web.metrics_calls import OBLIGATION_LABELS, RINGING_LABELS, CallMetrics
 
 LISTENER_COUNTS = {
     "anomalies": ("AMI events that did not fit a call.", lambda s: sum(s.anomalies.values())),
@@ -88,18 +88,18 @@ class LiveGauges(Collector):
 
     def _ringing(self, now: datetime) -> Iterator[Metric]:
         ringing = GaugeMetricFamily(
-            "ringtest_calls_ringing", "Calls ringing now.", labels=("source", "department")
+            "ringtest_calls_ringing", "Calls ringing now.", labels=RINGING_LABELS
         )
         longest = GaugeMetricFamily(
             "ringtest_calls_ringing_longest",
             "The longest current wait of a call ringing now.",
-            labels=("source", "department"),
+            labels=RINGING_LABELS,
             unit="seconds",
         )
-        counts: Counter[tuple[str, str]] = Counter()
-        oldest: dict[tuple[str, str], datetime] = {}
+        counts: Counter[tuple[str, str, str]] = Counter()
+        oldest: dict[tuple[str, str, str], datetime] = {}
         for call in self.calls.ringing_now():
-            key = (call.source, call.department)
+            key = (call.pbx, call.source, call.department)
             counts[key] += 1
             oldest[key] = min(oldest.get(key, call.ring_started_at), call.ring_started_at)
         for key in sorted(counts):
@@ -109,7 +109,7 @@ class LiveGauges(Collector):
         yield longest
 
     def _callbacks(self, now: datetime) -> Iterator[Metric]:
-        labels = ("department", "line")
+        labels = OBLIGATION_LABELS
         owed = GaugeMetricFamily(
             "ringtest_callbacks_owed", "Missed callers still owed a call back.", labels=labels
         )
@@ -119,8 +119,9 @@ class LiveGauges(Collector):
             labels=labels,
         )
         for row in owed_callbacks(self.store, now):
-            owed.add_metric([row.department, row.line], row.owed)
-            overdue.add_metric([row.department, row.line], row.overdue)
+            key = [row.pbx, row.department, row.line]
+            owed.add_metric(key, row.owed)
+            overdue.add_metric(key, row.overdue)
         yield owed
         yield overdue
 

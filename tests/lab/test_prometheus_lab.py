@@ -33,7 +33,12 @@ from analysis.compliance import compliance_rows
 from analysis.periods import Period
 from analysis.stored import stored_tally
 from ringtest.config import load_settings
-from ringtest.config.adapters import metric_rules_of, monitored_line_of, standards_of
+from ringtest.config.adapters import (
+    metric_rules_of,
+    monitored_line_of,
+    monitored_lines_by_pbx,
+    standards_of,
+)
 from ringtest.core.records import CallbackStatus, CallOutcome
 from ringtest.core.stream import RecordStream
 from ringtest.lab.calls import lab_call
@@ -174,7 +179,10 @@ def scraped(lab, tmp_path_factory):
     with Store.open(settings.store_url()) as store, StoreWriter(store) as writer:
         stream.subscribe("store", writer.handle)
         metrics = build_metrics(
-            standards_of(settings), store, lines, target_percent=settings.report.target_percent
+            standards_of(settings),
+            store,
+            monitored_lines_by_pbx(settings),
+            target_percent=settings.report.target_percent,
         )
         stream.subscribe("metrics", metrics.subscriber.handle)
         listener = make_listener(settings, store, stream)
@@ -239,6 +247,8 @@ def test_prometheus_counts_the_calls_by_outcome_the_store_holds(scraped):
     counted = prometheus.query('sum by (outcome) (ringtest_calls_total{source="live"})')
     assert {outcome: n for outcome, n in by("outcome", counted).items() if n} == stored
     assert stored[CallOutcome.ANSWERED] >= 3 and stored[CallOutcome.ABANDONED] >= 1
+    per_pbx = prometheus.query('sum by (pbx) (ringtest_calls_total{source="live"})')
+    assert by("pbx", per_pbx) == {"lab": float(sum(stored.values()))}, "every live call's PBX"
 
 
 def test_prometheus_counts_within_standard_and_offered_as_the_report_per_department(scraped):

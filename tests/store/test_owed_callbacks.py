@@ -37,9 +37,9 @@ def test_owed_callbacks_count_open_and_overdue_by_their_deadline_per_line(store:
         store.save_obligation(record)
 
     assert owed_callbacks(store, NOON) == [
-        OwedCallbacks("benefits", "benefits", owed=1, overdue=0),
-        OwedCallbacks("housing", "2001", owed=3, overdue=2),
-        OwedCallbacks("housing", "2002", owed=1, overdue=1),
+        OwedCallbacks("town-hall", "benefits", "benefits", owed=1, overdue=0),
+        OwedCallbacks("town-hall", "housing", "2001", owed=3, overdue=2),
+        OwedCallbacks("town-hall", "housing", "2002", owed=1, overdue=1),
     ]
 
 

@@ -51,6 +51,8 @@ from tests.store.builders import call_record, obligation, ring_test_result
 MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 SATURDAY_10AM = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 CALLER = "+441632960001"
+PBX = "lab"
+"""The PBX of every live call here, and of the configured lines."""
 OPENMETRICS = b"application/openmetrics-text; version=1.0.0"
 PROMETHEUS_ACCEPT = (
     b"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
@@ -83,7 +85,7 @@ def clock():
 @pytest.fixture
 def metrics(store, clock):
     lines = [MonitoredLine("2001", "Housing"), MonitoredLine("benefits", "Benefits", is_queue=True)]
-    return build_metrics(Standards(), store, lines, target_percent=80.0, clock=clock)
+    return build_metrics(Standards(), store, {PBX: lines}, target_percent=80.0, clock=clock)
 
 
 @pytest.fixture
@@ -130,6 +132,7 @@ def live_call(call_id: str, outcome=CallOutcome.ANSWERED, **fields):
     answered = outcome is CallOutcome.ANSWERED
     defaults = dict(
         call_id=call_id,
+        pbx=PBX,
         line="2001",
         department="Housing",
         caller=CALLER,
@@ -175,13 +178,13 @@ def test_calls_are_counted_by_outcome_and_within_standard(metrics, stream):
         ]
     )
     samples = scrape(metrics)
-    labels = dict(source="live", department="Housing", line="2001")
+    labels = dict(pbx=PBX, source="live", department="Housing", line="2001")
     assert sample(samples, "ringtest_calls_total", **labels, outcome="answered") == 2
     assert sample(samples, "ringtest_calls_total", **labels, outcome="abandoned") == 1
     assert sample(samples, "ringtest_calls_total", **labels, outcome="busy") == 1
     assert sample(samples, "ringtest_calls_total", **labels, outcome="voicemail") == 0
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **labels) == 1
-    department = dict(source="live", department="Housing")
+    department = dict(pbx=PBX, source="live", department="Housing")
     answered = dict(department, outcome="answered")
     bucket = "ringtest_call_ring_seconds_bucket"
     assert sample(samples, bucket, **answered, le="3.0") == 0
@@ -200,12 +203,38 @@ def test_calls_are_counted_by_outcome_and_within_standard(metrics, stream):
 
 def test_configured_lines_start_at_zero_so_their_first_call_is_an_increase(metrics):
     samples = scrape(metrics)
-    labels = dict(source="live", department="Benefits", line="benefits")
+    labels = dict(pbx=PBX, source="live", department="Benefits", line="benefits")
     assert sample(samples, "ringtest_calls_total", **labels, outcome="answered") == 0
     assert sample(samples, "ringtest_calls_total", **labels, outcome="incomplete") == 0
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **labels) == 0
     benefits = dict(department="Benefits", outcome="failed")
     assert sample(samples, "ringtest_ring_tests_total", **benefits) == 0
+
+
+def test_the_same_extension_on_two_pbxs_is_counted_per_pbx_and_sums_to_both(store, clock):
+    lines = [MonitoredLine("2001", "Housing")]
+    metrics = build_metrics(Standards(), store, {"north": lines, "south": lines}, clock=clock)
+    stream = RecordStream()
+    stream.subscribe("metrics", metrics.subscriber.handle)
+    stream.publish(
+        [
+            CallEnded(live_call("1", pbx="north")),
+            CallEnded(live_call("2", pbx="south")),
+            CallEnded(live_call("3", CallOutcome.ABANDONED, pbx="south", within_standard=False)),
+        ]
+    )
+    samples = scrape(metrics)
+    line = dict(source="live", department="Housing", line="2001")
+    answered = {pbx: sample(samples, "ringtest_calls_total", pbx=pbx, **line, outcome="answered")
+                for pbx in ("north", "south")}  # fmt: skip
+    assert answered == {"north": 1, "south": 1}
+    assert sample(samples, "ringtest_calls_total", pbx="north", **line, outcome="abandoned") == 0
+    assert sample(samples, "ringtest_calls_total", pbx="south", **line, outcome="abandoned") == 1
+    within = "ringtest_calls_answered_within_standard_total"
+    assert (
+        sample(samples, within, pbx="north", **line) + sample(samples, within, pbx="south", **line)
+        == 2
+    )
 
 
 def test_ring_tests_count_by_their_outcome_and_as_test_calls_once_placed(metrics, stream):
@@ -231,10 +260,10 @@ def test_ring_tests_count_by_their_outcome_and_as_test_calls_once_placed(metrics
     assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="answered") == 1
     assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="not_placed") == 1
     assert sample(samples, "ringtest_ring_tests_total", **tests, outcome="busy") == 0
-    test_calls = dict(source="test", department="Housing", line=line)
+    test_calls = dict(pbx="", source="test", department="Housing", line=line)
     assert sample(samples, "ringtest_calls_total", **test_calls, outcome="answered") == 1
     assert sample(samples, "ringtest_calls_answered_within_standard_total", **test_calls) == 1
-    live = dict(source="live", department="Housing", line="2001", outcome="answered")
+    live = dict(pbx=PBX, source="live", department="Housing", line="2001", outcome="answered")
     assert sample(samples, "ringtest_calls_total", **live) == 0, "the ring test's own call"
 
 
@@ -247,10 +276,12 @@ def test_calls_ringing_now_and_the_longest_wait_per_department(metrics, stream, 
 
     stream.publish([ringing("1", 12.5), ringing("2", 4.0), ringing("3", 2.0, is_test_call=True)])
     samples = scrape(metrics)
-    assert sample(samples, "ringtest_calls_ringing", source="live", department="Housing") == 2
-    assert sample(samples, "ringtest_calls_ringing", source="test", department="Housing") == 1
+    live = dict(pbx=PBX, source="live", department="Housing")
+    tests = dict(live, source="test")
+    assert sample(samples, "ringtest_calls_ringing", **live) == 2
+    assert sample(samples, "ringtest_calls_ringing", **tests) == 1
     longest = "ringtest_calls_ringing_longest_seconds"
-    assert sample(samples, longest, source="live", department="Housing") == 12.5
+    assert sample(samples, longest, **live) == 12.5
 
     answered = CallAnswered("1", "lab", "2001", "Housing", AnsweredBy.PERSON, MONDAY_10AM, 12.5, 5)
     stream.publish([answered, CallEnded(live_call("2", CallOutcome.ABANDONED, pbx="lab"))])
@@ -258,9 +289,9 @@ def test_calls_ringing_now_and_the_longest_wait_per_department(metrics, stream, 
     samples = scrape(metrics)
     assert (
         "ringtest_calls_ringing",
-        frozenset({"source": "live", "department": "Housing"}.items()),
+        frozenset(live.items()),
     ) not in samples
-    assert sample(samples, longest, source="test", department="Housing") == 3.0
+    assert sample(samples, longest, **tests) == 3.0
 
 
 def test_calls_ringing_now_are_bounded_and_the_oldest_is_forgotten_first(metrics, stream):
@@ -271,7 +302,7 @@ def test_calls_ringing_now_are_bounded_and_the_oldest_is_forgotten_first(metrics
     ]
     stream.publish(calls)
     samples = scrape(metrics)
-    housing = dict(source="live", department="Housing")
+    housing = dict(pbx=PBX, source="live", department="Housing")
     assert sample(samples, "ringtest_calls_ringing", **housing) == RINGING_CALLS_KEPT
     longest = sample(samples, "ringtest_calls_ringing_longest_seconds", **housing)
     assert longest == RINGING_CALLS_KEPT - 1, "the first call, the oldest, was forgotten"
@@ -289,12 +320,13 @@ def test_callbacks_owed_and_overdue_are_read_from_the_store(metrics, store, cloc
     store.save_obligation(owed("2", MONDAY_10AM + timedelta(hours=1)))
     store.save_obligation(owed("3", MONDAY_10AM + timedelta(hours=1), CallbackStatus.CALLED_BACK))
     samples = scrape(metrics)
-    assert sample(samples, "ringtest_callbacks_owed", department="Housing", line="2001") == 2
-    assert sample(samples, "ringtest_callbacks_overdue", department="Housing", line="2001") == 1
+    line = dict(pbx="town-hall", department="Housing", line="2001")
+    assert sample(samples, "ringtest_callbacks_owed", **line) == 2
+    assert sample(samples, "ringtest_callbacks_overdue", **line) == 1
 
     clock.now += timedelta(hours=2)
     samples = scrape(metrics)
-    assert sample(samples, "ringtest_callbacks_overdue", department="Housing", line="2001") == 2
+    assert sample(samples, "ringtest_callbacks_overdue", **line) == 2
 
 
 def test_callbacks_opened_and_closed_are_counted_from_the_stream(metrics, stream):
@@ -309,7 +341,7 @@ def test_callbacks_opened_and_closed_are_counted_from_the_stream(metrics, stream
         ]
     )
     samples = scrape(metrics)
-    housing = dict(department="Housing", line="2001")
+    housing = dict(pbx="town-hall", department="Housing", line="2001")
     assert sample(samples, "ringtest_callbacks_opened_total", **housing) == 1
     assert sample(samples, "ringtest_callbacks_closed_total", **housing, outcome="called_back") == 1
 
@@ -319,9 +351,6 @@ def test_opening_hours_and_the_target_are_exported_for_the_alert_rules(metrics, 
     assert sample(scrape(metrics), "ringtest_answered_within_standard_target_ratio") == 0.8
     clock.now = SATURDAY_10AM
     assert sample(scrape(metrics), "ringtest_opening_hours") == 0
-
-
-PBX = "lab"
 
 
 def listener_stats(pbx: str = PBX) -> ListenerStats:

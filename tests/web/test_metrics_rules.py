@@ -24,7 +24,7 @@ from ami_listener.obligations import CallbackLedger
 from ami_listener.pipeline import CallPipeline
 from ami_listener.stats import ListenerStats
 from ami_listener.tracker import CallTracker
-from ringtest.config.adapters import monitored_line_of
+from ringtest.config.adapters import monitored_lines_by_pbx
 from ringtest.core.standards import Standards
 from ringtest.lab.settings import lab_lines, lab_settings
 from ringtest.store import Store
@@ -33,7 +33,12 @@ from ringtest.web.metrics import build_metrics
 PROMETHEUS_DIR = Path(__file__).resolve().parents[2] / "docker" / "prometheus"
 RULE_FILES = ("recording.rules.yml", "alerts.rules.yml")
 DASHBOARD = PROMETHEUS_DIR / "grafana" / "ringtest-dashboard.json"
-GRAFANA_VARIABLES = {"$__range": "1h", "$__rate_interval": "1m", "$department": ".*"}
+GRAFANA_VARIABLES = {
+    "$__range": "1h",
+    "$__rate_interval": "1m",
+    "$department": ".*",
+    "$pbx": ".*",
+}
 """What Grafana puts in place of its variables, for checking a query with promtool."""
 METRIC_NAME = re.compile(r"\b((?:[a-z_]+:)?ringtest_[a-z_]+(?::[a-z0-9_]+)?)\b")
 PROMETHEUS_OWN = {"up"}
@@ -68,11 +73,11 @@ def exported_names(tmp_path: Path) -> set[str]:
         metrics = build_metrics(
             standards,
             store,
-            [monitored_line_of(line) for line in lab_settings().lines],
+            monitored_lines_by_pbx(lab_settings()),
             listener_stats=stats,
             clock=lambda: datetime(2026, 11, 30, 10, tzinfo=UTC),
         )
-        metrics.subscriber.ring_seconds.labels("live", "Housing", "answered").observe(4)
+        metrics.subscriber.ring_seconds.labels("lab", "live", "Housing", "answered").observe(4)
         text = generate_latest(metrics.registry).decode()
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}
     families = {line.split(" ")[2] for line in text.splitlines() if line.startswith("# TYPE")}

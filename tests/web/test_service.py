@@ -119,5 +119,5 @@ def test_the_daemon_serves_metrics_on_the_live_view_behind_its_token(settings, s
         thread.join(10)
     assert refused == 401
     assert status == 200 and headers["content-type"].startswith("text/plain")
-    housing = 'department="Housing",line="2002",outcome="answered",source="live"'
+    housing = 'department="Housing",line="2002",outcome="answered",pbx="lab",source="live"'
     assert f"ringtest_calls_total{{{housing}}} 1.0" in body.decode()
