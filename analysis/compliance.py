@@ -149,6 +149,13 @@ class Tally:
             _summed(rings, [*keys, "rings"], [*keys, "rings", "calls"]),
         )
 
+    def of_departments(self, departments: Sequence[str]) -> Tally:
+        """Only the rows of `departments`."""
+        return Tally(
+            self.counts[self.counts["department"].isin(departments)],
+            self.rings[self.rings["department"].isin(departments)],
+        )
+
     def between_days(self, first: pd.Timestamp, last: pd.Timestamp) -> Tally:
         """Only the local days first..last (inclusive)."""
 

@@ -41,6 +41,9 @@ from ringtest.core.observations import Source
 from ringtest.store import Store
 
 TREND_WEEKS = 12
+PBX_OF = {Source.LIVE: lambda pbx: pbx, Source.RING_TEST: lambda pbx: None}
+"""For a report of one PBX, the PBX each source's observations are read from: live
+calls from that PBX; ring tests from none in particular (then only its departments')."""
 STEADY_POINTS = 1.0
 """A change in % within the standard smaller than this many points reads as steady."""
 SOURCE_COLUMNS = {
@@ -126,27 +129,38 @@ def gather_report(
     department: str | None = None,
     *,
     now: datetime,
+    pbx: str | None = None,
 ) -> ReportData:
     """Read [since, until) and the trend weeks before it from `store` into `ReportData`,
     callback obligations judged as of `now` (aware UTC). The configured departments
-    (of `[[lines]]`; only `department` when given) each get a row."""
+    (of `[[lines]]`; only `department` when given) each get a row.
+
+    pbx: one PBX's report: its live calls, callbacks and coverage, and the ring tests
+    of its lines' departments (a ring test dials a public number, not a PBX); None:
+    every PBX together. `ConfigError` when no PBX has that name."""
     rules = metric_rules_of(settings)
     trend_since = min(since, weeks_back(until, rules.zone, TREND_WEEKS))
-    configured = [department] if department else [line.department for line in settings.lines]
+    scope = settings if pbx is None else settings.pbx_view(pbx)
+    configured = [department] if department else [line.department for line in scope.lines]
     groups = [(name,) for name in configured]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-callbacks") as worker:
         # the database sums obligations on another connection while it sums observations
         owed_sums = worker.submit(
-            stored_callbacks, store, rules, trend_since, until, department, now=now
+            stored_callbacks, store, rules, trend_since, until, department, now=now, pbx=pbx
         )
         tallies = [
-            stored_tally(store, rules, trend_since, until, department, source) for source in Source
+            stored_tally(
+                store, rules, trend_since, until, department, source, pbx=PBX_OF[source](pbx)
+            )
+            for source in Source
         ]
         owed = owed_sums.result()
-    pbxs = set(settings.pbx_names())
+    pbxs = {pbx} if pbx is not None else set(settings.pbx_names())
     gaps = [gap for gap in store.gaps(trend_since, until) if gap.pbx in pbxs]
     coverage = Coverage(gaps, now)
     counted = Tally.of([part.counts for part in tallies], [part.rings for part in tallies])
+    if pbx is not None:
+        counted = counted.of_departments(configured)
     first, last = _days_of(since, until, rules.zone)
     in_period = counted.between_days(first, last)
     owed_in_period = owed.between_days(first, last)

@@ -83,9 +83,10 @@ def stored_tally(
     until: datetime,
     department: str | None = None,
     source: Source = Source.LIVE,
+    pbx: str | None = None,
 ) -> Tally:
     """Observations of `source` (live calls by default: test calls left out) that started
-    in [since, until) as a day-level `Tally`."""
+    in [since, until), only those on PBX `pbx` when given, as a day-level `Tally`."""
     grid = day_buckets(since, until, rules.zone)
     counts, rings = [], []
     chunks = aggregates.call_sums(
@@ -98,6 +99,7 @@ def stored_tally(
         department,
         source,
         uncertain_ring_seconds=rules.ring_rule.uncertain_between(WHOLE_SECONDS_ERROR_SECONDS),
+        pbx=pbx,
     )
     for chunk in chunks:
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.CALL_SUM_COLUMNS)
@@ -122,12 +124,14 @@ def stored_callbacks(
     department: str | None = None,
     *,
     now: datetime,
+    pbx: str | None = None,
 ) -> CallbackTally:
-    """Callback obligations of calls that started in [since, until) as a `CallbackTally`,
-    each obligation's `CallbackState` as of `now` (aware UTC)."""
+    """Callback obligations of calls that started in [since, until) (on PBX `pbx` when
+    given) as a `CallbackTally`, each obligation's `CallbackState` as of `now` (aware UTC)."""
     grid = day_buckets(since, until, rules.zone)
     counts, hours = [], []
-    for chunk in aggregates.obligation_sums(store, since, until, grid.buckets, now, department):
+    sums = aggregates.obligation_sums(store, since, until, grid.buckets, now, department, pbx=pbx)
+    for chunk in sums:
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.OBLIGATION_SUM_COLUMNS)
         keys = {
             "day": grid.days(frame["bucket"]),

@@ -82,6 +82,10 @@ def chosen_period(
 @period_options(default="last whole week")
 @click.option("--department", help="Only this department.")
 @click.option(
+    "--pbx",
+    help="Only this [[pbx]]: its calls and callbacks, and the ring tests of its departments.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -89,11 +93,13 @@ def chosen_period(
 )
 @click.option("--email", is_flag=True, help="Also mail it to report.recipients.")
 @click.pass_context
-def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
+def report(ctx, week, first_day, last_day, department, pbx, out_dir, email) -> None:
     """Write the compliance report: PNG charts, a PDF, the CSV of the rows, an HTML summary."""
     settings = settings_of(ctx)
     zone = local_zone(settings)
     department = configured_department(settings, department, "--department")
+    if pbx is not None:
+        settings.pbx_view(pbx)
     now = datetime.now(UTC)
     period = chosen_period(week, first_day, last_day, zone, lambda: last_week_period(now, zone))
     with open_store(settings) as store:
@@ -102,12 +108,14 @@ def report(ctx, week, first_day, last_day, department, out_dir, email) -> None:
             store,
             period.since,
             period.until,
-            period.title,
+            period.title if pbx is None else f"{pbx}: {period.title}",
             period.when,
             department,
             now=now,
+            pbx=pbx,
         )
-    target = out_dir or default_output_dir(settings) / period.when.replace(" ", "-")
+    folder = period.when.replace(" ", "-") + ("" if pbx is None else f"-{pbx}")
+    target = out_dir or default_output_dir(settings) / folder
     files = write_report(data, target)
     click.echo(
         f"wrote {files.pdf}, {files.csv}, {files.html} and "

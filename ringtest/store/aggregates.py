@@ -121,6 +121,7 @@ def call_sums(
     source: Source = Source.LIVE,
     chunk_rows: int = CHUNK_ROWS,
     uncertain_ring_seconds: tuple[float, float] = NO_UNCERTAINTY,
+    pbx: str | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Observations of `source` (live calls by default) that started in [since, until),
     summed per bucket, department, line and person_rings (`CALL_SUM_COLUMNS`): the one
@@ -131,8 +132,9 @@ def call_sums(
     less ringing than this (none counts as 0 s) is a short abandon. A ring time the
     history does not have (`ring_time_unknown`) is neither. uncertain_ring_seconds: the
     open interval (float seconds) of whole-second ring times whose verdict is uncertain.
+    pbx: only the calls on this PBX (ring tests are on none).
     """
-    observed = observations(source, since, until, department).subquery()
+    observed = observations(source, since, until, department, pbx).subquery()
     seen_whole = observed.c.outcome != CallOutcome.INCOMPLETE.value
     person = observed.c.answered_by_person & seen_whole
     unknown = observed.c.ring_time_unknown
@@ -187,8 +189,10 @@ def obligation_sums(
     now: datetime,
     department: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    pbx: str | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Callback obligations of calls that started in [since, until), counted per bucket,
+    """Callback obligations of calls that started in [since, until) (only PBX `pbx`'s
+    when given), counted per bucket,
     department, line, status, `CallbackState` as of `now` (aware UTC) and called-back
     working_seconds (`OBLIGATION_SUM_COLUMNS`): the counts by status and by state and
     the exact histogram of callback latencies in one pass; the one definition of
@@ -221,6 +225,8 @@ def obligation_sums(
     inner = inner.where(started >= since, started < until)
     if department is not None:
         inner = inner.where(owed.c.department == department)
+    if pbx is not None:
+        inner = inner.where(owed.c.pbx == pbx)
     rows = inner.subquery()
     keys = [rows.c[name] for name in OBLIGATION_SUM_COLUMNS[:-1]]
     yield from _chunks(store, select(*keys, func.count()).group_by(*keys), chunk_rows)

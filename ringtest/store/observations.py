@@ -45,10 +45,15 @@ class ObservedTable:
 
 
 def observations(
-    source: Source, since: datetime, until: datetime, department: str | None = None
+    source: Source,
+    since: datetime,
+    until: datetime,
+    department: str | None = None,
+    pbx: str | None = None,
 ) -> Select[Any]:
     """Observations of `source` that started in [since, until), optionally of one
-    department: one row per observation, its columns named as `Observation`'s fields."""
+    department and of one PBX (a ring test's PBX is `RING_TEST_PBX`, so none is of a
+    named one): one row per observation, its columns named as `Observation`'s fields."""
     observed = OBSERVED_TABLES[source]
     started_at = observed.fields["started_at"]
     query = select(
@@ -57,6 +62,8 @@ def observations(
     ).where(observed.observed, started_at >= since, started_at < until)
     if department is not None:
         query = query.where(observed.table.c.department == department)
+    if pbx is not None:
+        query = query.where(observed.fields["pbx"] == pbx)
     return query
 
 
