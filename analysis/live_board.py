@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ami_listener.obligations import STILL_OWED
-from analysis.live_day import DepartmentDay
+from analysis.live_day import DepartmentDay, PbxDay
 from ringtest.core.records import CallbackObligation, CallbackStatus, CallOutcome, CallRecord
 from ringtest.core.standards import RingRule, Standards
 from ringtest.core.stream import (
@@ -124,6 +124,8 @@ class LiveBoard:
         self.left: deque[LeftRow] = deque(maxlen=LEFT_ROWS_KEPT)
         self.seen_until: datetime | None = None
         self.day: Mapping[str, DepartmentDay] = {}
+        self.pbx_day: Mapping[str, PbxDay] = {}
+        """Today's figures of each PBX, when there are several (empty for one)."""
         self.gaps_today = 0
         self.version = 0
 
@@ -138,6 +140,7 @@ class LiveBoard:
         board.left = self.left.copy()
         board.seen_until = self.seen_until
         board.day = self.day
+        board.pbx_day = self.pbx_day
         board.gaps_today = self.gaps_today
         board.version = self.version
         return board
@@ -151,9 +154,16 @@ class LiveBoard:
             self.missed[(call.pbx, call.call_id)] = MissedCall(call.outcome, call.rings)
         self.version += 1
 
-    def set_day_figures(self, day: Mapping[str, DepartmentDay], gaps_today: int = 0) -> None:
-        """Today's figures per department and its coverage gaps, as read from the store."""
+    def set_day_figures(
+        self,
+        day: Mapping[str, DepartmentDay],
+        gaps_today: int = 0,
+        pbx_day: Mapping[str, PbxDay] | None = None,
+    ) -> None:
+        """Today's figures per department (and per PBX, when there are several) and the
+        coverage gaps, as read from the store."""
         self.day = day
+        self.pbx_day = pbx_day or {}
         self.gaps_today = gaps_today
         self.version += 1
 

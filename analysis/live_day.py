@@ -8,6 +8,10 @@ day therefore shows the same figures live and in the report (a test holds them
 equal), and "today" survives a listener restart or an Asterisk reload: it is
 in the store, not in a counter. Ring tests are the ``ring test`` source's rows,
 with their outcomes counted from the stored results.
+
+With several PBXs, `pbx_day_figures` gives each PBX's day the same way: its live
+calls and their callbacks, all departments together (`compliance_rows` with no
+grouping), so a PBX's figures are the sum of what its departments show.
 """
 
 from __future__ import annotations
@@ -71,6 +75,22 @@ class DepartmentDay:
         }
 
 
+@dataclass(frozen=True)
+class PbxDay:
+    """One PBX's live calls for one local day, all its departments together.
+
+    counts: DAY_COUNTS. within_standard_pct: % of offered answered by a person within
+    the standard (None: no calls).
+    """
+
+    pbx: str
+    counts: Mapping[str, int]
+    within_standard_pct: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"pbx": self.pbx, **self.counts, "within_standard_pct": self.within_standard_pct}
+
+
 def day_bounds(day: date, rules: MetricRules) -> tuple[datetime, datetime]:
     """[since, until) in UTC of local `day` in the calendar's zone (23 or 25 h on DST days)."""
     return local_midnight(day, rules.zone), local_midnight(day + timedelta(days=1), rules.zone)
@@ -119,15 +139,37 @@ def day_figures(
     }
 
 
-def _whole(rows: pd.DataFrame, department: str, column: str) -> int:
-    if department not in rows.index:
+def pbx_day_figures(
+    store: Store, rules: MetricRules, pbxs: Sequence[str], day: date, *, now: datetime
+) -> dict[str, PbxDay]:
+    """Each of `pbxs`' live figures for local `day`, callback states judged at `now` (UTC);
+    a PBX with no calls has zeros."""
+    since, until = day_bounds(day, rules)
+    figures = {}
+    for pbx in pbxs:
+        counted = stored_tally(store, rules, since, until, pbx=pbx)
+        owed = stored_callbacks(store, rules, since, until, now=now, pbx=pbx)
+        rows = compliance_rows(counted, owed, rules, Period.ALL, by=(), since=since, until=until)
+        live = rows[rows["source"] == Source.LIVE.value].set_index("source")
+        figures[pbx] = PbxDay(
+            pbx=pbx,
+            counts={count: _whole(live, Source.LIVE.value, count) for count in DAY_COUNTS},
+            within_standard_pct=_percent(live, Source.LIVE.value, "within_standard_pct"),
+        )
+    return figures
+
+
+def _whole(rows: pd.DataFrame, key: str, column: str) -> int:
+    """Row `key`'s `column` as a whole number (0: no such row)."""
+    if key not in rows.index:
         return 0
-    value = rows.at[department, column]
+    value = rows.at[key, column]
     return 0 if pd.isna(value) else int(value)
 
 
-def _percent(rows: pd.DataFrame, department: str, column: str) -> float | None:
-    if department not in rows.index:
+def _percent(rows: pd.DataFrame, key: str, column: str) -> float | None:
+    """Row `key`'s `column` as a percentage (None: no such row, or no calls)."""
+    if key not in rows.index:
         return None
-    value = float(rows.at[department, column])
+    value = float(rows.at[key, column])
     return None if math.isnan(value) else value

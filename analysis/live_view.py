@@ -72,6 +72,7 @@ def ringing_view(board: LiveBoard, now: datetime) -> list[dict[str, object]]:
         rows.append(
             {
                 "call_id": call.call_id,
+                "pbx": call.pbx,
                 "department": call.department,
                 "line": call.line,
                 "ring_started_at": call.ring_started_at.isoformat(),
@@ -133,6 +134,30 @@ def today_view(board: LiveBoard, now: datetime) -> list[dict[str, object]]:
             }
         )
     return panels
+
+
+def pbxs_view(board: LiveBoard, now: datetime) -> list[dict[str, object]]:
+    """With several PBXs, one row per PBX: ringing now, its longest wait, today's figures
+    of its live calls and the callbacks it owes now (empty with one PBX: the departments
+    are its figures)."""
+    rule = board.standards.ring_rule
+    rows = []
+    for pbx, day in board.pbx_day.items():
+        ringing = [call for call in board.ringing.values() if call.pbx == pbx]
+        wait = max((board.wait_seconds(call, now) for call in ringing), default=None)
+        owed = [ob for ob in board.owed.values() if ob.pbx == pbx]
+        rows.append(
+            {
+                **day.as_dict(),
+                "ringing": len(ringing),
+                "longest_wait_rings": None if wait is None else rule.rings(wait),
+                "callbacks_owed_now": len(owed),
+                "callbacks_overdue_now": sum(
+                    ob.status is CallbackStatus.OVERDUE or now >= ob.deadline_at for ob in owed
+                ),
+            }
+        )
+    return rows
 
 
 def callbacks_view(board: LiveBoard, now: datetime, show_numbers: bool) -> dict[str, object]:
@@ -223,6 +248,7 @@ def snapshot(
             "seconds_per_ring": rule.seconds_per_ring,
         },
         "departments": today_view(board, now),
+        "pbxs": pbxs_view(board, now),
         "ringing": ringing_view(board, now),
         "recent": recent_view(board),
         "callbacks": callbacks_view(board, now, show_numbers),

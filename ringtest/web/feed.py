@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ami_listener.stats import ListenerStats
 from analysis.live_board import LiveBoard
-from analysis.live_day import day_bounds, day_figures, local_today
+from analysis.live_day import day_bounds, day_figures, local_today, pbx_day_figures
 from analysis.live_view import (
     ListenerHealth,
     callbacks_view,
@@ -130,10 +130,12 @@ class LiveFeed:
         now = self.clock()
         today = local_today(now, self.rules)
         figures = day_figures(self.store, self.rules, self.board.departments, today, now=now)
+        several = sorted(self.pbxs) if len(self.pbxs) > 1 else []
+        per_pbx = pbx_day_figures(self.store, self.rules, several, today, now=now)
         since, until = day_bounds(today, self.rules)
         gaps = sum(gap.pbx in self.pbxs for gap in self.store.gaps(since, min(until, now)))
         with self._lock:
-            self.board.set_day_figures(figures, gaps)
+            self.board.set_day_figures(figures, gaps, per_pbx)
         self.day_read = today
         self._changed()
 

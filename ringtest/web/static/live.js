@@ -77,6 +77,20 @@ function render(snapshot) {
   document.getElementById("standard").textContent =
     `standard: ${standard.answer_within_rings} rings of ${standard.seconds_per_ring} s`;
   document.getElementById("departments").replaceChildren(...snapshot.departments.map(panel));
+  document.getElementById("pbxs-section").hidden = snapshot.pbxs.length < 2;
+  replaceRows("pbxs", snapshot.pbxs, (pbx) => {
+    const row = document.createElement("tr");
+    row.dataset.pbx = pbx.pbx;
+    cell(row, pbx.pbx);
+    cell(row, String(pbx.ringing), "ringing");
+    cell(row, pbx.longest_wait_rings === null ? "–" : String(pbx.longest_wait_rings));
+    cell(row, `${percent(pbx.within_standard_pct)} (${pbx.within_standard} of ${pbx.offered})`,
+      "within");
+    cell(row, String(pbx.missed), "missed");
+    cell(row, String(pbx.callbacks_owed_now), "owed");
+    cell(row, String(pbx.callbacks_overdue_now), "overdue");
+    return row;
+  });
   replaceRows("ringing", snapshot.ringing, (call) => {
     const row = document.createElement("tr");
     row.dataset.callId = call.call_id;
