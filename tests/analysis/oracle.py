@@ -43,6 +43,7 @@ from ringtest.core.records import (
     RingTestResult,
 )
 from ringtest.store import Store
+from ringtest.store.aggregates import LATENCY_STEP_SECONDS
 
 OBSERVATION_FIELDS = tuple(field.name for field in fields(Observation))
 OBLIGATION_COLUMNS = (
@@ -195,7 +196,8 @@ def tally_obligations(obligations: pd.DataFrame, zone: ZoneInfo, now: datetime) 
             "callbacks_overdue": status == CallbackStatus.OVERDUE,
         }
     )
-    latency = obligations["working_seconds"].where(called_back)
+    exact = obligations["working_seconds"].where(called_back)
+    latency = (exact / LATENCY_STEP_SECONDS).round() * LATENCY_STEP_SECONDS
     hours = pd.DataFrame({**keys, "hours": latency / SECONDS_PER_HOUR, "obligations": 1})
     return CallbackTally.of(counts, hours[latency.notna()])
 
