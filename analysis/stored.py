@@ -7,15 +7,14 @@ sums cross into Python. The tests hold them to a row-by-row count of the same
 records (`tests/analysis/oracle.py`), figure for figure.
 
 Buckets and local days. A call belongs to the local day it started in. The
-database knows UTC, not the calendar's zone, so it groups by buckets of
-`width` seconds of Unix time, `width` chosen by `day_buckets` so that no bucket
-holds two local days: it divides 86,400, every UTC offset the zone uses in the
-range and every instant its offset changes. Within a bucket the offset is then
-constant and local midnights fall only on bucket starts, so each bucket's local
-day is the local day of its start, computed by the same `local_days` as for
-single calls. That is 86,400 s for UTC (or GMT in a winter range), 3,600 s for
-most zones (whole-hour offsets and changes), 900 s for +05:45, down to 1 s for
-historical local mean times: exact for every zone, and as few buckets as allows.
+database knows UTC, not the calendar's zone, so `day_buckets` gives it the zone's
+UTC offsets over the range, piecewise: the offset in force before the range and
+each instant it changes (to the second, `_offset_changes`). The database adds to
+each instant the offset in force then and groups by whole days of that local time
+(`ringtest.store.aggregates.Buckets`): a bucket is exactly one local day, whatever
+the zone's offsets (whole hours, +05:45, historical local mean times) and
+wherever its changes fall (a midnight that happens twice belongs to one day). A
+12-week report has 84 buckets per department and line, not 2,016 hourly ones.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from analysis.obligations import (
     SECONDS_PER_HOUR,
     CallbackTally,
 )
-from analysis.periods import local_days
 from ringtest.core.observations import WHOLE_SECONDS_ERROR_SECONDS, Source
 from ringtest.core.records import CallbackStatus
 from ringtest.core.standards import MetricRules
@@ -49,31 +47,27 @@ no zone changes its offset twice within an hour."""
 
 @dataclass(frozen=True)
 class DayBuckets:
-    """Buckets that each lie within one local day of `zone`."""
+    """Buckets that are each one local day of `zone`."""
 
     buckets: Buckets
     zone: ZoneInfo
 
     def days(self, bucket: pd.Series) -> pd.Series:
         """The local day (naive midnight, datetime64[ns]) of each bucket number."""
-        unique = pd.Series(bucket.unique())
-        seconds = self.buckets.origin + unique.astype("int64") * self.buckets.width
-        starts = pd.to_datetime(seconds, unit="s", utc=True).astype("datetime64[ns, UTC]")
-        day_of = dict(
-            zip(unique, local_days(starts, self.zone).astype("datetime64[ns]"), strict=True)
-        )
-        return bucket.map(day_of).astype("datetime64[ns]")
+        local_seconds = self.buckets.origin + bucket.astype("int64") * self.buckets.width
+        return pd.to_datetime(local_seconds, unit="s").astype("datetime64[ns]")
 
 
 def day_buckets(since: datetime, until: datetime, zone: ZoneInfo) -> DayBuckets:
-    """The widest buckets of [since, until) that never straddle a local day of `zone`."""
-    width = SECONDS_PER_DAY
-    for offset in _offsets(since, until, zone):
-        width = math.gcd(width, offset)
-    for change in _offset_changes(since, until, zone):
-        width = math.gcd(width, change)
-    origin = math.floor(since.timestamp()) // width * width
-    return DayBuckets(Buckets(origin=origin, width=width), zone)
+    """Buckets of the local days of `zone` from the one before `since` to `until`."""
+    start = since - timedelta(seconds=SECONDS_PER_DAY)
+    first_offset = _offset(start, zone)
+    changes = tuple(
+        (at, _offset(datetime.fromtimestamp(at, UTC), zone))
+        for at in _offset_changes(since, until, zone)
+    )
+    origin = (math.floor(start.timestamp()) + first_offset) // SECONDS_PER_DAY * SECONDS_PER_DAY
+    return DayBuckets(Buckets(origin, SECONDS_PER_DAY, first_offset, changes), zone)
 
 
 def stored_tally(
@@ -168,11 +162,6 @@ def stored_callbacks(
             pd.DataFrame(columns=["day", "department", "line", "hours", "obligations"]),
         )
     return CallbackTally.of(pd.concat(counts), pd.concat(hours))
-
-
-def _offsets(since: datetime, until: datetime, zone: ZoneInfo) -> set[int]:
-    """Every UTC offset (whole seconds) `zone` uses from a day before `since` to `until`."""
-    return {_offset(at, zone) for at in _probes(since, until)}
 
 
 def _offset_changes(since: datetime, until: datetime, zone: ZoneInfo) -> list[int]:

@@ -247,19 +247,29 @@ def test_no_calls_in_the_range_gives_empty_tallies(store: Store):
     assert rows.empty
 
 
+BST_BEGINS_2026 = int(datetime(2026, 3, 29, 1, tzinfo=UTC).timestamp())
+AZORES_CHANGE_2026 = int(datetime(2026, 3, 29, 1, tzinfo=UTC).timestamp())
+
+
 @pytest.mark.parametrize(
-    ("zone", "since", "width"),
+    ("zone", "since", "offset_seconds", "offset_changes"),
     [
-        ("UTC", datetime(2026, 3, 23, tzinfo=UTC), 86_400),
-        ("Europe/London", datetime(2026, 1, 5, tzinfo=UTC), 86_400),  # GMT all along
-        ("Europe/London", datetime(2026, 3, 23, tzinfo=UTC), 3_600),  # BST begins
-        ("Atlantic/Azores", datetime(2026, 3, 29, 2, tzinfo=UTC), 3_600),  # changed at 01:00
-        ("Asia/Kolkata", datetime(2026, 3, 23, tzinfo=UTC), 1_800),
-        ("Asia/Kathmandu", datetime(2026, 3, 23, tzinfo=UTC), 900),
-        ("Africa/Monrovia", datetime(1971, 1, 4, tzinfo=UTC), 30),  # -00:44:30 until 1972
+        ("UTC", datetime(2026, 3, 23, tzinfo=UTC), 0, ()),
+        ("Europe/London", datetime(2026, 1, 5, tzinfo=UTC), 0, ()),  # GMT all along
+        ("Europe/London", datetime(2026, 3, 23, tzinfo=UTC), 0, ((BST_BEGINS_2026, 3_600),)),
+        ("Atlantic/Azores", datetime(2026, 3, 29, 2, tzinfo=UTC), -3_600,
+         ((AZORES_CHANGE_2026, 0),)),  # changed at 01:00, the day before the range
+        ("Asia/Kolkata", datetime(2026, 3, 23, tzinfo=UTC), 19_800, ()),
+        ("Asia/Kathmandu", datetime(2026, 3, 23, tzinfo=UTC), 20_700, ()),
+        ("Africa/Monrovia", datetime(1971, 1, 4, tzinfo=UTC), -2_670, ()),  # -00:44:30
     ],
-)
-def test_buckets_are_as_wide_as_the_zone_allows(zone, since, width):
+)  # fmt: skip
+def test_buckets_are_local_days_by_the_zones_offsets(zone, since, offset_seconds, offset_changes):
     grid = day_buckets(since, since + timedelta(weeks=2), ZoneInfo(zone))
-    assert grid.buckets.width == width
-    assert grid.buckets.origin <= since.timestamp() < grid.buckets.origin + width
+    assert grid.buckets.width == 86_400
+    assert (grid.buckets.offset_seconds, grid.buckets.offset_changes) == (
+        offset_seconds, offset_changes,
+    )  # fmt: skip
+    local_since = since.timestamp() + offset_seconds
+    assert grid.buckets.origin <= local_since
+    assert grid.buckets.origin % 86_400 == 0, "a bucket starts at a local midnight"
