@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from analysis import charts
 from analysis.compliance import compliance_rows
 from analysis.periods import Period
 from analysis.public_page import ANNOUNCED_NAME_COLUMN, write_public_page
@@ -204,6 +206,21 @@ def test_the_csv_html_and_email_text_carry_the_column(week_47_named, tmp_path: P
     assert "<td>90% (9 of 10; unsure: 1)</td>" in html
     assert "counted apart as unsure, not in the share" in html
     assert "Mystery calls that announced our name: 90% (9 of 10; unsure: 1)" in summary_text(data)
+
+
+def test_the_pdf_and_the_compliance_chart_carry_it(week_47_named, tmp_path: Path):
+    data = report_of(*week_47_named)
+    files = write_report(data, tmp_path / "report")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(files.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "90% (9 of 10; unsure: 1)" in text
+    assert "counted apart as unsure, not in the share" in " ".join(text.split())
+    figure, ax = charts.new_figure()
+    charts.compliance_bars(ax, data.rows, data.standard_rings, data.target_percent, data.when)
+    labels = [label.get_text() for label in ax.texts]
+    assert "100% of 11 test calls; announced our name: 90%" in labels
+    assert "50% of 2 test calls" in labels  # Housing's: not audited, so no share
 
 
 def public_page(settings, store, out: Path, show: bool | None) -> str:
