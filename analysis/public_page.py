@@ -77,10 +77,8 @@ def write_public_page(
     days = settings.standards.callback_within_working_days
     day_text = f"{days} working day{'s' if days > 1 else ''}"
     min_count = settings.publish.min_count
-    table = _results(data.rows, rings, day_text, min_count)
     named = settings.publish.show_announced_name
-    if not named:
-        table = table.drop(columns=[ANNOUNCED_NAME_COLUMN], errors="ignore")
+    table = _results(data.rows, rings, day_text, min_count, named)
     named_note = f"<p id='announced-name'>{escape(ANNOUNCED_NAME_NOTE)}</p>" if named else ""
     body = table_html(table) if len(table) else "<p>No calls were measured in this period.</p>"
     page = (
@@ -118,7 +116,9 @@ def write_public_page(
     return path
 
 
-def _results(rows: pd.DataFrame, rings: int, day_text: str, min_count: int) -> pd.DataFrame:
+def _results(
+    rows: pd.DataFrame, rings: int, day_text: str, min_count: int, show_announced_name: bool
+) -> pd.DataFrame:
     live = rows[rows["source"] == Source.LIVE].set_index("department")
     tests = rows[rows["source"] == Source.RING_TEST].set_index("department")
     table = []
@@ -140,8 +140,8 @@ def _results(rows: pd.DataFrame, rings: int, day_text: str, min_count: int) -> p
                 f"Mystery calls answered within {rings} rings": "none made"
                 if test is None or not test["offered"]
                 else f"{int(test['within_standard'])} of {int(test['offered'])}",
-                ANNOUNCED_NAME_COLUMN: announced_name_cell(test),
             }
+            | ({ANNOUNCED_NAME_COLUMN: announced_name_cell(test)} if show_announced_name else {})
         )
     return pd.DataFrame(table)
 
