@@ -50,7 +50,8 @@ def compliance_bars(
     """Per department, % of calls a person answered within the standard, real vs test calls.
 
     rows: one row per (source, department) with within_standard_pct, its Wilson
-    interval and offered; error bars show the 95 % interval.
+    interval and offered; error bars show the 95 % interval. A mystery bar's label
+    adds the share of its audited calls that announced our name, when there is one.
     """
     departments = sorted(rows["department"].unique(), reverse=True)
     positions = np.arange(len(departments))
@@ -76,9 +77,13 @@ def compliance_bars(
         noun = "test call" if source == Source.RING_TEST else "call"
         ivr = of_source["answered_by_ivr"].fillna(0).astype(int)
         offered = of_source["offered"].fillna(0).astype(int)
-        for y, pct, count, by_ivr in zip(positions + offset, value, offered, ivr, strict=True):
+        named = of_source["announced_name_pct"]
+        for y, pct, count, by_ivr, named_pct in zip(
+            positions + offset, value, offered, ivr, named, strict=True
+        ):
             text = f"{pct:.0f}% of {plural(count, noun)}" if count else f"no {noun}s"
             text += f" ({count_text(by_ivr)} answered by an IVR)" if by_ivr else ""
+            text += f"; announced our name: {named_pct:.0f}%" if not pd.isna(named_pct) else ""
             ax.text(
                 2,
                 y,

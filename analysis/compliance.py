@@ -27,6 +27,11 @@ Definitions (also in the README's "How we measure"), T being the rings standard:
   first): offered, never within the standard, counted apart ("ring time not in the
   CDR"), and neither an abandon within the standard nor a short one;
 * median_rings, p90_rings: rings heard before a person answered;
+* announced_name, name_not_announced, announced_name_unsure: ring tests a person
+  answered whose greeting was audited, by the audit's verdict (the standard's "clearly
+  announce our name"); announced_name_pct is announced_name of the tests with a yes or
+  no verdict, with a Wilson 95 % interval; unsure verdicts are counted apart, in neither
+  the share nor its denominator, and no audited test gives NaN (shown "-"), not 0 %;
 * abandoned, voicemail, busy, failed, incomplete: counts by outcome;
 * answered_by_ivr: answered, but by the PBX itself (an IVR), never by a person;
 * service_level_pct (SL): within_standard / answered_by_person;
@@ -65,7 +70,7 @@ from analysis.coverage import Coverage, coverage_pcts
 from analysis.obligations import CALLBACK_COUNTS, CallbackTally, callback_rows
 from analysis.periods import Period, period_label, period_starts, starts_between
 from ringtest.core.observations import Source
-from ringtest.core.records import CallOutcome
+from ringtest.core.records import CallOutcome, Heard
 from ringtest.core.standards import MetricRules
 
 __all__ = [
@@ -86,6 +91,12 @@ OUTCOME_COUNTS = tuple(
     )
 )
 MISSED = ("abandoned", "voicemail", "busy", "failed")
+ANNOUNCED_NAME_COUNTS = {
+    Heard.YES: "announced_name",
+    Heard.NO: "name_not_announced",
+    Heard.UNSURE: "announced_name_unsure",
+}
+"""The count of audited, person-answered ring tests of each `announced_name` verdict."""
 COUNTED = (
     "offered",
     "answered_by_person",
@@ -96,6 +107,7 @@ COUNTED = (
     "answered_by_ivr",
     "ring_time_unknown",
     "within_standard_uncertain",
+    *ANNOUNCED_NAME_COUNTS.values(),
 )
 METRICS = (
     "offered",
@@ -126,6 +138,10 @@ METRICS = (
     "median_callback_working_hours",
     "p90_callback_working_hours",
     "coverage_pct",
+    *ANNOUNCED_NAME_COUNTS.values(),
+    "announced_name_pct",
+    "announced_name_wilson_low_pct",
+    "announced_name_wilson_high_pct",
 )
 
 
@@ -303,6 +319,8 @@ def _derived(rows: pd.DataFrame) -> pd.DataFrame:
         return (100.0 * numerator / denominator.where(denominator > 0)).astype(float)
 
     low, high = _wilson(rows["within_standard"].to_numpy(), rows["offered"].to_numpy())
+    judged = rows["announced_name"] + rows["name_not_announced"]
+    named_low, named_high = _wilson(rows["announced_name"].to_numpy(), judged.to_numpy())
     return rows.assign(
         within_standard_pct=percent(rows["within_standard"], rows["offered"]),
         wilson_low_pct=100.0 * low,
@@ -320,6 +338,9 @@ def _derived(rows: pd.DataFrame) -> pd.DataFrame:
             rows["called_back_within_standard"],
             rows["called_back_within_standard"] + rows["callbacks_late_or_never"],
         ),
+        announced_name_pct=percent(rows["announced_name"], judged),
+        announced_name_wilson_low_pct=100.0 * named_low,
+        announced_name_wilson_high_pct=100.0 * named_high,
     )
 
 

@@ -58,6 +58,21 @@ def within_text(percent: float | None, uncertain: int, unknown: int) -> str:
     return f"{text} ({'; '.join(caveats)})" if caveats else text
 
 
+UNSURE_MARK = "unsure"
+"""Beside the share that announced our name: audited tests whose verdict was unsure."""
+
+
+def announced_name_text(announced: int, not_announced: int, unsure: int, percent: float) -> str:
+    """The share of audited mystery calls that announced our name, of those with a yes or
+    no verdict, and the unsure ones apart: ``90% (9 of 10)``, ``90% (9 of 10; unsure: 1)``;
+    none judged: ``-``, or ``- (unsure: 2)``."""
+    judged = announced + not_announced
+    counts = [f"{count_text(announced)} of {count_text(judged)}"] if judged else []
+    counts += [f"{UNSURE_MARK}: {count_text(unsure)}"] if unsure else []
+    text = percent_text(percent)
+    return f"{text} ({'; '.join(counts)})" if counts else text
+
+
 def plural(count: int, noun: str) -> str:
     """``1 call``, ``2 calls``, ``13,724 calls``."""
     return f"{count_text(count)} {noun}{'' if count == 1 else 's'}"

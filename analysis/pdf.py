@@ -1,11 +1,11 @@
 """The PDF report: a summary page, then one page per department with calls (A4 landscape).
 
-The summary page states the standards and how callbacks are judged, says which
-departments had no calls (every configured department still has its line in
-the table, with 0 calls), and shows the headline table and the compliance
-chart. Each department's page repeats its line of the table with real calls
-beside mystery test calls, how its callbacks stand, then its rings
-distribution, callback times and 12-week trend. Written with matplotlib's
+The summary page states the standards, how callbacks are judged and what the
+"announced our name" column counts, says which departments had no calls (every
+configured department still has its line in the table, with 0 calls), and shows
+the headline table and the compliance chart. Each department's page repeats its
+line of the table with real calls beside mystery test calls, how its callbacks
+stand, then its rings distribution, callback times and 12-week trend. Written with matplotlib's
 `PdfPages`, so the charts are the same drawings as the PNGs.
 
 Layout is measured, not hoped for: table columns are as wide as their longest
@@ -25,6 +25,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from analysis import charts
+from analysis.announced_name import ANNOUNCED_NAME_NOTE
 from analysis.report_data import (
     ReportData,
     callback_states_text,
@@ -81,7 +82,13 @@ def _summary_pages(data: ReportData) -> list[Figure]:
     """The summary page, and the compliance chart's own page when it does not fit on it."""
     figure, top = _page(
         data.title,
-        [standards_text(data), callback_states_text(data), calls_text(data), coverage_note(data)],
+        [
+            standards_text(data),
+            callback_states_text(data),
+            calls_text(data),
+            coverage_note(data),
+            ANNOUNCED_NAME_NOTE,
+        ],
     )
     table = headline(data)
     bottom = _draw_table(figure, table, top=top, most_height=0.5) if len(table) else top

@@ -13,6 +13,10 @@ callback) below `publish.min_count`, and every percentage computed from it, is
 shown as "fewer than N", so that "1 call, 0 % answered" cannot tell a caller or
 their neighbour about one call. Mystery calls are ringtest's own and are shown
 as they are.
+
+With `publish.show_announced_name`, the page also shows, per department, the share of
+audited mystery calls in which the answerer announced our name
+(`analysis.announced_name`: counts of mystery calls, no transcript and no name of staff).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from analysis.announced_name import ANNOUNCED_NAME_NOTE, announced_name_cell
 from analysis.periods import previous_month
 from analysis.report import ReportPeriod
 from analysis.report_data import gather_report
@@ -34,6 +39,8 @@ from ringtest.core.observations import Source
 from ringtest.store import Store
 
 PAGE_NAME = "index.html"
+ANNOUNCED_NAME_COLUMN = "Mystery calls that announced our name"
+"""The heading of the column `publish.show_announced_name` adds."""
 
 
 def last_month_period(now: datetime, zone: ZoneInfo) -> ReportPeriod:
@@ -70,7 +77,9 @@ def write_public_page(
     days = settings.standards.callback_within_working_days
     day_text = f"{days} working day{'s' if days > 1 else ''}"
     min_count = settings.publish.min_count
-    table = _results(data.rows, rings, day_text, min_count)
+    named = settings.publish.show_announced_name
+    table = _results(data.rows, rings, day_text, min_count, named)
+    named_note = f"<p id='announced-name'>{escape(ANNOUNCED_NAME_NOTE)}</p>" if named else ""
     body = table_html(table) if len(table) else "<p>No calls were measured in this period.</p>"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -89,6 +98,7 @@ def write_public_page(
         f"{body}"
         "<p>We measure every call to these lines automatically, and we also make our own "
         "mystery test calls. Counts and percentages only: no caller is identified.</p>"
+        f"{named_note}"
         f"<p id='small-numbers'>Where a department had fewer than {min_count} calls, or "
         f"fewer than {min_count} missed calls to return, we do not show the number or the "
         "percentage, so that no single call can be recognised.</p>"
@@ -106,7 +116,9 @@ def write_public_page(
     return path
 
 
-def _results(rows: pd.DataFrame, rings: int, day_text: str, min_count: int) -> pd.DataFrame:
+def _results(
+    rows: pd.DataFrame, rings: int, day_text: str, min_count: int, show_announced_name: bool
+) -> pd.DataFrame:
     live = rows[rows["source"] == Source.LIVE].set_index("department")
     tests = rows[rows["source"] == Source.RING_TEST].set_index("department")
     table = []
@@ -129,6 +141,7 @@ def _results(rows: pd.DataFrame, rings: int, day_text: str, min_count: int) -> p
                 if test is None or not test["offered"]
                 else f"{int(test['within_standard'])} of {int(test['offered'])}",
             }
+            | ({ANNOUNCED_NAME_COLUMN: announced_name_cell(test)} if show_announced_name else {})
         )
     return pd.DataFrame(table)
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from analysis.announced_name import announced_name_cell, announced_name_range
 from analysis.compliance import Tally, compliance_rows
 from analysis.coverage import Coverage
 from analysis.display import (
@@ -57,6 +58,7 @@ SOURCE_COLUMNS = {
     "busy": "Busy",
     "answered_by_ivr": "Answered by an IVR, not a person",
     "incomplete": "Not fully seen",
+    "announced_name_pct": "Announced our name",
 }
 """The columns of a department's real-beside-mystery table, and their headings."""
 
@@ -231,6 +233,8 @@ def headline(data: ReportData) -> pd.DataFrame:
                 "Callbacks not yet due": _count(row, "callbacks_not_yet_due"),
                 "Still owed": _owed(row),
                 "Mystery calls within standard": mystery_calls_text(test),
+                "Mystery calls that announced our name": announced_name_cell(test),
+                "Announced our name: 95% range": announced_name_range(test),
                 "Compared with earlier weeks": _trend(data, department),
             }
         )
@@ -337,6 +341,8 @@ def _source_cell(row: pd.Series | None, name: str) -> str:
         return MISSING if name != "offered" else "0"
     if name == "within_standard_pct":
         return within_cell(row)
+    if name == "announced_name_pct":
+        return announced_name_cell(row)
     if name.endswith("_pct"):
         return percent_text(row[name])
     if name.endswith("_rings"):

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.compliance import COUNTED, TALLY_KEYS, Tally
+from analysis.compliance import ANNOUNCED_NAME_COUNTS, COUNTED, TALLY_KEYS, Tally
 from analysis.obligations import (
     CALLBACK_COUNTS,
     CALLBACK_STATE_COUNTS,
@@ -80,7 +80,9 @@ def stored_tally(
     pbx: str | None = None,
 ) -> Tally:
     """Observations of `source` (live calls by default: test calls left out) that started
-    in [since, until), only those on PBX `pbx` when given, as a day-level `Tally`."""
+    in [since, until), only those on PBX `pbx` when given (ring tests are on none), as a
+    day-level `Tally`; ring tests with their greeting audits' counts (`stored_greetings`),
+    live calls with none."""
     grid = day_buckets(since, until, rules.zone)
     counts, rings = [], []
     chunks = aggregates.call_sums(
@@ -99,6 +101,9 @@ def stored_tally(
         frame = pd.DataFrame.from_records(chunk, columns=aggregates.CALL_SUM_COLUMNS)
         frame.insert(0, "source", source.value)
         frame.insert(1, "day", grid.days(frame.pop("bucket")))
+        frame = frame.reindex(
+            columns=[*frame.columns, *ANNOUNCED_NAME_COUNTS.values()], fill_value=0
+        )
         frame[list(COUNTED)] = frame[list(COUNTED)].astype("int64")
         counts.append(frame[[*TALLY_KEYS, *COUNTED]])
         answered = frame[frame["person_rings"].notna()]
@@ -107,7 +112,40 @@ def stored_tally(
                 rings=answered["person_rings"].astype(float), calls=answered["offered"]
             )
         )
+    if source is Source.RING_TEST and pbx is None:
+        counts.append(stored_greetings(store, grid, since, until, department))
     return Tally.of(counts, rings)
+
+
+def stored_greetings(
+    store: Store, grid: DayBuckets, since: datetime, until: datetime, department: str | None
+) -> pd.DataFrame:
+    """The greeting audits of ring tests a person answered in [since, until) as ring-test
+    `Tally` counts: one row per local day, department and line with the
+    `ANNOUNCED_NAME_COUNTS` (every other count 0)."""
+    chunks = aggregates.greeting_sums(store, since, until, grid.buckets, department)
+    summed = [
+        pd.DataFrame.from_records(chunk, columns=aggregates.GREETING_SUM_COLUMNS)
+        for chunk in chunks
+    ]
+    if not summed:
+        return pd.DataFrame(columns=[*TALLY_KEYS, *COUNTED])
+    frame = pd.concat(summed, ignore_index=True)
+    tests = frame["tests"].astype("int64")
+    verdict = frame["announced_name"]
+    counts = pd.DataFrame(
+        {
+            "source": Source.RING_TEST.value,
+            "day": grid.days(frame["bucket"]),
+            "department": frame["department"],
+            "line": frame["line"],
+            **{
+                name: tests.where(verdict == heard, 0)
+                for heard, name in ANNOUNCED_NAME_COUNTS.items()
+            },
+        }
+    )
+    return counts.reindex(columns=[*TALLY_KEYS, *COUNTED], fill_value=0)
 
 
 def stored_callbacks(

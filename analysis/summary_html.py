@@ -16,6 +16,7 @@ from html import escape
 
 import pandas as pd
 
+from analysis.announced_name import ANNOUNCED_NAME_NOTE
 from analysis.report_data import (
     ReportData,
     callback_states_text,
@@ -88,6 +89,7 @@ def summary_html(data: ReportData, images: Mapping[str, str]) -> str:
         + table_html(headline(data), f"Every department, {data.when}", row_headers=True)
         + "<p>The 95% range is where the true share of calls answered in time lies, given how "
         "few calls there were. The PDF attached to the email has the same figures.</p>"
+        f"<p>{escape(ANNOUNCED_NAME_NOTE)}</p>"
         f"<h2>Charts</h2>{figures}{departments}</main></body></html>"
     )
 
@@ -103,7 +105,7 @@ def summary_text(data: ReportData) -> str:
     lines = [data.title, "", *(note for note in notes if note), ""]
     for row in headline(data).to_dict("records"):
         lines.append(" | ".join(f"{key}: {value}" for key, value in row.items()))
-    lines += ["", "The full report is attached as a PDF."]
+    lines += ["", ANNOUNCED_NAME_NOTE, "The full report is attached as a PDF."]
     return "\n".join(lines)
 
 

@@ -87,6 +87,10 @@ class PublishSettings(Section):
         callback) a department's row shows; a smaller count, and every percentage
         computed from it, is shown as "fewer than <min_count>", so that no caller's
         single call can be recognised on the page.
+    show_announced_name: bool, whether the page has the column of mystery calls in which
+        the answerer announced our name (the greeting audit's machine verdict, so off
+        until the council chooses to publish it).
     """
 
     min_count: int = Field(default=5, ge=1)
+    show_announced_name: bool = False

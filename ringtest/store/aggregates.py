@@ -2,7 +2,8 @@
 
 This is where every counted metric is defined: `call_sums` counts the
 observations that `ringtest.store.observations` selects (live calls or ring
-tests, the same rules for both), `obligation_sums` the callback obligations,
+tests, the same rules for both), `greeting_sums` the greeting audits of the ring
+tests a person answered, `obligation_sums` the callback obligations,
 each in one `CallbackState` as of the report's `now`.
 The weekly report over millions of calls needs only counts, so these queries
 group in SQL and hand back aggregates: a few rows per bucket instead of one
@@ -85,6 +86,10 @@ ANALYZE, `bench.pg_scale`'s store); LOCAL, so only this transaction's."""
 
 NO_UNCERTAINTY = (0.0, 0.0)
 """An empty interval of uncertain ring seconds: every verdict is certain."""
+
+GREETING_SUM_COLUMNS = ("bucket", "department", "line", "announced_name", "tests")
+"""`greeting_sums` columns. announced_name: the audit's verdict (a `Heard` value);
+tests: how many audited ring tests share these values."""
 
 OBLIGATION_SUM_COLUMNS = (
     "bucket",
@@ -209,6 +214,38 @@ def call_sums(
     )
     query = select(*keys, *(func.sum(rows.c[name]) for name in sums)).group_by(*keys)
     yield from _chunks(store, query, chunk_rows)
+
+
+def greeting_sums(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    buckets: Buckets,
+    department: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Ring tests that started in [since, until), that a person answered and whose greeting
+    was audited, counted per bucket, department, line and the audit's `announced_name`
+    verdict (`GREETING_SUM_COLUMNS`) in one grouped query: the one definition of the
+    "announced our name" counts. A test is observed by the same rules as in `call_sums`;
+    a test without an audit row is not counted."""
+    tests = observations(Source.RING_TEST, since, until, department)
+    observed = tests.add_columns(schema.ring_tests.c.test_id).subquery()
+    audits = schema.greeting_audits
+    person = observed.c.answered_by_person & (observed.c.outcome != CallOutcome.INCOMPLETE.value)
+    inner = (
+        select(
+            _bucket(store, observed.c.started_at, buckets).label("bucket"),
+            observed.c.department,
+            observed.c.line,
+            audits.c.announced_name,
+        )
+        .select_from(observed.join(audits, audits.c.test_id == observed.c.test_id))
+        .where(person)
+    )
+    rows = inner.subquery()
+    keys = [rows.c[name] for name in GREETING_SUM_COLUMNS[:-1]]
+    yield from _chunks(store, select(*keys, func.count()).group_by(*keys), chunk_rows)
 
 
 def obligation_sums(

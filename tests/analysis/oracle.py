@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
+from itertools import zip_longest
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from analysis.compliance import (
+    ANNOUNCED_NAME_COUNTS,
     COUNTED,
     METRICS,
     OUTCOME_COUNTS,
@@ -40,6 +42,7 @@ from ringtest.core.records import (
     CallbackStatus,
     CallOutcome,
     CallRecord,
+    Heard,
     RingTestResult,
 )
 from ringtest.store import Store
@@ -57,10 +60,19 @@ OBLIGATION_COLUMNS = (
 )
 
 
-def observations_frame(observations: Iterable[Observation | None]) -> pd.DataFrame:
-    """Observations (None: not observed, left out) as one row each."""
-    rows = [asdict(observed) for observed in observations if observed is not None]
-    frame = pd.DataFrame(rows, columns=list(OBSERVATION_FIELDS))
+def observations_frame(
+    observations: Iterable[Observation | None], verdicts: Iterable[Heard | None] = ()
+) -> pd.DataFrame:
+    """Observations (None: not observed, left out) as one row each, with the
+    `announced_name` verdict of each one's greeting audit (`verdicts`, in the same order;
+    None, or none given: not audited)."""
+    pairs = zip_longest(observations, verdicts)
+    rows = [
+        asdict(observed) | {"announced_name": verdict}
+        for observed, verdict in pairs
+        if observed is not None
+    ]
+    frame = pd.DataFrame(rows, columns=[*OBSERVATION_FIELDS, "announced_name"])
     frame["source"] = frame["source"].map(str)
     frame["started_at"] = _utc(frame["started_at"])
     frame["outcome"] = frame["outcome"].map(str)
@@ -86,9 +98,13 @@ def stored_observations(
 ) -> pd.DataFrame:
     """Stored calls and ring tests that started in [since, until), read as records and
     observed in Python."""
-    calls = store.iter_calls(since, until, department=department)
+    calls = list(store.iter_calls(since, until, department=department))
     tests = store.ring_tests(since, until, department=department)
-    return observations_frame([*map(observe_call, calls), *map(observe_ring_test, tests)])
+    audits = [store.greeting_audit(test.test_id) for test in tests]
+    return observations_frame(
+        [*map(observe_call, calls), *map(observe_ring_test, tests)],
+        [None] * len(calls) + [audit and audit.announced_name for audit in audits],
+    )
 
 
 def obligations_frame(
@@ -165,6 +181,10 @@ def _tally_chunk(chunk: pd.DataFrame, rules: MetricRules) -> tuple[pd.DataFrame,
             "answered_by_ivr": (outcome == CallOutcome.ANSWERED) & ~person,
             "ring_time_unknown": unknown & seen_whole,
             "within_standard_uncertain": person & chunk["whole_seconds"] & uncertain.astype(bool),
+            **{
+                name: person & (chunk["announced_name"] == heard)
+                for heard, name in ANNOUNCED_NAME_COUNTS.items()
+            },
         }
     )
     keys = list(TALLY_KEYS)

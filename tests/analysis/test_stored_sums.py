@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from analysis.compliance import Tally, compliance_rows
+from analysis.compliance import ANNOUNCED_NAME_COUNTS, Tally, compliance_rows
 from analysis.obligations import CallbackTally
 from analysis.periods import Period, local_midnight
 from analysis.stored import day_buckets, stored_callbacks, stored_tally
@@ -28,6 +28,8 @@ from ringtest.core.records import (
     CallbackStatus,
     CallOutcome,
     CallRecord,
+    GreetingAudit,
+    Heard,
     RingTestOutcome,
     RingTestResult,
 )
@@ -147,6 +149,10 @@ def fill(store: Store, instants: list[datetime]) -> list[CallRecord]:
                 reason="",
             )  # fmt: skip
         )
+        if n % 4:  # every verdict, on tests a person answered and on tests nobody did
+            store.save_greeting_audit(
+                GreetingAudit(f"t{n}", "", list(Heard)[n % 3], Heard.UNSURE, at)
+            )
     return calls
 
 
@@ -171,6 +177,7 @@ def assert_same_rows(store: Store, rules: MetricRules, since: datetime, until: d
     assert len(summed.counts) and len(summed_owed.hours)
     states = ["called_back_within_standard", "callbacks_late_or_never", "callbacks_not_yet_due"]
     assert (summed_owed.counts[states].sum() > 0).all()
+    assert (summed.counts[list(ANNOUNCED_NAME_COUNTS.values())].sum() > 0).all()
     for ours, theirs in ((summed.counts, reference.counts), (summed.rings, reference.rings),
                          (summed_owed.counts, reference_owed.counts),
                          (summed_owed.hours, reference_owed.hours)):  # fmt: skip
