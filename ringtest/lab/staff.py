@@ -3,12 +3,15 @@
 Each agent listens on its static contact (``sip:staffN@127.0.0.1:507N``, see
 `ringtest.lab.accounts`) and runs its scenario, most ``scenarios/staff_uas.xml``:
 100 and 180 at once, then answer after the caller's ``X-Lab-Answer``
-milliseconds (default `DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for
-``busy``, or ring until cancelled for ``never``. Reception (staff8) runs
+milliseconds (default `DEFAULT_ANSWER_MS`) and say the greeting the caller's
+``X-Lab-Greeting`` chooses (RTP: "Hello?" by default, or a line naming the agent's
+department, `ringtest.lab.greetings`), 486 for ``busy``, or ring until cancelled
+for ``never``. Reception (staff8) runs
 ``scenarios/transfer_uas.xml``: it answers the same way, then blind-transfers the
 caller to `TRANSFER_TARGET` with a REFER.
 sipp handles many calls in a row and at once. Agents run detached (sipp
-``-bg``) with pid and error files in ``<lab dir>/staff/``.
+``-bg``) with pid and error files in ``<lab dir>/staff/``, each in a directory of
+its own there (``staff/<username>/``) that holds the greetings it plays.
 
 Environmental Health's desk phone (staff9) is no sipp agent but a pjsua2 process
 (`ringtest.lab.desk_phone`: an attended transfer needs two dialogs at once); it
@@ -22,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib.resources import as_file, files
+from importlib.resources import files
 from pathlib import Path
 
 from ringtest.core.errors import LabError
@@ -36,14 +39,10 @@ from ringtest.lab.accounts import (
     TRANSFER_TARGET,
     StaffAgent,
 )
-from ringtest.lab.audio.rtp_pcap import wav_to_rtp_pcap
+from ringtest.lab.greetings import write_greetings
 from ringtest.lab.ports import LabPort, is_listening
 from ringtest.lab.processes import running_pid, spawn_detached, stop, wait_until
 
-GREETING_WAV = "hello.wav"
-"""What a staff agent says on answering: "Hello?" (espeak-ng, 8 kHz, shipped)."""
-GREETING_PCAP = "hello.pcap"
-"""The scenario's play_pcap_audio file, made from GREETING_WAV in the agents' work dir."""
 RECV_TIMEOUT_MS = 600_000
 """A staff call waiting longer than this (10 min) for its next message is dropped."""
 PYTHON = Path(sys.executable)
@@ -111,10 +110,9 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         (work_dir / scenario).write_bytes(
             files("ringtest.lab").joinpath("scenarios", scenario).read_bytes()
         )
-    with as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV)) as greeting:
-        wav_to_rtp_pcap(greeting, work_dir / GREETING_PCAP)
     for agent in ANSWERING_AGENTS:
         if running_pid(_pid_file(lab_dir, agent), "sipp") is None:
+            write_greetings(work_dir / agent.username, agent.username)
             _start_agent(agent, work_dir)
     if _desk_phone_pid(lab_dir) is None:
         _start_desk_phone(work_dir)
@@ -171,7 +169,11 @@ def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
         str(error_file),
     ]
     launched = subprocess.run(
-        argv, cwd=work_dir, capture_output=True, text=True, start_new_session=True
+        argv,
+        cwd=work_dir / agent.username,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
     )
     match = re.search(r"PID=\[(\d+)\]", launched.stdout)
     port = _sip_port(agent)
