@@ -10,8 +10,9 @@ Each agent has two greetings, and the caller's ``X-Lab-Greeting`` header
   greeting audit (pocketsphinx) hears its department names where it misses most
   of espeak-ng's (bench/greeting_audit: 82% against 40%).
 
-sipp loads a capture when it loads its scenario, by a path relative to its working
-directory, so each agent runs in a directory of its own holding its two captures.
+sipp loads a capture when it loads its scenario, by one file name for every call and
+from next to the scenario, so each agent runs a copy of its scenario in a directory
+of its own that holds its two captures (`ringtest.lab.staff`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ for ``never``. Reception (staff8) runs
 caller to `TRANSFER_TARGET` with a REFER.
 sipp handles many calls in a row and at once. Agents run detached (sipp
 ``-bg``) with pid and error files in ``<lab dir>/staff/``, each in a directory of
-its own there (``staff/<username>/``) that holds the greetings it plays.
+its own there (``staff/<username>/``) that holds its scenario and the greetings
+it plays.
 
 Environmental Health's desk phone (staff9) is no sipp agent but a pjsua2 process
 (`ringtest.lab.desk_phone`: an attended transfer needs two dialogs at once); it
@@ -106,13 +107,8 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         )
     work_dir = lab_dir / "staff"
     work_dir.mkdir(parents=True, exist_ok=True)
-    for scenario in {agent.scenario for agent in ANSWERING_AGENTS}:
-        (work_dir / scenario).write_bytes(
-            files("ringtest.lab").joinpath("scenarios", scenario).read_bytes()
-        )
     for agent in ANSWERING_AGENTS:
         if running_pid(_pid_file(lab_dir, agent), "sipp") is None:
-            write_greetings(work_dir / agent.username, agent.username)
             _start_agent(agent, work_dir)
     if _desk_phone_pid(lab_dir) is None:
         _start_desk_phone(work_dir)
@@ -133,11 +129,18 @@ def stop_staff(lab_dir: Path) -> None:
 
 
 def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
+    """Start `agent` from a directory of its own: its scenario, with the greetings it plays
+    next to it (where sipp looks for a scenario's captures)."""
+    agent_dir = work_dir / agent.username
+    write_greetings(agent_dir, agent.username)
+    (agent_dir / agent.scenario).write_bytes(
+        files("ringtest.lab").joinpath("scenarios", agent.scenario).read_bytes()
+    )
     error_file = work_dir / f"{agent.username}.errors.log"
     argv = [
         "sipp",
         "-sf",
-        str(work_dir / agent.scenario),
+        str(agent_dir / agent.scenario),
         "-bg",
         "-nostdin",
         "-i",
@@ -170,7 +173,7 @@ def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
     ]
     launched = subprocess.run(
         argv,
-        cwd=work_dir / agent.username,
+        cwd=agent_dir,
         capture_output=True,
         text=True,
         start_new_session=True,
