@@ -64,7 +64,7 @@ def test_staff_call_backs_close_the_obligations_they_answer(demo):
 
 def test_report_pdf_has_a_summary_page_and_a_page_per_department(demo):
     _, pdf, printed = demo
-    # the summary, the compliance chart on a page of its own (eleven departments' rows
+    # the summary, the compliance chart on a page of its own (twelve departments' rows
     # leave it no room below the table), then one page per department with calls
     assert len(PdfReader(pdf).pages) == 2 + 7
     assert "headline figures" in printed

@@ -36,7 +36,7 @@ def test_a_new_standard_is_reloaded_and_said_in_one_line(settings_file, caplog):
     reloaded = reload()
     assert reloaded is not None and reloaded.standards.answer_within_rings == 5
     assert reload.current is reloaded
-    assert messages(caplog) == [("WARNING", "settings reloaded: 11 lines, answer within 5 rings")]
+    assert messages(caplog) == [("WARNING", "settings reloaded: 12 lines, answer within 5 rings")]
 
 
 def test_a_changed_ami_section_waits_for_a_restart_and_says_so(settings_file, caplog):

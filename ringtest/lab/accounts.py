@@ -31,6 +31,9 @@ DEFAULT_ANSWER_MS = 2000
 ANSWER_HEADER = "X-Lab-Answer"
 """SIP header a lab caller sends to choose how staff answer: milliseconds, `busy` or `never`."""
 
+GREETING_HEADER = "X-Lab-Greeting"
+"""SIP header a lab caller sends to choose what staff say on answering (`LabGreeting`)."""
+
 CALLER_HEADER = "X-Lab-Caller"
 """SIP header a lab caller sends to present another citizen number (+4413820001XX): the
 lab's many citizens share the one `citizen` phone, which every such number rings back."""
@@ -71,6 +74,15 @@ class StaffAgent:
     @property
     def contact(self) -> str:
         return f"sip:{self.username}@{LAB_HOST}:{self.sip_port}"
+
+
+class LabGreeting(StrEnum):
+    """What a lab staff agent says on answering, chosen per call by `GREETING_HEADER`."""
+
+    HELLO = "hello"
+    """"Hello?" and nothing more (the default): no department named."""
+    NAMED = "named"
+    """The agent's `NAMED_GREETINGS` line: a greeting, its department and a first name."""
 
 
 class LineKind(StrEnum):
@@ -186,7 +198,23 @@ DEPARTMENTS = (
         LineKind.ATTENDED_TRANSFER,
         ("staff9", "staff1"),
     ),
+    Department("Information", "2011", "+441382434011", LineKind.IVR, ()),
 )
+"""2011 answers at once with a long stock Asterisk menu prompt (no one to talk to)."""
+
+NAMED_GREETINGS = {
+    "staff1": "Good morning, Council Tax, Sam speaking.",
+    "staff2": "Good morning, Housing, Priya speaking.",
+    "staff3": "Good morning, Housing, Tom speaking.",
+    "staff4": "Good morning, Benefits, Ewan speaking.",
+    "staff5": "Good morning, Benefits, Grace speaking.",
+    "staff6": "Good morning, Switchboard, Ruth speaking.",
+    "staff7": "Good morning, Planning, Colin speaking.",
+    "staff8": "Good morning, Reception, Mary speaking.",
+    "citizenphone": "Hello, Alex speaking.",
+}
+"""What each sipp agent says for `LabGreeting.NAMED`, by username: staff name the first
+department they answer for; the citizens' home phone names only its person."""
 
 VOICEMAIL_RING_SECONDS = 12
 """Planning (2004) rings staff7 this long before sending the caller to voicemail."""

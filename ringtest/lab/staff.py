@@ -3,12 +3,16 @@
 Each agent listens on its static contact (``sip:staffN@127.0.0.1:507N``, see
 `ringtest.lab.accounts`) and runs its scenario, most ``scenarios/staff_uas.xml``:
 100 and 180 at once, then answer after the caller's ``X-Lab-Answer``
-milliseconds (default `DEFAULT_ANSWER_MS`) and say "Hello?" (RTP), 486 for
-``busy``, or ring until cancelled for ``never``. Reception (staff8) runs
+milliseconds (default `DEFAULT_ANSWER_MS`) and say the greeting the caller's
+``X-Lab-Greeting`` chooses (RTP: "Hello?" by default, or a line naming the agent's
+department, `ringtest.lab.greetings`), 486 for ``busy``, or ring until cancelled
+for ``never``. Reception (staff8) runs
 ``scenarios/transfer_uas.xml``: it answers the same way, then blind-transfers the
 caller to `TRANSFER_TARGET` with a REFER.
 sipp handles many calls in a row and at once. Agents run detached (sipp
-``-bg``) with pid and error files in ``<lab dir>/staff/``.
+``-bg``) with pid and error files in ``<lab dir>/staff/``, each in a directory of
+its own there (``staff/<username>/``) that holds its scenario and the greetings
+it plays.
 
 Environmental Health's desk phone (staff9) is no sipp agent but a pjsua2 process
 (`ringtest.lab.desk_phone`: an attended transfer needs two dialogs at once); it
@@ -22,7 +26,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib.resources import as_file, files
+from importlib.resources import files
 from pathlib import Path
 
 from ringtest.core.errors import LabError
@@ -36,14 +40,10 @@ from ringtest.lab.accounts import (
     TRANSFER_TARGET,
     StaffAgent,
 )
-from ringtest.lab.audio.rtp_pcap import wav_to_rtp_pcap
+from ringtest.lab.greetings import write_greetings
 from ringtest.lab.ports import LabPort, is_listening
 from ringtest.lab.processes import running_pid, spawn_detached, stop, wait_until
 
-GREETING_WAV = "hello.wav"
-"""What a staff agent says on answering: "Hello?" (espeak-ng, 8 kHz, shipped)."""
-GREETING_PCAP = "hello.pcap"
-"""The scenario's play_pcap_audio file, made from GREETING_WAV in the agents' work dir."""
 RECV_TIMEOUT_MS = 600_000
 """A staff call waiting longer than this (10 min) for its next message is dropped."""
 PYTHON = Path(sys.executable)
@@ -107,12 +107,6 @@ def start_staff(lab_dir: Path) -> tuple[StaffAgentStatus, ...]:
         )
     work_dir = lab_dir / "staff"
     work_dir.mkdir(parents=True, exist_ok=True)
-    for scenario in {agent.scenario for agent in ANSWERING_AGENTS}:
-        (work_dir / scenario).write_bytes(
-            files("ringtest.lab").joinpath("scenarios", scenario).read_bytes()
-        )
-    with as_file(files("ringtest.lab").joinpath("audio", GREETING_WAV)) as greeting:
-        wav_to_rtp_pcap(greeting, work_dir / GREETING_PCAP)
     for agent in ANSWERING_AGENTS:
         if running_pid(_pid_file(lab_dir, agent), "sipp") is None:
             _start_agent(agent, work_dir)
@@ -135,11 +129,18 @@ def stop_staff(lab_dir: Path) -> None:
 
 
 def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
+    """Start `agent` from a directory of its own: its scenario, with the greetings it plays
+    next to it (where sipp looks for a scenario's captures)."""
+    agent_dir = work_dir / agent.username
+    write_greetings(agent_dir, agent.username)
+    (agent_dir / agent.scenario).write_bytes(
+        files("ringtest.lab").joinpath("scenarios", agent.scenario).read_bytes()
+    )
     error_file = work_dir / f"{agent.username}.errors.log"
     argv = [
         "sipp",
         "-sf",
-        str(work_dir / agent.scenario),
+        str(agent_dir / agent.scenario),
         "-bg",
         "-nostdin",
         "-i",
@@ -171,7 +172,11 @@ def _start_agent(agent: StaffAgent, work_dir: Path) -> None:
         str(error_file),
     ]
     launched = subprocess.run(
-        argv, cwd=work_dir, capture_output=True, text=True, start_new_session=True
+        argv,
+        cwd=agent_dir,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
     )
     match = re.search(r"PID=\[(\d+)\]", launched.stdout)
     port = _sip_port(agent)

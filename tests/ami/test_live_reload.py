@@ -60,7 +60,7 @@ def test_a_line_added_and_reloaded_with_sighup_is_measured_on_the_same_link(lab,
     logins = log_text.count("ami_listener.listener: listening to 127.0.0.1:5038")
     assert logins == 1, "the AMI link was dropped"
     assert "link to 127.0.0.1:5038 lost" not in log_text
-    assert "settings reloaded: 11 lines, answer within 7 rings" in log_text
+    assert "settings reloaded: 12 lines, answer within 7 rings" in log_text
     assert code == 0, log_text
 
 

@@ -30,7 +30,7 @@ AFTER_WEEK_47 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 """A report's `now` after every deadline of week 47's callbacks."""
 DEPARTMENTS = sorted(
     ("Switchboard", "Council Tax", "Housing", "Benefits", "Planning", "Licensing", "Reception",
-     "Customer Services", "Out of order", "Permits", "Environmental Health")
+     "Customer Services", "Out of order", "Permits", "Environmental Health", "Information")
 )  # fmt: skip
 """The departments of examples/lab.toml's [[lines]]."""
 CALLER = "+441382000155"

@@ -138,7 +138,7 @@ def test_an_unknown_department_is_one_line_listing_the_configured_ones(council, 
     assert done.stderr.splitlines() == [
         "ringtest: Invalid value for --department: 'Parking' is not a department of any line: "
         "use one of Switchboard, Council Tax, Housing, Benefits, Planning, Licensing, "
-        "Reception, Customer Services, Out of order, Permits, Environmental Health "
+        "Reception, Customer Services, Out of order, Permits, Environmental Health, Information "
         "(see `ringtest report --help`)"
     ]
     assert not (tmp_path / "out").exists()

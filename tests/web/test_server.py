@@ -96,7 +96,7 @@ def test_events_start_with_the_whole_state_and_push_each_change(serve, feed):
         assert response.getheader("content-type").startswith("text/event-stream")
         assert response.readline() == b"retry: 1000\n"
         first = read_event(response)
-        assert first["ringing"] == [] and len(first["departments"]) == 11
+        assert first["ringing"] == [] and len(first["departments"]) == 12
         pushed_at = time.monotonic()
         feed.handle([CallRinging("9.2", "lab", "2001", "Council Tax", CALLER, False, utc_now())])
         pushed = read_event(response)
