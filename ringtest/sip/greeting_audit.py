@@ -46,7 +46,8 @@ KEYPHRASE_THRESHOLD = 1e-50
 phone loop a phrase may be and still count as said), set on the ``tune`` people of
 the greeting corpus (bench/greeting_audit.py). Looser hears more names on the
 robotic voices (1e-65: 80 % right on tune, 5 % false yes) but says yes to names
-never said in clear speech (flite's "Hello?" heard as "Housing" from 1e-55 on)."""
+never said in clear speech (from 1e-55 flite's "Good morning, Housing" is heard
+as "Planning", from 1e-60 its "Hello?" as "Housing")."""
 SPOTTING_BEAM = 1e-80
 """pocketsphinx's beam and phone beam while spotting: a phrase's path is pruned once
 it falls this far behind the best, so the beam must be wider than
