@@ -14,7 +14,13 @@ import pytest
 
 from ringtest.config import load_settings
 from ringtest.core.records import AnsweredBy, Heard
-from ringtest.sip.greeting_audit import MODEL_RATE_HZ, _at_model_rate, audit_greeting
+from ringtest.sip.greeting_audit import (
+    KEYPHRASE_THRESHOLD,
+    MODEL_RATE_HZ,
+    SPOTTING_BEAM,
+    _at_model_rate,
+    audit_greeting,
+)
 from ringtest.sources.greeting_audits import announce_phrases, audit_ring_tests
 from ringtest.store import Store
 from tests.store.builders import ring_test_result
@@ -51,6 +57,16 @@ def test_saying_the_department_is_announcing_the_name_and_a_greeting(housing):
 def test_another_department_was_not_announced(housing):
     _, announced_name, _ = audit_greeting(samples_of(housing), 16000, ["Planning"])
     assert announced_name is Heard.NO
+
+
+def test_hello_alone_announces_no_name_but_greets(tmp_path):
+    hello = spoken("Hello?", tmp_path / "hello.wav")
+    _, announced_name, greeted = audit_greeting(samples_of(hello), 16000, ["Housing"])
+    assert (announced_name, greeted) == (Heard.NO, Heard.YES)
+
+
+def test_the_spotting_beam_keeps_every_phrase_the_threshold_accepts():
+    assert SPOTTING_BEAM < KEYPHRASE_THRESHOLD
 
 
 def test_a_phrase_the_dictionary_lacks_is_unsure(housing):
