@@ -36,23 +36,28 @@ def call_on(pbx: str, department: str, n: int, outcome=CallOutcome.ANSWERED):
     )  # fmt: skip
 
 
+def fill_two_sites(store: Store) -> None:
+    """North (Council Tax): two calls answered within the standard. South (Housing): one
+    answered, one missed and owed a call back."""
+    store.save_calls([
+        call_on("north", "Council Tax", 1), call_on("north", "Council Tax", 2),
+        call_on("south", "Housing", 3), call_on("south", "Housing", 4, CallOutcome.ABANDONED),
+    ])  # fmt: skip
+    store.save_obligation(
+        obligation(call_id="south.4", pbx="south", line="2001", department="Housing",
+                   missed_at=MONDAY_10AM, deadline_at=MONDAY_10AM + timedelta(days=1),
+                   status=CallbackStatus.OPEN, closed_at=None, closing_call_id=None,
+                   connected=None, working_seconds=None)
+    )  # fmt: skip
+
+
 @pytest.fixture
 def two_site_store(tmp_path):
-    """North (Council Tax): two calls answered within the standard. South (Housing): one
-    answered, one missed and owed a call back, and a listener gap of a day. A ring test
-    to each department."""
+    """`fill_two_sites`, a listener gap of a day on south, and a ring test to each
+    department."""
     settings = two_sites(tmp_path)
     with Store.open(f"sqlite:///{tmp_path / 'ringtest.db'}") as store:
-        store.save_calls([
-            call_on("north", "Council Tax", 1), call_on("north", "Council Tax", 2),
-            call_on("south", "Housing", 3), call_on("south", "Housing", 4, CallOutcome.ABANDONED),
-        ])  # fmt: skip
-        store.save_obligation(
-            obligation(call_id="south.4", pbx="south", line="2001", department="Housing",
-                       missed_at=MONDAY_10AM, deadline_at=MONDAY_10AM + timedelta(days=1),
-                       status=CallbackStatus.OPEN, closed_at=None, closing_call_id=None,
-                       connected=None, working_seconds=None)
-        )  # fmt: skip
+        fill_two_sites(store)
         store.save_gaps([CoverageGap("south", MONDAY_10AM, MONDAY_10AM + timedelta(days=1),
                                      GapReason.LINK_LOST)])  # fmt: skip
         for n, department in enumerate(("Council Tax", "Housing")):

@@ -11,14 +11,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from analysis.live_view import pbxs_view
 from ringtest.config.adapters import metric_rules_of, standards_of
-from ringtest.core.records import CallbackStatus, CallOutcome
 from ringtest.core.stream import CallRinging
 from ringtest.store import Store
 from ringtest.web.app import build_web_app
 from ringtest.web.feed import LiveFeed
 from ringtest.web.server import WebServer
-from tests.analysis.test_report_per_pbx import MONDAY_10AM, call_on
-from tests.store.builders import obligation
+from tests.analysis.test_report_per_pbx import MONDAY_10AM, fill_two_sites
 from tests.test_several_pbxs import two_sites
 
 NOON = MONDAY_10AM + timedelta(hours=2)
@@ -30,21 +28,6 @@ def two_site_feed(tmp_path, store: Store) -> LiveFeed:
         store, standards_of(settings), metric_rules_of(settings),
         [line.department for line in settings.lines], pbxs=settings.pbx_names(),
         clock=lambda: NOON,
-    )  # fmt: skip
-
-
-def fill_two_sites(store: Store) -> None:
-    """North: two calls answered within the standard. South: one answered, one missed and
-    owed a call back."""
-    store.save_calls([
-        call_on("north", "Council Tax", 1), call_on("north", "Council Tax", 2),
-        call_on("south", "Housing", 3), call_on("south", "Housing", 4, CallOutcome.ABANDONED),
-    ])  # fmt: skip
-    store.save_obligation(
-        obligation(call_id="south.4", pbx="south", line="2001", department="Housing",
-                   missed_at=MONDAY_10AM, deadline_at=MONDAY_10AM + timedelta(days=1),
-                   status=CallbackStatus.OPEN, closed_at=None, closing_call_id=None,
-                   connected=None, working_seconds=None)
     )  # fmt: skip
 
 
