@@ -69,7 +69,6 @@ class PlacedRingTest(NamedTuple):
     result: RingTestResult
     timeline: SipTimeline
     greeting: Greeting | None = None
-    ivr: IvrMeasurement | None = None
 
     @property
     def message_left_at(self) -> datetime | None:
@@ -194,7 +193,7 @@ def place_ring_test(
         rings_after_ivr=None if ivr is None else ivr.rings_after_ivr,
         to_person_seconds=None if ivr is None else ivr.to_person_seconds,
     )
-    return PlacedRingTest(result, timeline, greeting, ivr)
+    return PlacedRingTest(result, timeline, greeting)
 
 
 def _ivr_heard(

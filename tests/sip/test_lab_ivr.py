@@ -54,10 +54,10 @@ def test_lab_switchboard_navigated_to_a_person_measures_the_ring_after_the_key(
     result = placed.result
     assert result.outcome is RingTestOutcome.ANSWERED, result.reason
     assert result.ring_seconds_after_ivr == pytest.approx(answer_seconds, abs=TOLERANCE_SECONDS), (
-        placed.ivr
+        placed.greeting
     )
     assert result.rings_after_ivr == 2
-    assert result.answered_by is AnsweredBy.PERSON, placed.ivr
+    assert result.answered_by is AnsweredBy.PERSON, placed.greeting
     assert result.within_standard
     assert result.ivr_keys == "w1 1"
     assert result.ivr_seconds == pytest.approx(1.0, abs=TOLERANCE_SECONDS)
