@@ -157,7 +157,8 @@ def _key_taken(prompt_stopped: int | None, keys_seconds: float) -> int | None:
 def _prompt_stopped(rms: np.ndarray, sound: np.ndarray, first: int) -> int | None:
     """The frame where the sound playing when the key was sent (the menu's prompt)
     dropped below PROMPT_DROP of its level just before and, after a faint tail of
-    PROMPT_TAIL_SECONDS, fell silent for PROMPT_STOPPED_SECONDS, within
+    PROMPT_TAIL_SECONDS, fell silent (but for a click shorter than
+    MIN_OTHER_SOUND_SECONDS) for PROMPT_STOPPED_SECONDS, within
     KEY_TAKEN_SECONDS of the key; None when nothing was playing or it went on."""
     if first >= len(sound) or not sound[first]:
         return None
@@ -167,7 +168,10 @@ def _prompt_stopped(rms: np.ndarray, sound: np.ndarray, first: int) -> int | Non
             continue
         silent_from = frame + _frames(PROMPT_TAIL_SECONDS)
         quiet = sound[silent_from : silent_from + _frames(PROMPT_STOPPED_SECONDS)]
-        if len(quiet) == _frames(PROMPT_STOPPED_SECONDS) and not quiet.any():
+        clicks = int(quiet.sum())
+        if len(quiet) == _frames(PROMPT_STOPPED_SECONDS) and clicks < _frames(
+            MIN_OTHER_SOUND_SECONDS
+        ):
             return frame
     return None
 

@@ -107,6 +107,17 @@ def test_with_no_ringback_the_ring_starts_where_the_pbx_took_the_key():
     assert heard.bursts == 0
 
 
+def test_a_click_just_after_the_prompt_stopped_does_not_hide_where_it_stopped():
+    """Heard in the lab: 30 ms of sound 0.1 s after Asterisk cut its prompt."""
+    recording = audio(
+        prompt(1.04), silence(0.1), prompt(0.03), silence(4.3 + 0.03), hello_then_waiting()
+    )
+    heard = hear_ringback(recording, RATE_HZ, after_seconds=1.0, keys_seconds=KEY_SECONDS)
+    assert heard.how_started == "the prompt stopped"
+    assert heard.started_seconds == pytest.approx(1.04 + KEY_SECONDS, abs=FRAME_TOLERANCE_SECONDS)
+    assert heard.ring_seconds == pytest.approx(4.3, abs=FRAME_TOLERANCE_SECONDS)
+
+
 def test_a_pause_between_the_prompts_words_is_not_the_prompt_stopping():
     recording = audio(prompt(1.1), silence(0.2), prompt(2.0), silence(3.0), hello_then_waiting())
     heard = hear_ringback(recording, RATE_HZ, after_seconds=1.0, keys_seconds=KEY_SECONDS)
