@@ -22,7 +22,9 @@ says when.
 Lines answered by a menu (`key_plan`): the keys are pressed on time after the
 answer, the call stays up for `max_rings` rings after the last key plus
 `record_seconds`, and the recording decides the rings after the key and who
-answered at the end (`ivr_measure`); `within_standard` is then about those.
+answered at the end (`ivr_measure`); `within_standard` is then about those. No
+callback request is left on a menu line (its message would follow the menu's
+prompt, not the person's greeting): such a test is placed as a plain one.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def place_ring_test(
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
             record=None if evidence_path is None else (evidence_path, record_seconds),
-            message=None if evidence_path is None else message_path,
+            message=None if evidence_path is None or key_plan is not None else message_path,
             keys=None if evidence_path is None else keys,
         )
         return call.wire  # never the Call itself: the endpoint must own its last reference
@@ -149,7 +151,7 @@ def place_ring_test(
         endpoint.call_slots.release()
         raise
     greeting: Greeting | None = None
-    if message_path is not None and evidence_path is not None:
+    if message_path is not None and evidence_path is not None and key_plan is None:
         greeting = decide_on_message(endpoint, wire, finished, evidence_path, timeout_seconds)
     try:
         timeline = finished.result(timeout=timeout_seconds + HANGUP_GRACE_SECONDS)
@@ -159,11 +161,11 @@ def place_ring_test(
         )
         timeline = endpoint.submit(wire.timeline).result()
     measurement = measure(timeline, ring_rule=ring_rule, max_rings=max_rings)
-    if greeting is None:
-        greeting = greeting_heard(timeline, evidence_path)
     ivr = None if key_plan is None else _ivr_heard(timeline, key_plan, evidence_path, ring_rule)
     if ivr is not None:
         greeting = ivr.greeting
+    if greeting is None:
+        greeting = greeting_heard(timeline, evidence_path)
     answered_by = AnsweredBy.NONE if greeting is None else greeting.answered_by
     within_standard = (
         measurement.within_standard

@@ -30,7 +30,9 @@ Theory of operation, over `FRAME_SECONDS` frames of the recording:
   stopped into silence between two rings, has no known end: `ended_seconds` None.
 
 The error is a frame or two at each edge; both edges pass through the same
-jitter buffer, so its delay cancels in the difference.
+jitter buffer, so most of its delay cancels in the difference. What the PBX
+does while it connects the person does not: the lab's Asterisk drops the first
+80 ms of the person's audio while it bridges, heard as a later answer.
 """
 
 from __future__ import annotations
