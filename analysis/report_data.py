@@ -15,7 +15,7 @@ it returns.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from analysis.display import (
     plural,
 )
 from analysis.history_caveats import history_caveats, within_cell
+from analysis.ivr_lines import ivr_lines
 from analysis.periods import Period, local_days, weeks_back
 from analysis.stored import stored_callbacks, stored_tally
 from ringtest.config import Settings
@@ -92,6 +93,7 @@ class ReportData:
     weekly: pd.DataFrame
     rings: pd.DataFrame
     callback_hours: pd.DataFrame
+    ivr_lines: pd.DataFrame = field(default_factory=lambda: ivr_lines([]))
 
     def departments(self) -> list[str]:
         """Every department in the report, in alphabetical order."""
@@ -114,7 +116,7 @@ class ReportData:
                 "title": f"{department}: {self.title}",
                 **{
                     name: frame[frame["department"] == department]
-                    for name in ("rows", "weekly", "rings", "callback_hours")
+                    for name in ("rows", "weekly", "rings", "callback_hours", "ivr_lines")
                     for frame in [getattr(self, name)]
                 },
             }
@@ -203,6 +205,11 @@ def gather_report(
             "calls"
         ].sum(),
         callback_hours=owed_in_period.hours_of_each(),
+        ivr_lines=ivr_lines(
+            test
+            for test in store.ring_tests(since, until, department)
+            if pbx is None or test.department in configured
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from html import escape
 import pandas as pd
 
 from analysis.announced_name import ANNOUNCED_NAME_NOTE
+from analysis.ivr_lines import ivr_lines_text
 from analysis.report_data import (
     ReportData,
     callback_states_text,
@@ -90,7 +91,18 @@ def summary_html(data: ReportData, images: Mapping[str, str]) -> str:
         + "<p>The 95% range is where the true share of calls answered in time lies, given how "
         "few calls there were. The PDF attached to the email has the same figures.</p>"
         f"<p>{escape(ANNOUNCED_NAME_NOTE)}</p>"
-        f"<h2>Charts</h2>{figures}{departments}</main></body></html>"
+        + _ivr_lines_html(data)
+        + f"<h2>Charts</h2>{figures}{departments}</main></body></html>"
+    )
+
+
+def _ivr_lines_html(data: ReportData) -> str:
+    """Lines answered by a menu, navigated to a person (none: no section)."""
+    if data.ivr_lines.empty:
+        return ""
+    return "<h2>Lines through a menu</h2>" + table_html(
+        ivr_lines_text(data.ivr_lines),
+        f"Menus navigated with their keys, {data.when}: rings after the keys and time to a person",
     )
 
 

@@ -39,6 +39,7 @@ from ringtest.core.calendar import (
     format_opening_hours,
     parse_opening_hours,
 )
+from ringtest.sip.ivr import parse_ivr
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 """Day names as written in windows, in `date.weekday()` order."""
@@ -188,6 +189,8 @@ class Target(_Strict):
     department: as reported (default: the target's name).
     caller_ids: the caller IDs the line's staff call out from, for matching call backs.
     headers: SIP headers added to each test's INVITE (e.g. the lab's ``X-Lab-Answer``).
+    ivr: the keys that get through the line's menu to a person (``w2 1``: wait 2 s
+        after the answer, press 1; `ringtest.sip.ivr`); None: the line is no menu.
     """
 
     name: str = Field(min_length=1)
@@ -197,12 +200,22 @@ class Target(_Strict):
     tags: list[str] = Field(default_factory=list)
     caller_ids: list[QuotedPhoneNumber] = Field(default_factory=list)
     headers: dict[str, str] = Field(default_factory=dict)
+    ivr: str | None = None
 
     @model_validator(mode="after")
     def _one_address(self) -> Target:
         if (self.uri is None) == (self.number is None):
             said = "both number and uri" if self.uri is not None else "neither number nor uri"
             raise problem(f"has {said}: give exactly one of them", about_value=False)
+        return self
+
+    @model_validator(mode="after")
+    def _ivr_keys(self) -> Target:
+        if self.ivr is not None:
+            try:
+                parse_ivr(self.ivr)
+            except ValueError as error:
+                raise problem(f"'{self.name}' ivr {error}", about_value=False) from None
         return self
 
     @property

@@ -9,7 +9,8 @@ How a period's tests are placed. A period is one working day (``N per day``) or
 the working days of one ISO week (``N per week``), in the campaign's time zone,
 within its start and end dates. A test may start in a window at any second that
 leaves room for the whole call before the window closes: the window minus one
-call's length (`call_seconds`: ``max_rings`` rings plus `SETUP_SECONDS`). Those
+call's length (`call_seconds`: ``max_rings`` rings plus `SETUP_SECONDS`, longer
+for a menu navigated to a person). Those
 usable stretches are laid end to end; N starts are drawn uniformly on that line
 with every two of them at least the gap apart (`gap_seconds`: ``min_gap``, and
 never less than one call, so tests to one target never overlap). Laying the
@@ -40,6 +41,8 @@ from zoneinfo import ZoneInfo
 from ringtest.campaigns.model import CampaignDefinition, Target
 from ringtest.core.calendar import WorkingCalendar
 from ringtest.core.errors import CampaignError
+from ringtest.sip.ivr import parse_ivr
+from ringtest.sip.recording import GREETING_RECORD_SECONDS
 
 SETUP_SECONDS = 32
 """seconds a call may take to start ringing, on top of its rings (as `ring_tests.SETUP_SECONDS`)."""
@@ -124,9 +127,20 @@ def monday_of(instant: datetime, timezone: str) -> date:
 
 
 def call_seconds(definition: CampaignDefinition) -> int:
-    """int seconds one call may last: ``max_rings`` rings plus `SETUP_SECONDS`."""
+    """int seconds one call may last: ``max_rings`` rings plus `SETUP_SECONDS`, plus,
+    when a target is a menu (`Target.ivr`), the longest navigation: its last key,
+    ``max_rings`` rings after it and the recording of who answered."""
     campaign = definition.campaign
-    return math.ceil(campaign.max_rings * definition.seconds_per_ring) + SETUP_SECONDS
+    ring_limit_seconds = campaign.max_rings * definition.seconds_per_ring
+    menu_seconds = max(
+        (
+            parse_ivr(target.ivr).last_press_seconds + ring_limit_seconds + GREETING_RECORD_SECONDS
+            for target in campaign.targets
+            if target.ivr is not None
+        ),
+        default=0.0,
+    )
+    return math.ceil(ring_limit_seconds + menu_seconds) + SETUP_SECONDS
 
 
 def gap_seconds(definition: CampaignDefinition) -> int:

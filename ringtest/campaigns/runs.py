@@ -190,6 +190,7 @@ class SlotRunner:
             campaign=campaign.name,
             test_id=test_id,
             extra_headers=target.headers,
+            ivr_keys=target.ivr,
         )
         try:
             result = self.place(self.settings, self.store, request)

@@ -111,6 +111,12 @@ class RingTestResult:
     rings: whole rings heard, by the configured cadence.
     sip_code: the final SIP status code (200, 486, 408, ...), None if none came.
     reason: the final SIP reason phrase or why the test was not placed.
+    ivr_keys: for a line answered by a menu, the keys pressed (``w2 1``); None otherwise.
+        Then `within_standard` is about the rings after the last key, not `rings`.
+    ivr_seconds: float, time in the menu: 200 OK to the last keys sent.
+    ring_seconds_after_ivr: float, ringback tone heard after the last key until the
+        answer (or until we hung up); rings_after_ivr: those in whole rings.
+    to_person_seconds: float, INVITE sent to a person answering after the keys.
     """
 
     test_id: str
@@ -130,6 +136,11 @@ class RingTestResult:
     campaign: str | None = None
     callback_requested: bool = False
     evidence_path: str | None = None
+    ivr_keys: str | None = None
+    ivr_seconds: float | None = None
+    ring_seconds_after_ivr: float | None = None
+    rings_after_ivr: int | None = None
+    to_person_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

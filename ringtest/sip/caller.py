@@ -18,6 +18,13 @@ Callback tests (`message_path`): once the greeting is recorded the call stays up
 while the calling thread classifies it; when no person answered, the message (a
 WAV) is played into the call before hanging up, and `PlacedRingTest.message_left_at`
 says when.
+
+Lines answered by a menu (`key_plan`): the keys are pressed on time after the
+answer, the call stays up for `max_rings` rings after the last key plus
+`record_seconds`, and the recording decides the rings after the key and who
+answered at the end (`ivr_measure`); `within_standard` is then about those. No
+callback request is left on a menu line (its message would follow the menu's
+prompt, not the person's greeting): such a test is placed as a plain one.
 """
 
 from __future__ import annotations
@@ -38,8 +45,10 @@ from ringtest.core.records import AnsweredBy, RingTestResult
 from ringtest.core.standards import RingRule
 from ringtest.sip.accounts import with_transport
 from ringtest.sip.endpoint import SipEndpoint
-from ringtest.sip.greeting import Greeting
-from ringtest.sip.recording import GREETING_RECORD_SECONDS
+from ringtest.sip.greeting import Greeting, read_wav
+from ringtest.sip.ivr import KeyPlan
+from ringtest.sip.ivr_measure import IvrMeasurement, measure_ivr
+from ringtest.sip.recording import GREETING_RECORD_SECONDS, wait_until_written
 from ringtest.sip.ring_test_call import NoFreeCallSlot, RingTestCall
 from ringtest.sip.timeline import SipTimeline, measure
 from ringtest.sip.verdict import decide_on_message, greeting_heard
@@ -88,6 +97,7 @@ def place_ring_test(
     evidence_path: Path | None = None,
     record_seconds: float = GREETING_RECORD_SECONDS,
     message_path: Path | None = None,
+    key_plan: KeyPlan | None = None,
 ) -> PlacedRingTest:
     """Call `target_uri` from `account_name`, measure the rings, hang up, return the result.
 
@@ -101,10 +111,17 @@ def place_ring_test(
     record_seconds: float, seconds of audio recorded (the line is held that long).
     message_path: a callback request (WAV) to leave when the recording shows no
         person answered; needs `evidence_path`.
+    key_plan: the keys that get through the line's menu (`ivr.parse_ivr`); needs
+        `evidence_path`. The line is held `max_rings` rings (by `ring_rule`, else
+        `answer_within_rings`) plus `record_seconds` after the last key.
     """
     headers = _checked_headers(extra_headers or {})
     ring_limit_seconds = None if max_rings is None else max_rings * ring_rule.seconds_per_ring
     finished: Future[SipTimeline] = Future()
+    keys = None
+    if key_plan is not None:
+        rings_after_keys = max_rings or ring_rule.answer_within_rings
+        keys = (key_plan, rings_after_keys * ring_rule.seconds_per_ring + record_seconds)
 
     def start() -> WireLog:
         if not endpoint.is_sip_uri(target_uri):
@@ -122,7 +139,8 @@ def place_ring_test(
             timeout_seconds=timeout_seconds,
             answered_hold_seconds=answered_hold_seconds,
             record=None if evidence_path is None else (evidence_path, record_seconds),
-            message=None if evidence_path is None else message_path,
+            message=None if evidence_path is None or key_plan is not None else message_path,
+            keys=None if evidence_path is None else keys,
         )
         return call.wire  # never the Call itself: the endpoint must own its last reference
 
@@ -133,7 +151,7 @@ def place_ring_test(
         endpoint.call_slots.release()
         raise
     greeting: Greeting | None = None
-    if message_path is not None and evidence_path is not None:
+    if message_path is not None and evidence_path is not None and key_plan is None:
         greeting = decide_on_message(endpoint, wire, finished, evidence_path, timeout_seconds)
     try:
         timeline = finished.result(timeout=timeout_seconds + HANGUP_GRACE_SECONDS)
@@ -143,9 +161,17 @@ def place_ring_test(
         )
         timeline = endpoint.submit(wire.timeline).result()
     measurement = measure(timeline, ring_rule=ring_rule, max_rings=max_rings)
+    ivr = None if key_plan is None else _ivr_heard(timeline, key_plan, evidence_path, ring_rule)
+    if ivr is not None:
+        greeting = ivr.greeting
     if greeting is None:
         greeting = greeting_heard(timeline, evidence_path)
     answered_by = AnsweredBy.NONE if greeting is None else greeting.answered_by
+    within_standard = (
+        measurement.within_standard
+        if key_plan is None
+        else ivr is not None and ivr.within(ring_rule)
+    )
     result = RingTestResult(
         test_id=test_id or uuid.uuid4().hex,
         target=target_uri,
@@ -158,13 +184,31 @@ def place_ring_test(
         ring_seconds=measurement.ring_seconds,
         tta_seconds=measurement.tta_seconds,
         rings=measurement.rings,
-        within_standard=measurement.within_standard and answered_by is AnsweredBy.PERSON,
+        within_standard=within_standard and answered_by is AnsweredBy.PERSON,
         sip_code=timeline.final_code,
         reason=_reason(timeline),
         campaign=campaign,
         evidence_path=None if greeting is None or evidence_path is None else str(evidence_path),
+        ivr_keys=None if key_plan is None else key_plan.text,
+        ivr_seconds=None if ivr is None else ivr.ivr_seconds,
+        ring_seconds_after_ivr=None if ivr is None else ivr.ring_seconds_after_ivr,
+        rings_after_ivr=None if ivr is None else ivr.rings_after_ivr,
+        to_person_seconds=None if ivr is None else ivr.to_person_seconds,
     )
     return PlacedRingTest(result, timeline, greeting)
+
+
+def _ivr_heard(
+    timeline: SipTimeline, key_plan: KeyPlan, evidence_path: Path | None, ring_rule: RingRule
+) -> IvrMeasurement | None:
+    """The menu's figures from the recording; None when the call was not answered or
+    nothing was recorded."""
+    if timeline.answered is None or evidence_path is None:
+        return None
+    if not wait_until_written(evidence_path):
+        return None
+    samples, sample_rate = read_wav(evidence_path)
+    return measure_ivr(timeline, key_plan, samples, sample_rate, ring_rule)
 
 
 def _dial_when_pjsua_has_a_slot(

@@ -35,13 +35,14 @@ class GreetingRecorder:
         self._recorder: pj.AudioMediaRecorder | None = None
         self._source: pj.AudioMedia | None = None
 
-    def start(self, call: pj.Call, info: pj.CallInfo) -> None:
-        """Connect the call's active audio to a new WAV; once per call, later calls ignored."""
+    def start(self, call: pj.Call, info: pj.CallInfo) -> bool:
+        """Connect the call's active audio to a new WAV; once per call, later calls ignored.
+        True when this call started the recording."""
         if self._recorder is not None:
-            return
+            return False
         index = active_audio_index(info)
         if index is None:
-            return
+            return False
         make_private_directory(self.path.parent)
         recorder = pj.AudioMediaRecorder()
         try:
@@ -51,9 +52,10 @@ class GreetingRecorder:
             source.startTransmit(recorder)
         except pj.Error as error:
             logger.warning("cannot record the greeting to %s: %s", self.path, error.reason)
-            return
+            return False
         self._recorder, self._source = recorder, source
         logger.debug("recording the greeting to %s", self.path)
+        return True
 
     def stop(self) -> None:
         """Disconnect and close the WAV (safe to call more than once)."""

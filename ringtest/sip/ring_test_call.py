@@ -4,11 +4,14 @@
 inside the pjsua2 callback (the `WireLog` the calling thread reads), hangs up
 after its ring limit without answer (or at its timeout), records the greeting
 after an answer, and, for callback tests, plays the message when the calling
-thread `decide`s so.
+thread `decide`s so. For a line answered by a menu it presses the keys of its
+`KeyPlan` (RFC 4733 events) on time after the answer, records everything heard
+from the answer on, and stays on the line `after_keys_seconds` past the last key.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -21,6 +24,7 @@ import pjsua2 as pj
 
 from ringtest.core.errors import SipError
 from ringtest.sip.endpoint import SipEndpoint, Timer
+from ringtest.sip.ivr import KEY_SECONDS, KeyPlan
 from ringtest.sip.prompt import PromptPlayer
 from ringtest.sip.recording import GreetingRecorder
 from ringtest.sip.timeline import SipTimeline
@@ -85,6 +89,7 @@ class RingTestCall(pj.Call):
         self._recorder: GreetingRecorder | None = None
         self._message: PromptPlayer | None = None
         self._sip_call_id: str | None = None
+        self._key_plan: KeyPlan | None = None
 
     def dial(
         self,
@@ -96,17 +101,22 @@ class RingTestCall(pj.Call):
         answered_hold_seconds: float,
         record: tuple[Path, float] | None,
         message: Path | None = None,
+        keys: tuple[KeyPlan, float] | None = None,
     ) -> None:
         """Send the INVITE. ring_limit_seconds: float, seconds of ringing before we hang up.
 
         record: (WAV path, seconds) of received audio to record after the answer.
         message: a WAV to leave after the recording, if the calling thread `decide`s so.
+        keys: (the IVR's `KeyPlan`, float seconds to stay on the line after its last key).
         """
         self._ring_limit_seconds = ring_limit_seconds
         self._answered_hold_seconds = answered_hold_seconds
         if record is not None:
             self._recorder = GreetingRecorder(*record)
             self._answered_hold_seconds = max(answered_hold_seconds, record[1])
+        if keys is not None:
+            self._key_plan, after_keys_seconds = keys
+            self._answered_hold_seconds = self._key_plan.last_press_seconds + after_keys_seconds
         if message is not None:
             self._message = PromptPlayer(message)
             self.wire.decide = weakref.WeakMethod(self.decide)
@@ -141,8 +151,12 @@ class RingTestCall(pj.Call):
             media.status == pj.PJSUA_CALL_MEDIA_ACTIVE for media in info.media
         ):
             self._mark_ringing("first_early_media", now)
-        if self._recorder is not None and info.state in _ANSWERED_STATES:
-            self._recorder.start(self, info)
+        if (
+            self._recorder is not None
+            and info.state in _ANSWERED_STATES
+            and self._recorder.start(self, info)
+        ):
+            self.wire.marks["recording_started"] = now
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         now = time.monotonic()
@@ -212,6 +226,8 @@ class RingTestCall(pj.Call):
         self.wire.final_reason = reason
         if status_code // 100 == 2:
             self.wire.marks["answered"] = now
+            for press in () if self._key_plan is None else self._key_plan.presses:
+                self._later(press.after_seconds, functools.partial(self._press, press.keys))
             after_hold = self._hang_up if self._message is None else self._recorded
             self._later(self._answered_hold_seconds, after_hold)
         else:
@@ -222,6 +238,21 @@ class RingTestCall(pj.Call):
         self.wire.marks.setdefault(mark, now)
         if not already_ringing and self._ring_limit_seconds is not None:
             self._later(self._ring_limit_seconds, self._hang_up_unanswered)
+
+    def _press(self, keys: str) -> None:
+        """Send `keys` as RFC 4733 events; the last press's instant is `keys_sent`."""
+        if "ended" in self.wire.marks:
+            return
+        dtmf = pj.CallSendDtmfParam()
+        dtmf.method = pj.PJSUA_DTMF_METHOD_RFC2833
+        dtmf.digits = keys
+        dtmf.duration = round(KEY_SECONDS * 1000)
+        try:
+            self.sendDtmf(dtmf)
+        except pj.Error as error:
+            logger.warning("ring test could not press %s: %s", keys, error.reason)
+            return
+        self.wire.marks["keys_sent"] = time.monotonic()
 
     def _later(self, delay_seconds: float, callback: Callable[[], None]) -> None:
         self._timers.append(self._endpoint.call_later(delay_seconds, callback))

@@ -59,6 +59,8 @@ class SipTimeline:
     caller_hung_up: we ended the call (CANCEL or BYE), not the far end.
     transport_error: the transport failed to send or connect.
     message_played: our callback request began playing into the answered call.
+    recording_started: the recording of received audio began (its second 0).
+    keys_sent: the last keys of an IVR plan (`ivr.KeyPlan`) were sent.
     """
 
     placed_at: datetime
@@ -75,6 +77,8 @@ class SipTimeline:
     caller_hung_up: bool = False
     transport_error: bool = False
     message_played: float | None = None
+    recording_started: float | None = None
+    keys_sent: float | None = None
 
     @property
     def ring_started(self) -> float | None:

@@ -58,4 +58,6 @@ class WireLog:
             caller_hung_up=self.caller_hung_up,
             transport_error=self.transport_error,
             message_played=self.marks.get("message_played"),
+            recording_started=self.marks.get("recording_started"),
+            keys_sent=self.marks.get("keys_sent"),
         )

@@ -42,14 +42,16 @@ import platformdirs
 from ringtest.config import Settings
 from ringtest.config.adapters import standards_of
 from ringtest.config.models import SipAccount as SipAccountSettings
-from ringtest.core.errors import SipError
+from ringtest.core.errors import ConfigError, SipError
 from ringtest.core.records import AnsweredBy, RingTestOutcome, RingTestResult
 from ringtest.core.standards import Standards, normalise_number
 from ringtest.core.stream import RecordStream, RingTestFinished
 from ringtest.sip.accounts import SipAccount
 from ringtest.sip.caller import PlacedRingTest, place_ring_test
 from ringtest.sip.endpoint import CALLS_PER_PROCESS, endpoint_with
+from ringtest.sip.ivr import KeyPlan, parse_ivr
 from ringtest.sip.pool import RingTestPool
+from ringtest.sip.recording import GREETING_RECORD_SECONDS
 from ringtest.sources.callback_test_requests import (
     CallbackRequest,
     callback_request,
@@ -88,6 +90,8 @@ class RingTestRequest:
         `answer_within_rings` + `EXTRA_RINGS_BEYOND_STANDARD`.
     callback: leave a callback request when no person answers.
     extra_headers: SIP headers added to the INVITE (e.g. the lab's ``X-Lab-Answer``).
+    ivr_keys: the keys that get through the line's menu (``w2 1``, `ringtest.sip.ivr`);
+        None: the line is no menu.
     """
 
     target: str
@@ -98,6 +102,7 @@ class RingTestRequest:
     campaign: str | None = None
     test_id: str | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    ivr_keys: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +254,13 @@ def _plan(
     if max_rings < 1:
         raise SipError(f"max rings {max_rings} for '{request.target}' is too few: use 1 or more")
     test_id = request.test_id or uuid.uuid4().hex
+    ring_limit_seconds = max_rings * standards.ring_rule.seconds_per_ring
+    key_plan = key_plan_of(request)
+    menu_seconds = (
+        0.0
+        if key_plan is None
+        else key_plan.last_press_seconds + ring_limit_seconds + GREETING_RECORD_SECONDS
+    )
     return _Plan(
         request=request,
         account=sip_account(account_settings),
@@ -257,13 +269,24 @@ def _plan(
             "max_rings": max_rings,
             "ring_rule": standards.ring_rule,
             "extra_headers": dict(request.extra_headers),
-            "timeout_seconds": max_rings * standards.ring_rule.seconds_per_ring + SETUP_SECONDS,
+            "timeout_seconds": ring_limit_seconds + menu_seconds + SETUP_SECONDS,
             "department": request.department,
             "campaign": request.campaign,
             "test_id": test_id,
             "evidence_path": evidence_dir / f"{test_id}.wav",
+            "key_plan": key_plan,
         },
     )
+
+
+def key_plan_of(request: RingTestRequest) -> KeyPlan | None:
+    """The request's IVR keys, read; ConfigError naming the target and the fix."""
+    if request.ivr_keys is None:
+        return None
+    try:
+        return parse_ivr(request.ivr_keys)
+    except ValueError as error:
+        raise ConfigError(f"ring test target '{request.target}' ivr {error}") from None
 
 
 def _with_callback_requests(
@@ -327,5 +350,6 @@ def _result_of(plan: _Plan, placed: Future[PlacedRingTest]) -> RingTestResult:
             reason=str(error),
             campaign=request.campaign,
             callback_requested=request.callback,
+            ivr_keys=request.ivr_keys,
         )
     return replace(result, target=request.target, callback_requested=request.callback)

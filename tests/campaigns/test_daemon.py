@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -207,6 +208,30 @@ def test_a_test_the_caller_cannot_start_is_recorded_failed_with_its_error(
     assert stored.reason == "registration of 'ringtester' at sip:127.0.0.1:5060 timed out"
     assert stored.test_id == ring_test_id("spring", "Council Tax", slot.planned_at)
     assert stored.started_at == slot.planned_at
+
+
+def test_a_menu_targets_keys_go_with_its_ring_test_and_are_stored(
+    store, lab_settings, write_campaign
+):
+    menu = BASE_CAMPAIGN.replace(
+        '    number: "+441382434001"\n', '    number: "+441382434000"\n    ivr: w2 1\n'
+    )
+    definition = load_campaign(write_campaign(menu, "menu.yaml"), lab_settings)
+    slot = planned_slot(store, definition)
+    requested = []
+
+    def place(settings, store, request):
+        requested.append(request)
+        result = replace(result_for(slot), ivr_keys=request.ivr_keys, rings_after_ivr=2)
+        store.save_ring_test(result)
+        return result
+
+    runner = SlotRunner(lab_settings, store, clock=lambda: slot.planned_at, place=place)
+
+    assert runner.run(slot.campaign, slot.target, slot.planned_at) == RunStatus.DONE
+    assert [request.ivr_keys for request in requested] == ["w2 1"]
+    [stored] = store.ring_tests()
+    assert (stored.ivr_keys, stored.rings_after_ivr) == ("w2 1", 2)
 
 
 def result_for(slot: RunSlot) -> RingTestResult:

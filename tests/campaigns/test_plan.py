@@ -8,6 +8,7 @@ observed Boxing Day everywhere in GB.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -174,6 +175,17 @@ def test_the_gap_is_never_shorter_than_one_call_so_tests_to_a_target_never_overl
     definition = campaign_of("min_gap: 10s\nmax_rings: 20\n")
 
     assert gap_seconds(definition) == call_seconds(definition) == 20 * 3 + 32
+
+
+def test_a_menu_target_makes_one_call_as_long_as_its_navigation(campaign_of):
+    """A switchboard: its last key 3.5 s after the answer, then 10 rings, then the
+    15 s recording of who answered, on top of a plain call's 10 rings and set-up."""
+    definition = campaign_of(
+        '  - name: Switchboard\n    number: "+441382434000"\n    ivr: "w2 1 w1.5 2"\n'
+        "max_rings: 10\n"
+    )
+
+    assert call_seconds(definition) == 10 * 3 + 32 + math.ceil(3.5 + 10 * 3 + 15)
 
 
 @pytest.mark.parametrize("seed", range(10))

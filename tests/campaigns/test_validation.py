@@ -116,6 +116,11 @@ CASES = [
         "14: target has neither number nor uri: give exactly one of them",
     ),
     (
+        mistake(15, "uri: sip:2002@127.0.0.1", 'uri: sip:2000@127.0.0.1\n    ivr: "w2 x"'),
+        "14: target 'Housing' ivr 'w2 x' has 'x', neither a wait nor keys: use w<seconds> to "
+        "wait and the keys 0123456789*#ABCD to press, e.g. 'w2 1'",
+    ),
+    (
         mistake(14, "name: Housing", "name: Council Tax"),
         "14: target name 'Council Tax' is used twice: give each target its own name",
     ),

@@ -25,6 +25,13 @@ V1_CALLS = [call_record(), call_record(call_id="1741000000.9", caller="+44163296
 V1_RUN = RunSlot(campaign="spring", target="+441632960100", planned_at=MONDAY_9AM, reason="placed")
 V1_CAMPAIGN_COLUMNS_ADDED = ("definition",)
 V1_RUN_COLUMNS_ADDED = ("callback", "started_at")
+RING_TEST_COLUMNS_ADDED_IN_0010 = (
+    "ivr_keys",
+    "ivr_seconds",
+    "ring_seconds_after_ivr",
+    "rings_after_ivr",
+    "to_person_seconds",
+)
 
 
 def v1_statements(dialect: str) -> list[str]:
@@ -46,7 +53,10 @@ def write_schema_version_1(url: str) -> None:
             for statement in v1_statements(connection.dialect.name):
                 connection.exec_driver_sql(statement)
             connection.execute(schema.calls.insert(), [asdict(call) for call in V1_CALLS])
-            connection.execute(schema.ring_tests.insert(), [asdict(ring_test_result())])
+            connection.execute(
+                schema.ring_tests.insert(),
+                [without(ring_test_result(), *RING_TEST_COLUMNS_ADDED_IN_0010)],
+            )
             connection.execute(schema.callback_obligations.insert(), [asdict(obligation())])
             connection.execute(
                 schema.campaigns.insert(), [without(campaign(), *V1_CAMPAIGN_COLUMNS_ADDED)]

@@ -12,6 +12,7 @@ from ringtest.core.records import CoverageGap, GapReason
 from ringtest.store import Store, schema
 from ringtest.store.coverage import coverage_share
 from tests.store.builders import MONDAY_9AM
+from tests.store.schema_v1 import RING_TEST_COLUMNS_ADDED_IN_0010
 
 HOUR = timedelta(hours=1)
 
@@ -73,6 +74,8 @@ def test_a_database_written_before_the_gap_tables_gets_them_when_upgraded(store_
         )
         for table in added_after_0002:
             connection.execute(text(f"DROP TABLE {table.name}"))
+        for column in RING_TEST_COLUMNS_ADDED_IN_0010:
+            connection.execute(text(f"ALTER TABLE ring_tests DROP COLUMN {column}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
         assert not inspect(connection).has_table("coverage_gaps")
 

@@ -24,7 +24,12 @@ from ringtest.core.errors import SchemaVersionMismatch
 from ringtest.core.records import CallbackTest, CoverageGap, GapReason, RunStatus
 from ringtest.store import Store, migrate, schema
 from tests.store.builders import MONDAY_9AM, campaign, obligation, ring_test_result
-from tests.store.schema_v1 import V1_CALLS, V1_RUN, write_schema_version_1
+from tests.store.schema_v1 import (
+    RING_TEST_COLUMNS_ADDED_IN_0010,
+    V1_CALLS,
+    V1_RUN,
+    write_schema_version_1,
+)
 
 HEAD = migrate.head_revision()
 
@@ -150,6 +155,8 @@ def test_a_version_2_database_from_before_alembic_is_upgraded_from_its_revision(
         connection.execute(text("DROP TABLE gap_fills"))  # these three added after Alembic
         connection.execute(text("DROP TABLE import_watermarks"))
         connection.execute(text("DROP TABLE greeting_audits"))
+        for column in RING_TEST_COLUMNS_ADDED_IN_0010:  # and these columns
+            connection.execute(text(f"ALTER TABLE ring_tests DROP COLUMN {column}"))
         connection.execute(schema.schema_version.update().values(version=2))
         if not coverage_tables:
             connection.execute(text("DROP TABLE coverage_gaps"))
