@@ -26,8 +26,8 @@ from matplotlib.figure import Figure
 
 from analysis import charts
 from analysis.announced_name import ANNOUNCED_NAME_NOTE
-from analysis.report_data import (
-    ReportData,
+from analysis.report_data import ReportData
+from analysis.report_tables import (
     callback_states_text,
     callbacks_text,
     calls_text,

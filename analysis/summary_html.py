@@ -18,8 +18,8 @@ import pandas as pd
 
 from analysis.announced_name import ANNOUNCED_NAME_NOTE
 from analysis.ivr_lines import ivr_lines_text
-from analysis.report_data import (
-    ReportData,
+from analysis.report_data import ReportData
+from analysis.report_tables import (
     callback_states_text,
     callbacks_text,
     calls_text,

@@ -27,7 +27,8 @@ from rich.table import Table
 
 import ringtest
 from analysis.report import week_period, write_report
-from analysis.report_data import gather_report, headline
+from analysis.report_data import gather_report
+from analysis.report_tables import headline
 from ringtest.campaigns.daemon import CampaignDaemon, sip_endpoint_for
 from ringtest.campaigns.model import CampaignDefinition
 from ringtest.campaigns.source import load_campaign

@@ -22,7 +22,8 @@ from analysis.compliance import compliance_rows
 from analysis.periods import Period
 from analysis.public_page import ANNOUNCED_NAME_COLUMN, write_public_page
 from analysis.report import write_report
-from analysis.report_data import gather_report, headline, sources_table
+from analysis.report_data import gather_report
+from analysis.report_tables import headline, sources_table
 from analysis.stored import stored_tally
 from analysis.summary_html import summary_text
 from ringtest.config.report import PublishSettings

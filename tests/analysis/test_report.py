@@ -13,7 +13,8 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.report import week_period, write_report
-from analysis.report_data import gather_report, headline
+from analysis.report_data import gather_report
+from analysis.report_tables import headline
 from ringtest.cli.common import configured_department
 from ringtest.config import Settings
 from ringtest.core.errors import ReportError

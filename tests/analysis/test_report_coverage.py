@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from analysis.display import coverage_text
 from analysis.report import write_report
-from analysis.report_data import headline
+from analysis.report_tables import headline
 from ringtest.core.observations import Source
 from ringtest.core.records import AnsweredBy, CallOutcome, CoverageGap, GapReason
 from tests.analysis.conftest import stored_call

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.display import within_text
 from analysis.report import write_report
-from analysis.report_data import coverage_note, headline, sources_table
+from analysis.report_tables import coverage_note, headline, sources_table
 from ringtest.config import load_settings
 from ringtest.core.observations import Source
 from ringtest.sources.cdr_import import import_cdr

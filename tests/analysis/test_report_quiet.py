@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from analysis import charts
 from analysis.report import week_period, write_report
-from analysis.report_data import ReportData, gather_report, headline
+from analysis.report_data import ReportData, gather_report
+from analysis.report_tables import headline
 from ringtest.core.records import (
     AnsweredBy,
     CallbackObligation,
