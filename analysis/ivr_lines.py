@@ -64,3 +64,8 @@ def ivr_lines_text(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("tests", "reached a person", "within standard"):
         shown[column] = [str(int(value)) for value in shown[column]]
     return shown
+
+
+def ivr_lines_caption(when: str) -> str:
+    """What the table of lines through a menu shows, for the period `when`."""
+    return f"Menus navigated with their keys, {when}: rings after the keys and time to a person"

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from analysis import charts
 from analysis.announced_name import ANNOUNCED_NAME_NOTE
+from analysis.ivr_lines import ivr_lines_caption, ivr_lines_text
 from analysis.report_data import ReportData
 from analysis.report_tables import (
     callback_states_text,
@@ -59,11 +60,13 @@ CHART_ABOVE, CHART_BELOW = 0.08, 0.13
 
 def write_pdf(data: ReportData, path: Path) -> Path:
     """Write the report's PDF to `path`: the summary page (the compliance chart on a
-    page of its own when it does not fit below the table), then 1 page per department
-    with calls."""
+    page of its own when it does not fit below the table), the lines through a menu
+    (when ring tests navigated one), then 1 page per department with calls."""
     with PdfPages(path, metadata={"Title": data.title, "Creator": "ringtest"}) as pdf:
         for page in _summary_pages(data):
             pdf.savefig(page)
+        if not data.ivr_lines.empty:
+            pdf.savefig(_ivr_lines_page(data))
         for department in data.departments_with_calls():
             pdf.savefig(_department_page(data.of_department(department)))
     return path
@@ -103,6 +106,13 @@ def _summary_pages(data: ReportData) -> list[Figure]:
     most = chart_top - CHART_ABOVE - CHART_BELOW
     _compliance_chart(chart_page, data, rows, chart_top - CHART_ABOVE, min(height, most))
     return [figure, chart_page]
+
+
+def _ivr_lines_page(data: ReportData) -> Figure:
+    """The lines answered by a menu that ring tests navigated to a person."""
+    figure, top = _page(f"Lines through a menu: {data.title}", [ivr_lines_caption(data.when)])
+    _draw_table(figure, ivr_lines_text(data.ivr_lines), top=top, most_height=0.6)
+    return figure
 
 
 def _compliance_chart(

@@ -17,7 +17,7 @@ from html import escape
 import pandas as pd
 
 from analysis.announced_name import ANNOUNCED_NAME_NOTE
-from analysis.ivr_lines import ivr_lines_text
+from analysis.ivr_lines import ivr_lines_caption, ivr_lines_text
 from analysis.report_data import ReportData
 from analysis.report_tables import (
     callback_states_text,
@@ -102,7 +102,7 @@ def _ivr_lines_html(data: ReportData) -> str:
         return ""
     return "<h2>Lines through a menu</h2>" + table_html(
         ivr_lines_text(data.ivr_lines),
-        f"Menus navigated with their keys, {data.when}: rings after the keys and time to a person",
+        ivr_lines_caption(data.when),
     )
 
 

@@ -1,10 +1,14 @@
 """The report's lines through a menu: one row per department and keys, from ring tests."""
 
+import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from analysis.ivr_lines import IVR_LINE_COLUMNS, ivr_lines, ivr_lines_text
+from analysis.report import write_report
+from analysis.report_data import gather_report
 from ringtest.core.records import AnsweredBy, RingTestOutcome, RingTestResult
+from tests.analysis.conftest import AFTER_WEEK_47, WEEK_47_MONDAY
 
 PLAIN = RingTestResult(
     test_id="rt-1",
@@ -70,3 +74,20 @@ def test_no_menu_tests_make_an_empty_table():
     table = ivr_lines([PLAIN])
     assert table.empty
     assert list(table.columns) == list(IVR_LINE_COLUMNS)
+
+
+def test_the_reports_html_and_pdf_list_the_lines_through_a_menu(council, tmp_path):
+    settings, store = council
+    store.save_ring_test(replace(MENU, placed_at=WEEK_47_MONDAY + timedelta(hours=10)))
+    data = gather_report(
+        settings, store, WEEK_47_MONDAY, WEEK_47_MONDAY + timedelta(days=7), "Week 47",
+        "week 2026-W47", now=AFTER_WEEK_47,
+    )  # fmt: skip
+    files = write_report(data, tmp_path / "report")
+    html = files.html.read_text(encoding="utf-8")
+    assert "<h2>Lines through a menu</h2>" in html and "<td>w2 1</td>" in html
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", str(files.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Lines through a menu: Week 47" in pdf
+    assert "Menus navigated with their keys, week 2026-W47" in " ".join(pdf.split())
