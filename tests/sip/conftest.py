@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ringtest.lab.accounts import CITIZEN, LAB_HOST
+from ringtest.sip.accounts import SipAccount
+
 SCENARIOS = Path(__file__).parent / "scenarios"
 SIPP_START_SECONDS = 10.0
 """seconds: how long a sipp UAS may take to bind its port."""
@@ -87,3 +90,15 @@ def sipp_uas(tmp_path: Path) -> Iterator[Callable[[str], SippUas]]:
     for process in started:
         process.kill()
         process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def citizen(sip_endpoint, lab) -> Iterator[str]:
+    """The lab's citizen caller, set up on the session's endpoint (digest auth, no REGISTER)."""
+    sip_endpoint.add_account(
+        SipAccount(
+            name="lab-citizen", user=CITIZEN.username, password=CITIZEN.secret, domain=LAB_HOST
+        )
+    )
+    yield "lab-citizen"
+    sip_endpoint.remove_account("lab-citizen")

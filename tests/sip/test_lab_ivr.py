@@ -13,15 +13,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ringtest.core.records import AnsweredBy, RingTestOutcome
 from ringtest.core.standards import RingRule
-from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, DEFAULT_ANSWER_MS, LAB_HOST, SIP_PORT
-from ringtest.sip.accounts import SipAccount
+from ringtest.lab.accounts import ANSWER_HEADER, DEFAULT_ANSWER_MS, LAB_HOST, SIP_PORT
 from ringtest.sip.caller import place_ring_test
 from ringtest.sip.ivr import parse_ivr
 
@@ -31,18 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_CONFIG = REPO / "examples" / "lab.toml"
 TOLERANCE_SECONDS = 0.050
 SWITCHBOARD = f"sip:2000@{LAB_HOST}:{SIP_PORT}"
-
-
-@pytest.fixture(scope="module")
-def citizen(sip_endpoint, lab) -> Iterator[str]:
-    """The lab's citizen caller, set up on the session's endpoint (digest auth, no REGISTER)."""
-    sip_endpoint.add_account(
-        SipAccount(
-            name="lab-ivr-citizen", user=CITIZEN.username, password=CITIZEN.secret, domain=LAB_HOST
-        )
-    )
-    yield "lab-ivr-citizen"
-    sip_endpoint.remove_account("lab-ivr-citizen")
 
 
 RULE = RingRule(seconds_per_ring=3.0, answer_within_rings=7)

@@ -5,32 +5,18 @@ so the SIP ring time the caller measures should match the lab's answer delay; st
 then says "Hello?", which the recording classifies as a person.
 """
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from ringtest.core.records import AnsweredBy, RingTestOutcome
 from ringtest.core.standards import RingRule
-from ringtest.lab.accounts import ANSWER_HEADER, CITIZEN, LAB_HOST, SIP_PORT
-from ringtest.sip.accounts import SipAccount
+from ringtest.lab.accounts import ANSWER_HEADER, LAB_HOST, SIP_PORT
 from ringtest.sip.caller import place_ring_test
 
 pytestmark = pytest.mark.lab
 
 TOLERANCE_SECONDS = 0.050
-
-
-@pytest.fixture(scope="module")
-def citizen(sip_endpoint, lab) -> Iterator[str]:
-    """The lab's citizen caller, set up on the session's endpoint (digest auth, no REGISTER)."""
-    sip_endpoint.add_account(
-        SipAccount(
-            name="lab-citizen", user=CITIZEN.username, password=CITIZEN.secret, domain=LAB_HOST
-        )
-    )
-    yield "lab-citizen"
-    sip_endpoint.remove_account("lab-citizen")
 
 
 def test_lab_staff_answering_after_two_seconds_measures_two_seconds_of_ringing(
