@@ -47,10 +47,9 @@ no zone changes its offset twice within an hour."""
 
 @dataclass(frozen=True)
 class DayBuckets:
-    """Buckets that are each one local day of `zone`."""
+    """Buckets that are each one local day (of the zone whose offsets they carry)."""
 
     buckets: Buckets
-    zone: ZoneInfo
 
     def days(self, bucket: pd.Series) -> pd.Series:
         """The local day (naive midnight, datetime64[ns]) of each bucket number."""
@@ -67,7 +66,7 @@ def day_buckets(since: datetime, until: datetime, zone: ZoneInfo) -> DayBuckets:
         for at in _offset_changes(since, until, zone)
     )
     origin = (math.floor(start.timestamp()) + first_offset) // SECONDS_PER_DAY * SECONDS_PER_DAY
-    return DayBuckets(Buckets(origin, SECONDS_PER_DAY, first_offset, changes), zone)
+    return DayBuckets(Buckets(origin, SECONDS_PER_DAY, first_offset, changes))
 
 
 def stored_tally(

@@ -259,11 +259,10 @@ def obligation_sums(
     pbx: str | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Callback obligations of calls that started in [since, until) (only PBX `pbx`'s
-    when given), counted per bucket,
-    department, line, status, `CallbackState` as of `now` (aware UTC) and called-back
-    working_seconds (`OBLIGATION_SUM_COLUMNS`): the counts by status and by state and
-    the histogram of callback latencies (to the minute) in one pass; the one definition of
-    every callback metric.
+    when given), counted per bucket, department, line, status, `CallbackState` as of
+    `now` (aware UTC) and called-back working_seconds (`OBLIGATION_SUM_COLUMNS`): the
+    counts by status and by state and the histogram of callback latencies (to the
+    minute) in one pass; the one definition of every callback metric.
 
     An obligation is bucketed by its missed call's start, or when that call is not
     stored, by the time it was missed.
