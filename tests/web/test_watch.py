@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 """Terminal control sequences and carriage returns: what is left is the text shown."""
 
+EXIT_SECONDS = 10.0
+"""seconds `ringtest watch` has to exit after Ctrl-C."""
 SCREEN_WAIT_SECONDS = 10.0
 CALLER = "+441382000171"
 
@@ -94,17 +96,20 @@ class Terminal:
         return self.text[-4000:]
 
     def close(self) -> int:
-        """Ctrl-C's signal, then the exit code."""
+        """Ctrl-C's signal, then the exit code. What it prints meanwhile is read: a
+        terminal nobody reads fills up, and its next write would hold it up for good."""
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + EXIT_SECONDS
         try:
-            code = self.process.wait(10)
+            while self.process.poll() is None and time.monotonic() < deadline:
+                ready, _, _ = select.select([self.master], [], [], 0.2)
+                if ready:
+                    with contextlib.suppress(OSError):  # EIO: it exited, the pty closed
+                        os.read(self.master, 65536)
+            return self.process.wait(max(0.0, deadline - time.monotonic()))
         finally:
-            with contextlib.suppress(OSError):
-                while os.read(self.master, 65536):
-                    pass
             os.close(self.master)
-        return code
 
 
 @dataclass
