@@ -78,7 +78,10 @@ def test_calls_placed_while_the_listener_was_killed_are_filled_from_the_cel(lab,
     try:
         wait_for_listener_login()
         with Store.open(database) as store:
-            wait_until(lambda: set(TRUTH) <= {c.caller for c in store.calls()}, FILL_WAIT_SECONDS)
+            wait_until(  # the fill stores its calls, then records itself
+                lambda: set(TRUTH) <= {c.caller for c in store.calls()} and store.gap_fills(),
+                FILL_WAIT_SECONDS,
+            )
             calls = {call.caller: call for call in store.calls()}
             gaps = store.gaps()
             fills = store.gap_fills()

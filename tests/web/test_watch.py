@@ -64,8 +64,9 @@ class Terminal:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.process = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env
-        )
+            args, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
+        )  # fmt: skip
         os.close(slave)
         self.text = ""
         self.searched_from = 0
@@ -110,6 +111,13 @@ class Terminal:
             return self.process.wait(max(0.0, deadline - time.monotonic()))
         finally:
             os.close(self.master)
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT does what it does in a terminal. A test run in the background
+    (`make test &`) inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so `ringtest watch` would not stop on Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclass
