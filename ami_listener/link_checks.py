@@ -39,6 +39,10 @@ CALL_CLASSES = ("call", "dialplan")
 EVIDENCE_EVENTS = 50
 """Events of one of `CALL_CLASSES` after which none of the other is a missing read class."""
 
+TIMESTAMP_EVIDENCE_EVENTS = 2
+"""Events after a login that all lack ``Timestamp:`` before timestampevents is called off:
+an Asterisk with it on was seen sending one event without it (a lab run at login)."""
+
 SILENT_LINK_SECONDS = 600.0
 """How long a link whose PBX listed calls in progress may go without a call event."""
 
@@ -62,7 +66,7 @@ class LinkChecks:
         self.user = user
         self.warnings = 0
         self._settled = True
-        self._first_event_seen = True
+        self._untimed_events = TIMESTAMP_EVIDENCE_EVENTS
         self._class_events: dict[str, int] = {}
         self._calls_at_login = 0
         self._opened_at: datetime | None = None
@@ -71,7 +75,7 @@ class LinkChecks:
     def link_opened(self, at: datetime) -> None:
         """A login succeeded at `at` (UTC): check this link from its first event."""
         self._settled = False
-        self._first_event_seen = False
+        self._untimed_events = 0
         self._class_events = dict.fromkeys(CALL_CLASSES, 0)
         self._calls_at_login = 0
         self._opened_at = at
@@ -95,9 +99,10 @@ class LinkChecks:
         """One event of this link, received at `at` (UTC)."""
         if self._settled:
             return
-        if not self._first_event_seen:
-            self._first_event_seen = True
-            if message.get("Timestamp") is None:
+        if self._untimed_events < TIMESTAMP_EVIDENCE_EVENTS:
+            timed = message.get("Timestamp") is not None
+            self._untimed_events = TIMESTAMP_EVIDENCE_EVENTS if timed else self._untimed_events + 1
+            if self._untimed_events == TIMESTAMP_EVIDENCE_EVENTS and not timed:
                 self._warn(
                     "AMI at %s sends events without Timestamp: ring times fall back to when "
                     "ringtest read each event; set timestampevents = yes in manager.conf "

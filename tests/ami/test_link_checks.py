@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ami_listener.link_checks import EVIDENCE_EVENTS, SILENT_LINK_SECONDS, LinkChecks
+from ami_listener.link_checks import (
+    EVIDENCE_EVENTS,
+    SILENT_LINK_SECONDS,
+    TIMESTAMP_EVIDENCE_EVENTS,
+    LinkChecks,
+)
 from ami_listener.message import parse_frame
 
 OPENED_AT = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -50,6 +55,13 @@ def test_events_without_timestamp_mean_timestampevents_is_off(checks, caplog):
         "AMI at pbx.council.example:5038 sends events without Timestamp: ring times fall back "
         "to when ringtest read each event; set timestampevents = yes in manager.conf [general]"
     ]
+
+
+def test_one_event_without_timestamp_among_timestamped_ones_is_no_warning(checks, caplog):
+    checks.event_received(event("FullyBooted", "system", timestamp=False), OPENED_AT)
+    checks.event_received(event("Newchannel", "call"), OPENED_AT)
+    checks.event_received(event("Newexten", "dialplan", timestamp=False), OPENED_AT)
+    assert warnings(caplog) == []
 
 
 def test_a_refused_core_show_channels_means_no_resync_after_a_drop(checks, caplog):
@@ -98,9 +110,12 @@ def test_a_quiet_pbx_with_no_calls_at_login_is_not_suspected(checks, caplog):
 
 
 def test_each_link_is_checked_afresh(checks, caplog):
-    checks.event_received(event("Newchannel", "call", timestamp=False), OPENED_AT)
+    untimed = [event("Newchannel", "call", timestamp=False)] * TIMESTAMP_EVIDENCE_EVENTS
+    for message in untimed:
+        checks.event_received(message, OPENED_AT)
     checks.link_opened(OPENED_AT + timedelta(minutes=1))
-    checks.event_received(event("Newchannel", "call", timestamp=False), OPENED_AT)
+    for message in untimed:
+        checks.event_received(message, OPENED_AT)
     assert len(warnings(caplog)) == 2
     assert checks.warnings == 2
 
