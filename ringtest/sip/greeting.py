@@ -110,12 +110,12 @@ def classify_greeting(samples: np.ndarray, sample_rate: int) -> Greeting:
     frames = samples[: frame_count * frame_length].astype(np.float64)
     frames = frames.reshape(frame_count, frame_length)
     rms = np.sqrt((frames**2).mean(axis=1))
-    sound = rms >= _sound_threshold(rms)
+    sound = rms >= sound_threshold(rms)
     tone_hz, purity = _tone_frequencies(frames, sample_rate)
     tone = sound & ~np.isnan(tone_hz)
     speech = sound & ~tone
     beep_frame = _first_beep(tone_hz, purity, tone, sound)
-    words = _runs(speech, gap=_frames(BETWEEN_WORDS_SILENCE_SECONDS))
+    words = frame_runs(speech, gap=_frames(BETWEEN_WORDS_SILENCE_SECONDS))
     words = [(start, end) for start, end in words if end - start >= _frames(MIN_WORD_SECONDS)]
     speech_seconds = float(speech.sum()) * FRAME_SECONDS
     if beep_frame is not None:
@@ -151,7 +151,7 @@ def classify_greeting(samples: np.ndarray, sample_rate: int) -> Greeting:
     return Greeting(AnsweredBy.UNSURE, "neither a short greeting nor a long prompt", **heard)
 
 
-def _sound_threshold(rms: np.ndarray) -> float:
+def sound_threshold(rms: np.ndarray) -> float:
     """The RMS level above which a frame is sound: SILENCE_RMS, or well above the
     line's noise floor (its quietest frames) on a noisy line."""
     floor = float(np.percentile(rms, NOISE_FLOOR_PERCENTILE)) if len(rms) else 0.0
@@ -218,10 +218,11 @@ def _steady_tones(tone_hz: np.ndarray, tone: np.ndarray) -> list[tuple[int, int]
     return runs
 
 
-def _runs(active: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """[start, end) frame runs of `active`, joining runs split by fewer than `gap` frames."""
+def frame_runs(active: np.ndarray, gap: int, first: int = 0) -> list[tuple[int, int]]:
+    """[start, end) frame runs of `active` from frame `first` on, joining runs split by
+    fewer than `gap` frames."""
     runs: list[tuple[int, int]] = []
-    for index in np.flatnonzero(active):
+    for index in np.flatnonzero(active[first:]) + first:
         if runs and index - runs[-1][1] < gap:
             runs[-1] = (runs[-1][0], index + 1)
         else:

@@ -25,7 +25,7 @@ from ringtest.core.standards import RingRule
 from ringtest.sip.greeting import Greeting, classify_greeting
 from ringtest.sip.ivr import KEY_SECONDS, KeyPlan
 from ringtest.sip.ringback import RingbackHeard, hear_ringback
-from ringtest.sip.timeline import SipTimeline
+from ringtest.sip.timeline import SipTimeline, seconds_between
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def measure_ivr(
 ) -> IvrMeasurement:
     """Measure an answered call whose `key_plan` was pressed, from its recording
     (16-bit `samples` at `sample_rate` Hz)."""
-    ivr_seconds = _interval(timeline.answered, timeline.keys_sent)
+    ivr_seconds = seconds_between(timeline.answered, timeline.keys_sent)
     if timeline.recording_started is None or timeline.keys_sent is None:
         unheard = RingbackHeard(None, None, 0)
         return IvrMeasurement(ivr_seconds, None, None, None, Greeting.unheard(), unheard)
@@ -96,9 +96,3 @@ def measure_ivr(
         greeting=greeting,
         ringback=ringback,
     )
-
-
-def _interval(start: float | None, end: float | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return max(0.0, end - start)

@@ -7,8 +7,8 @@ read from the received audio, here, with no clock, socket or configuration.
 
 Theory of operation, over `FRAME_SECONDS` frames of the recording:
 
-* a frame is *sound* when its RMS level is above `SILENCE_RMS` and above
-  `NOISE_MARGIN` times the line's noise floor (as in `greeting`);
+* a frame is *sound* when its RMS level is above `greeting.sound_threshold`
+  (the same noise-adaptive level the greeting classifier uses);
 * a sound frame is *tone* when at least `TONE_BAND_FRACTION` of the energy of the
   `SPECTRUM_SECONDS` around it lies in `RINGBACK_BAND_HZ`. Every ringback tone
   in use sits there: UK 400+450 Hz, US 440+480 Hz, most of Europe 425 Hz;
@@ -43,13 +43,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ringtest.sip.greeting import frame_runs, sound_threshold
+
 FRAME_SECONDS = 0.01
 SPECTRUM_SECONDS = 0.04
 """seconds of audio around each frame whose spectrum decides tone or not (25 Hz bins)."""
-SILENCE_RMS = 100.0
-"""16-bit RMS level below which a frame is always silence (about -50 dBFS)."""
-NOISE_FLOOR_PERCENTILE = 10.0
-NOISE_MARGIN = 2.5
 RINGBACK_BAND_HZ = (330.0, 500.0)
 """Ringback tones' frequencies (350-480 Hz), with room for a window's spread."""
 TONE_BAND_FRACTION = 0.75
@@ -114,13 +112,12 @@ def hear_ringback(
         return RingbackHeard(None, None, 0)
     audio = samples[: frame_count * frame_length].astype(np.float64)
     rms = np.sqrt((audio.reshape(frame_count, frame_length) ** 2).mean(axis=1))
-    floor = float(np.percentile(rms, NOISE_FLOOR_PERCENTILE))
-    sound = rms >= max(SILENCE_RMS, floor * NOISE_MARGIN)
+    sound = rms >= sound_threshold(rms)
     tone = sound & (_band_fraction(audio, sample_rate, frame_length) >= TONE_BAND_FRACTION)
     first = _frame_at(after_seconds, frame_count)
     bursts = [
         (start, end)
-        for start, end in _runs(tone, first, _frames(BURST_GAP_SECONDS))
+        for start, end in frame_runs(tone, _frames(BURST_GAP_SECONDS), first)
         if end - start >= _frames(MIN_BURST_SECONDS)
     ]
     starts = {
@@ -132,7 +129,7 @@ def hear_ringback(
     other = sound & ~tone & ~_within(bursts, frame_count)
     answers = [
         start
-        for start, end in _runs(other, started, 1)
+        for start, end in frame_runs(other, 1, started)
         if end - start >= _frames(MIN_OTHER_SOUND_SECONDS)
     ]
     other_sound_at = answers[0] if answers else None
@@ -197,18 +194,6 @@ def _band_fraction(audio: np.ndarray, sample_rate: int, frame_length: int) -> np
 
 def _frames(seconds: float) -> int:
     return max(1, round(seconds / FRAME_SECONDS))
-
-
-def _runs(active: np.ndarray, first: int, gap: int) -> list[tuple[int, int]]:
-    """[start, end) runs of `active` from frame `first` on, joining runs split by
-    fewer than `gap` frames."""
-    runs: list[tuple[int, int]] = []
-    for index in np.flatnonzero(active[first:]) + first:
-        if runs and index - runs[-1][1] < gap:
-            runs[-1] = (runs[-1][0], index + 1)
-        else:
-            runs.append((index, index + 1))
-    return runs
 
 
 def _within(runs: list[tuple[int, int]], frame_count: int) -> np.ndarray:

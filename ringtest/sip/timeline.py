@@ -125,10 +125,10 @@ def measure(
     ring_started = timeline.ring_started
     provisional = [t for t in (timeline.first_180, timeline.first_183) if t is not None]
     pdd_seconds = min(provisional) - timeline.invite_sent if provisional else None
-    tta_seconds = _interval(timeline.invite_sent, timeline.answered)
+    tta_seconds = seconds_between(timeline.invite_sent, timeline.answered)
     ring_end = timeline.answered if timeline.answered is not None else timeline.ended
     answered_unheard = timeline.answered is not None and ring_started is None
-    ring_seconds = 0.0 if answered_unheard else _interval(ring_started, ring_end)
+    ring_seconds = 0.0 if answered_unheard else seconds_between(ring_started, ring_end)
     rings = None if ring_seconds is None else ring_rule.rings(ring_seconds)
     outcome = _outcome(timeline, rings, max_rings)
     if outcome is RingTestOutcome.NO_ANSWER_WITHIN_MAX_RINGS and max_rings is not None:
@@ -148,7 +148,9 @@ def measure(
     )
 
 
-def _interval(start: float | None, end: float | None) -> float | None:
+def seconds_between(start: float | None, end: float | None) -> float | None:
+    """float seconds from monotonic instant `start` to `end` (never negative); None
+    when either did not happen."""
     if start is None or end is None:
         return None
     return max(0.0, end - start)
